@@ -1,0 +1,143 @@
+/**
+ * The kernel's view of IPVS, as lbctl reads and writes it. These types are the contract between the
+ * pure planner (src/plan) and the netlink client (src/ipvs/client.ts); nothing here does I/O.
+ */
+
+/** Address family as lbctl names it; the codec maps it to AF_INET (2) / AF_INET6 (10). */
+export type Family = 4 | 6;
+
+export type Protocol = "tcp" | "udp" | "sctp";
+
+/** Forwarding method of a destination (IP_VS_CONN_F_FWD_MASK); `local` and `bypass` are only ever read. */
+export type ForwardMethod = "nat" | "dr" | "tun" | "local" | "bypass";
+
+/** IP_VS_SVC_F_* bits. */
+export const ServiceFlag = {
+  persistent: 0x0001,
+  hashed: 0x0002,
+  onePacket: 0x0004,
+  sched1: 0x0008,
+  sched2: 0x0010,
+  sched3: 0x0020,
+} as const;
+
+/** Counters of IPVS_SVC_ATTR_STATS64 / IPVS_DEST_ATTR_STATS64 (rates are per second, as the kernel estimates them). */
+export interface IpvsStats {
+  connections: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  cps: number;
+  ppsIn: number;
+  ppsOut: number;
+  bpsIn: number;
+  bpsOut: number;
+}
+
+/** Identity of an address-based virtual service (fwmark services are never written by lbctl). */
+export interface ServiceKey {
+  family: Family;
+  protocol: Protocol;
+  address: string;
+  port: number;
+}
+
+/** Everything lbctl sets on a virtual service. */
+export interface ServiceSpec extends ServiceKey {
+  scheduler: string;
+  /** IP_VS_SVC_F_* bits that lbctl manages (persistent, one-packet, scheduler flags); `hashed` is the kernel's. */
+  flags: number;
+  /** Persistence timeout in seconds (meaningful only with the persistent flag). */
+  timeout: number;
+  /** Persistence netmask: a prefix length's mask as the kernel stores it (0xffffffff for IPv4 /32, 128 for IPv6). */
+  netmask: number;
+  /** Persistence engine, e.g. "sip"; empty when none. */
+  persistenceEngine: string;
+}
+
+/** A virtual service as the kernel reports it. `fwmark` is non-zero for fwmark services (address/port then empty). */
+export interface KernelService extends ServiceSpec {
+  fwmark: number;
+  stats?: IpvsStats;
+}
+
+export interface DestinationKey {
+  address: string;
+  port: number;
+}
+
+export interface TunnelSettings {
+  type: "ipip" | "gue" | "gre";
+  port: number;
+  flags: number;
+}
+
+/** Everything lbctl sets on a destination (real server). */
+export interface DestinationSpec extends DestinationKey {
+  family: Family;
+  forward: ForwardMethod;
+  weight: number;
+  upperThreshold: number;
+  lowerThreshold: number;
+  tunnel?: TunnelSettings;
+}
+
+export interface KernelDestination extends DestinationSpec {
+  activeConnections: number;
+  inactiveConnections: number;
+  persistentConnections: number;
+  stats?: IpvsStats;
+}
+
+/** One virtual service with its destinations, as a full dump returns them. */
+export interface KernelServiceEntry {
+  service: KernelService;
+  destinations: KernelDestination[];
+}
+
+export interface IpvsInfo {
+  /** e.g. "1.2.1" */
+  version: string;
+  connectionTableSize: number;
+}
+
+/** IPVS connection timeouts in seconds (0 in a SET means "leave unchanged"). */
+export interface IpvsTimeouts {
+  tcp: number;
+  tcpFin: number;
+  udp: number;
+}
+
+/** One kernel write. The reconciler builds these from a plan and inverts them for rollback. */
+export type IpvsOperation =
+  | { kind: "new-service"; service: ServiceSpec }
+  | { kind: "set-service"; service: ServiceSpec }
+  | { kind: "del-service"; service: ServiceKey }
+  | { kind: "new-destination"; service: ServiceKey; destination: DestinationSpec }
+  | { kind: "set-destination"; service: ServiceKey; destination: DestinationSpec }
+  | { kind: "del-destination"; service: ServiceKey; destination: DestinationKey & { family: Family } };
+
+/**
+ * Outcome of a batch. Requests are pipelined, so when the kernel refuses one, a few later ones may already have been
+ * sent and accepted: `succeeded` lists exactly the indexes the kernel acknowledged, for an exact rollback.
+ */
+export type BatchResult =
+  | { ok: true }
+  | { ok: false; succeeded: readonly number[]; failedIndex: number; error: Error };
+
+/** The IPVS client the planner/reconciler/daemon talk to; the real one speaks generic netlink through libnl. */
+export interface IpvsClient {
+  info(): IpvsInfo;
+  /** Every virtual service with its destinations (and statistics). */
+  dump(): KernelServiceEntry[];
+  listServices(): KernelService[];
+  listDestinations(service: ServiceKey): KernelDestination[];
+  /**
+   * Executes operations in order, many per send with a bounded window, and stops sending at the first refusal.
+   */
+  execute(operations: readonly IpvsOperation[]): BatchResult;
+  getTimeouts(): IpvsTimeouts;
+  setTimeouts(timeouts: IpvsTimeouts): void;
+  close(): void;
+}
