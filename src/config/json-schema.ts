@@ -1,0 +1,26 @@
+/** JSON Schema (draft 2020-12) of the main file and of a service file, generated from the valibot schemas. */
+
+import { toJsonSchema, type JsonSchema } from "@valibot/to-json-schema";
+import type * as v from "valibot";
+import { registeredJsonSchema } from "./schema/json.ts";
+import { MainFileSchema } from "./schema/main.ts";
+import { ServiceFileSchema } from "./schema/service.ts";
+
+export type SchemaKind = "main" | "service";
+
+const TITLES: Record<SchemaKind, string> = {
+  main: "lbctl main configuration (/etc/lbctl/config.yaml)",
+  service: "lbctl service file (/etc/lbctl/config.d/*.yaml)",
+};
+
+export function configJsonSchema(kind: SchemaKind): JsonSchema {
+  const schema: v.GenericSchema = kind === "main" ? MainFileSchema : ServiceFileSchema;
+  const json = toJsonSchema(schema, {
+    target: "draft-2020-12",
+    typeMode: "input",
+    // Transforms (defaults resolved from other keys) have no JSON Schema form; the leaves are registered explicitly.
+    errorMode: "ignore",
+    overrideSchema: (context) => registeredJsonSchema(context.valibotSchema),
+  });
+  return { $schema: json.$schema, $id: `https://libraflux.dev/schema/lbctl-${kind}.json`, title: TITLES[kind], ...json };
+}

@@ -1,0 +1,208 @@
+/**
+ * Rules that a schema cannot express: conditional requirements, relations between keys, and relations across
+ * files. Each finding names the file, line:column and key path, and says what is allowed.
+ */
+
+import type { YamlSource } from "./document.ts";
+import type { ConfigIssue } from "./errors.ts";
+import { addressFamily, forwardMode, hostPort, serviceVip, servicePorts, type LoadedService } from "./model.ts";
+import { parseIp } from "./ip.ts";
+import { CHECK_SPECIFIC_KEYS } from "./schema/health.ts";
+import type { MainFile } from "./schema/main.ts";
+
+export interface ServiceSource {
+  source: YamlSource;
+  services: LoadedService[];
+}
+
+export interface RuleFindings {
+  errors: ConfigIssue[];
+  /** Not errors: the deliberate differences from the Go LibraFlux that change what a valid file does. */
+  notices: ConfigIssue[];
+}
+
+class Reporter {
+  readonly errors: ConfigIssue[] = [];
+  readonly notices: ConfigIssue[] = [];
+  error(source: YamlSource, path: string, message: string): void {
+    this.errors.push({ file: source.file, ...source.locate(path), path, message });
+  }
+  notice(source: YamlSource, path: string, message: string): void {
+    this.notices.push({ file: source.file, ...source.locate(path), path, message });
+  }
+}
+
+export function checkRules(mainSource: YamlSource, main: MainFile, serviceSources: readonly ServiceSource[]): RuleFindings {
+  const report = new Reporter();
+  checkMain(report, mainSource, main);
+  const seenNames = new Map<string, LoadedService>();
+  const seenVirtualServices = new Map<string, LoadedService>();
+  for (const { source, services } of serviceSources) {
+    for (const service of services) {
+      checkService(report, source, main, service);
+      checkUniqueness(report, source, main, service, seenNames, seenVirtualServices);
+    }
+  }
+  return { errors: report.errors, notices: report.notices };
+}
+
+function checkMain(report: Reporter, source: YamlSource, main: MainFile): void {
+  const frontend = main.network.frontend;
+  const vipFamily = addressFamily(frontend.vip);
+  if (frontend.cidr !== undefined && vipFamily === 4 && frontend.cidr > 32) {
+    report.error(source, "network.frontend.cidr", `must be 1-32 for the IPv4 VIP ${frontend.vip}, got ${frontend.cidr}`);
+  }
+  const { gelf } = main.observability.logging;
+  if (gelf.enabled && gelf.host.trim() === "") {
+    report.error(source, "observability.logging.gelf.host", "is required when gelf.enabled is true");
+  }
+  const { prometheus, influxdb } = main.observability.metrics;
+  if (prometheus.bind !== "" && !parseIp(prometheus.bind)) {
+    report.error(source, "observability.metrics.prometheus.bind", `must be an IP address, 0.0.0.0, :: or empty, got "${prometheus.bind}"`);
+  }
+  if (influxdb.enabled) {
+    for (const key of ["url", "token", "org", "bucket"] as const) {
+      if (influxdb[key].trim() === "") report.error(source, `observability.metrics.influxdb.${key}`, "is required when influxdb.enabled is true");
+    }
+    if (influxdb.url !== "" && !/^https?:\/\/[^\s/]+/.test(influxdb.url)) {
+      report.error(source, "observability.metrics.influxdb.url", `must be an http:// or https:// URL, got "${influxdb.url}"`);
+    }
+  }
+  const { daemon } = main;
+  if (daemon.state_cache.ttl_ms >= daemon.reconcile_interval_ms) {
+    report.error(
+      source,
+      "daemon.state_cache.ttl_ms",
+      `must be less than daemon.reconcile_interval_ms (${daemon.reconcile_interval_ms}), got ${daemon.state_cache.ttl_ms}: a cache older than one cycle would hide drift`,
+    );
+  }
+  const cp = main.control_plane;
+  if (cp.enabled) {
+    for (const key of ["cert", "key", "ca"] as const) {
+      if (cp.tls[key].trim() === "") report.error(source, `control_plane.tls.${key}`, "is required when control_plane.enabled is true");
+    }
+    const [addressKey, address] =
+      cp.mode === "primary" ? (["listen_address", cp.listen_address] as const) : (["primary_address", cp.primary_address] as const);
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(address)) {
+      report.error(source, `control_plane.${addressKey}`, `must be HOST:PORT (IPv6 as [ADDR]:PORT), got "${address}"`);
+    }
+  }
+  if (main.mode !== "nat") report.notice(source, "mode", forwardNotice(main.mode));
+}
+
+function forwardNotice(mode: string): string {
+  return `mode ${mode}: destinations are programmed as ${mode === "dr" ? "direct routing (ipvsadm -g)" : "IP-in-IP tunnel (ipvsadm -i)"}; the Go LibraFlux programmed NAT for every mode. Backends must hold the VIP on a loopback/dummy interface with arp_ignore=1 and arp_announce=2`;
+}
+
+function checkService(report: Reporter, source: YamlSource, main: MainFile, service: LoadedService): void {
+  const at = `services[${service.source.index}]`;
+  const ports = servicePorts(service);
+  if (ports.length === 0) {
+    report.error(source, `${at}.ports`, `service "${service.name}" has no ports: set ports (e.g. [80, "8000-8010"]) or port_ranges`);
+  }
+  const vip = serviceVip(main, service);
+  const family = addressFamily(vip);
+  const mode = forwardMode(main, service);
+  if (service.mode && service.mode !== "nat") report.notice(source, `${at}.mode`, forwardNotice(service.mode));
+  const seenBackends = new Map<string, number>();
+  service.backends.forEach((backend, j) => {
+    const path = `${at}.backends[${j}]`;
+    if (addressFamily(backend.address) !== family) {
+      report.error(
+        source,
+        `${path}.address`,
+        `${backend.address} is IPv${addressFamily(backend.address)} but the service's VIP ${vip} is IPv${family}: a backend must have the VIP's address family`,
+      );
+    }
+    const effectivePorts = backend.port === 0 ? ports : [backend.port];
+    for (const port of effectivePorts) {
+      const key = hostPort(backend.address, port);
+      const earlier = seenBackends.get(key);
+      if (earlier !== undefined) {
+        report.error(source, path, `repeats backend ${key} of ${at}.backends[${earlier}]: each address and port may appear once per service`);
+        break;
+      }
+      if (backend.port !== 0 || ports.includes(port)) seenBackends.set(key, j);
+    }
+    if ((mode === "dr" || mode === "tun") && backend.port !== 0 && ports.some((port) => port !== backend.port)) {
+      report.error(
+        source,
+        `${path}.port`,
+        `must be 0 or equal to every service port with mode ${mode} (the kernel cannot change ports when forwarding by ${mode === "dr" ? "direct routing" : "tunnel"}), got ${backend.port}`,
+      );
+    }
+  });
+  checkHealth(report, source, service, at);
+}
+
+function checkHealth(report: Reporter, source: YamlSource, service: LoadedService, at: string): void {
+  const health = service.health;
+  const path = `${at}.health`;
+  const isUdpCheck = health.type.startsWith("udp_");
+  if (isUdpCheck && service.protocol !== "udp") {
+    report.error(source, `${path}.type`, `${health.type} checks only apply to protocol: udp services; use tcp or http for a TCP service`);
+  }
+  if (!isUdpCheck && service.protocol !== "tcp") {
+    report.error(
+      source,
+      `${path}.type`,
+      `${health.type} checks only apply to protocol: tcp services; a UDP service needs udp_echo, udp_dns, udp_sip or udp_ntp (a TCP connect says nothing about a UDP server)`,
+    );
+  }
+  if (health.timeout_ms >= health.interval_ms) {
+    report.error(
+      source,
+      `${path}.timeout_ms`,
+      `must be less than interval_ms (${health.interval_ms}), got ${health.timeout_ms}: probes would overlap (the Go LibraFlux accepted this)`,
+    );
+  }
+  for (const [key, types] of Object.entries(CHECK_SPECIFIC_KEYS)) {
+    if ((health as Record<string, unknown>)[key] !== undefined && !types.includes(health.type)) {
+      report.error(source, `${path}.${key}`, `applies only to health type ${types.join(" or ")}, not ${health.type}`);
+    }
+  }
+  if (health.payload !== undefined && health.payload_hex !== undefined) {
+    report.error(source, `${path}.payload_hex`, "set payload or payload_hex, not both");
+  }
+  if (health.expect !== undefined && health.expect_hex !== undefined) {
+    report.error(source, `${path}.expect_hex`, "set expect or expect_hex, not both");
+  }
+  if (health.type === "udp_dns" && health.dns_query === undefined) {
+    report.error(source, `${path}.dns_query`, "is required for health type udp_dns (the name to query, e.g. health.example.com)");
+  }
+}
+
+function checkUniqueness(
+  report: Reporter,
+  source: YamlSource,
+  main: MainFile,
+  service: LoadedService,
+  seenNames: Map<string, LoadedService>,
+  seenVirtualServices: Map<string, LoadedService>,
+): void {
+  const at = `services[${service.source.index}]`;
+  const earlierName = seenNames.get(service.name);
+  if (earlierName) {
+    report.error(source, `${at}.name`, `service name "${service.name}" is already used by ${place(earlierName)}: names must be unique across all files`);
+  } else {
+    seenNames.set(service.name, service);
+  }
+  const vip = serviceVip(main, service);
+  for (const port of servicePorts(service)) {
+    const identity = `${service.protocol}:${hostPort(vip, port)}`;
+    const earlier = seenVirtualServices.get(identity);
+    if (earlier) {
+      report.error(
+        source,
+        `${at}.ports`,
+        `${identity} is defined twice: by service "${earlier.name}" (${place(earlier)}) and by service "${service.name}" (${place(service)})`,
+      );
+      return;
+    }
+    seenVirtualServices.set(identity, service);
+  }
+}
+
+function place(service: LoadedService): string {
+  return `${service.source.file} services[${service.source.index}]`;
+}

@@ -1,0 +1,153 @@
+/** The main file (/etc/lbctl/config.yaml): globals only. Defaults and ranges are those of spec/config.md. */
+
+import * as v from "valibot";
+import { boolean, choice, integer, interfaceName, ipAddress, objectName, text } from "./primitives.ts";
+import { section } from "./structure.ts";
+
+export const FORWARD_MODES = ["nat", "dr", "tun"] as const;
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+const absolutePath = (description: string) =>
+  text({ pattern: /^\/.*/, expected: "an absolute path", allowEmpty: false, description });
+
+const node = section({
+  name: objectName("Name of this director, used in metrics and logs"),
+  role: v.optional(choice(["primary", "secondary"], "primary", "primary | secondary: selects the VRRP priority"), "primary"),
+});
+
+const network = section({
+  frontend: section({
+    interface: v.optional(interfaceName("Interface that carries the VIPs")),
+    vip: ipAddress("Default virtual IP of every service (IPv4 or IPv6)"),
+    cidr: v.optional(integer(1, 128, { description: "Prefix length of the VIP (1-32 for IPv4, 1-128 for IPv6)" })),
+  }),
+  backend: v.optional(section({ interface: v.optional(interfaceName("Interface towards the backends")) }), {}),
+});
+
+const vrrp = section({
+  vrid: integer(1, 255, { description: "VRRP virtual router id" }),
+  priority_primary: v.optional(
+    integer(1, 254, { hint: "255 is reserved for the VRRP address owner (the Go LibraFlux accepted it)" }),
+    150,
+  ),
+  priority_secondary: v.optional(
+    integer(1, 254, { hint: "255 is reserved for the VRRP address owner (the Go LibraFlux accepted it)" }),
+    100,
+  ),
+  advert_interval_ms: v.optional(
+    integer(10, 40950, {
+      multipleOf: 10,
+      hint: "this is FRR's VRRP range in milliseconds (the Go LibraFlux accepted any value from 100 and wrote it to FRR in centiseconds)",
+    }),
+    1000,
+  ),
+});
+
+const logging = section({
+  console: v.optional(
+    section({
+      enabled: v.optional(boolean(), true),
+      level: v.optional(choice(LOG_LEVELS, "info"), "info"),
+      format: v.optional(choice(["text", "json"], "text"), "text"),
+    }),
+    {},
+  ),
+  gelf: v.optional(
+    section({
+      enabled: v.optional(boolean(), false),
+      host: v.optional(text(), ""),
+      port: v.optional(integer(1, 65535), 12201),
+      protocol: v.optional(choice(["udp", "tcp"], "udp"), "udp"),
+      facility: v.optional(text(), "lbctl"),
+    }),
+    {},
+  ),
+});
+
+const metrics = section({
+  prometheus: v.optional(
+    section({
+      enabled: v.optional(boolean(), true),
+      bind: v.optional(text({ description: "Listen address: an IP, 0.0.0.0 or :: (empty = all)" }), "127.0.0.1"),
+      port: v.optional(integer(1, 65535), 9090),
+      path: v.optional(text({ pattern: /^\//, expected: "a URL path starting with /" }), "/metrics"),
+    }),
+    {},
+  ),
+  influxdb: v.optional(
+    section({
+      enabled: v.optional(boolean(), false),
+      url: v.optional(text(), ""),
+      token: v.optional(text(), ""),
+      org: v.optional(text(), ""),
+      bucket: v.optional(text(), ""),
+      push_interval_seconds: v.optional(integer(1, 3600), 30),
+    }),
+    {},
+  ),
+});
+
+const system = section({
+  state_dir: v.optional(absolutePath("Where lbctl records the VIPs it manages"), "/var/lib/lbctl"),
+  frr_config: v.optional(absolutePath("FRR configuration file that lbctl setup frr edits"), "/etc/frr/frr.conf"),
+  sysctl_file: v.optional(absolutePath("Sysctl file that lbctl setup sysctl writes"), "/etc/sysctl.d/99-lbctl.conf"),
+  tuning_profile: v.optional(choice(["minimal", "balanced", "aggressive"], "balanced"), "balanced"),
+  lock_idle_timeout_minutes: v.optional(integer(1, 1440, { zeroMeans: 10 }), 10),
+});
+
+const daemon = v.pipe(
+  section({
+  reconcile_interval_ms: v.optional(
+    integer(100, 60000, { zeroMeans: 1000, description: "Period of reconciliation and drift repair" }),
+    1000,
+  ),
+  state_cache: v.optional(
+    section({
+      enabled: v.optional(boolean(), true),
+      // 0 or absent: half the reconcile interval, resolved once the interval is known.
+      ttl_ms: v.optional(integer(0, 60000, { description: "Cache lifetime; 0 or absent = half the reconcile interval" }), 0),
+    }),
+    {},
+  ),
+  stats_collection_interval_cycles: v.optional(integer(1, 3600), 5),
+  socket: v.optional(absolutePath("Unix socket of the daemon's local control API (mode 0600)"), "/run/lbctl/lbctl.sock"),
+  standby: v.optional(choice(["warm", "cold"], "warm"), "warm"),
+  change_limits: v.optional(
+    section({
+      max_services_deleted: v.optional(integer(0, 1_000_000), 10),
+      max_destinations_deleted: v.optional(integer(0, 1_000_000), 50),
+    }),
+    {},
+  ),
+  }),
+  v.transform((daemon) => ({
+    ...daemon,
+    state_cache: { ...daemon.state_cache, ttl_ms: daemon.state_cache.ttl_ms || Math.floor(daemon.reconcile_interval_ms / 2) },
+  })),
+);
+
+const controlPlane = section({
+  enabled: v.optional(boolean(), false),
+  mode: v.optional(choice(["primary", "secondary"], "primary"), "primary"),
+  listen_address: v.optional(text(), "0.0.0.0:8443"),
+  primary_address: v.optional(text(), ""),
+  tls: v.optional(
+    section({ cert: v.optional(text(), ""), key: v.optional(text(), ""), ca: v.optional(text(), "") }),
+    {},
+  ),
+  sync_interval_seconds: v.optional(integer(1, 3600), 30),
+});
+
+export const MainFileSchema = section({
+  mode: v.optional(choice(FORWARD_MODES, "nat", "Default forwarding method of every destination"), "nat"),
+  node,
+  network,
+  vrrp: v.optional(vrrp),
+  include: v.optional(text({ allowEmpty: false, description: "Glob of service files, relative to this file" }), "config.d/*.yaml"),
+  observability: v.optional(section({ logging: v.optional(logging, {}), metrics: v.optional(metrics, {}) }), {}),
+  system: v.optional(system, {}),
+  daemon: v.optional(daemon, {}),
+  control_plane: v.optional(controlPlane, {}),
+});
+
+export type MainFile = v.InferOutput<typeof MainFileSchema>;

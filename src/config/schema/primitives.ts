@@ -1,0 +1,183 @@
+/**
+ * Leaf schemas with operator-facing messages. Every leaf accepts the value YAML produced or an `EnvValue` (a scalar
+ * that was exactly `${NAME}`), converting the latter where the key wants a number or a boolean.
+ */
+
+import * as v from "valibot";
+import { EnvValue } from "../document.ts";
+import { parseIp } from "../ip.ts";
+import { caseInsensitivePattern, ENV_REFERENCE, registerJsonSchema } from "./json.ts";
+import type { JsonSchema } from "@valibot/to-json-schema";
+
+export type Conversion<T> = { value: T } | { error: string };
+
+export function leaf<T>(convert: (input: unknown) => Conversion<T>, json: JsonSchema) {
+  // The converter hands pipelines' first schema to overrideSchema, so the JSON form is registered on that one.
+  const input = registerJsonSchema(v.unknown(), json);
+  return v.pipe(
+    input,
+    v.rawTransform<unknown, T>(({ dataset, addIssue, NEVER }) => {
+      const result = convert(dataset.value);
+      if ("error" in result) {
+        addIssue({ message: result.error });
+        return NEVER;
+      }
+      return result.value;
+    }),
+  );
+}
+
+export function describe(input: unknown): string {
+  if (input instanceof EnvValue) return `"${input.text}" (from \${${input.variable}})`;
+  if (input === undefined) return "nothing";
+  if (input === null) return "null";
+  if (Array.isArray(input)) return "a list";
+  if (typeof input === "object") return "a mapping";
+  return typeof input === "string" ? `"${input}"` : String(input);
+}
+
+export interface IntegerOptions {
+  multipleOf?: number;
+  /** Value that stands for the default (Go compatibility: 0 means "the default" for some keys). */
+  zeroMeans?: number;
+  /** Appended to the range message, e.g. why a value is reserved. */
+  hint?: string;
+  description?: string;
+}
+
+export function integer(min: number, max: number, options: IntegerOptions = {}) {
+  const { multipleOf, zeroMeans, hint, description } = options;
+  const expected =
+    `an integer from ${min} to ${max}` + (multipleOf ? `, a multiple of ${multipleOf}` : "") + (zeroMeans !== undefined ? ` (0 means ${zeroMeans})` : "");
+  const json: JsonSchema = {
+    anyOf: [
+      {
+        type: "integer",
+        ...(zeroMeans !== undefined ? { anyOf: [{ const: 0 }, { minimum: min, maximum: max }] } : { minimum: min, maximum: max }),
+        ...(multipleOf ? { multipleOf } : {}),
+      },
+      ENV_REFERENCE,
+    ],
+    ...(description ? { description } : {}),
+  };
+  return leaf<number>((input) => {
+    let value: number;
+    if (typeof input === "number") value = input;
+    else if (input instanceof EnvValue && /^[+-]?\d+$/.test(input.text.trim())) value = Number(input.text.trim());
+    else return { error: `must be ${expected}, got ${describe(input)}` };
+    if (value === 0 && zeroMeans !== undefined) return { value: zeroMeans };
+    if (!Number.isInteger(value) || value < min || value > max || (multipleOf && value % multipleOf !== 0)) {
+      return { error: `must be ${expected}, got ${describe(input)}${hint ? `: ${hint}` : ""}` };
+    }
+    return { value };
+  }, json);
+}
+
+const TRUE_WORDS = new Set(["true", "yes", "on"]);
+const FALSE_WORDS = new Set(["false", "no", "off"]);
+
+/** Booleans; also yes/no/on/off as the Go LibraFlux's YAML decoder accepted them for boolean keys. */
+export function boolean(description?: string) {
+  return leaf<boolean>(
+    (input) => {
+      if (typeof input === "boolean") return { value: input };
+      const word = typeof input === "string" || input instanceof EnvValue ? String(input).trim().toLowerCase() : undefined;
+      if (word !== undefined && TRUE_WORDS.has(word)) return { value: true };
+      if (word !== undefined && FALSE_WORDS.has(word)) return { value: false };
+      return { error: `must be true or false, got ${describe(input)}` };
+    },
+    { anyOf: [{ type: "boolean" }, ENV_REFERENCE], ...(description ? { description } : {}) },
+  );
+}
+
+export function asText(input: unknown): string | undefined {
+  if (typeof input === "string") return input;
+  if (input instanceof EnvValue) return input.text;
+  if (typeof input === "number" && Number.isFinite(input)) return String(input);
+  return undefined;
+}
+
+export interface TextOptions {
+  pattern?: RegExp;
+  /** Completes "must be ..." when the pattern does not match. */
+  expected?: string;
+  allowEmpty?: boolean;
+  check?: (text: string) => string | undefined;
+  description?: string;
+}
+
+export function text(options: TextOptions = {}) {
+  const { pattern, expected = "a string", allowEmpty = true, check, description } = options;
+  const json: JsonSchema = {
+    type: "string",
+    ...(pattern ? { pattern: pattern.source } : {}),
+    ...(description ? { description } : {}),
+  };
+  return leaf<string>(
+    (input) => {
+      const value = asText(input);
+      if (value === undefined) return { error: `must be ${expected}, got ${describe(input)}` };
+      if (value === "" && !allowEmpty) return { error: `must not be empty: ${expected}` };
+      if (pattern && !pattern.test(value)) return { error: `must be ${expected}, got ${describe(input)}` };
+      const problem = check?.(value);
+      return problem ? { error: problem } : { value };
+    },
+    pattern ? { anyOf: [json, ENV_REFERENCE] } : json,
+  );
+}
+
+/** Case-insensitive choice; an empty string means the default (both kept from the Go LibraFlux). */
+export function choice<const T extends string>(values: readonly T[], fallback: T, description?: string) {
+  return choiceOrUnset(values, fallback, description) as ReturnType<typeof leaf<T>>;
+}
+
+/** Like `choice`, for keys whose absence means "inherit": an empty string yields undefined. */
+export function choiceOrUnset<const T extends string>(values: readonly T[], fallback: T | undefined, description?: string) {
+  return leaf<T | undefined>(
+    (input) => {
+      const raw = asText(input);
+      const value = raw?.trim().toLowerCase();
+      if (value === "") return { value: fallback };
+      if (value !== undefined && (values as readonly string[]).includes(value)) return { value: value as T };
+      return { error: `must be one of ${values.join(", ")}, got ${describe(input)}` };
+    },
+    {
+      anyOf: [{ type: "string", pattern: caseInsensitivePattern(values, true) }, ENV_REFERENCE],
+      ...(description ? { description } : {}),
+    },
+  );
+}
+
+/** An IPv4 or IPv6 address, returned in canonical text form so the same address always compares equal. */
+export function ipAddress(description?: string) {
+  return leaf<string>(
+    (input) => {
+      const raw = asText(input)?.trim();
+      const parsed = raw === undefined ? undefined : parseIp(raw);
+      return parsed ? { value: parsed.text } : { error: `must be an IPv4 or IPv6 address, got ${describe(input)}` };
+    },
+    { anyOf: [{ type: "string", format: "ipv4" }, { type: "string", format: "ipv6" }, ENV_REFERENCE], ...(description ? { description } : {}) },
+  );
+}
+
+const INTERFACE_NAME = /^[A-Za-z0-9_.@-]{1,15}$/;
+
+export function interfaceName(description?: string) {
+  return text({
+    pattern: INTERFACE_NAME,
+    expected: "a Linux interface name: 1-15 characters of A-Z a-z 0-9 _ . @ -",
+    allowEmpty: false,
+    ...(description ? { description } : {}),
+  });
+}
+
+export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function objectName(description?: string) {
+  return text({
+    pattern: NAME_PATTERN,
+    expected: "1-64 characters of A-Z a-z 0-9 _ . -",
+    allowEmpty: false,
+    ...(description ? { description } : {}),
+  });
+}

@@ -1,0 +1,77 @@
+/** A service file (config.d/*.yaml): one top-level key, `services:`, a list. */
+
+import * as v from "valibot";
+import { HealthSchema } from "./health.ts";
+import { FORWARD_MODES } from "./main.ts";
+import { asText, choice, choiceOrUnset, describe, integer, ipAddress, leaf, objectName } from "./primitives.ts";
+import { ENV_REFERENCE } from "./json.ts";
+import { list, section } from "./structure.ts";
+
+export const SCHEDULERS = ["rr", "wrr", "lc", "wlc", "sh", "mh", "dh", "sed", "nq", "lblc", "lblcr", "fo", "ovf", "twos"] as const;
+export type Scheduler = (typeof SCHEDULERS)[number];
+
+export interface PortRange {
+  start: number;
+  end: number;
+}
+
+/** One entry of `ports`: an integer, or an "A-B" string (inclusive). */
+function portEntry() {
+  const expected = 'a port (1-65535) or a range "A-B"';
+  return leaf<PortRange>(
+    (input) => {
+      if (typeof input === "number") {
+        return Number.isInteger(input) && input >= 1 && input <= 65535
+          ? { value: { start: input, end: input } }
+          : { error: `must be ${expected}, got ${describe(input)}` };
+      }
+      const match = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(asText(input) ?? "");
+      if (!match) return { error: `must be ${expected}, got ${describe(input)}` };
+      const start = Number(match[1]);
+      const end = Number(match[2] ?? match[1]);
+      if (start < 1 || start > 65535 || end < 1 || end > 65535) return { error: `ports must be 1-65535, got ${describe(input)}` };
+      if (start > end) return { error: `range start must not exceed its end, got ${describe(input)}` };
+      return { value: { start, end } };
+    },
+    {
+      anyOf: [{ type: "integer", minimum: 1, maximum: 65535 }, { type: "string", pattern: "^\\s*\\d{1,5}\\s*(-\\s*\\d{1,5}\\s*)?$" }, ENV_REFERENCE],
+    },
+  );
+}
+
+const portRange = v.pipe(
+  section({ start: integer(1, 65535), end: integer(1, 65535) }),
+  v.forward(
+    v.check((range) => range.start <= range.end, "start must not exceed end"),
+    ["end"],
+  ),
+);
+
+const backend = section({
+  address: ipAddress("Backend address, same family as the VIP"),
+  port: v.optional(integer(0, 65535, { description: "0 = the service port (one destination per service port)" }), 0),
+  weight: v.optional(integer(0, 65535, { description: "0 = drained: keeps its connections, gets no new ones" }), 1),
+});
+
+const persistence = section({
+  timeout_seconds: v.optional(integer(1, 31536000), 300),
+});
+
+export const ServiceSchema = section({
+  name: objectName("Unique across all service files"),
+  protocol: v.optional(choice(["tcp", "udp"], "tcp"), "tcp"),
+  vip: v.optional(ipAddress("Overrides network.frontend.vip for this service")),
+  ports: v.optional(list(portEntry(), "Ports: integers or \"A-B\" strings"), []),
+  port_ranges: v.optional(list(portRange), []),
+  scheduler: v.optional(choice(SCHEDULERS, "wlc", "IPVS scheduler"), "wlc"),
+  mode: v.optional(choiceOrUnset(FORWARD_MODES, undefined, "Overrides the global mode for this service")),
+  persistence: v.optional(persistence),
+  backends: v.optional(list(backend), []),
+  health: v.optional(HealthSchema, {}),
+});
+
+export const ServiceFileSchema = section({
+  services: v.optional(list(ServiceSchema), []),
+});
+
+export type ServiceFile = v.InferOutput<typeof ServiceSchema>;
