@@ -141,3 +141,34 @@ export interface IpvsClient {
   setTimeouts(timeouts: IpvsTimeouts): void;
   close(): void;
 }
+
+/** Role of an IPVS connection-synchronisation daemon (IP_VS_STATE_MASTER / IP_VS_STATE_BACKUP). */
+export type SyncDaemonState = "master" | "backup";
+
+/** A kernel connection-sync daemon (IPVS_CMD_ATTR_DAEMON); the optional fields need Linux 4.3 or later. */
+export interface SyncDaemonSettings {
+  state: SyncDaemonState;
+  /** Interface the sync messages use (IPVS_DAEMON_ATTR_MCAST_IFN). */
+  interface: string;
+  syncId: number;
+  /** Largest UDP payload of a sync message. */
+  maxLength?: number;
+  /** Multicast group, IPv4 or IPv6. */
+  group?: string;
+  port?: number;
+  ttl?: number;
+}
+
+/**
+ * What the real client offers beyond the reconciler's contract: counter reset, flush and the sync daemon. Kept apart so
+ * fakes of IpvsClient need not implement them; the reconciler never flushes.
+ */
+export interface IpvsAdminClient extends IpvsClient {
+  /** Zeroes the counters of one service, or of every service when none is given. */
+  zero(service?: ServiceKey): void;
+  /** Deletes every virtual service and destination. */
+  flush(): void;
+  startSyncDaemon(settings: SyncDaemonSettings): void;
+  stopSyncDaemon(state: SyncDaemonState): void;
+  listSyncDaemons(): SyncDaemonSettings[];
+}
