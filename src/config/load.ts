@@ -115,7 +115,7 @@ function dotPath(issue: v.BaseIssue<unknown>): string {
 }
 
 function unreadable(file: string, message: string): LoadResult {
-  return { ok: false, code: "unreadable", issues: [{ file, line: 0, column: 0, path: "", message: `${file} ${message}` }] };
+  return { ok: false, code: "unreadable", issues: [{ file, line: 0, column: 0, path: "", message: `the file ${message}` }] };
 }
 
 export type { MainFile };
