@@ -138,6 +138,13 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
 function checkHealth(report: Reporter, source: YamlSource, service: LoadedService, at: string): void {
   const health = service.health;
   const path = `${at}.health`;
+  for (const [key, types] of Object.entries(CHECK_SPECIFIC_KEYS)) {
+    if ((health as Record<string, unknown>)[key] !== undefined && !types.includes(health.type)) {
+      report.error(source, `${path}.${key}`, `applies only to health type ${types.join(" or ")}, not ${health.type}`);
+    }
+  }
+  // A block without `enabled: true` is off; like the Go LibraFlux, its other settings are not held against it.
+  if (!health.enabled) return;
   const isUdpCheck = health.type.startsWith("udp_");
   if (isUdpCheck && service.protocol !== "udp") {
     report.error(source, `${path}.type`, `${health.type} checks only apply to protocol: udp services; use tcp or http for a TCP service`);
@@ -155,11 +162,6 @@ function checkHealth(report: Reporter, source: YamlSource, service: LoadedServic
       `${path}.timeout_ms`,
       `must be less than interval_ms (${health.interval_ms}), got ${health.timeout_ms}: probes would overlap (the Go LibraFlux accepted this)`,
     );
-  }
-  for (const [key, types] of Object.entries(CHECK_SPECIFIC_KEYS)) {
-    if ((health as Record<string, unknown>)[key] !== undefined && !types.includes(health.type)) {
-      report.error(source, `${path}.${key}`, `applies only to health type ${types.join(" or ")}, not ${health.type}`);
-    }
   }
   if (health.payload !== undefined && health.payload_hex !== undefined) {
     report.error(source, `${path}.payload_hex`, "set payload or payload_hex, not both");

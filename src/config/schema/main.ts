@@ -56,7 +56,7 @@ const logging = section({
     section({
       enabled: v.optional(boolean(), false),
       host: v.optional(text(), ""),
-      port: v.optional(integer(1, 65535), 12201),
+      port: v.optional(integer(1, 65535, { zeroMeans: 12201 }), 12201),
       protocol: v.optional(choice(["udp", "tcp"], "udp"), "udp"),
       facility: v.optional(text(), "lbctl"),
     }),
@@ -64,13 +64,15 @@ const logging = section({
   ),
 });
 
+// Zero ports and empty paths mean the default: the Go LibraFlux only checked these keys when a section was enabled,
+// so its files may carry zeroed values in disabled sections.
 const metrics = section({
   prometheus: v.optional(
     section({
       enabled: v.optional(boolean(), true),
       bind: v.optional(text({ description: "Listen address: an IP, 0.0.0.0 or :: (empty = all)" }), "127.0.0.1"),
-      port: v.optional(integer(1, 65535), 9090),
-      path: v.optional(text({ pattern: /^\//, expected: "a URL path starting with /" }), "/metrics"),
+      port: v.optional(integer(1, 65535, { zeroMeans: 9090 }), 9090),
+      path: v.optional(text({ pattern: /^\//, expected: "a URL path starting with /", emptyMeans: "/metrics" }), "/metrics"),
     }),
     {},
   ),
@@ -81,7 +83,7 @@ const metrics = section({
       token: v.optional(text(), ""),
       org: v.optional(text(), ""),
       bucket: v.optional(text(), ""),
-      push_interval_seconds: v.optional(integer(1, 3600), 30),
+      push_interval_seconds: v.optional(integer(1, 3600, { zeroMeans: 30 }), 30),
     }),
     {},
   ),
@@ -135,7 +137,7 @@ const controlPlane = section({
     section({ cert: v.optional(text(), ""), key: v.optional(text(), ""), ca: v.optional(text(), "") }),
     {},
   ),
-  sync_interval_seconds: v.optional(integer(1, 3600), 30),
+  sync_interval_seconds: v.optional(integer(1, 3600, { zeroMeans: 30 }), 30),
 });
 
 export const MainFileSchema = section({

@@ -102,12 +102,14 @@ export interface TextOptions {
   /** Completes "must be ..." when the pattern does not match. */
   expected?: string;
   allowEmpty?: boolean;
+  /** What an empty string stands for (Go compatibility: empty means the default). */
+  emptyMeans?: string;
   check?: (text: string) => string | undefined;
   description?: string;
 }
 
 export function text(options: TextOptions = {}) {
-  const { pattern, expected = "a string", allowEmpty = true, check, description } = options;
+  const { pattern, expected = "a string", allowEmpty = true, emptyMeans, check, description } = options;
   const json: JsonSchema = {
     type: "string",
     ...(pattern ? { pattern: pattern.source } : {}),
@@ -117,6 +119,7 @@ export function text(options: TextOptions = {}) {
     (input) => {
       const value = asText(input);
       if (value === undefined) return { error: `must be ${expected}, got ${describe(input)}` };
+      if (value === "" && emptyMeans !== undefined) return { value: emptyMeans };
       if (value === "" && !allowEmpty) return { error: `must not be empty: ${expected}` };
       if (pattern && !pattern.test(value)) return { error: `must be ${expected}, got ${describe(input)}` };
       const problem = check?.(value);
