@@ -152,19 +152,55 @@ class Walker {
   }
 
   #scalar(value: unknown, node: Node, path: string): unknown {
-    if (typeof value !== "string") return value;
-    const expansion = expandEnv(value, this.env);
-    if (!expansion.ok) {
-      this.#issue(node, path, expansion.message);
+    const expanded = expandScalar(value, this.env);
+    if ("error" in expanded) {
+      this.#issue(node, path, expanded.error);
       return value;
     }
-    const variable = wholeReference(value);
-    return variable !== undefined ? new EnvValue(expansion.value, variable) : expansion.value;
+    return expanded.value;
   }
 
   #issue(node: Node, path: string, message: string): void {
     this.issues.push({ file: this.file, ...this.position(node.range?.[0]), path, message });
   }
+}
+
+/** A scalar with `${NAME}` expanded; a whole reference becomes an EnvValue. */
+function expandScalar(value: unknown, env: Environment): { value: unknown } | { error: string } {
+  if (typeof value !== "string") return { value };
+  const expansion = expandEnv(value, env);
+  if (!expansion.ok) return { error: expansion.message };
+  const variable = wholeReference(value);
+  return { value: variable !== undefined ? new EnvValue(expansion.value, variable) : expansion.value };
+}
+
+/**
+ * A source from data the native parser produced (the fast path): same expansion and null handling as the walker
+ * above, but no positions. Any problem makes the loader start over on the slow path, so positions are never needed.
+ */
+export function plainSource(file: string, data: unknown, env: Environment): ParseResult {
+  const issues: ConfigIssue[] = [];
+  const visit = (value: unknown, path: string): unknown => {
+    if (Array.isArray(value)) return value.map((item, i) => visit(item, childPath(path, i)));
+    if (value !== null && typeof value === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(value)) {
+        const converted = visit(child, childPath(path, key));
+        if (converted !== null) out[key] = converted;
+      }
+      return out;
+    }
+    const expanded = expandScalar(value, env);
+    if ("error" in expanded) {
+      issues.push({ file, line: 0, column: 0, path, message: expanded.error });
+      return value;
+    }
+    return expanded.value;
+  };
+  const converted = visit(data, "");
+  if (issues.length > 0) return { ok: false, issues };
+  const nowhere = (): Position => ({ line: 0, column: 0 });
+  return { ok: true, source: { file, data: converted, locate: nowhere, locateKey: nowhere } };
 }
 
 function firstLine(message: string): string {

@@ -1,7 +1,8 @@
 /** Loads the main file and its service files into a validated `Config`, or every problem found, located. */
 
 import * as v from "valibot";
-import { parseYamlSource, type YamlSource } from "./document.ts";
+import { parseYamlSource, plainSource, type ParseResult, type YamlSource } from "./document.ts";
+import { parseFast } from "./fast-yaml.ts";
 import type { Environment } from "./env.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { includeMatches, readConfigFile, resolveInclude } from "./files.ts";
@@ -24,10 +25,24 @@ export type LoadResult =
   | { ok: false; code: "unreadable" | "invalid"; issues: ConfigIssue[] };
 
 export function loadConfig(mainFile: string, options: LoadOptions = {}): LoadResult {
+  // Valid files take the fast path; any problem is re-checked on the slow path, which reports positions.
+  const fast = loadWith(parseQuickly, mainFile, options);
+  if (fast.ok || fast.code === "unreadable") return fast;
+  return loadWith(parseYamlSource, mainFile, options);
+}
+
+type Parse = (file: string, text: string, env: Environment) => ParseResult;
+
+const parseQuickly: Parse = (file, text, env) => {
+  const fast = parseFast(text);
+  return fast ? plainSource(file, fast.data, env) : parseYamlSource(file, text, env);
+};
+
+function loadWith(parse: Parse, mainFile: string, options: LoadOptions): LoadResult {
   const env = options.env ?? process.env;
   const mainRead = readConfigFile(mainFile);
   if (!mainRead.ok) return unreadable(mainFile, mainRead.message);
-  const mainParsed = parseYamlSource(mainFile, mainRead.text, env);
+  const mainParsed = parse(mainFile, mainRead.text, env);
   if (!mainParsed.ok) return { ok: false, code: "invalid", issues: mainParsed.issues };
   const mainSource = mainParsed.source;
 
@@ -52,7 +67,7 @@ export function loadConfig(mainFile: string, options: LoadOptions = {}): LoadRes
     const read = typeof pending === "string" ? ({ ok: true, text: pending } as const) : readConfigFile(file);
     if (!read.ok) return unreadable(file, read.message);
     files.push(file);
-    const parsed = parseYamlSource(file, read.text, env);
+    const parsed = parse(file, read.text, env);
     if (!parsed.ok) {
       issues.push(...parsed.issues);
       continue;

@@ -1,0 +1,51 @@
+/**
+ * Encoding speed of IPVS requests: 20,000 NEW_DEST messages (200 services x 100 destinations) back to back into one
+ * writer, as a batch does. Run: bun bench/ipvs-encode.ts
+ */
+
+import { type RequestHeader, encodeOperation } from "../src/ipvs/codec/requests.ts";
+import { MessageWriter } from "../src/ipvs/netlink/writer.ts";
+import type { IpvsOperation } from "../src/ipvs/types.ts";
+
+const COUNT = 20_000;
+const ROUNDS = 15;
+
+const operations: IpvsOperation[] = [];
+for (let i = 0; i < COUNT; i++) {
+  const service = { family: 4 as const, protocol: "tcp" as const, address: `192.0.2.${i % 200}`, port: 80 };
+  const destination = {
+    family: 4 as const,
+    address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    port: 8080,
+    forward: "nat" as const,
+    weight: 1 + (i % 10),
+    upperThreshold: 0,
+    lowerThreshold: 0,
+  };
+  operations.push({ kind: "new-destination", service, destination });
+}
+
+const writer = new MessageWriter(4 * 1024 * 1024);
+const header: RequestHeader = { family: 32, seq: 0, port: 1234 };
+
+function encodeAll(): number {
+  writer.reset();
+  for (let i = 0; i < COUNT; i++) {
+    header.seq = i;
+    encodeOperation(writer, header, operations[i] as IpvsOperation);
+  }
+  return writer.length;
+}
+
+const timings: number[] = [];
+let bytes = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  const start = Bun.nanoseconds();
+  bytes = encodeAll();
+  timings.push((Bun.nanoseconds() - start) / 1e6);
+}
+const sorted = [...timings].sort((a, b) => a - b);
+const format = (ms: number | undefined) => `${(ms ?? 0).toFixed(2)} ms`;
+console.log(`encode ${COUNT} NEW_DEST (${bytes} bytes, ${(bytes / COUNT).toFixed(0)} B each)`);
+console.log(`  first (cold JIT): ${format(timings[0])}`);
+console.log(`  median: ${format(sorted[Math.floor(ROUNDS / 2)])}  best: ${format(sorted[0])}`);
