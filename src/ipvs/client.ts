@@ -192,7 +192,10 @@ type EncodeHeaded = (writer: MessageWriter, header: RequestHeader) => void;
 
 /** A batch item that never got a verdict: unencodable (named after its operation) or lost with the socket. */
 function describeFailure(operation: IpvsOperation, error: unknown): Error {
-  if (error instanceof EncodeError) return new EncodeError(`Invalid ${describeOperation(operation)}: ${error.message}`);
+  if (error instanceof EncodeError) {
+    const reason = error.message.charAt(0).toLowerCase() + error.message.slice(1);
+    return new EncodeError(`Invalid ${describeOperation(operation)}: ${reason}`);
+  }
   if (error instanceof IpvsError) return error;
   return new IpvsError("E_TRANSPORT", `No verdict for ${describeOperation(operation)}: ${String(error)}`, {
     cause: error,

@@ -44,7 +44,7 @@ export class LibraryMissingError extends IpvsError {
   constructor(library: string, cause?: unknown) {
     super(
       "E_LIBRARY_MISSING",
-      `${library} is not installed: install package libnl-genl-3-200 (Debian/Ubuntu) or libnl3 (RHEL/Alma)`,
+      `Library ${library} is not installed: install package libnl-genl-3-200 (Debian/Ubuntu) or libnl3 (RHEL/Alma)`,
       { cause },
     );
     this.library = library;

@@ -11,7 +11,7 @@ export const INET_ADDR_LENGTH = 16;
 export function encodeAddress(writer: MessageWriter, type: number, family: Family, address: string): void {
   const at = writer.reserve(type, INET_ADDR_LENGTH);
   const ok = family === 4 ? parseIPv4Into(address, writer.target, at) : parseIPv6Into(address, writer.target, at);
-  if (!ok) throw new EncodeError(`'${address}' is not an IPv${family} address`);
+  if (!ok) throw new EncodeError(`Address '${address}' is not an IPv${family} address`);
 }
 
 export function decodeAddress(cursor: AttributeCursor, family: Family): string {
@@ -22,7 +22,7 @@ export function decodeAddress(cursor: AttributeCursor, family: Family): string {
 /** An IPv4 address carried as a __be32 attribute (the sync daemon's multicast group). */
 export function encodeIPv4Word(writer: MessageWriter, type: number, address: string): void {
   const at = writer.reserve(type, 4);
-  if (!parseIPv4Into(address, writer.target, at)) throw new EncodeError(`'${address}' is not an IPv4 address`);
+  if (!parseIPv4Into(address, writer.target, at)) throw new EncodeError(`Address '${address}' is not an IPv4 address`);
 }
 
 export function decodeIPv4Word(cursor: AttributeCursor): string {

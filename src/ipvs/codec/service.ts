@@ -32,12 +32,32 @@ export type ServiceSelector = ServiceKey & { fwmark?: number };
  */
 const MANAGED_FLAGS_MASK = ~IP_VS_SVC_F_HASHED >>> 0;
 
-/** IPVS_CMD_ATTR_SERVICE with only the identifying attributes (for DEL_SERVICE, dests, ZERO, GET_DEST). */
+/**
+ * IPVS_CMD_ATTR_SERVICE with only the identifying attributes (for DEL_SERVICE, dests, ZERO, GET_DEST). A batch names
+ * the same service in many destination requests in a row, so the last key's bytes are kept and copied.
+ */
 export function encodeServiceKey(writer: MessageWriter, service: ServiceSelector): void {
+  const fwmark = service.fwmark ?? 0;
+  if (
+    lastKey !== undefined &&
+    lastKey.address === service.address &&
+    lastKey.port === service.port &&
+    lastKey.protocol === service.protocol &&
+    lastKey.family === service.family &&
+    lastKey.fwmark === fwmark
+  ) {
+    writer.append(lastKeyBytes);
+    return;
+  }
   const nest = writer.beginNested(IPVS_CMD_ATTR_SERVICE);
   encodeIdentity(writer, service);
   writer.endNested(nest);
+  lastKeyBytes = writer.copyFrom(nest);
+  lastKey = { family: service.family, protocol: service.protocol, address: service.address, port: service.port, fwmark };
 }
+
+let lastKey: Required<ServiceSelector> | undefined;
+let lastKeyBytes = new Uint8Array(0);
 
 /** IPVS_CMD_ATTR_SERVICE with every attribute NEW_SERVICE/SET_SERVICE require. */
 export function encodeService(writer: MessageWriter, service: ServiceSpec): void {

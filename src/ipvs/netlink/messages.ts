@@ -56,7 +56,9 @@ export class MessageCursor {
     if (this.type !== NLMSG_ERROR && this.type !== NLMSG_DONE) {
       throw new NetlinkDecodeError(`message type ${this.type} carries no error code`);
     }
-    return -this.view.getInt32(this.offset + NLMSG_HDRLEN, LE);
+    const code = this.view.getInt32(this.offset + NLMSG_HDRLEN, LE);
+    return code === 0 ? 0 : -code; // not -0
+
   }
 
   /** The generic netlink command of the current message. */

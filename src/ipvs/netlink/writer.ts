@@ -15,7 +15,7 @@ export class MessageWriter {
   #length = 0;
 
   constructor(initialCapacity = 64 * 1024) {
-    this.#bytes = new Uint8Array(initialCapacity);
+    this.#bytes = new Uint8Array(Math.max(initialCapacity, 64));
     this.#view = new DataView(this.#bytes.buffer);
   }
 
@@ -32,6 +32,11 @@ export class MessageWriter {
     this.#length = 0;
   }
 
+  /** Drops everything written from `start` on, e.g. a message whose encoding failed half-way. */
+  truncate(start: number): void {
+    this.#length = start;
+  }
+
   /** Starts a message with nlmsghdr and genlmsghdr; returns its offset for `endMessage`. */
   beginGenlMessage(family: number, flags: number, seq: number, port: number, command: number, version: number): number {
     const start = this.#reserve(NLMSG_HDRLEN + GENL_HDRLEN);
@@ -41,19 +46,14 @@ export class MessageWriter {
     view.setUint16(start + 6, flags, LE);
     view.setUint32(start + 8, seq >>> 0, LE);
     view.setUint32(start + 12, port >>> 0, LE);
-    this.#bytes[start + 16] = command;
-    this.#bytes[start + 17] = version;
+    view.setUint8(start + 16, command);
+    view.setUint8(start + 17, version);
     view.setUint16(start + 18, 0, LE);
     return start;
   }
 
   endMessage(start: number): void {
     this.#view.setUint32(start, this.#length - start, LE);
-  }
-
-  /** Drops everything written from `start` on, e.g. a message whose encoding failed half-way. */
-  truncate(start: number): void {
-    this.#length = start;
   }
 
   beginNested(type: number): number {
@@ -76,22 +76,26 @@ export class MessageWriter {
 
   u16(type: number, value: number): void {
     checkRange(type, value, 0xffff);
-    this.#view.setUint16(this.#attribute(type, 2), value, LE);
+    const at = this.#attribute(type, 2); // before touching #view: growing replaces it
+    this.#view.setUint16(at, value, LE);
   }
 
   be16(type: number, value: number): void {
     checkRange(type, value, 0xffff);
-    this.#view.setUint16(this.#attribute(type, 2), value, false);
+    const at = this.#attribute(type, 2);
+    this.#view.setUint16(at, value, false);
   }
 
   u32(type: number, value: number): void {
     checkRange(type, value, 0xffffffff);
-    this.#view.setUint32(this.#attribute(type, 4), value, LE);
+    const at = this.#attribute(type, 4);
+    this.#view.setUint32(at, value, LE);
   }
 
   be32(type: number, value: number): void {
     checkRange(type, value, 0xffffffff);
-    this.#view.setUint32(this.#attribute(type, 4), value, false);
+    const at = this.#attribute(type, 4);
+    this.#view.setUint32(at, value, false);
   }
 
   /** Two host-order u32 in one attribute, the layout of struct ip_vs_flags. */
@@ -111,10 +115,21 @@ export class MessageWriter {
     for (let i = 0; i < length; i++) {
       const code = value.charCodeAt(i);
       // Scheduler, engine and interface names are ASCII in the kernel; refuse rather than mangle anything else.
-      if (code === 0 || code > 0x7e) throw new EncodeError(`Name '${value}' must be printable ASCII`);
+      if (code < 0x20 || code > 0x7e) throw new EncodeError(`Name '${value}' must be printable ASCII`);
       bytes[at + i] = code;
     }
     bytes[at + length] = 0;
+  }
+
+  /** Appends bytes that are already whole, aligned attributes (a copy of an earlier encoding). */
+  append(encoded: Uint8Array): void {
+    const at = this.#reserve(encoded.length);
+    this.#bytes.set(encoded, at);
+  }
+
+  /** A copy of the bytes written from `start` on, for `append`. */
+  copyFrom(start: number): Uint8Array {
+    return this.#bytes.slice(start, this.#length);
   }
 
   /**
@@ -123,7 +138,8 @@ export class MessageWriter {
    */
   reserve(type: number, length: number): number {
     const at = this.#attribute(type, length);
-    this.#bytes.fill(0, at, at + length);
+    const bytes = this.#bytes;
+    for (let i = at; i < at + length; i++) bytes[i] = 0; // a loop beats fill() for 16 bytes
     return at;
   }
 
@@ -132,15 +148,27 @@ export class MessageWriter {
     return this.#bytes;
   }
 
-  /** Writes the attribute header and padding; returns the payload offset. */
+  /** Writes the attribute header and clears the padding; returns the payload offset. */
   #attribute(type: number, payloadLength: number): number {
     const length = NLA_HDRLEN + payloadLength;
     if (length > MAX_ATTRIBUTE_LENGTH) throw new EncodeError(`Attribute of ${length} bytes exceeds 65535`);
-    const start = this.#reserve(length);
-    this.#view.setUint16(start, length, LE);
-    this.#view.setUint16(start + 2, type, LE);
+    const start = this.#length;
+    const end = start + align4(length);
+    if (end > this.#bytes.length) this.#grow(end);
+    this.#length = end;
+    const bytes = this.#bytes;
+    // Header bytes stored directly: measurably faster than DataView here while the JIT is still cold.
+    if (LE) {
+      bytes[start] = length;
+      bytes[start + 1] = length >>> 8;
+      bytes[start + 2] = type;
+      bytes[start + 3] = type >>> 8;
+    } else {
+      this.#view.setUint16(start, length, false);
+      this.#view.setUint16(start + 2, type, false);
+    }
     // The buffer is reused, so padding must be cleared explicitly; the kernel ignores it but tests compare bytes.
-    for (let i = start + length; i < this.#length; i++) this.#bytes[i] = 0;
+    for (let i = start + length; i < end; i++) bytes[i] = 0;
     return start + NLA_HDRLEN;
   }
 
@@ -163,9 +191,10 @@ export class MessageWriter {
   }
 }
 
-/** DataView would silently wrap 70000 into a u16; a wrapped port or weight must never reach the kernel. */
+/** A typed array would silently wrap 70000 into a u16; a wrapped port or weight must never reach the kernel. */
 function checkRange(type: number, value: number, maximum: number): void {
-  if (!(value >= 0 && value <= maximum && Number.isInteger(value))) {
+  // `>>> 0` keeps integers in 0..2^32-1 unchanged and changes everything else (fractions, negatives, NaN).
+  if (value >>> 0 !== value || value > maximum) {
     throw new EncodeError(`Value ${value} of attribute ${type} is outside 0..${maximum}`);
   }
 }
