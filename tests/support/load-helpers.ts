@@ -58,3 +58,10 @@ export function loadPatched(mainPatch: Patch = {}, services: Patch[] = [BASE_SER
 export function service(patch: Patch): Patch {
   return merge(BASE_SERVICE, patch);
 }
+
+/** A loaded, valid Config from patches (throws with the issues when invalid). */
+export function configFrom(mainPatch: Patch = {}, services: Patch[] = [BASE_SERVICE]) {
+  const { result } = loadPatched(mainPatch, services);
+  if (!result.ok) throw new Error(result.issues.map((i) => `${i.path}: ${i.message}`).join("\n"));
+  return result.config;
+}

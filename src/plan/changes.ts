@@ -1,0 +1,52 @@
+/** One planned change to the kernel table, with the operation that makes it and those that undo it. */
+
+import type { DestinationSpec, IpvsOperation, KernelDestination, ServiceSpec } from "../ipvs/types.ts";
+
+export type ChangeOp =
+  | "create-service"
+  | "update-service"
+  | "delete-service"
+  | "create-destination"
+  | "update-destination"
+  | "delete-destination";
+
+/** Why a change is made: the config says so, health moved a weight, a removed destination drains, or drift. */
+export type ChangeReason = "config" | "health" | "drain" | "drift";
+
+export interface Change {
+  op: ChangeOp;
+  /** `PROTO:VIP:PORT` */
+  service: string;
+  /** `ADDR:PORT`, for destination changes. */
+  destination?: string;
+  /** The config service's name, when the service is in the config. */
+  name?: string;
+  /** The state the change leads to (what `apply --json` prints). */
+  after?: Partial<ServiceSpec & DestinationSpec>;
+  /** The kernel's state before, for updates and deletions. */
+  before?: Partial<ServiceSpec & DestinationSpec>;
+  reason: ChangeReason;
+  operation: IpvsOperation;
+  /** Operations that restore the state before this change, in order. */
+  undo: IpvsOperation[];
+}
+
+export interface Plan {
+  changes: Change[];
+}
+
+export function countDeletions(plan: Plan): { services: number; destinations: number } {
+  let services = 0;
+  let destinations = 0;
+  for (const change of plan.changes) {
+    if (change.op === "delete-service") services++;
+    else if (change.op === "delete-destination") destinations++;
+  }
+  return { services, destinations };
+}
+
+/** The destination as it must be recreated (connection counters and stats are the kernel's, not settings). */
+export function destinationSettings(destination: KernelDestination): DestinationSpec {
+  const { address, port, family, forward, weight, upperThreshold, lowerThreshold, tunnel } = destination;
+  return { address, port, family, forward, weight, upperThreshold, lowerThreshold, ...(tunnel ? { tunnel } : {}) };
+}

@@ -1,0 +1,95 @@
+/**
+ * Desired kernel state from the config: one virtual service per (service, expanded port), one destination per
+ * (virtual service, backend). Pure: health plugs in through `weightOf`.
+ */
+
+import {
+  addressFamily,
+  backendKey,
+  destinationPort,
+  forwardMode,
+  serviceVip,
+  servicePorts,
+  type Config,
+  type LoadedService,
+} from "../config/model.ts";
+import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
+import { ServiceFlag, type DestinationSpec, type Family, type ServiceSpec } from "../ipvs/types.ts";
+
+export interface DesiredDestination extends DestinationSpec {
+  /** `ADDR:PORT`, the key of the destination in the kernel. */
+  id: string;
+  /** The backend key of config.md (its health target and metrics label). */
+  backend: string;
+  configuredWeight: number;
+}
+
+export interface DesiredService extends ServiceSpec {
+  /** `PROTO:VIP:PORT`. */
+  id: string;
+  /** The config service's name. */
+  name: string;
+  destinations: DesiredDestination[];
+}
+
+/** The weight a destination gets in the kernel; the default is the configured weight (no health overlay). */
+export type WeightOf = (service: LoadedService, backend: string, configuredWeight: number) => number;
+
+export interface DesiredOptions {
+  weightOf?: WeightOf;
+  /** Only services on these VIPs (the daemon's held VIPs under cold standby); default: every VIP. */
+  includeVip?: (vip: string) => boolean;
+}
+
+/** Full netmask as the kernel stores it per family: all ones for IPv4, a prefix length for IPv6. */
+export function fullNetmask(family: Family): number {
+  return family === 4 ? 0xffffffff : 128;
+}
+
+export function desiredServices(config: Pick<Config, "main" | "services">, options: DesiredOptions = {}): DesiredService[] {
+  const weightOf: WeightOf = options.weightOf ?? ((_service, _backend, weight) => weight);
+  const out: DesiredService[] = [];
+  for (const service of config.services) {
+    const vip = serviceVip(config.main, service);
+    if (options.includeVip && !options.includeVip(vip)) continue;
+    const family = addressFamily(vip);
+    const forward = forwardMode(config.main, service);
+    const ports = servicePorts(service);
+    const lowest = ports[0] ?? 0;
+    const backends = service.backends.map((backend) => {
+      const key = backendKey(backend, lowest);
+      return { backend, key, weight: weightOf(service, key, backend.weight) };
+    });
+    for (const port of ports) {
+      const spec: ServiceSpec = {
+        family,
+        protocol: service.protocol,
+        address: vip,
+        port,
+        scheduler: service.scheduler,
+        flags: service.persistence ? ServiceFlag.persistent : 0,
+        timeout: service.persistence?.timeout_seconds ?? 0,
+        netmask: fullNetmask(family),
+        persistenceEngine: "",
+      };
+      out.push({
+        ...spec,
+        id: formatServiceKey(spec),
+        name: service.name,
+        destinations: backends.map(({ backend, key, weight }) => {
+          const destination: DestinationSpec = {
+            address: backend.address,
+            port: destinationPort(backend, port),
+            family,
+            forward,
+            weight,
+            upperThreshold: 0,
+            lowerThreshold: 0,
+          };
+          return { ...destination, id: formatDestinationKey(destination), backend: key, configuredWeight: backend.weight };
+        }),
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,202 @@
+/**
+ * The diff between desired state and the kernel, for the managed VIPs only. Everything on a managed VIP is
+ * lbctl's (a stale virtual service there is removed); anything on another address, and every fwmark service, is
+ * foreign and never touched. Settings change in place: a scheduler, flag or weight change never deletes and
+ * recreates, because that drops connections.
+ */
+
+import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
+import { ServiceFlag, type KernelDestination, type KernelService, type KernelServiceEntry, type ServiceKey, type ServiceSpec } from "../ipvs/types.ts";
+import { destinationSettings, type Change, type ChangeReason, type Plan } from "./changes.ts";
+import type { DesiredDestination, DesiredService } from "./desired.ts";
+
+/** Flag bits lbctl sets; `hashed` is the kernel's own. */
+const MANAGED_FLAGS = ServiceFlag.persistent | ServiceFlag.onePacket | ServiceFlag.sched1 | ServiceFlag.sched2 | ServiceFlag.sched3;
+
+/** What to do with a destination that left the config: delete it now, or drain it (weight 0) first. */
+export type RemovalPolicy = (service: KernelService, destination: KernelDestination) => "delete" | "drain";
+
+export interface DiffOptions {
+  /** Whether an address is a managed VIP (config.md: config VIPs plus those recorded from earlier runs). */
+  isManagedVip: (address: string) => boolean;
+  removal?: RemovalPolicy;
+  /** Reason recorded on changes that are not deletions of config-removed objects (e.g. "drift" for repairs). */
+  reason?: ChangeReason;
+  /** Reason for a weight-only destination update, e.g. "health" when the health overlay moved it. */
+  weightReason?: (desired: DesiredDestination) => ChangeReason;
+}
+
+export function planChanges(desired: readonly DesiredService[], kernel: readonly KernelServiceEntry[], options: DiffOptions): Plan {
+  const reason = options.reason ?? "config";
+  const removal = options.removal ?? (() => "delete");
+  const owned = new Map<string, KernelServiceEntry>();
+  for (const entry of kernel) {
+    if (entry.service.fwmark !== 0 || !options.isManagedVip(entry.service.address)) continue;
+    owned.set(formatServiceKey(entry.service), entry);
+  }
+
+  const createServices: Change[] = [];
+  const updateServices: Change[] = [];
+  const upsertDestinations: Change[] = [];
+  const deleteDestinations: Change[] = [];
+  const deleteServices: Change[] = [];
+
+  const wanted = new Set<string>();
+  for (const service of desired) {
+    wanted.add(service.id);
+    const current = owned.get(service.id);
+    if (!current) {
+      createServices.push({
+        op: "create-service",
+        service: service.id,
+        name: service.name,
+        after: serviceSettings(service),
+        reason,
+        operation: { kind: "new-service", service: serviceSettings(service) },
+        undo: [{ kind: "del-service", service: keyOf(service) }],
+      });
+      for (const destination of service.destinations) upsertDestinations.push(createDestination(service, destination, reason));
+      continue;
+    }
+    if (serviceDiffers(service, current.service)) {
+      updateServices.push({
+        op: "update-service",
+        service: service.id,
+        name: service.name,
+        after: serviceSettings(service),
+        before: serviceSettings(current.service),
+        reason,
+        operation: { kind: "set-service", service: serviceSettings(service) },
+        undo: [{ kind: "set-service", service: serviceSettings(current.service) }],
+      });
+    }
+    const existing = new Map(current.destinations.map((d) => [formatDestinationKey(d), d]));
+    for (const destination of service.destinations) {
+      const present = existing.get(destination.id);
+      existing.delete(destination.id);
+      if (!present) {
+        upsertDestinations.push(createDestination(service, destination, reason));
+      } else if (destinationDiffers(destination, present)) {
+        const weightOnly = destinationDiffers(destination, { ...present, weight: destination.weight }) === false;
+        upsertDestinations.push({
+          op: "update-destination",
+          service: service.id,
+          destination: destination.id,
+          name: service.name,
+          after: destinationAfter(destination),
+          before: destinationAfter(present),
+          reason: weightOnly && options.weightReason ? options.weightReason(destination) : reason,
+          operation: { kind: "set-destination", service: keyOf(service), destination: destinationSettings(toKernelShape(destination)) },
+          undo: [{ kind: "set-destination", service: keyOf(service), destination: destinationSettings(present) }],
+        });
+      }
+    }
+    for (const [id, leftover] of existing) {
+      const change = removeDestination(service, current.service, id, leftover, removal, reason);
+      if (change) (change.op === "delete-destination" ? deleteDestinations : upsertDestinations).push(change);
+    }
+  }
+
+  for (const [id, entry] of owned) {
+    if (wanted.has(id)) continue;
+    deleteServices.push({
+      op: "delete-service",
+      service: id,
+      before: serviceSettings(entry.service),
+      reason,
+      operation: { kind: "del-service", service: keyOf(entry.service) },
+      undo: [
+        { kind: "new-service", service: serviceSettings(entry.service) },
+        ...entry.destinations.map((d) => ({ kind: "new-destination" as const, service: keyOf(entry.service), destination: destinationSettings(d) })),
+      ],
+    });
+  }
+
+  // Creations first, so traffic has somewhere to go; deletions last, destinations before services.
+  return { changes: [...createServices, ...updateServices, ...upsertDestinations, ...deleteDestinations, ...deleteServices] };
+}
+
+function createDestination(service: DesiredService, destination: DesiredDestination, reason: ChangeReason): Change {
+  return {
+    op: "create-destination",
+    service: service.id,
+    destination: destination.id,
+    name: service.name,
+    after: destinationAfter(destination),
+    reason,
+    operation: { kind: "new-destination", service: keyOf(service), destination: destinationSettings(toKernelShape(destination)) },
+    undo: [{ kind: "del-destination", service: keyOf(service), destination: { address: destination.address, port: destination.port, family: destination.family } }],
+  };
+}
+
+function removeDestination(
+  service: DesiredService,
+  kernelService: KernelService,
+  id: string,
+  destination: KernelDestination,
+  removal: RemovalPolicy,
+  reason: ChangeReason,
+): Change | undefined {
+  const key = keyOf(service);
+  if (removal(kernelService, destination) === "drain") {
+    if (destination.weight === 0) return undefined;
+    const drained = { ...destinationSettings(destination), weight: 0 };
+    return {
+      op: "update-destination",
+      service: service.id,
+      destination: id,
+      name: service.name,
+      after: { weight: 0, forward: destination.forward },
+      before: { weight: destination.weight, forward: destination.forward },
+      reason: "drain",
+      operation: { kind: "set-destination", service: key, destination: drained },
+      undo: [{ kind: "set-destination", service: key, destination: destinationSettings(destination) }],
+    };
+  }
+  return {
+    op: "delete-destination",
+    service: service.id,
+    destination: id,
+    name: service.name,
+    before: { weight: destination.weight, forward: destination.forward },
+    reason,
+    operation: { kind: "del-destination", service: key, destination: { address: destination.address, port: destination.port, family: destination.family } },
+    undo: [{ kind: "new-destination", service: key, destination: destinationSettings(destination) }],
+  };
+}
+
+export function serviceDiffers(desired: ServiceSpec, kernel: ServiceSpec): boolean {
+  if (desired.scheduler !== kernel.scheduler) return true;
+  if ((desired.flags & MANAGED_FLAGS) !== (kernel.flags & MANAGED_FLAGS)) return true;
+  if (desired.persistenceEngine !== kernel.persistenceEngine) return true;
+  const persistent = (desired.flags & ServiceFlag.persistent) !== 0;
+  return persistent && (desired.timeout !== kernel.timeout || desired.netmask !== kernel.netmask);
+}
+
+export function destinationDiffers(desired: DesiredDestination | KernelDestination, kernel: KernelDestination): boolean {
+  return (
+    desired.weight !== kernel.weight ||
+    desired.forward !== kernel.forward ||
+    desired.upperThreshold !== kernel.upperThreshold ||
+    desired.lowerThreshold !== kernel.lowerThreshold ||
+    (desired.tunnel?.type ?? "ipip") !== (kernel.tunnel?.type ?? "ipip") ||
+    (desired.tunnel?.port ?? 0) !== (kernel.tunnel?.port ?? 0)
+  );
+}
+
+function keyOf(service: ServiceKey): ServiceKey {
+  return { family: service.family, protocol: service.protocol, address: service.address, port: service.port };
+}
+
+function serviceSettings(service: ServiceSpec): ServiceSpec {
+  const { family, protocol, address, port, scheduler, flags, timeout, netmask, persistenceEngine } = service;
+  return { family, protocol, address, port, scheduler, flags: flags & MANAGED_FLAGS, timeout, netmask, persistenceEngine };
+}
+
+function destinationAfter(destination: DesiredDestination | KernelDestination): Change["after"] {
+  return { weight: destination.weight, forward: destination.forward };
+}
+
+function toKernelShape(destination: DesiredDestination): KernelDestination {
+  return { ...destination, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 };
+}

@@ -1,0 +1,35 @@
+/**
+ * Carries out a plan through an IPVS client, all or nothing: if the kernel refuses an operation, the operations of
+ * this run that it accepted are undone in reverse order, so a failed apply leaves the table as it was.
+ */
+
+import { describeOperation } from "../ipvs/operations.ts";
+import type { IpvsClient, IpvsOperation } from "../ipvs/types.ts";
+import type { Change, Plan } from "./changes.ts";
+
+export type ExecutionResult =
+  | { ok: true; applied: Change[] }
+  | {
+      ok: false;
+      failed: Change;
+      error: Error;
+      /** True when every accepted operation was undone; false when undoing also failed (table changed). */
+      rolledBack: boolean;
+      rollbackError?: Error;
+    };
+
+export function executePlan(client: IpvsClient, plan: Plan): ExecutionResult {
+  const operations = plan.changes.map((change) => change.operation);
+  if (operations.length === 0) return { ok: true, applied: [] };
+  const result = client.execute(operations);
+  if (result.ok) return { ok: true, applied: plan.changes };
+
+  const failed = plan.changes[result.failedIndex]!;
+  const undo: IpvsOperation[] = [];
+  for (const index of [...result.succeeded].sort((a, b) => b - a)) undo.push(...plan.changes[index]!.undo);
+  if (undo.length === 0) return { ok: false, failed, error: result.error, rolledBack: true };
+  const rollback = client.execute(undo);
+  if (rollback.ok) return { ok: false, failed, error: result.error, rolledBack: true };
+  const rollbackError = new Error(`rollback stopped at ${describeOperation(undo[rollback.failedIndex]!)}: ${rollback.error.message}`);
+  return { ok: false, failed, error: result.error, rolledBack: false, rollbackError };
+}

@@ -1,0 +1,50 @@
+/**
+ * One reconciliation: read the kernel, plan against the desired state, check change limits, execute with
+ * rollback. The client is injected, so this runs against a fake kernel in unit tests and the real one in the lab.
+ */
+
+import type { Config } from "../config/model.ts";
+import type { IpvsClient, KernelServiceEntry } from "../ipvs/types.ts";
+import type { ChangeReason, Plan } from "./changes.ts";
+import { desiredServices, type DesiredOptions } from "./desired.ts";
+import { planChanges, type DiffOptions, type RemovalPolicy } from "./diff.ts";
+import { executePlan, type ExecutionResult } from "./execute.ts";
+import { exceededLimit, type ChangeLimits, type LimitHit } from "./limits.ts";
+
+export interface ReconcileRequest extends DesiredOptions {
+  config: Pick<Config, "main" | "services">;
+  client: IpvsClient;
+  managedVips: ReadonlySet<string>;
+  /** Limits to enforce; undefined when exempt (drift repair, disable) or overridden (--force). */
+  limits?: ChangeLimits;
+  dryRun?: boolean;
+  removal?: RemovalPolicy;
+  reason?: ChangeReason;
+  weightReason?: DiffOptions["weightReason"];
+  /** A kernel dump to use instead of reading one (the daemon's state cache). */
+  kernel?: readonly KernelServiceEntry[];
+  /** Plan against no desired services at all (`lbctl disable`). */
+  removeEverything?: boolean;
+}
+
+export type ReconcileOutcome =
+  | { kind: "planned"; plan: Plan }
+  | { kind: "limit"; plan: Plan; limit: LimitHit }
+  | { kind: "applied"; plan: Plan }
+  | { kind: "failed"; plan: Plan; execution: Extract<ExecutionResult, { ok: false }> };
+
+export function reconcile(request: ReconcileRequest): ReconcileOutcome {
+  const kernel = request.kernel ?? request.client.dump();
+  const desired = request.removeEverything ? [] : desiredServices(request.config, request);
+  const plan = planChanges(desired, kernel, {
+    isManagedVip: (address) => request.managedVips.has(address),
+    ...(request.removal ? { removal: request.removal } : {}),
+    ...(request.reason ? { reason: request.reason } : {}),
+    ...(request.weightReason ? { weightReason: request.weightReason } : {}),
+  });
+  const limit = request.limits ? exceededLimit(plan, request.limits) : undefined;
+  if (limit) return { kind: "limit", plan, limit };
+  if (request.dryRun) return { kind: "planned", plan };
+  const execution = executePlan(request.client, plan);
+  return execution.ok ? { kind: "applied", plan } : { kind: "failed", plan, execution };
+}
