@@ -274,3 +274,30 @@ describe("the writer", () => {
     expect(() => encodeOperation(new MessageWriter(), header(), operation)).toThrow("outside 0..4294967295");
   });
 });
+
+test("a repeated service key is copied, and a key differing in any field is encoded afresh", () => {
+  const keys: (ServiceKey & { fwmark?: number })[] = [
+    webKey,
+    webKey,
+    { ...webKey, port: 81 },
+    { ...webKey, protocol: "udp" },
+    { ...webKey, address: "192.0.2.11" },
+    { ...webKey, fwmark: 9 },
+    { ...webKey, fwmark: 9 },
+    webKey,
+  ];
+  const expected = keys.map((key, seq) => {
+    const identity = key.fwmark
+      ? [attr(1, u16(2)), attr(5, u32(key.fwmark))]
+      : [attr(1, u16(2)), attr(2, u16(key.protocol === "udp" ? 17 : 6)), attr(3, inet4(192, 0, 2, key.address.endsWith("11") ? 11 : 10)), attr(4, be16(key.port))];
+    return genl({ type: FAMILY, flags: WRITE, seq, pid: PORT_ID }, 3, nested(1, ...identity));
+  });
+  const merged = new MessageWriter(64);
+  keys.forEach((service, seq) => encodeOperation(merged, header(seq), { kind: "del-service", service }));
+  expect([...merged.bytes()]).toEqual(expected.flat());
+  // The copy is of bytes, not of a writer: alternating between two writers gives the same messages.
+  const writers = [new MessageWriter(64), new MessageWriter(64)] as const;
+  keys.forEach((service, seq) => encodeOperation(writers[seq % 2] as MessageWriter, header(seq), { kind: "del-service", service }));
+  expect([...writers[0].bytes()]).toEqual(expected.filter((_, i) => i % 2 === 0).flat());
+  expect([...writers[1].bytes()]).toEqual(expected.filter((_, i) => i % 2 === 1).flat());
+});

@@ -57,7 +57,7 @@ export function encodeServiceKey(writer: MessageWriter, service: ServiceSelector
 }
 
 let lastKey: Required<ServiceSelector> | undefined;
-let lastKeyBytes = new Uint8Array(0);
+let lastKeyBytes: Uint8Array = new Uint8Array(0);
 
 /** IPVS_CMD_ATTR_SERVICE with every attribute NEW_SERVICE/SET_SERVICE require. */
 export function encodeService(writer: MessageWriter, service: ServiceSpec): void {
