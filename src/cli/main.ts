@@ -21,6 +21,9 @@ export const root = defineCommand({
   subCommands: {
     validate: () => load(import("./validate.ts")),
     schema: () => load(import("./schema.ts")),
+    apply: () => load(import("./apply.ts")),
+    status: () => load(import("./status.ts")),
+    disable: () => load(import("./disable.ts")),
   },
 });
 

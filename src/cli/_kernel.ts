@@ -1,0 +1,44 @@
+/** What the kernel-facing commands (apply, status, disable) share: opening IPVS and the managed VIPs. */
+
+import { configuredVips, type Config } from "../config/model.ts";
+import { createIpvsClient } from "../ipvs/client.ts";
+import { IpvsError } from "../ipvs/errors.ts";
+import type { IpvsAdminClient, KernelServiceEntry } from "../ipvs/types.ts";
+import { readManagedVips, StateFileError } from "../system/managed-vips.ts";
+import { CliError } from "./errors.ts";
+
+/** Opens the IPVS client and proves it works (one GET_INFO), so every IPVS failure surfaces here, once. */
+export function openIpvs(): IpvsAdminClient {
+  const client = createIpvsClient();
+  try {
+    client.info();
+  } catch (error) {
+    client.close();
+    throw asCliError(error);
+  }
+  return client;
+}
+
+export function dumpKernel(client: IpvsAdminClient): KernelServiceEntry[] {
+  try {
+    return client.dump();
+  } catch (error) {
+    throw asCliError(error);
+  }
+}
+
+/** Config VIPs plus those recorded in state_dir by earlier runs (config.md "Managed VIPs"). */
+export function managedVips(config: Config): Set<string> {
+  try {
+    return new Set([...configuredVips(config), ...readManagedVips(config.main.system.state_dir)]);
+  } catch (error) {
+    throw asCliError(error);
+  }
+}
+
+export function asCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof IpvsError) return new CliError(error.message, 1, error.code);
+  if (error instanceof StateFileError) return new CliError(error.message, 1, "E_STATE");
+  return new CliError(error instanceof Error ? error.message : String(error));
+}

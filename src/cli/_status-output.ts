@@ -1,0 +1,40 @@
+/** `lbctl status` for people: a table in the spirit of `ipvsadm -Ln`, with configured weight and health. */
+
+import type { StatusView } from "../plan/status.ts";
+
+const FORWARD_NAMES: Record<string, string> = { nat: "Masq", dr: "Route", tun: "Tunnel", local: "Local", bypass: "Bypass" };
+
+export function renderStatus(view: StatusView, stats: boolean): string {
+  if (view.services.length === 0) return "No virtual services on the managed VIPs.";
+  const lines: string[] = [];
+  const source = view.daemon ? "daemon" : "kernel (no daemon: health unknown)";
+  lines.push(`Source: ${source}`);
+  const rows: string[][] = [["Service / destination", "Forward", "Weight", "Config", "Health", "ActiveConn", "InActConn"]];
+  for (const service of view.services) {
+    const flags = [service.scheduler, service.persistent ? "persistent" : "", service.missing ? "MISSING in kernel" : "", service.stale ? "STALE: not in config" : ""]
+      .filter(Boolean)
+      .join(" ");
+    rows.push([`${service.service.toUpperCase().replace(/^(TCP|UDP):/, "$1  ")} ${flags}${service.name ? ` (${service.name})` : ""}`, "", "", "", "", "", ""]);
+    for (const d of service.destinations) {
+      rows.push([
+        `  -> ${d.destination}${d.missing ? " MISSING" : ""}`,
+        FORWARD_NAMES[d.forward] ?? d.forward,
+        d.weight === null ? "-" : String(d.weight),
+        d.configured_weight === null ? "-" : String(d.configured_weight),
+        d.health,
+        String(d.active_connections),
+        String(d.inactive_connections),
+      ]);
+    }
+    if (stats && service.stats) {
+      const s = service.stats;
+      rows.push([`     conns ${s.connections}  pkts in/out ${s.packets_in}/${s.packets_out}  bytes in/out ${s.bytes_in}/${s.bytes_out}`, "", "", "", "", "", ""]);
+    }
+  }
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.filter((r) => r[1] !== "" || col === 0).map((r) => (col === 0 && r[1] === "" ? 0 : r[col]!.length))));
+  for (const row of rows) {
+    if (row[1] === "" && row !== rows[0]) lines.push(row[0]!);
+    else lines.push(row.map((cell, col) => (col === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[col]!))).join("  "));
+  }
+  return lines.join("\n");
+}

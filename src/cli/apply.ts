@@ -1,0 +1,111 @@
+/**
+ * `lbctl apply [--dry-run] [--force] [--json]`: makes the kernel's IPVS table match the config for every managed
+ * VIP, all or nothing.
+ */
+
+import { configuredVips } from "../config/model.ts";
+import { loadConfig } from "../config/load.ts";
+import { ConfigError } from "../config/errors.ts";
+import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
+import { writeManagedVips } from "../system/managed-vips.ts";
+import { asCliError, managedVips, openIpvs } from "./_kernel.ts";
+import { changeToJson, changeToLine, summary } from "./_plan-output.ts";
+import { configPath, lbctlCommand } from "./common.ts";
+import { CliError } from "./errors.ts";
+import { ExitCode } from "./exit-codes.ts";
+import { createOutput, type Output } from "./output.ts";
+
+export default lbctlCommand({
+  meta: { name: "apply", description: "Make the kernel's IPVS table match the config (one shot), or run the daemon" },
+  args: {
+    "dry-run": { type: "boolean", description: "Print the plan; change nothing" },
+    force: { type: "boolean", description: "Apply even over a change limit" },
+    json: { type: "boolean", description: "Print one JSON object" },
+  },
+  run({ args }) {
+    const out = createOutput({ debug: args.debug });
+    const dryRun = Boolean(args["dry-run"]);
+    try {
+      return applyOnce({ path: configPath(args), dryRun, force: Boolean(args.force), json: Boolean(args.json), out });
+    } catch (error) {
+      const failure = error instanceof ConfigError ? error : asCliError(error);
+      if (!args.json) throw failure;
+      out.json({ changes: [], applied: false, error: { op: failure instanceof ConfigError ? "load-config" : "connect", message: failure.message } });
+      return failure instanceof ConfigError ? (failure.code === "unreadable" ? ExitCode.usage : ExitCode.failed) : ExitCode.failed;
+    }
+  },
+});
+
+interface ApplyOptions {
+  path: string;
+  dryRun: boolean;
+  force: boolean;
+  json: boolean;
+  out: Output;
+}
+
+function applyOnce({ path, dryRun, force, json, out }: ApplyOptions): number {
+  const loaded = loadConfig(path);
+  if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
+  const { config } = loaded;
+  const client = openIpvs();
+  try {
+    const managed = managedVips(config);
+    const stateDir = config.main.system.state_dir;
+    // Remember every VIP we are about to touch before touching it, so a crash mid-apply orphans nothing.
+    if (!dryRun) recordVips(stateDir, managed);
+    let outcome: ReconcileOutcome;
+    try {
+      outcome = reconcile({ config, client, managedVips: managed, dryRun, ...(force ? {} : { limits: config.main.daemon.change_limits }) });
+    } catch (error) {
+      throw asCliError(error);
+    }
+    if (outcome.kind === "applied") recordVips(stateDir, configuredVips(config));
+    return report(outcome, { json, dryRun, out });
+  } finally {
+    client.close();
+  }
+}
+
+function recordVips(stateDir: string, vips: Iterable<string>): void {
+  try {
+    writeManagedVips(stateDir, vips);
+  } catch (error) {
+    throw new CliError(`Cannot record managed VIPs in ${stateDir}: ${(error as Error).message}`);
+  }
+}
+
+function report(outcome: ReconcileOutcome, { json, dryRun, out }: { json: boolean; dryRun: boolean; out: Output }): number {
+  const changes = outcome.plan.changes;
+  const applied = outcome.kind === "applied";
+  if (json) {
+    const body: Record<string, unknown> = { changes: changes.map(changeToJson), applied };
+    if (outcome.kind === "limit") body.limit = outcome.limit;
+    if (outcome.kind === "failed") {
+      body.error = { op: outcome.execution.failed.op, service: outcome.execution.failed.service, destination: outcome.execution.failed.destination, message: outcome.execution.error.message };
+      body.rolled_back = outcome.execution.rolledBack;
+    }
+    out.json(body);
+  } else {
+    for (const change of changes) out.print(changeToLine(change));
+    if (outcome.kind === "limit") {
+      const { name, limit, planned } = outcome.limit;
+      out.log.error(`Refused: the plan deletes ${planned} (daemon.change_limits.${name} is ${limit}); nothing was changed. Check the config, then use --force to apply anyway`);
+    } else if (outcome.kind === "failed") {
+      const { failed, error, rolledBack, rollbackError } = outcome.execution;
+      out.log.error(`${error.message}`);
+      out.log.error(
+        rolledBack
+          ? `Apply failed at ${failed.op} ${failed.destination ?? failed.service}; the changes of this run were rolled back: the table is as it was`
+          : `Apply failed at ${failed.op} ${failed.destination ?? failed.service} and the rollback failed too (${rollbackError?.message}): check lbctl status`,
+      );
+    } else if (changes.length === 0) {
+      out.log.success("The kernel matches the config: nothing to do");
+    } else {
+      out.log.success(`${dryRun ? "Plan" : "Applied"}: ${summary(changes)}`);
+    }
+  }
+  if (outcome.kind === "limit") return ExitCode.changeLimit;
+  if (outcome.kind === "failed") return ExitCode.failed;
+  return ExitCode.ok;
+}

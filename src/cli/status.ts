@@ -1,0 +1,50 @@
+/** `lbctl status [--json] [--stats]`: the managed virtual services as the kernel has them, with health. */
+
+import { ConfigError } from "../config/errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { daemonAnswers, daemonRequest } from "../daemon/control-client.ts";
+import { desiredServices } from "../plan/desired.ts";
+import { statusView, type StatusView } from "../plan/status.ts";
+import { dumpKernel, managedVips, openIpvs } from "./_kernel.ts";
+import { renderStatus } from "./_status-output.ts";
+import { configPath, lbctlCommand } from "./common.ts";
+import { ExitCode } from "./exit-codes.ts";
+import { createOutput } from "./output.ts";
+
+export default lbctlCommand({
+  meta: { name: "status", description: "Show the managed virtual services as the kernel has them, with health and configured weights" },
+  args: {
+    json: { type: "boolean", description: "Print one JSON object" },
+    stats: { type: "boolean", description: "Add traffic counters (64-bit kernel statistics)" },
+  },
+  async run({ args }) {
+    const out = createOutput({ debug: args.debug });
+    const loaded = loadConfig(configPath(args));
+    if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
+    const { config } = loaded;
+    const stats = Boolean(args.stats);
+    let view: StatusView | undefined;
+    if (await daemonAnswers(config.main.daemon.socket)) {
+      const reply = await daemonRequest<StatusView>(config.main.daemon.socket, "GET", `/v1/status${stats ? "?stats=1" : ""}`).catch(() => undefined);
+      if (reply?.status === 200) view = reply.body;
+    }
+    if (!view) {
+      const client = openIpvs();
+      try {
+        const managed = managedVips(config);
+        const byName = new Map(config.services.map((s) => [s.name, s]));
+        view = statusView(desiredServices(config), dumpKernel(client), {
+          daemon: false,
+          stats,
+          isManagedVip: (address) => managed.has(address),
+          health: (name) => (byName.get(name)?.health.enabled ? "unknown" : "disabled"),
+        });
+      } finally {
+        client.close();
+      }
+    }
+    if (args.json) out.json(view);
+    else out.print(renderStatus(view, stats));
+    return ExitCode.ok;
+  },
+});

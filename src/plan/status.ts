@@ -1,0 +1,133 @@
+/**
+ * What `lbctl status` shows (and the daemon's GET /v1/status serves): the managed virtual services as the kernel
+ * has them, joined with the config (configured weight, backend key) and health. Pure.
+ */
+
+import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
+import { ServiceFlag, type IpvsStats, type KernelServiceEntry } from "../ipvs/types.ts";
+import type { DesiredService } from "./desired.ts";
+
+export type HealthLabel = "healthy" | "unhealthy" | "unknown" | "disabled";
+
+export interface StatusDestination {
+  destination: string;
+  backend: string | null;
+  forward: string;
+  weight: number | null;
+  configured_weight: number | null;
+  health: HealthLabel;
+  active_connections: number;
+  inactive_connections: number;
+  persistent_connections: number;
+  /** In the config but not in the kernel. */
+  missing?: true;
+}
+
+export interface StatusStats {
+  connections: number;
+  packets_in: number;
+  packets_out: number;
+  bytes_in: number;
+  bytes_out: number;
+}
+
+export interface StatusService {
+  service: string;
+  name: string | null;
+  scheduler: string;
+  persistent: boolean;
+  missing: boolean;
+  /** On a managed VIP but not in the config: the next apply removes it. */
+  stale?: true;
+  destinations: StatusDestination[];
+  stats?: StatusStats;
+}
+
+export interface StatusView {
+  daemon: boolean;
+  services: StatusService[];
+}
+
+export interface StatusOptions {
+  daemon: boolean;
+  stats: boolean;
+  /** Health of a backend of a config service; without a daemon: "unknown" when checks are on, else "disabled". */
+  health: (serviceName: string, backend: string) => HealthLabel;
+  isManagedVip: (address: string) => boolean;
+}
+
+export function statusView(desired: readonly DesiredService[], kernel: readonly KernelServiceEntry[], options: StatusOptions): StatusView {
+  const byId = new Map<string, KernelServiceEntry>();
+  for (const entry of kernel) {
+    if (entry.service.fwmark === 0 && options.isManagedVip(entry.service.address)) byId.set(formatServiceKey(entry.service), entry);
+  }
+  const services: StatusService[] = [];
+  for (const wanted of desired) {
+    const entry = byId.get(wanted.id);
+    byId.delete(wanted.id);
+    const kernelDestinations = new Map((entry?.destinations ?? []).map((d) => [formatDestinationKey(d), d]));
+    const destinations: StatusDestination[] = wanted.destinations.map((d) => {
+      const actual = kernelDestinations.get(d.id);
+      kernelDestinations.delete(d.id);
+      return {
+        destination: d.id,
+        backend: d.backend,
+        forward: actual?.forward ?? d.forward,
+        weight: actual ? actual.weight : null,
+        configured_weight: d.configuredWeight,
+        health: options.health(wanted.name, d.backend),
+        active_connections: actual?.activeConnections ?? 0,
+        inactive_connections: actual?.inactiveConnections ?? 0,
+        persistent_connections: actual?.persistentConnections ?? 0,
+        ...(actual ? {} : { missing: true as const }),
+      };
+    });
+    for (const [id, extra] of kernelDestinations) destinations.push(foreignDestination(id, extra));
+    services.push({
+      service: wanted.id,
+      name: wanted.name,
+      scheduler: entry?.service.scheduler ?? wanted.scheduler,
+      persistent: ((entry?.service.flags ?? wanted.flags) & ServiceFlag.persistent) !== 0,
+      missing: !entry,
+      destinations,
+      ...(options.stats ? { stats: statsOf(entry?.service.stats) } : {}),
+    });
+  }
+  for (const [id, entry] of byId) {
+    services.push({
+      service: id,
+      name: null,
+      scheduler: entry.service.scheduler,
+      persistent: (entry.service.flags & ServiceFlag.persistent) !== 0,
+      missing: false,
+      stale: true,
+      destinations: entry.destinations.map((d) => foreignDestination(formatDestinationKey(d), d)),
+      ...(options.stats ? { stats: statsOf(entry.service.stats) } : {}),
+    });
+  }
+  return { daemon: options.daemon, services };
+}
+
+function foreignDestination(id: string, d: KernelServiceEntry["destinations"][number]): StatusDestination {
+  return {
+    destination: id,
+    backend: null,
+    forward: d.forward,
+    weight: d.weight,
+    configured_weight: null,
+    health: "disabled",
+    active_connections: d.activeConnections,
+    inactive_connections: d.inactiveConnections,
+    persistent_connections: d.persistentConnections,
+  };
+}
+
+function statsOf(stats: IpvsStats | undefined): StatusStats {
+  return {
+    connections: stats?.connections ?? 0,
+    packets_in: stats?.packetsIn ?? 0,
+    packets_out: stats?.packetsOut ?? 0,
+    bytes_in: stats?.bytesIn ?? 0,
+    bytes_out: stats?.bytesOut ?? 0,
+  };
+}
