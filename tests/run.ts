@@ -5,6 +5,7 @@
  * Outside CI a lab that cannot run (not root, no qemu) is skipped loudly; with CI=true it is a failure.
  */
 
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
@@ -65,7 +66,7 @@ async function build(): Promise<boolean> {
 async function unitTests(built: boolean): Promise<void> {
   banner("unit tests (host)");
   const env: Record<string, string> = built ? { LBCTL_BIN: join(root, "build/lbctl") } : {};
-  const { exitCode, output } = await runEchoed([bun, "test", "--path-ignore-patterns=tests/lab/**", "tests/"], env);
+  const { exitCode, output } = await runEchoed([bun, "test", "--timeout=30000", "--path-ignore-patterns=tests/lab/**", "tests/"], env);
   tallyBunTest("unit tests", exitCode, output);
 }
 
@@ -86,7 +87,8 @@ async function labTests(): Promise<void> {
     }
     return;
   }
-  const { exitCode, output } = await runEchoed([bun, "tests/lab/launch.ts", "--", bun, "test", "tests/lab"]);
+  const env: Record<string, string> = existsSync(join(root, "build/lbctl")) ? { LBCTL_BIN: join(root, "build/lbctl") } : {};
+  const { exitCode, output } = await runEchoed([bun, "tests/lab/launch.ts", "--", bun, "test", "--timeout=180000", "tests/lab"], env);
   tallyBunTest("kernel-lab tests", exitCode, output);
 }
 
