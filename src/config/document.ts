@@ -116,8 +116,10 @@ class Walker {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as Node | null;
+        // The yaml library represents a merge key as a Symbol-valued scalar.
+        const isMerge = isScalar(keyNode) && (typeof keyNode.value === "symbol" || keyNode.value === "<<");
         const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
-        if (key === "<<") {
+        if (isMerge) {
           this.#merge(out, pair.value as Node, path, depth);
           continue;
         }

@@ -22,5 +22,23 @@ export function configJsonSchema(kind: SchemaKind): JsonSchema {
     errorMode: "ignore",
     overrideSchema: (context) => registeredJsonSchema(context.valibotSchema),
   });
-  return { $schema: json.$schema, $id: `https://libraflux.dev/schema/lbctl-${kind}.json`, title: TITLES[kind], ...json };
+  return { $schema: json.$schema, $id: `https://libraflux.dev/schema/lbctl-${kind}.json`, title: TITLES[kind], ...allowNullOptionals(json) };
+}
+
+/** `key:` with no value means "the default" to lbctl, so editors must accept null for every optional key. */
+function allowNullOptionals(schema: JsonSchema): JsonSchema {
+  if (Array.isArray(schema)) return schema.map(allowNullOptionals) as unknown as JsonSchema;
+  if (schema === null || typeof schema !== "object") return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    out[key] = typeof value === "object" && value !== null ? allowNullOptionals(value as JsonSchema) : value;
+  }
+  const properties = out.properties as Record<string, JsonSchema> | undefined;
+  if (properties && typeof properties === "object") {
+    const required = new Set((out.required as string[] | undefined) ?? []);
+    for (const [key, property] of Object.entries(properties)) {
+      if (!required.has(key)) properties[key] = { anyOf: [property, { type: "null" }] };
+    }
+  }
+  return out as JsonSchema;
 }

@@ -25,9 +25,9 @@ export type LoadResult =
   | { ok: false; code: "unreadable" | "invalid"; issues: ConfigIssue[] };
 
 export function loadConfig(mainFile: string, options: LoadOptions = {}): LoadResult {
-  // Valid files take the fast path; any problem is re-checked on the slow path, which reports positions.
+  // Valid files take the fast path; any problem or notice is re-checked on the slow path, which reports positions.
   const fast = loadWith(parseQuickly, mainFile, options);
-  if (fast.ok || fast.code === "unreadable") return fast;
+  if ((fast.ok && fast.notices.length === 0) || (!fast.ok && fast.code === "unreadable")) return fast;
   return loadWith(parseYamlSource, mainFile, options);
 }
 

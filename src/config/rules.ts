@@ -56,6 +56,9 @@ function checkMain(report: Reporter, source: YamlSource, main: MainFile): void {
   if (gelf.enabled && gelf.host.trim() === "") {
     report.error(source, "observability.logging.gelf.host", "is required when gelf.enabled is true");
   }
+  if (gelf.enabled && gelf.facility.trim() === "") {
+    report.error(source, "observability.logging.gelf.facility", "is required when gelf.enabled is true (default lbctl)");
+  }
   const { prometheus, influxdb } = main.observability.metrics;
   if (prometheus.bind !== "" && !parseIp(prometheus.bind)) {
     report.error(source, "observability.metrics.prometheus.bind", `must be an IP address, 0.0.0.0, :: or empty, got "${prometheus.bind}"`);
@@ -83,7 +86,8 @@ function checkMain(report: Reporter, source: YamlSource, main: MainFile): void {
     }
     const [addressKey, address] =
       cp.mode === "primary" ? (["listen_address", cp.listen_address] as const) : (["primary_address", cp.primary_address] as const);
-    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(address)) {
+    const port = Number(/:(\d{1,5})$/.exec(address)?.[1] ?? 0);
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(address) || port < 1 || port > 65535) {
       report.error(source, `control_plane.${addressKey}`, `must be HOST:PORT (IPv6 as [ADDR]:PORT), got "${address}"`);
     }
   }
@@ -194,9 +198,10 @@ function checkUniqueness(
     const identity = `${service.protocol}:${hostPort(vip, port)}`;
     const earlier = seenVirtualServices.get(identity);
     if (earlier) {
+      const inPorts = service.ports.some((range) => port >= range.start && port <= range.end);
       report.error(
         source,
-        `${at}.ports`,
+        `${at}.${inPorts ? "ports" : "port_ranges"}`,
         `${identity} is defined twice: by service "${earlier.name}" (${place(earlier)}) and by service "${service.name}" (${place(service)})`,
       );
       return;

@@ -55,8 +55,17 @@ describe("lbctl schema", () => {
     expect(main({ node: { name: "a" }, network: { frontend: { vip: "1.2.3.4" } }, vrrp: { vrid: 1, advert_interval_ms: 1005 } })).toBe(false);
   });
 
-  test("the files written by the build match what lbctl schema prints", () => {
-    const built = JSON.parse(readFileSync(join(root, "dist/schema/service.schema.json"), "utf8"));
-    expect(built).toEqual(JSON.parse(JSON.stringify(configJsonSchema("service"))));
+  test.each([
+    ["service", "service.schema.json"],
+    ["main", "config.schema.json"],
+  ] as const)("the %s schema written by the build matches what lbctl schema prints", (kind, file) => {
+    const built = JSON.parse(readFileSync(join(root, "dist/schema", file), "utf8"));
+    expect(built).toEqual(JSON.parse(JSON.stringify(configJsonSchema(kind))));
+  });
+
+  test("an optional key with no value (null) is accepted, as lbctl reads it as the default", () => {
+    const service = validator("service");
+    expect(service({ services: [{ name: "a", ports: [80], backends: null, health: null }] })).toBe(true);
+    expect(service({ services: [{ name: null, ports: [80] }] })).toBe(false);
   });
 });

@@ -106,3 +106,27 @@ test("a missing main file is 'unreadable' (exit 2), not 'invalid'", () => {
   expect(!result.ok && result.code).toBe("unreadable");
   expect(!result.ok && result.issues[0]!.message).toContain("does not exist");
 });
+
+test("YAML merge keys work", () => {
+  const tree = configTree({
+    services: { "m.yaml": "defaults: &backend { port: 0, weight: 2 }\n" },
+  });
+  try {
+    tree.write("config.d/m.yaml", "services:\n  - name: web\n    ports: [80]\n    backends:\n      - <<: { port: 0, weight: 2 }\n        address: 10.0.0.1\n");
+    const result = loadConfig(tree.main);
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.config.services[0]!.backends[0]).toEqual({ address: "10.0.0.1", port: 0, weight: 2 });
+  } finally {
+    tree.remove();
+  }
+});
+
+test("notices on a valid config carry their position", () => {
+  const tree = configTree({ main: "mode: dr\nnode: { name: a }\nnetwork:\n  frontend:\n    vip: 192.0.2.10\n" });
+  try {
+    const result = loadConfig(tree.main);
+    expect(result.ok && result.notices[0]).toMatchObject({ line: 1, column: 7, path: "mode" });
+  } finally {
+    tree.remove();
+  }
+});

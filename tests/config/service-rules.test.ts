@@ -34,6 +34,11 @@ const cases: Case[] = [
     services: [service({ name: "a" }), service({ name: "b", ports: [443, 80] })],
     error: ["services[1].ports", 'tcp:192.0.2.10:80 is defined twice: by service "a"'],
   },
+  {
+    name: "same port through port_ranges points at port_ranges",
+    services: [service({ name: "a" }), service({ name: "b", ports: [], port_ranges: [{ start: 79, end: 81 }] })],
+    error: ["services[1].port_ranges", "defined twice"],
+  },
   { name: "same port on tcp and udp", services: [service({ name: "a" }), udp({ name: "b" })] },
   { name: "same port on two VIPs", services: [service({ name: "a" }), service({ name: "b", vip: "192.0.2.11" })] },
   { name: "same port on an explicit VIP equal to the default VIP", services: [service({ name: "a" }), service({ name: "b", vip: "192.0.2.10" })], error: ["services[1].ports", "defined twice"] },
