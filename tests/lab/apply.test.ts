@@ -261,7 +261,7 @@ describe("lbctl apply against the kernel", () => {
     expect((await apply()).exitCode).toBe(0);
     const answers = [1, 2, 3, 4].map(() => tcpRequest(network!.client, VIP_A, 80));
     const names = network.backends.map((b) => b.name);
-    expect([...answers].sort()).toEqual([names[0], names[0], names[1], names[1]].sort());
+    expect([...answers].sort()).toEqual([names[0]!, names[0]!, names[1]!, names[1]!].sort());
     expect(answers[0]).not.toBe(answers[1]);
     expect(answers[2]).toBe(answers[0]);
   }, TRAFFIC_TIMEOUT_MS);
