@@ -2,14 +2,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireLabHost } from "./availability.ts";
-import { FramedOutput } from "./console-filter.ts";
 import { LabError, LabGuestError, LabTimeoutError } from "./errors.ts";
+import { type GuestOutcome, superviseGuest } from "./guest-process.ts";
 import { ensureInitramfs } from "./initramfs.ts";
 import { guestEnvironment, renderJobScript, SETUP_ERROR_FILE } from "./job.ts";
 import { ensureUncompressedKernel } from "./kernel-image.ts";
 import { cacheDir } from "./paths.ts";
-import { KERNEL_LOG_FILE, qemuCommand } from "./qemu.ts";
-import { listenForGuestStderr } from "./stderr-socket.ts";
+import { KERNEL_LOG_FILE } from "./qemu.ts";
 
 export interface RunInLabOptions {
   /** Working directory of the command in the guest (the same path as on the host); default: process.cwd(). */
@@ -30,10 +29,6 @@ function log(message: string): void {
   process.stderr.write(`lbctl lab: ${message}\n`);
 }
 
-async function pump(stream: ReadableStream<Uint8Array>, write: (chunk: Uint8Array) => void): Promise<void> {
-  for await (const chunk of stream) write(chunk);
-}
-
 function readIfPresent(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, "utf8") : undefined;
 }
@@ -41,8 +36,26 @@ function readIfPresent(path: string): string | undefined {
 function printKernelLogTail(jobDir: string): void {
   const lines = (readIfPresent(join(jobDir, KERNEL_LOG_FILE)) ?? "").trimEnd().split("\n").filter(Boolean);
   if (lines.length === 0) return;
-  log(`last lines of the guest kernel log:`);
+  log("last lines of the guest kernel log:");
   process.stderr.write(`${lines.slice(-KERNEL_LOG_TAIL_LINES).join("\n")}\n`);
+}
+
+/** The command's exit status from the job share, or the LabError that explains why there is none. */
+function commandStatus(jobDir: string, outcome: GuestOutcome, timeoutSeconds: number): number {
+  if (outcome.stoppedBy === "timeout") throw new LabTimeoutError(timeoutSeconds);
+  if (outcome.stoppedBy) {
+    throw new LabError(`Interrupted by ${outcome.stoppedBy}; the guest was stopped`, SIGNAL_EXIT[outcome.stoppedBy]);
+  }
+  const setupError = readIfPresent(join(jobDir, SETUP_ERROR_FILE));
+  if (setupError) throw new LabGuestError(`Could not start the command: ${setupError.trim()}`);
+  const status = readIfPresent(join(jobDir, "status"));
+  if (status !== undefined && /^\d+\s*$/.test(status)) return Number.parseInt(status, 10);
+  printKernelLogTail(jobDir);
+  const when = outcome.commandStarted ? "while the command was running" : "before the command started";
+  throw new LabGuestError(
+    `The guest stopped ${when} without reporting an exit status (qemu exited with ${outcome.qemuExitCode}); ` +
+      "run with --verbose to see its boot",
+  );
 }
 
 /** Boots the guest once, runs the command, and returns its exit status; lab failures throw a LabError. */
@@ -56,60 +69,21 @@ async function bootAndRun(command: string[], options: RunInLabOptions): Promise<
   const initramfs = ensureInitramfs(host.kernel, cacheDir);
 
   const jobDir = mkdtempSync(join(tmpdir(), "lbctl-lab-"));
-  const nonce = crypto.randomUUID().replaceAll("-", "");
-  const env = guestEnvironment(process.env, { extra: options.env, colors: process.stdout.isTTY === true });
-  writeFileSync(join(jobDir, "job.sh"), renderJobScript({ command, cwd: options.cwd ?? process.cwd(), env }));
-
-  const stderrSocket = join(jobDir, "stderr.sock");
-  const guestStderr = listenForGuestStderr(stderrSocket, (chunk) => process.stderr.write(chunk));
-  const startedAt = performance.now();
-  const boot = { qemu: host.qemu, kernelImage, initramfs, jobDir, nonce, stderrSocket, verbose };
-  // qemu's own stderr (its error messages) goes straight to ours.
-  const guest = Bun.spawn(qemuCommand(boot), { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
-  let stoppedBy: "timeout" | keyof typeof SIGNAL_EXIT | undefined;
-  const stop = (reason: NonNullable<typeof stoppedBy>) => {
-    stoppedBy ??= reason;
-    guest.kill("SIGKILL");
-  };
-  const timer = setTimeout(() => stop("timeout"), timeoutSeconds * 1000);
-  const onSigint = () => stop("SIGINT");
-  const onSigterm = () => stop("SIGTERM");
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigterm);
-
-  const output = new FramedOutput(nonce);
   try {
-    await Promise.all([
-      pump(guest.stdout, (chunk) => {
-        const wasStarted = output.started;
-        const forwarded = output.push(chunk);
-        if (verbose && !wasStarted && output.started) {
-          log(`the command started ${((performance.now() - startedAt) / 1000).toFixed(2)} s after qemu`);
-        }
-        if (forwarded.length > 0) process.stdout.write(forwarded);
-      }).then(() => process.stdout.write(output.flush())),
-      guest.exited.then(() => setTimeout(() => guestStderr.abandon(), 1000)),
-      guestStderr.closed,
-    ]);
-    if (stoppedBy === "timeout") throw new LabTimeoutError(timeoutSeconds);
-    if (stoppedBy) throw new LabError(`Interrupted by ${stoppedBy}; the guest was stopped`, SIGNAL_EXIT[stoppedBy]);
-    const setupError = readIfPresent(join(jobDir, SETUP_ERROR_FILE));
-    if (setupError) throw new LabGuestError(`Could not start the command: ${setupError.trim()}`);
-    const status = readIfPresent(join(jobDir, "status"));
-    if (status === undefined || !/^\d+\s*$/.test(status)) {
-      printKernelLogTail(jobDir);
-      const when = output.started ? "while the command was running" : "before the command started";
-      throw new LabGuestError(
-        `The guest stopped ${when} without reporting an exit status (qemu exited with ${guest.exitCode}); run with --verbose to see its boot`,
-      );
-    }
-    if (verbose) log(`the guest ran for ${((performance.now() - startedAt) / 1000).toFixed(2)} s in all`);
-    return Number.parseInt(status, 10);
+    const env = guestEnvironment(process.env, { extra: options.env, colors: process.stdout.isTTY === true });
+    writeFileSync(join(jobDir, "job.sh"), renderJobScript({ command, cwd: options.cwd ?? process.cwd(), env }));
+    const nonce = crypto.randomUUID().replaceAll("-", "");
+    const stderrSocket = join(jobDir, "stderr.sock");
+    const boot = { qemu: host.qemu, kernelImage, initramfs, jobDir, nonce, stderrSocket, verbose };
+    const started = performance.now();
+    const outcome = await superviseGuest(boot, {
+      timeoutSeconds,
+      onCommandStarted: (seconds) => verbose && log(`the command started ${seconds.toFixed(2)} s after qemu`),
+    });
+    const status = commandStatus(jobDir, outcome, timeoutSeconds);
+    if (verbose) log(`the guest ran for ${((performance.now() - started) / 1000).toFixed(2)} s in all`);
+    return status;
   } finally {
-    clearTimeout(timer);
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigterm);
-    guest.kill("SIGKILL");
     rmSync(jobDir, { recursive: true, force: true });
   }
 }
