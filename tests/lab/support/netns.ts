@@ -50,26 +50,24 @@ export class LabNetwork {
   /** The director's dummy device that holds VIPs. */
   readonly vipDevice: string;
   readonly #clearIpvsOnDestroy: boolean;
+  /** Director-side veth of each namespace, by namespace name. */
+  readonly #directorLinks = new Map<string, string>();
   #destroyed = false;
 
   private constructor(index: number, backendCount: number, clearIpvsOnDestroy: boolean) {
     this.index = index;
     this.vipDevice = `lab${index}vip`;
-    this.client = LabNetwork.#namespace(index, 0, `lab${index}-client`);
+    this.client = this.#namespace(0, `lab${index}-client`, `lab${index}c`);
     this.backends = Array.from({ length: backendCount }, (_, offset) =>
-      LabNetwork.#namespace(index, offset + 1, `lab${index}-be${offset + 1}`),
+      this.#namespace(offset + 1, `lab${index}-be${offset + 1}`, `lab${index}b${offset + 1}`),
     );
     this.#clearIpvsOnDestroy = clearIpvsOnDestroy;
   }
 
-  static #namespace(index: number, link: number, name: string): LabNamespace {
-    return { name, address: `10.${index}.${link}.2`, gateway: `10.${index}.${link}.1` };
-  }
-
-  /** Director-side veth name of a namespace's link (interface names are limited to 15 characters). */
-  #directorLink(namespace: LabNamespace): string {
-    const link = namespace.address.split(".")[2];
-    return link === "0" ? `lab${this.index}c` : `lab${this.index}b${link}`;
+  /** `directorLink` stays short: interface names are limited to 15 characters. */
+  #namespace(link: number, name: string, directorLink: string): LabNamespace {
+    this.#directorLinks.set(name, directorLink);
+    return { name, address: `10.${this.index}.${link}.2`, gateway: `10.${this.index}.${link}.1` };
   }
 
   static create(options: LabNetworkOptions): LabNetwork {
@@ -90,7 +88,7 @@ export class LabNetwork {
     const namespaces = [this.client, ...this.backends];
     const director = [`link add ${this.vipDevice} type dummy`, `link set ${this.vipDevice} up`];
     for (const namespace of namespaces) {
-      const link = this.#directorLink(namespace);
+      const link = this.#directorLinks.get(namespace.name)!;
       director.push(
         `netns add ${namespace.name}`,
         `link add ${link} type veth peer name eth0 netns ${namespace.name}`,

@@ -55,7 +55,7 @@ export async function superviseGuest(boot: GuestBoot, options: SuperviseOptions)
         if (!wasStarted && output.started) options.onCommandStarted?.((performance.now() - startedAt) / 1000);
         if (forwarded.length > 0) process.stdout.write(forwarded);
       }).then(() => process.stdout.write(output.flush())),
-      guest.exited.then(() => setTimeout(() => guestStderr.abandon(), STDERR_DRAIN_MS)),
+      guest.exited.then(() => setTimeout(() => guestStderr.abandon(), STDERR_DRAIN_MS).unref()),
       guestStderr.closed,
     ]);
     return { stoppedBy, commandStarted: output.started, qemuExitCode: guest.exitCode };

@@ -4,7 +4,7 @@
 # Loads the modules listed in /etc/lab-modules, makes the host's root filesystem the guest's root as an overlay
 # (read-only 9p lower, tmpfs upper: the guest can write anywhere while the host stays untouched, and a checkout
 # under the host's /tmp stays visible), runs /run/lbctl-lab/job.sh (written by the host) in it, writes the exit
-# status into the job share and powers off.
+# status into the job share and reboots, which qemu's -no-reboot turns into qemu exiting.
 #
 # Serial ports: ttyS0 is the host's stdout, so the command's output is framed by begin/end markers carrying a
 # per-run nonce (the firmware writes there too, and the host keeps only what lies between the markers). ttyS1 is
@@ -22,6 +22,7 @@ exec 2>&3
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 
+proc=/proc
 diag() { echo "lbctl lab guest: $*" >&3; }
 # With --verbose the host passes lbctl_lab_verbose=1: say when each boot step ended.
 trace() {
@@ -29,7 +30,6 @@ trace() {
 	read -r uptime _ <"$proc/uptime"
 	diag "${uptime}s $*"
 }
-proc=/proc
 power_off() {
 	# With qemu's -no-reboot a reboot ends qemu at once; it needs no ACPI, unlike a power-off.
 	reboot -f
@@ -40,9 +40,11 @@ fail() {
 }
 trace "init started"
 
-while read -r module params; do
-	# shellcheck disable=SC2086 # the options are separate words on purpose
-	insmod "$module" $params || fail "could not load $module"
+# One process for all modules (see initramfs.ts); then name the first that is missing, if any.
+# shellcheck disable=SC2046 # one module name per line, split on purpose
+modprobe -a $(cat /etc/lab-modules)
+while read -r module; do
+	[ -d "/sys/module/$module" ] || fail "could not load the kernel module $module"
 done </etc/lab-modules
 trace "modules loaded"
 
@@ -88,7 +90,6 @@ run_job() {
 	echo $? >/job-status
 	stop_leftovers
 }
-trace "starting the command"
 echo "<<lbctl-lab:begin:${nonce}>>" >&4
 { run_job 2>&1 1>&5 5>&- | cat >&3; } 5>&1 | cat >&4
 read -r status </job-status || status=125
