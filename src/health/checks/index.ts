@@ -1,0 +1,55 @@
+/**
+ * The check types this build can run. Extension point: a new type is one file in this folder exporting a Checker,
+ * plus one line in BUILTIN below (udp_echo, udp_dns, udp_sip, udp_ntp and http come next; docs/udp-health-checks.md).
+ *
+ * A type that is missing here is refused when checks are (re)configured, with UnsupportedCheckError, instead of being
+ * run as a check that always fails: a silent failure would drain every backend of the service.
+ */
+
+import { CHECK_TYPES } from "../../config/schema/health.ts";
+import { UnsupportedCheckError } from "../errors.ts";
+import type { CheckType, Checker, HealthTarget } from "../types.ts";
+import { tcpChecker } from "./tcp.ts";
+
+const BUILTIN: Partial<Record<CheckType, Checker>> = {
+  tcp: tcpChecker,
+};
+
+/** Finds the checker of a type; `undefined` when it is not available. Tests inject their own. */
+export type CheckerLookup = (type: CheckType) => Checker | undefined;
+
+export const builtinCheckers: CheckerLookup = (type) => BUILTIN[type];
+
+export function availableCheckTypes(lookup: CheckerLookup = builtinCheckers): CheckType[] {
+  return CHECK_TYPES.filter((type) => lookup(type) !== undefined);
+}
+
+/** The checker of `type`; throws UnsupportedCheckError when this build has none. */
+export function checkerFor(type: CheckType, lookup: CheckerLookup = builtinCheckers): Checker {
+  const checker = lookup(type);
+  if (checker === undefined) throw new UnsupportedCheckError([{ type, services: [] }], availableCheckTypes(lookup));
+  return checker;
+}
+
+/**
+ * The checkers `targets` need, by type. Throws one UnsupportedCheckError naming every missing type and the services
+ * that use it, so the daemon can refuse a config (at start or reload) before it changes anything.
+ */
+export function resolveCheckers(
+  targets: ReadonlyArray<Pick<HealthTarget, "service" | "health">>,
+  lookup: CheckerLookup = builtinCheckers,
+): Map<CheckType, Checker> {
+  const found = new Map<CheckType, Checker>();
+  const missing = new Map<CheckType, Set<string>>();
+  for (const { service, health } of targets) {
+    if (found.has(health.type)) continue;
+    const checker = lookup(health.type);
+    if (checker !== undefined) found.set(health.type, checker);
+    else missing.set(health.type, (missing.get(health.type) ?? new Set()).add(service));
+  }
+  if (missing.size > 0) {
+    const list = [...missing].map(([type, services]) => ({ type, services: [...services].sort() }));
+    throw new UnsupportedCheckError(list, availableCheckTypes(lookup));
+  }
+  return found;
+}

@@ -1,0 +1,380 @@
+/**
+ * When probes run. Each target is probed at `base + k·interval` (never "last completion + interval", which drifts
+ * under load), its first probe at a random offset within the first interval, or at once when the caller asks for it.
+ * A global cap bounds the probes in flight; beyond it probes wait in due order. A target never has two probes at
+ * once: a tick that finds the previous probe still running or waiting is skipped and counted.
+ *
+ * Time comes from an injected clock and the scheduler arms one timer for the earliest event (a due probe or a
+ * probe's deadline) instead of one runtime timer per target. It knows nothing of checks or health states: the
+ * monitor plugs those in through `probe` and `onResult`.
+ */
+
+import { IndexedHeap } from "./_heap.ts";
+import type { Clock, Timer } from "./clock.ts";
+import type { ProbeResult } from "./types.ts";
+
+export interface ScheduledTarget {
+  id: string;
+  /** A target whose fingerprint changes is rescheduled as new; see HealthTarget.fingerprint. */
+  fingerprint: string;
+  health: { interval_ms: number; timeout_ms: number };
+}
+
+export interface CompletedProbe<T> {
+  target: T;
+  result: ProbeResult;
+  scheduledAt: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface SchedulerOptions<T> {
+  clock: Clock;
+  /** One probe; it must honour `signal` (see Checker). A rejection counts as a failed probe. */
+  probe: (target: T, signal: AbortSignal) => Promise<ProbeResult>;
+  /** Every finished probe, timeouts included; never for a probe of a target that was removed or replaced. */
+  onResult: (probe: CompletedProbe<T>) => void;
+  /** Probes running at once across all targets (at least 1). */
+  maxInFlight: number;
+  /** Uniform in [0, 1): places first probes within the first interval. Default Math.random. */
+  random?: () => number;
+  /** Where an exception thrown by `onResult` goes; by default it is rethrown outside the scheduler's bookkeeping. */
+  onError?: (error: unknown) => void;
+}
+
+export interface SyncOptions {
+  /** Ids of targets to probe at once instead of at a random offset (the daemon adopting a kernel table at start). */
+  probeFirst?: Iterable<string>;
+}
+
+/** What a sync did, by target id. A target whose fingerprint changed is `replaced` (stopped, then started anew). */
+export interface SyncChanges {
+  added: string[];
+  removed: string[];
+  replaced: string[];
+  kept: string[];
+}
+
+export interface SchedulerStats {
+  targets: number;
+  inFlight: number;
+  /** Probes due but held back by the in-flight cap. */
+  waiting: number;
+  started: number;
+  /** Results delivered, timeouts included. */
+  completed: number;
+  timedOut: number;
+  /** Ticks skipped because the target's previous probe was still running or waiting for a slot. */
+  skippedBusy: number;
+  /** Ticks that passed unseen because the process was stalled for more than an interval. */
+  skippedLate: number;
+}
+
+const IDLE = 0;
+const WAITING = 1;
+const RUNNING = 2;
+
+class Entry<T> {
+  /** due = base + tick·interval. */
+  due: number;
+  tick = 0;
+  phase = IDLE;
+  active = true;
+  scheduledAt = 0;
+  startedAt = 0;
+  deadline = 0;
+  controller: AbortController | undefined = undefined;
+  dueIndex = -1;
+  deadlineIndex = -1;
+
+  constructor(
+    public target: T,
+    readonly seq: number,
+    readonly base: number,
+    readonly interval: number,
+    readonly timeout: number,
+  ) {
+    this.due = base;
+  }
+}
+
+export class ProbeScheduler<T extends ScheduledTarget> {
+  readonly #clock: Clock;
+  readonly #probe: SchedulerOptions<T>["probe"];
+  readonly #onResult: SchedulerOptions<T>["onResult"];
+  readonly #onError: (error: unknown) => void;
+  readonly #random: () => number;
+  readonly #maxInFlight: number;
+  readonly #entries = new Map<string, Entry<T>>();
+  // Ties go to the target added first, so equal due times start in a stable order.
+  readonly #due = new IndexedHeap<Entry<T>>({
+    before: (a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq),
+    index: (e) => e.dueIndex,
+    setIndex: (e, i) => void (e.dueIndex = i),
+  });
+  readonly #deadlines = new IndexedHeap<Entry<T>>({
+    before: (a, b) => a.deadline < b.deadline,
+    index: (e) => e.deadlineIndex,
+    setIndex: (e, i) => void (e.deadlineIndex = i),
+  });
+  /** FIFO of entries waiting for a slot; `#waitHead` is its front. Removed entries are skipped when reached. */
+  #waiting: Entry<T>[] = [];
+  #waitHead = 0;
+  #waitingCount = 0;
+  #inFlight = 0;
+  #added = 0;
+  /** Probe promises not settled yet, timed-out and cancelled ones included: `stop()` waits for them. */
+  #outstanding = 0;
+  #drained: (() => void) | undefined;
+  #stopped: Promise<void> | undefined;
+  #timer: Timer | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  readonly #stats = { started: 0, completed: 0, timedOut: 0, skippedBusy: 0, skippedLate: 0 };
+  readonly #onTimer = () => {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#wake();
+  };
+
+  constructor(options: SchedulerOptions<T>) {
+    if (!Number.isInteger(options.maxInFlight) || options.maxInFlight < 1) {
+      throw new RangeError(`maxInFlight must be an integer of at least 1, got ${options.maxInFlight}`);
+    }
+    this.#clock = options.clock;
+    this.#probe = options.probe;
+    this.#onResult = options.onResult;
+    this.#random = options.random ?? Math.random;
+    this.#maxInFlight = options.maxInFlight;
+    this.#onError = options.onError ?? rethrowLater;
+  }
+
+  /** Makes the running set equal `targets`: starts and stops only what changed (by id and fingerprint). */
+  sync(targets: readonly T[], options: SyncOptions = {}): SyncChanges {
+    if (this.#stopped) throw new Error("Health checks are stopped: create a new scheduler");
+    const wanted = new Map<string, T>();
+    for (const target of targets) {
+      if (wanted.has(target.id)) throw new RangeError(`Health target ${target.id} is listed twice`);
+      checkTiming(target);
+      wanted.set(target.id, target);
+    }
+    const probeFirst = new Set(options.probeFirst ?? []);
+    const changes: SyncChanges = { added: [], removed: [], replaced: [], kept: [] };
+    for (const [id, entry] of this.#entries) {
+      const next = wanted.get(id);
+      if (next !== undefined && next.fingerprint === entry.target.fingerprint) continue;
+      this.#remove(entry, next === undefined ? "Health target removed from the config" : "Health settings changed");
+      (next === undefined ? changes.removed : changes.replaced).push(id);
+    }
+    const now = this.#clock.now();
+    const replaced = new Set(changes.replaced);
+    for (const [id, target] of wanted) {
+      const entry = this.#entries.get(id);
+      if (entry !== undefined) {
+        entry.target = target;
+        changes.kept.push(id);
+        continue;
+      }
+      // A replaced target starts over as UNKNOWN (configured weight): probe it now rather than serve a backend that
+      // was down for up to an interval.
+      const first = probeFirst.has(id) || replaced.has(id);
+      this.#add(target, first ? now : now + this.#random() * target.health.interval_ms);
+      if (!replaced.has(id)) changes.added.push(id);
+    }
+    this.#drainWaiting(now);
+    this.#arm();
+    return changes;
+  }
+
+  has(id: string): boolean {
+    return this.#entries.has(id);
+  }
+
+  stats(): SchedulerStats {
+    return { targets: this.#entries.size, inFlight: this.#inFlight, waiting: this.#waitingCount, ...this.#stats };
+  }
+
+  /** Stops every timer and aborts probes in flight; resolves once every probe has settled. Idempotent. */
+  stop(): Promise<void> {
+    if (this.#stopped) return this.#stopped;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    for (const entry of [...this.#entries.values()]) this.#remove(entry, "Health checks stopped");
+    this.#stopped = this.#outstanding === 0 ? Promise.resolve() : new Promise((resolve) => (this.#drained = resolve));
+    return this.#stopped;
+  }
+
+  #add(target: T, firstDue: number): void {
+    const entry = new Entry(target, this.#added++, firstDue, target.health.interval_ms, target.health.timeout_ms);
+    this.#entries.set(target.id, entry);
+    this.#due.push(entry);
+  }
+
+  #remove(entry: Entry<T>, why: string): void {
+    entry.active = false;
+    this.#entries.delete(entry.target.id);
+    this.#due.remove(entry);
+    if (entry.phase === RUNNING) {
+      this.#deadlines.remove(entry);
+      this.#inFlight--;
+      const controller = entry.controller;
+      entry.controller = undefined;
+      controller?.abort(new DOMException(why, "AbortError"));
+    } else if (entry.phase === WAITING) {
+      this.#waitingCount--;
+    }
+    entry.phase = IDLE;
+  }
+
+  #wake(): void {
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    const timedOut: Array<CompletedProbe<T>> = [];
+    for (let entry = this.#deadlines.peek(); entry !== undefined && entry.deadline <= now; entry = this.#deadlines.peek()) {
+      this.#deadlines.pop();
+      timedOut.push(this.#timeOut(entry, now));
+    }
+    this.#drainWaiting(now);
+    for (let entry = this.#due.peek(); entry !== undefined && entry.due <= now; entry = this.#due.peek()) {
+      // After a stall longer than an interval, fire once for the newest tick rather than a burst for every missed one.
+      const behind = Math.floor((now - entry.due) / entry.interval);
+      if (behind > 0) {
+        entry.tick += behind;
+        this.#stats.skippedLate += behind;
+      }
+      this.#fire(entry, entry.base + entry.tick * entry.interval, now);
+      entry.tick += 1;
+      entry.due = entry.base + entry.tick * entry.interval;
+      this.#due.update(entry);
+    }
+    this.#arm();
+    for (const done of timedOut) this.#deliver(done);
+  }
+
+  #fire(entry: Entry<T>, scheduledAt: number, now: number): void {
+    if (entry.phase !== IDLE) {
+      this.#stats.skippedBusy++;
+      return;
+    }
+    entry.scheduledAt = scheduledAt;
+    if (this.#inFlight < this.#maxInFlight) {
+      this.#start(entry, now);
+    } else {
+      entry.phase = WAITING;
+      this.#waitingCount++;
+      this.#waiting.push(entry);
+    }
+  }
+
+  #start(entry: Entry<T>, now: number): void {
+    entry.phase = RUNNING;
+    entry.startedAt = now;
+    entry.deadline = now + entry.timeout;
+    this.#inFlight++;
+    this.#stats.started++;
+    this.#deadlines.push(entry);
+    const controller = new AbortController();
+    entry.controller = controller;
+    this.#outstanding++;
+    let answer: Promise<ProbeResult>;
+    try {
+      answer = this.#probe(entry.target, controller.signal);
+    } catch (error) {
+      answer = Promise.resolve(crashed(error));
+    }
+    answer.then(
+      (result) => this.#settle(entry, controller, result),
+      (error: unknown) => this.#settle(entry, controller, crashed(error)),
+    );
+  }
+
+  #settle(entry: Entry<T>, controller: AbortController, result: ProbeResult): void {
+    this.#outstanding--;
+    if (this.#outstanding === 0 && this.#drained) this.#drained();
+    // A probe that timed out, or whose target was removed or replaced, was already accounted for.
+    if (entry.controller !== controller) return;
+    const now = this.#clock.now();
+    entry.controller = undefined;
+    entry.phase = IDLE;
+    this.#inFlight--;
+    this.#deadlines.remove(entry);
+    const done: CompletedProbe<T> = { target: entry.target, result, scheduledAt: entry.scheduledAt, startedAt: entry.startedAt, finishedAt: now };
+    this.#drainWaiting(now);
+    this.#arm();
+    this.#deliver(done);
+  }
+
+  #timeOut(entry: Entry<T>, now: number): CompletedProbe<T> {
+    const controller = entry.controller;
+    entry.controller = undefined;
+    entry.phase = IDLE;
+    this.#inFlight--;
+    this.#stats.timedOut++;
+    const reason = `timed out after ${entry.timeout} ms`;
+    controller?.abort(new DOMException(reason, "TimeoutError"));
+    return {
+      target: entry.target,
+      result: { ok: false, reason, latencyMs: now - entry.startedAt },
+      scheduledAt: entry.scheduledAt,
+      startedAt: entry.startedAt,
+      finishedAt: now,
+    };
+  }
+
+  #deliver(done: CompletedProbe<T>): void {
+    this.#stats.completed++;
+    try {
+      this.#onResult(done);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  #drainWaiting(now: number): void {
+    const queue = this.#waiting;
+    while (this.#inFlight < this.#maxInFlight && this.#waitHead < queue.length) {
+      const entry = queue[this.#waitHead++] as Entry<T>;
+      if (!entry.active || entry.phase !== WAITING) continue;
+      this.#waitingCount--;
+      this.#start(entry, now);
+    }
+    if (this.#waitHead === queue.length) {
+      queue.length = 0;
+      this.#waitHead = 0;
+    } else if (this.#waitHead > 1024 && this.#waitHead * 2 > queue.length) {
+      this.#waiting = queue.slice(this.#waitHead);
+      this.#waitHead = 0;
+    }
+  }
+
+  #arm(): void {
+    if (this.#stopped) return;
+    const at = Math.min(this.#due.peek()?.due ?? Number.POSITIVE_INFINITY, this.#deadlines.peek()?.deadline ?? Number.POSITIVE_INFINITY);
+    if (at === Number.POSITIVE_INFINITY) {
+      this.#timer?.cancel();
+      this.#timer = undefined;
+      this.#timerAt = at;
+      return;
+    }
+    // An earlier timer already armed wakes us in time; #wake re-arms for whatever is next.
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    this.#timer?.cancel();
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimer(this.#onTimer, Math.max(0, at - this.#clock.now()));
+  }
+}
+
+function checkTiming(target: ScheduledTarget): void {
+  const { interval_ms: interval, timeout_ms: timeout } = target.health;
+  if (!(Number.isFinite(interval) && interval > 0)) throw new RangeError(`Health target ${target.id}: interval_ms must be positive, got ${interval}`);
+  if (!(Number.isFinite(timeout) && timeout > 0)) throw new RangeError(`Health target ${target.id}: timeout_ms must be positive, got ${timeout}`);
+}
+
+function crashed(error: unknown): ProbeResult {
+  return { ok: false, reason: `check failed: ${error instanceof Error ? error.message : String(error)}`, latencyMs: 0 };
+}
+
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}

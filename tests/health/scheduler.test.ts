@@ -1,0 +1,358 @@
+/** The probe scheduler on a fake clock: jitter, cadence without drift, the in-flight cap, overlap, timeouts, sync, stop. */
+
+import { describe, expect, test } from "bun:test";
+import { ProbeScheduler, type CompletedProbe, type ScheduledTarget } from "../../src/health/scheduler.ts";
+import type { ProbeResult } from "../../src/health/types.ts";
+import { FakeClock, seededRandom } from "./support/fake-clock.ts";
+
+interface Target extends ScheduledTarget {}
+
+const target = (id: string, interval_ms = 1000, timeout_ms = 500, fingerprint = "v1"): Target => ({ id, fingerprint, health: { interval_ms, timeout_ms } });
+
+interface Start {
+  id: string;
+  at: number;
+  signal: AbortSignal;
+}
+
+/**
+ * A scheduler whose probes answer `ok` after `duration(id)` ms of fake time (never, for Infinity), and honour the
+ * abort signal as a checker must.
+ */
+function harness(options: { maxInFlight?: number; duration?: (id: string) => number; seed?: number } = {}) {
+  const clock = new FakeClock();
+  const starts: Start[] = [];
+  const results: Array<CompletedProbe<Target>> = [];
+  let running = 0;
+  let maxRunning = 0;
+  const duration = options.duration ?? (() => 10);
+  const scheduler = new ProbeScheduler<Target>({
+    clock,
+    maxInFlight: options.maxInFlight ?? 100,
+    random: seededRandom(options.seed ?? 1),
+    probe: (t, signal) => {
+      starts.push({ id: t.id, at: clock.now(), signal });
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      return new Promise<ProbeResult>((resolve) => {
+        const done = (result: ProbeResult) => {
+          running--;
+          resolve(result);
+        };
+        const ms = duration(t.id);
+        const timer = Number.isFinite(ms) ? clock.setTimer(() => done({ ok: true, reason: "ok", latencyMs: ms }), ms) : undefined;
+        signal.addEventListener("abort", () => {
+          timer?.cancel();
+          done({ ok: false, reason: "aborted", latencyMs: 0 });
+        });
+      });
+    },
+    onResult: (done) => results.push(done),
+  });
+  const startsOf = (id: string) => starts.filter((s) => s.id === id).map((s) => s.at);
+  return { clock, scheduler, starts, results, startsOf, maxRunning: () => maxRunning, running: () => running };
+}
+
+describe("first probes", () => {
+  test("spread over the first interval, not all at once", async () => {
+    const { clock, scheduler, starts } = harness({ maxInFlight: 10_000 });
+    scheduler.sync(Array.from({ length: 1000 }, (_, i) => target(`t${i}`)));
+    await clock.advance(1000);
+    const first = new Map<string, number>();
+    for (const { id, at } of starts) if (!first.has(id)) first.set(id, at);
+    expect(first.size).toBe(1000);
+    const buckets = new Array<number>(10).fill(0);
+    for (const at of first.values()) buckets[Math.floor(at / 100)]!++;
+    // Uniform offsets put about 100 in each 100 ms slice; a herd would put them all in the first.
+    for (const count of buckets) expect(count).toBeWithin(60, 141);
+    expect(new Set(first.values()).size).toBeGreaterThan(900);
+  });
+
+  test("probe-first targets start at once, the others later", async () => {
+    const { clock, scheduler, startsOf } = harness();
+    scheduler.sync([target("a"), target("b"), target("c")], { probeFirst: ["b"] });
+    await clock.advance(0);
+    expect(startsOf("b")).toEqual([0]);
+    expect(startsOf("a")).toEqual([]);
+    await clock.advance(1000);
+    expect(startsOf("a").length).toBe(1);
+    expect(startsOf("a")[0]).toBeGreaterThan(0);
+  });
+});
+
+describe("cadence", () => {
+  test("every interval_ms after the first probe", async () => {
+    const { clock, scheduler, startsOf, results } = harness();
+    scheduler.sync([target("a", 250)], { probeFirst: ["a"] });
+    await clock.advance(1000);
+    expect(startsOf("a")).toEqual([0, 250, 500, 750, 1000]);
+    expect(results.map((r) => [r.scheduledAt, r.startedAt, r.finishedAt])).toEqual([
+      [0, 0, 10],
+      [250, 250, 260],
+      [500, 500, 510],
+      [750, 750, 760],
+    ]);
+  });
+
+  test("no drift when probes are slow: start + k·interval, not completion + interval", async () => {
+    const { clock, scheduler, startsOf, results } = harness({ duration: () => 700 });
+    scheduler.sync([target("a", 1000, 900)], { probeFirst: ["a"] });
+    await clock.advance(10_000);
+    expect(startsOf("a")).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000]);
+    expect(results.every((r) => r.result.ok && r.finishedAt === r.startedAt + 700)).toBe(true);
+  });
+
+  test("a stall longer than an interval gives one late probe, not a burst", async () => {
+    const { clock, scheduler, startsOf } = harness();
+    scheduler.sync([target("a", 100)], { probeFirst: ["a"] });
+    await clock.advance(0);
+    await clock.jump(450);
+    expect(startsOf("a")).toEqual([0, 450]);
+    expect(scheduler.stats().skippedLate).toBe(3);
+    await clock.advance(50);
+    // Back on the original grid.
+    expect(startsOf("a")).toEqual([0, 450, 500]);
+  });
+});
+
+describe("one probe per target", () => {
+  test("a tick that finds the previous probe running is skipped and counted", async () => {
+    const { clock, scheduler, startsOf, results } = harness({ duration: () => 1200 });
+    scheduler.sync([target("a", 1000, 1500)], { probeFirst: ["a"] });
+    await clock.advance(4500);
+    expect(startsOf("a")).toEqual([0, 2000, 4000]);
+    expect(scheduler.stats().skippedBusy).toBe(2);
+    expect(results.map((r) => r.scheduledAt)).toEqual([0, 2000]);
+  });
+});
+
+describe("in-flight cap", () => {
+  test("never more than maxInFlight; the rest wait in due order and start as slots free", async () => {
+    const { clock, scheduler, starts, results, maxRunning } = harness({ maxInFlight: 5, duration: () => 100 });
+    const ids = Array.from({ length: 20 }, (_, i) => `t${String(i).padStart(2, "0")}`);
+    scheduler.sync(ids.map((id) => target(id, 1000, 500)), { probeFirst: ids });
+    await clock.advance(0);
+    expect(starts.length).toBe(5);
+    expect(scheduler.stats()).toMatchObject({ inFlight: 5, waiting: 15 });
+    await clock.advance(400);
+    expect(maxRunning()).toBe(5);
+    expect(starts.map((s) => s.id)).toEqual(ids);
+    expect(starts.map((s) => s.at)).toEqual([0, 0, 0, 0, 0, 100, 100, 100, 100, 100, 200, 200, 200, 200, 200, 300, 300, 300, 300, 300]);
+    // Lateness is reported: due at 0, started when a slot freed.
+    expect(results.filter((r) => r.target.id === "t19").map((r) => [r.scheduledAt, r.startedAt])).toEqual([[0, 300]]);
+  });
+
+  test("waiting probes go before later-due ones", async () => {
+    const clock = new FakeClock();
+    const starts: Array<[string, number]> = [];
+    // First probes due at 0 (a), 10 (b) and 20 (c), each taking 50 ms, one slot: b and c wait, then run in due order.
+    const offsets: Record<string, number> = { a: 0, b: 0.01, c: 0.02 };
+    let next = "";
+    const scheduler = new ProbeScheduler<Target>({
+      clock,
+      maxInFlight: 1,
+      random: () => offsets[next]!,
+      probe: (t) => {
+        starts.push([t.id, clock.now()]);
+        return new Promise((resolve) => clock.setTimer(() => resolve({ ok: true, reason: "ok", latencyMs: 50 }), 50));
+      },
+      onResult: () => {},
+    });
+    const added: Target[] = [];
+    for (const id of ["c", "b", "a"]) {
+      next = id;
+      added.push(target(id));
+      scheduler.sync([...added]);
+    }
+    await clock.advance(200);
+    expect(starts).toEqual([
+      ["a", 0],
+      ["b", 50],
+      ["c", 100],
+    ]);
+    await scheduler.stop();
+  });
+
+  test("a tick of a target still waiting for a slot is skipped", async () => {
+    const { clock, scheduler, startsOf } = harness({ maxInFlight: 1, duration: (id) => (id === "slow" ? 250 : 10) });
+    scheduler.sync([target("slow", 1000, 900), target("a", 100)], { probeFirst: ["slow", "a"] });
+    await clock.advance(300);
+    // a is due at 0, 100, 200 while slow holds the only slot; it runs once when the slot frees at 250.
+    expect(startsOf("a")).toEqual([250, 300]);
+    expect(scheduler.stats().skippedBusy).toBe(2);
+  });
+});
+
+describe("timeouts", () => {
+  test("at timeout_ms the probe is aborted with a TimeoutError and reported failed; its slot frees", async () => {
+    const { clock, scheduler, starts, results } = harness({ maxInFlight: 1, duration: (id) => (id === "dead" ? Number.POSITIVE_INFINITY : 10) });
+    scheduler.sync([target("dead", 1000, 300), target("ok")], { probeFirst: ["dead", "ok"] });
+    await clock.advance(299);
+    expect(results).toEqual([]);
+    await clock.advance(1);
+    const signal = starts[0]!.signal;
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as DOMException).name).toBe("TimeoutError");
+    expect(results[0]).toMatchObject({ target: { id: "dead" }, result: { ok: false, reason: "timed out after 300 ms", latencyMs: 300 }, finishedAt: 300 });
+    await clock.advance(10);
+    expect(results[1]).toMatchObject({ target: { id: "ok" }, scheduledAt: 0, startedAt: 300, result: { ok: true } });
+    expect(scheduler.stats()).toMatchObject({ timedOut: 1, completed: 2, inFlight: 0 });
+  });
+
+  test("a probe that rejects or throws counts as a failure", async () => {
+    const clock = new FakeClock();
+    const results: ProbeResult[] = [];
+    const scheduler = new ProbeScheduler<Target>({
+      clock,
+      maxInFlight: 2,
+      probe: (t) => {
+        if (t.id === "throws") throw new Error("bad checker");
+        return Promise.reject(new Error("boom"));
+      },
+      onResult: (done) => results.push(done.result),
+    });
+    scheduler.sync([target("throws"), target("rejects")], { probeFirst: ["throws", "rejects"] });
+    await clock.advance(0);
+    expect(results.map((r) => r.reason).sort()).toEqual(["check failed: bad checker", "check failed: boom"]);
+    expect(results.every((r) => !r.ok)).toBe(true);
+    await scheduler.stop();
+  });
+});
+
+describe("sync", () => {
+  test("unchanged targets keep their schedule; changed ones restart at once; new ones get jitter", async () => {
+    const { clock, scheduler, startsOf } = harness();
+    const first = scheduler.sync([target("keep", 1000), target("edit", 1000), target("drop", 1000)]);
+    expect(first).toEqual({ added: ["keep", "edit", "drop"], removed: [], replaced: [], kept: [] });
+    await clock.advance(2500);
+    const keepBefore = startsOf("keep");
+    const phase = keepBefore[0]!;
+    expect(keepBefore).toEqual([0, 1, 2].map((k) => phase + k * 1000).filter((at) => at <= 2500));
+    const changes = scheduler.sync([target("keep", 1000), target("edit", 2000, 500, "v2"), target("new", 1000)]);
+    expect(changes).toEqual({ added: ["new"], removed: ["drop"], replaced: ["edit"], kept: ["keep"] });
+    const editBefore = startsOf("edit").length;
+    const dropBefore = startsOf("drop").length;
+    await clock.advance(0);
+    expect(startsOf("edit").length).toBe(editBefore + 1);
+    expect(startsOf("edit").at(-1)).toBe(2500);
+    await clock.advance(4000);
+    // Same phase as before the sync.
+    expect(startsOf("keep")).toEqual([0, 1, 2, 3, 4, 5, 6].map((k) => phase + k * 1000).filter((at) => at <= 6500));
+    expect(startsOf("edit").slice(editBefore)).toEqual([2500, 4500, 6500]);
+    expect(startsOf("drop").length).toBe(dropBefore);
+    expect(startsOf("new").length).toBe(4);
+  });
+
+  test("a removed target's running probe is aborted and its answer never delivered", async () => {
+    const { clock, scheduler, starts, results } = harness({ duration: () => 100 });
+    scheduler.sync([target("a"), target("b")], { probeFirst: ["a", "b"] });
+    await clock.advance(50);
+    scheduler.sync([target("b")]);
+    const signalOfA = starts.find((s) => s.id === "a")!.signal;
+    expect(signalOfA.aborted).toBe(true);
+    expect((signalOfA.reason as DOMException).name).toBe("AbortError");
+    await clock.advance(100);
+    expect(results.map((r) => r.target.id)).toEqual(["b"]);
+    expect(scheduler.stats()).toMatchObject({ targets: 1, inFlight: 0 });
+  });
+
+  test("kept targets report the newest target object", async () => {
+    const { clock, scheduler, results } = harness();
+    scheduler.sync([target("a")], { probeFirst: ["a"] });
+    const fresh = target("a");
+    scheduler.sync([fresh]);
+    await clock.advance(20);
+    expect(results[0]!.target).toBe(fresh);
+  });
+
+  test("refuses duplicate ids and bad timings without changing anything", async () => {
+    const { scheduler } = harness();
+    scheduler.sync([target("a")]);
+    expect(() => scheduler.sync([target("b"), target("b")])).toThrow("Health target b is listed twice");
+    expect(() => scheduler.sync([target("b", 0)])).toThrow(RangeError);
+    expect(() => scheduler.sync([target("b", 1000, Number.NaN)])).toThrow(/timeout_ms must be positive/);
+    expect(scheduler.has("a")).toBe(true);
+    expect(scheduler.has("b")).toBe(false);
+  });
+
+  test("refuses a cap below 1", () => {
+    expect(() => harnessWithCap(0)).toThrow(RangeError);
+  });
+});
+
+function harnessWithCap(maxInFlight: number) {
+  return new ProbeScheduler<Target>({ clock: new FakeClock(), maxInFlight, probe: async () => ({ ok: true, reason: "", latencyMs: 0 }), onResult: () => {} });
+}
+
+describe("stop", () => {
+  test("aborts probes in flight, fires nothing more, resolves once probes settled", async () => {
+    const { clock, scheduler, starts, results, running } = harness({ duration: () => 300 });
+    scheduler.sync([target("a"), target("b")], { probeFirst: ["a", "b"] });
+    await clock.advance(10);
+    expect(running()).toBe(2);
+    await scheduler.stop();
+    expect(running()).toBe(0);
+    expect(starts.every((s) => s.signal.aborted)).toBe(true);
+    await clock.advance(5000);
+    expect(starts.length).toBe(2);
+    expect(results).toEqual([]);
+    expect(clock.pendingTimers).toBe(0);
+    expect(() => scheduler.sync([target("a")])).toThrow(/stopped/);
+    await scheduler.stop();
+  });
+
+  test("waits for a probe that settles late after its abort", async () => {
+    const clock = new FakeClock();
+    let settleLate: (() => void) | undefined;
+    const scheduler = new ProbeScheduler<Target>({
+      clock,
+      maxInFlight: 1,
+      probe: () => new Promise((resolve) => (settleLate = () => resolve({ ok: false, reason: "cancelled", latencyMs: 0 }))),
+      onResult: () => {},
+    });
+    scheduler.sync([target("a")], { probeFirst: ["a"] });
+    await clock.advance(0);
+    let stopped = false;
+    const stopping = scheduler.stop().then(() => (stopped = true));
+    await clock.advance(0);
+    expect(stopped).toBe(false);
+    settleLate!();
+    await stopping;
+    expect(stopped).toBe(true);
+  });
+});
+
+describe("one timer", () => {
+  test("thousands of targets arm a single clock timer", async () => {
+    const { clock, scheduler } = harness({ maxInFlight: 10_000, duration: () => 5 });
+    scheduler.sync(Array.from({ length: 5000 }, (_, i) => target(`t${i}`)));
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(1500);
+    // One for the scheduler plus the fake probes' own answer timers still pending.
+    expect(clock.pendingTimers).toBeLessThan(100);
+    await scheduler.stop();
+  });
+});
+
+describe("onResult errors", () => {
+  test("go to onError and do not stop the schedule", async () => {
+    const clock = new FakeClock();
+    const errors: unknown[] = [];
+    let calls = 0;
+    const scheduler = new ProbeScheduler<Target>({
+      clock,
+      maxInFlight: 1,
+      probe: async () => ({ ok: true, reason: "ok", latencyMs: 0 }),
+      onResult: () => {
+        calls++;
+        throw new Error("listener bug");
+      },
+      onError: (error) => errors.push(error),
+    });
+    scheduler.sync([target("a", 100)], { probeFirst: ["a"] });
+    await clock.advance(250);
+    expect(calls).toBe(3);
+    expect(errors.length).toBe(3);
+    await scheduler.stop();
+  });
+});

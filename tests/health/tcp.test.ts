@@ -1,0 +1,143 @@
+/** The TCP check against real local sockets: a listener, a closed port, a port that never answers, IPv6. */
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { strayConnectionAttempts, tcpChecker } from "../../src/health/checks/tcp.ts";
+import type { ProbeTarget } from "../../src/health/types.ts";
+import { blackhole, synSentTo, type Blackhole } from "./support/blackhole.ts";
+
+const HEALTH = { enabled: true, type: "tcp" as const, port: 0, interval_ms: 1000, timeout_ms: 300, fail_after: 3, recover_after: 2 };
+
+const probeTarget = (port: number, address = "127.0.0.1", timeout_ms = 300): ProbeTarget => ({
+  address,
+  port,
+  family: address.includes(":") ? 6 : 4,
+  health: { ...HEALTH, timeout_ms },
+});
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function listener(hostname = "127.0.0.1") {
+  let accepted = 0;
+  const server = Bun.listen({
+    hostname,
+    port: 0,
+    socket: {
+      open() {
+        accepted++;
+      },
+      data() {},
+      close() {},
+      error() {},
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  return { port: server.port, accepted: () => accepted, stop: () => server.stop(true) };
+}
+
+async function silentPort(port = 0): Promise<Blackhole> {
+  const hole = await blackhole(port);
+  cleanups.push(() => hole.close());
+  return hole;
+}
+
+describe("tcp check", () => {
+  test("a listening port is healthy; the latency is measured and reported", async () => {
+    const server = listener();
+    const result = await tcpChecker.probe(probeTarget(server.port), AbortSignal.timeout(1000));
+    expect(result.ok).toBe(true);
+    expect(result.reason).toMatch(/^connected in \d+\.\d ms$/);
+    expect(result.latencyMs).toBeGreaterThan(0);
+    expect(result.latencyMs).toBeLessThan(1000);
+    expect(result.reason).toBe(`connected in ${result.latencyMs.toFixed(1)} ms`);
+    await Bun.sleep(20);
+    expect(server.accepted()).toBe(1);
+  });
+
+  test("the connection is closed with a reset: no TIME_WAIT left behind", async () => {
+    const server = listener();
+    for (let i = 0; i < 5; i++) expect((await tcpChecker.probe(probeTarget(server.port), AbortSignal.timeout(1000))).ok).toBe(true);
+    const table = await Bun.file("/proc/net/tcp").text();
+    const remote = `0100007F:${server.port.toString(16).toUpperCase().padStart(4, "0")}`;
+    const timeWait = table.split("\n").filter((line) => line.trim().split(/\s+/)[2] === remote && line.trim().split(/\s+/)[3] === "06");
+    expect(timeWait.length).toBe(0);
+  });
+
+  test("a closed port fails at once with connection refused", async () => {
+    const server = listener();
+    const port = server.port;
+    server.stop();
+    const result = await tcpChecker.probe(probeTarget(port), AbortSignal.timeout(1000));
+    expect(result).toMatchObject({ ok: false, reason: "connection refused" });
+    expect(result.latencyMs).toBeLessThan(250);
+  });
+
+  test("IPv6", async () => {
+    const server = listener("::1");
+    const result = await tcpChecker.probe(probeTarget(server.port, "::1"), AbortSignal.timeout(1000));
+    expect(result.ok).toBe(true);
+  });
+
+  test("a port that never answers fails when the signal times out, after timeout_ms", async () => {
+    const hole = await silentPort();
+    const result = await tcpChecker.probe(probeTarget(hole.port, "127.0.0.1", 200), AbortSignal.timeout(200));
+    expect(result).toMatchObject({ ok: false, reason: "timed out after 200 ms" });
+    expect(result.latencyMs).toBeGreaterThanOrEqual(190);
+    expect(result.latencyMs).toBeLessThan(1000);
+  });
+
+  test("a silent endpoint keeps at most one connection attempt however often it is probed", async () => {
+    const hole = await silentPort();
+    const strays = strayConnectionAttempts();
+    for (let i = 0; i < 4; i++) {
+      const result = await tcpChecker.probe(probeTarget(hole.port, "127.0.0.1", 100), AbortSignal.timeout(100));
+      expect(result.reason).toBe("timed out after 100 ms");
+    }
+    // The first attempt cannot be cancelled and keeps retrying SYNs; the later ones were destroyed on time.
+    expect(strayConnectionAttempts()).toBe(strays + 1);
+    expect(await synSentTo(hole.port)).toBe(1);
+    // Once the listener goes away the stray attempt is refused and forgotten.
+    hole.close();
+    for (let i = 0; i < 50 && strayConnectionAttempts() > strays; i++) await Bun.sleep(100);
+    expect(strayConnectionAttempts()).toBe(strays);
+  }, 15_000);
+
+  test("an endpoint that answers again goes back to the fast path", async () => {
+    const hole = await blackhole();
+    const port = hole.port;
+    await tcpChecker.probe(probeTarget(port, "127.0.0.1", 100), AbortSignal.timeout(100));
+    hole.close();
+    // Refused: an answer, so the endpoint is no longer treated as silent.
+    expect((await tcpChecker.probe(probeTarget(port), AbortSignal.timeout(1000))).reason).toBe("connection refused");
+    for (let i = 0; i < 50 && (await synSentTo(port)) > 0; i++) await Bun.sleep(100);
+    // Silent again: the fast path leaves one stray attempt; the cancellable path would leave none.
+    const again = await silentPort(port);
+    const before = strayConnectionAttempts();
+    expect((await tcpChecker.probe(probeTarget(again.port, "127.0.0.1", 100), AbortSignal.timeout(100))).reason).toBe("timed out after 100 ms");
+    expect(strayConnectionAttempts()).toBe(before + 1);
+  });
+
+  test("a cancelled probe says so and releases its socket", async () => {
+    const hole = await silentPort();
+    // First probe makes the endpoint silent; the second runs on the cancellable path.
+    await tcpChecker.probe(probeTarget(hole.port, "127.0.0.1", 100), AbortSignal.timeout(100));
+    const controller = new AbortController();
+    const pending = tcpChecker.probe(probeTarget(hole.port), controller.signal);
+    await Bun.sleep(50);
+    expect(await synSentTo(hole.port)).toBe(2);
+    controller.abort(new DOMException("Health checks stopped", "AbortError"));
+    expect((await pending).reason).toBe("cancelled");
+    await Bun.sleep(20);
+    expect(await synSentTo(hole.port)).toBe(1);
+  });
+
+  test("an already aborted signal fails without connecting", async () => {
+    const server = listener();
+    const result = await tcpChecker.probe(probeTarget(server.port), AbortSignal.abort(new DOMException("late", "TimeoutError")));
+    expect(result).toMatchObject({ ok: false, reason: "timed out after 300 ms" });
+    await Bun.sleep(20);
+    expect(server.accepted()).toBe(0);
+  });
+});
