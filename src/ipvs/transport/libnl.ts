@@ -20,7 +20,14 @@ const NLE_OBJ_NOTFOUND = 12;
 const NLE_PERM = 28;
 
 const SOL_SOCKET = 1;
+const SO_RCVTIMEO = 20;
 const SO_RCVBUFFORCE = 33;
+const NLE_AGAIN = 4;
+/**
+ * The kernel answers netlink requests synchronously, within our own send and receive calls, so waiting longer than
+ * this means a reply will never come (a bug, not a slow kernel): fail instead of hanging the daemon.
+ */
+const RECEIVE_TIMEOUT_SECONDS = 30;
 /** Room for several thousand acknowledgements; the kernel caps a dump datagram at 32 KiB, our buffer is twice that. */
 const RECEIVE_BUFFER = 8 * 1024 * 1024;
 const SEND_BUFFER = 1024 * 1024;
@@ -108,6 +115,9 @@ class LibnlTransport implements Transport {
     this.#open();
     const lib = this.#libraries();
     const length = lib.nl.nl_recv(this.#socket, this.#peer, this.#bufferPointer, null);
+    if (length === -NLE_AGAIN) {
+      throw new TransportError(`No reply from the kernel within ${RECEIVE_TIMEOUT_SECONDS} s`, NLE_AGAIN);
+    }
     if (length === -NLE_NOMEM) {
       throw new TransportError("Netlink receive queue overflowed: replies were lost, re-read the IPVS table", NLE_NOMEM);
     }
@@ -145,8 +155,14 @@ class LibnlTransport implements Transport {
     lib.nl.nl_socket_set_msg_buf_size(socket, MESSAGE_BUFFER);
     lib.nl.nl_socket_set_buffer_size(socket, RECEIVE_BUFFER, SEND_BUFFER);
     // SO_RCVBUF is capped by net.core.rmem_max; root may exceed it, which keeps large batches from overflowing.
-    const size = new Int32Array([RECEIVE_BUFFER]);
-    lib.libc.setsockopt(lib.nl.nl_socket_get_fd(socket), SOL_SOCKET, SO_RCVBUFFORCE, size, 4);
+    const fd = lib.nl.nl_socket_get_fd(socket);
+    lib.libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, new Int32Array([RECEIVE_BUFFER]), 4);
+    // struct timeval { long tv_sec; long tv_usec; } on a 64-bit target.
+    const timeout = new BigInt64Array([BigInt(RECEIVE_TIMEOUT_SECONDS), 0n]);
+    if (lib.libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16) !== 0) {
+      lib.nl.nl_socket_free(socket);
+      throw new TransportError("Setting the netlink receive timeout failed");
+    }
     this.#socket = socket;
     this.#port = lib.nl.nl_socket_get_local_port(socket);
   }
