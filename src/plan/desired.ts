@@ -22,6 +22,11 @@ export interface DesiredDestination extends DestinationSpec {
   /** The backend key of config.md (its health target and metrics label). */
   backend: string;
   configuredWeight: number;
+  /**
+   * Keep whatever weight the kernel has for this destination (and use `weight` only when it must be created): a
+   * daemon adopting a programmed table does this until the backend's first probe.
+   */
+  keepKernelWeight?: boolean;
 }
 
 export interface DesiredService extends ServiceSpec {
@@ -32,8 +37,11 @@ export interface DesiredService extends ServiceSpec {
   destinations: DesiredDestination[];
 }
 
-/** The weight a destination gets in the kernel; the default is the configured weight (no health overlay). */
-export type WeightOf = (service: LoadedService, backend: string, configuredWeight: number) => number;
+/**
+ * The weight a destination gets in the kernel; the default is the configured weight (no health overlay).
+ * "kernel" keeps the kernel's current weight (falling back to the configured one for a new destination).
+ */
+export type WeightOf = (service: LoadedService, backend: string, configuredWeight: number) => number | "kernel";
 
 export interface DesiredOptions {
   weightOf?: WeightOf;
@@ -58,7 +66,8 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
     const lowest = ports[0] ?? 0;
     const backends = service.backends.map((backend) => {
       const key = backendKey(backend, lowest);
-      return { backend, key, weight: weightOf(service, key, backend.weight) };
+      const weight = weightOf(service, key, backend.weight);
+      return { backend, key, weight: weight === "kernel" ? backend.weight : weight, keepKernelWeight: weight === "kernel" };
     });
     for (const port of ports) {
       const spec: ServiceSpec = {
@@ -76,7 +85,7 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
         ...spec,
         id: formatServiceKey(spec),
         name: service.name,
-        destinations: backends.map(({ backend, key, weight }) => {
+        destinations: backends.map(({ backend, key, weight, keepKernelWeight }) => {
           const destination: DestinationSpec = {
             address: backend.address,
             port: destinationPort(backend, port),
@@ -86,7 +95,13 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
             upperThreshold: 0,
             lowerThreshold: 0,
           };
-          return { ...destination, id: formatDestinationKey(destination), backend: key, configuredWeight: backend.weight };
+          return {
+            ...destination,
+            id: formatDestinationKey(destination),
+            backend: key,
+            configuredWeight: backend.weight,
+            ...(keepKernelWeight ? { keepKernelWeight } : {}),
+          };
         }),
       });
     }

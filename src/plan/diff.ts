@@ -71,9 +71,10 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
       });
     }
     const existing = new Map(current.destinations.map((d) => [formatDestinationKey(d), d]));
-    for (const destination of service.destinations) {
-      const present = existing.get(destination.id);
-      existing.delete(destination.id);
+    for (const wanted of service.destinations) {
+      const present = existing.get(wanted.id);
+      existing.delete(wanted.id);
+      const destination = present && wanted.keepKernelWeight ? { ...wanted, weight: present.weight } : wanted;
       if (!present) {
         upsertDestinations.push(createDestination(service, destination, reason));
       } else if (destinationDiffers(destination, present)) {

@@ -181,3 +181,15 @@ describe("reconcile", () => {
     expect(client.rules()).toEqual(["-A tcp:198.51.100.1:80 -s rr"]);
   });
 });
+
+describe("adoption", () => {
+  test("a destination whose weight is 'kernel' keeps the kernel's weight; a new one gets the configured weight", () => {
+    const client = new FakeKernel();
+    run({ client, config: configFrom({}, [service({ backends: [{ address: "10.0.0.1", weight: 5 }] })]), managedVips: managed() });
+    client.execute([{ kind: "set-destination", service: { family: 4, protocol: "tcp", address: "192.0.2.10", port: 80 }, destination: { address: "10.0.0.1", port: 80, family: 4, forward: "nat", weight: 0, upperThreshold: 0, lowerThreshold: 0 } }]);
+    const config = configFrom({}, [service({ backends: [{ address: "10.0.0.1", weight: 5 }, { address: "10.0.0.2", weight: 3 }] })]);
+    const outcome = reconcile({ client, config, managedVips: managed(), weightOf: () => "kernel" });
+    expect(outcome.plan.changes.map((c) => [c.op, c.destination, c.after?.weight])).toEqual([["create-destination", "10.0.0.2:80", 3]]);
+    expect(client.rules()).toContain("-a tcp:192.0.2.10:80 -r 10.0.0.1:80 -nat -w 0");
+  });
+});

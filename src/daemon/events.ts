@@ -1,0 +1,56 @@
+/**
+ * Everything the daemon does that someone may want to see, as typed events through one interface. Metrics, logs
+ * and audit records are sinks of these events; nothing outside the daemon reaches into its internals.
+ */
+
+import type { ChangeOp, ChangeReason } from "../plan/changes.ts";
+
+export type HealthStateName = "unknown" | "healthy" | "unhealthy";
+
+export type DaemonEvent =
+  | { type: "daemon-started"; node: string; pid: number; version: string }
+  | { type: "daemon-stopping"; node: string; signal: string }
+  | { type: "config-loaded"; startup: boolean; hash: string; previousHash?: string; files: string[]; services: number; backends: number }
+  | { type: "config-refused"; reason: "invalid" | "limit" | "error"; message: string; limit?: { name: string; limit: number; planned: number } }
+  | { type: "reconcile"; result: "success" | "failure"; trigger: ReconcileTrigger; durationMs: number; changes: number; error?: string }
+  | { type: "kernel-change"; op: ChangeOp; service: string; destination?: string; name?: string; reason: ChangeReason; weight?: number; previousWeight?: number }
+  | { type: "vip-transition"; vip: string; direction: "acquire" | "release" }
+  | { type: "vip-state"; vip: string; held: boolean }
+  | { type: "health-transition"; service: string; backend: string; from: HealthStateName; to: HealthStateName; reason: string }
+  | { type: "probe"; service: string; backend: string; ok: boolean; latencyMs: number; reason: string }
+  | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "adopted" }
+  | { type: "change-limit-hit"; limit: string; planned: number; max: number }
+  | { type: "error"; message: string; detail?: string };
+
+/** What started a reconciliation. */
+export type ReconcileTrigger = "startup" | "interval" | "reload" | "health" | "vip" | "request";
+
+export interface EventSink {
+  emit(event: DaemonEvent): void;
+}
+
+/** Sends every event to each sink; a sink that throws never stops the others (nor the daemon). */
+export function fanOut(sinks: readonly EventSink[], onSinkError: (error: unknown) => void = () => {}): EventSink {
+  return {
+    emit(event) {
+      for (const sink of sinks) {
+        try {
+          sink.emit(event);
+        } catch (error) {
+          onSinkError(error);
+        }
+      }
+    },
+  };
+}
+
+/** Keeps every event, for tests. */
+export class RecordingSink implements EventSink {
+  readonly events: DaemonEvent[] = [];
+  emit(event: DaemonEvent): void {
+    this.events.push(event);
+  }
+  ofType<T extends DaemonEvent["type"]>(type: T): Extract<DaemonEvent, { type: T }>[] {
+    return this.events.filter((e): e is Extract<DaemonEvent, { type: T }> => e.type === type);
+  }
+}
