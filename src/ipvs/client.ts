@@ -20,12 +20,12 @@ import {
   encodeSetConfig,
   encodeZero,
 } from "./codec/requests.ts";
-import type { ServiceSelector } from "./codec/service.ts";
-import { EncodeError, IpvsError, NetlinkDecodeError, NetlinkError } from "./errors.ts";
+import type { ServiceSelector } from "./codec/service-key.ts";
+import { NetlinkDecodeError, NetlinkError } from "./errors.ts";
 import { formatServiceKey } from "./identity.ts";
 import { type EncodeRequest, Exchange, type OnMessage } from "./netlink/exchange.ts";
 import type { MessageWriter } from "./netlink/writer.ts";
-import { describeOperation, operationRefused } from "./operations.ts";
+import { operationFailed, operationRefused } from "./operations.ts";
 import { type RefusalContext, explainRefusal } from "./refusal.ts";
 import { createLibnlTransport } from "./transport/libnl.ts";
 import type { Transport } from "./transport/transport.ts";
@@ -115,7 +115,7 @@ class NetlinkIpvsClient implements IpvsAdminClient {
     if (!failure) return { ok: true };
     const operation = operations[failure.index] as IpvsOperation;
     const error =
-      failure.errno !== 0 ? operationRefused(operation, failure.errno) : describeFailure(operation, failure.error);
+      failure.errno !== 0 ? operationRefused(operation, failure.errno) : operationFailed(operation, failure.error);
     return { ok: false, succeeded: outcome.succeeded, failedIndex: failure.index, error };
   }
 
@@ -189,15 +189,3 @@ class NetlinkIpvsClient implements IpvsAdminClient {
 }
 
 type EncodeHeaded = (writer: MessageWriter, header: RequestHeader) => void;
-
-/** A batch item that never got a verdict: unencodable (named after its operation) or lost with the socket. */
-function describeFailure(operation: IpvsOperation, error: unknown): Error {
-  if (error instanceof EncodeError) {
-    const reason = error.message.charAt(0).toLowerCase() + error.message.slice(1);
-    return new EncodeError(`Invalid ${describeOperation(operation)}: ${reason}`);
-  }
-  if (error instanceof IpvsError) return error;
-  return new IpvsError("E_TRANSPORT", `No verdict for ${describeOperation(operation)}: ${String(error)}`, {
-    cause: error,
-  });
-}

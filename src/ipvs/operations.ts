@@ -1,6 +1,6 @@
 /** Names of IPVS writes for messages, and the NetlinkError a refusal of one becomes. */
 
-import { NetlinkError } from "./errors.ts";
+import { EncodeError, IpvsError, NetlinkError } from "./errors.ts";
 import { formatDestinationKey, formatServiceKey } from "./identity.ts";
 import { type RefusalContext, explainRefusal } from "./refusal.ts";
 import type { IpvsOperation } from "./types.ts";
@@ -40,4 +40,16 @@ function refusalContext(operation: IpvsOperation): RefusalContext {
     default:
       return { subject: "destination" };
   }
+}
+
+/** A batch item that never got a verdict: unencodable (named after its operation) or lost with the socket. */
+export function operationFailed(operation: IpvsOperation, error: unknown): Error {
+  if (error instanceof EncodeError) {
+    const reason = error.message.charAt(0).toLowerCase() + error.message.slice(1);
+    return new EncodeError(`Invalid ${describeOperation(operation)}: ${reason}`);
+  }
+  if (error instanceof IpvsError) return error;
+  return new IpvsError("E_TRANSPORT", `No verdict for ${describeOperation(operation)}: ${String(error)}`, {
+    cause: error,
+  });
 }

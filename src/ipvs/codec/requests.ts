@@ -33,7 +33,8 @@ import type { MessageWriter } from "../netlink/writer.ts";
 import type { IpvsOperation, IpvsTimeouts, ServiceKey, SyncDaemonSettings, SyncDaemonState } from "../types.ts";
 import { encodeDaemon, encodeDaemonState } from "./daemon.ts";
 import { encodeDestination, encodeDestinationKey } from "./destination.ts";
-import { type ServiceSelector, encodeService, encodeServiceKey } from "./service.ts";
+import { encodeService } from "./service.ts";
+import { type ServiceSelector, encodeServiceKey } from "./service-key.ts";
 import { encodeTimeouts } from "./timeouts.ts";
 
 /** Where a request goes and how it is numbered; callers reuse one object and bump `seq`. */

@@ -18,13 +18,11 @@ import {
 import { NetlinkDecodeError } from "../errors.ts";
 import type { AttributeCursor } from "../netlink/attributes.ts";
 import type { MessageWriter } from "../netlink/writer.ts";
-import type { IpvsStats, KernelService, ServiceKey, ServiceSpec } from "../types.ts";
-import { INET_ADDR_LENGTH, encodeAddress } from "./address.ts";
-import { afToFamily, familyToAf, protocolName, protocolNumber } from "./families.ts";
+import type { IpvsStats, KernelService, ServiceSpec } from "../types.ts";
+import { INET_ADDR_LENGTH } from "./address.ts";
+import { afToFamily, protocolName } from "./families.ts";
+import { encodeServiceIdentity } from "./service-key.ts";
 import { decodeStats } from "./stats.ts";
-
-/** Identifies a service: by protocol/address/port, or by firewall mark when `fwmark` is non-zero. */
-export type ServiceSelector = ServiceKey & { fwmark?: number };
 
 /**
  * lbctl owns every service flag except HASHED, which only records that the kernel put the service in its hash table;
@@ -32,56 +30,18 @@ export type ServiceSelector = ServiceKey & { fwmark?: number };
  */
 const MANAGED_FLAGS_MASK = ~IP_VS_SVC_F_HASHED >>> 0;
 
-/**
- * IPVS_CMD_ATTR_SERVICE with only the identifying attributes (for DEL_SERVICE, dests, ZERO, GET_DEST). A batch names
- * the same service in many destination requests in a row, so the last key's bytes are kept and copied.
- */
-export function encodeServiceKey(writer: MessageWriter, service: ServiceSelector): void {
-  const fwmark = service.fwmark ?? 0;
-  if (
-    lastKey !== undefined &&
-    lastKey.address === service.address &&
-    lastKey.port === service.port &&
-    lastKey.protocol === service.protocol &&
-    lastKey.family === service.family &&
-    lastKey.fwmark === fwmark
-  ) {
-    writer.append(lastKeyBytes);
-    return;
-  }
-  const nest = writer.beginNested(IPVS_CMD_ATTR_SERVICE);
-  encodeIdentity(writer, service);
-  writer.endNested(nest);
-  lastKeyBytes = writer.copyFrom(nest);
-  lastKey = { family: service.family, protocol: service.protocol, address: service.address, port: service.port, fwmark };
-}
-
-let lastKey: Required<ServiceSelector> | undefined;
-let lastKeyBytes: Uint8Array = new Uint8Array(0);
-
 /** IPVS_CMD_ATTR_SERVICE with every attribute NEW_SERVICE/SET_SERVICE require. */
 export function encodeService(writer: MessageWriter, service: ServiceSpec): void {
   const nest = writer.beginNested(IPVS_CMD_ATTR_SERVICE);
-  encodeIdentity(writer, service);
+  encodeServiceIdentity(writer, service);
   writer.string(IPVS_SVC_ATTR_SCHED_NAME, service.scheduler);
-  writer.u32Pair(IPVS_SVC_ATTR_FLAGS, service.flags & MANAGED_FLAGS_MASK, MANAGED_FLAGS_MASK);
+  writer.u32Pair(IPVS_SVC_ATTR_FLAGS, (service.flags & MANAGED_FLAGS_MASK) >>> 0, MANAGED_FLAGS_MASK);
   writer.u32(IPVS_SVC_ATTR_TIMEOUT, service.timeout);
   // The kernel keeps the netmask as a __be32 mask for IPv4 but as a host-order prefix length for IPv6.
   if (service.family === 4) writer.be32(IPVS_SVC_ATTR_NETMASK, service.netmask);
   else writer.u32(IPVS_SVC_ATTR_NETMASK, service.netmask);
   if (service.persistenceEngine !== "") writer.string(IPVS_SVC_ATTR_PE_NAME, service.persistenceEngine);
   writer.endNested(nest);
-}
-
-function encodeIdentity(writer: MessageWriter, service: ServiceSelector): void {
-  writer.u16(IPVS_SVC_ATTR_AF, familyToAf(service.family));
-  if (service.fwmark) {
-    writer.u32(IPVS_SVC_ATTR_FWMARK, service.fwmark);
-    return;
-  }
-  writer.u16(IPVS_SVC_ATTR_PROTOCOL, protocolNumber(service.protocol));
-  encodeAddress(writer, IPVS_SVC_ATTR_ADDR, service.family, service.address);
-  writer.be16(IPVS_SVC_ATTR_PORT, service.port);
 }
 
 /**

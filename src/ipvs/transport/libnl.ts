@@ -5,16 +5,14 @@
  * when it actually talks to IPVS.
  */
 
-import { type Pointer, dlopen, toArrayBuffer } from "bun:ffi";
+import { type Pointer, toArrayBuffer } from "bun:ffi";
 import { IPVS_GENL_NAME } from "../constants.ts";
-import { IpvsUnavailableError, LibraryMissingError, TransportError } from "../errors.ts";
+import { IpvsUnavailableError, TransportError } from "../errors.ts";
+import { type Libnl, loadLibnl } from "./libnl-symbols.ts";
 import type { Transport } from "./transport.ts";
 
-const LIBNL = "libnl-3.so.200";
-const LIBNL_GENL = "libnl-genl-3.so.200";
-const LIBC = "libc.so.6";
-
 /** libnl error numbers (netlink/errno.h) that deserve their own message. */
+const NLE_AGAIN = 4; // the receive timeout expired
 const NLE_NOMEM = 5; // nl_recv reports a receive-queue overflow (ENOBUFS) as this
 const NLE_OBJ_NOTFOUND = 12;
 const NLE_PERM = 28;
@@ -22,7 +20,6 @@ const NLE_PERM = 28;
 const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
 const SO_RCVBUFFORCE = 33;
-const NLE_AGAIN = 4;
 /**
  * The kernel answers netlink requests synchronously, within our own send and receive calls, so waiting longer than
  * this means a reply will never come (a bug, not a slow kernel): fail instead of hanging the daemon.
@@ -33,52 +30,11 @@ const RECEIVE_BUFFER = 8 * 1024 * 1024;
 const SEND_BUFFER = 1024 * 1024;
 const MESSAGE_BUFFER = 64 * 1024;
 
-function loadLibraries() {
-  const open = <T>(library: string, load: () => T): T => {
-    try {
-      return load();
-    } catch (error) {
-      throw new LibraryMissingError(library.replace(/\.so\..*$/, ""), error);
-    }
-  };
-  const nl = open(LIBNL, () =>
-    dlopen(LIBNL, {
-      nl_socket_alloc: { args: [], returns: "ptr" },
-      nl_socket_free: { args: ["ptr"], returns: "void" },
-      nl_socket_get_local_port: { args: ["ptr"], returns: "u32" },
-      nl_socket_get_fd: { args: ["ptr"], returns: "i32" },
-      nl_socket_set_buffer_size: { args: ["ptr", "i32", "i32"], returns: "i32" },
-      nl_socket_set_msg_buf_size: { args: ["ptr", "usize"], returns: "i32" },
-      nl_socket_disable_msg_peek: { args: ["ptr"], returns: "void" },
-      nl_sendto: { args: ["ptr", "ptr", "usize"], returns: "i32" },
-      nl_recv: { args: ["ptr", "ptr", "ptr", "ptr"], returns: "i32" },
-      nl_geterror: { args: ["i32"], returns: "cstring" },
-    }),
-  );
-  const genl = open(LIBNL_GENL, () =>
-    dlopen(LIBNL_GENL, {
-      genl_connect: { args: ["ptr"], returns: "i32" },
-      genl_ctrl_resolve: { args: ["ptr", "ptr"], returns: "i32" },
-    }),
-  );
-  const libc = open(LIBC, () =>
-    dlopen(LIBC, {
-      free: { args: ["ptr"], returns: "void" },
-      setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
-    }),
-  );
-  return { nl: nl.symbols, genl: genl.symbols, libc: libc.symbols };
-}
-
-type Libraries = ReturnType<typeof loadLibraries>;
-let libraries: Libraries | undefined;
-
 export function createLibnlTransport(): Transport {
   return new LibnlTransport();
 }
 
 class LibnlTransport implements Transport {
-  #lib: Libraries | undefined;
   #socket: Pointer | null = null;
   #family = 0;
   #port = 0;
@@ -167,10 +123,8 @@ class LibnlTransport implements Transport {
     this.#port = lib.nl.nl_socket_get_local_port(socket);
   }
 
-  #libraries(): Libraries {
-    libraries ??= loadLibraries();
-    this.#lib ??= libraries;
-    return this.#lib;
+  #libraries(): Libnl {
+    return loadLibnl();
   }
 
   #failure(what: string, code: number): TransportError {
