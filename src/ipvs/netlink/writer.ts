@@ -124,7 +124,8 @@ export class MessageWriter {
   /** Appends bytes that are already whole, aligned attributes (a copy of an earlier encoding). */
   append(encoded: Uint8Array): void {
     const at = this.#reserve(encoded.length);
-    this.#bytes.set(encoded, at);
+    const bytes = this.#bytes;
+    for (let i = 0; i < encoded.length; i++) bytes[at + i] = encoded[i] as number; // cheaper than set() for ~50 bytes
   }
 
   /** A copy of the bytes written from `start` on, for `append`. */
