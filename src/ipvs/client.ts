@@ -105,6 +105,7 @@ class NetlinkIpvsClient implements IpvsAdminClient {
   }
 
   execute(operations: readonly IpvsOperation[]): BatchResult {
+    if (operations.length === 0) return { ok: true }; // not even a socket: a no-op plan works without IPVS
     const header = this.#resolveHeader();
     const encode = (writer: MessageWriter, index: number, seq: number) => {
       header.seq = seq;

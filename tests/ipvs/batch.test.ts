@@ -30,6 +30,7 @@ describe("execute", () => {
     const fake = new FakeTransport(eachRequest(() => []));
     expect(createIpvsClient(fake).execute([])).toEqual({ ok: true });
     expect(fake.requests).toHaveLength(0);
+    expect(fake.familyLookups).toBe(0);
   });
 
   test("2,000 requests: consecutive sequence numbers, NLM_F_ACK, many per send, never more than the window in flight", () => {

@@ -83,7 +83,8 @@ export class Exchange {
     let pending = 0;
     let failure: BatchOutcome["failure"];
     const fail = (index: number, errno: number, error?: unknown) => {
-      if (failure === undefined || index < failure.index) failure = error === undefined ? { index, errno } : { index, errno, error };
+      if (failure !== undefined && failure.index < index) return; // the kernel's first refusal is the one to report
+      failure = error === undefined ? { index, errno } : { index, errno, error };
     };
     try {
       while (sent < count || pending > 0) {

@@ -100,7 +100,7 @@ class LibnlTransport implements Transport {
     if (this.#closed) throw new TransportError("The IPVS netlink socket is closed");
     const lib = this.#libraries();
     const socket = lib.nl.nl_socket_alloc() as Pointer | null;
-    if (socket === null) throw new TransportError("libnl could not allocate a socket");
+    if (socket === null) throw new TransportError("Could not allocate a libnl socket");
     const connected = lib.genl.genl_connect(socket);
     if (connected < 0) {
       lib.nl.nl_socket_free(socket);
