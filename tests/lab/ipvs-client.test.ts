@@ -139,9 +139,12 @@ describe("writing, checked with ipvsadm -Sn", () => {
     ]);
     expect(ipvsadmSave()).toEqual([
       `-A -t ${VIP}:80 -s rr`,
-      `-a -t ${VIP}:80 -r 10.0.0.10:8080 -m -w 7 -x 100 -y 10`,
+      `-a -t ${VIP}:80 -r 10.0.0.10:8080 -m -w 7`,
       `-a -t ${VIP}:80 -r 10.0.0.12:8080 -i -w 3 --tun-type ipip`,
     ]);
+    // ipvsadm -S leaves thresholds out; its threshold listing shows them.
+    const thresholds = ipvsadm(["-L", "-n", "--thresholds"]).replace(/ +/g, " ");
+    expect(thresholds).toContain("-> 10.0.0.10:8080 100 10 0 0");
 
     executeOk([{ kind: "del-service", service: keyOf(web) }]);
     expect(ipvsadmSave()).toEqual([]);
