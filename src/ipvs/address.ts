@@ -104,14 +104,12 @@ export function formatIPv4(bytes: Uint8Array, offset = 0): string {
 
 /**
  * RFC 5952 text: lowercase hex without leading zeros, the longest run (leftmost on a tie) of two or more zero groups
- * as "::", and IPv4-mapped addresses (::ffff:0:0/96) with a dotted tail.
+ * as "::". IPv4-mapped addresses stay in hex (::ffff:c000:201), as src/config/ip.ts writes them: the kernel's view and
+ * the configuration's must compare equal as strings.
  */
 export function formatIPv6(bytes: Uint8Array, offset = 0): string {
   const groups: number[] = [];
   for (let g = 0; g < 8; g++) groups.push(((bytes[offset + g * 2] ?? 0) << 8) | (bytes[offset + g * 2 + 1] ?? 0));
-  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
-    return `::ffff:${formatIPv4(bytes, offset + 12)}`;
-  }
   let bestStart = -1;
   let bestLength = 1; // a lone zero group is never compressed
   for (let g = 0; g < 8; ) {

@@ -50,7 +50,11 @@ export interface ServiceSpec extends ServiceKey {
   flags: number;
   /** Persistence timeout in seconds (meaningful only with the persistent flag). */
   timeout: number;
-  /** Persistence netmask: a prefix length's mask as the kernel stores it (0xffffffff for IPv4 /32, 128 for IPv6). */
+  /**
+   * Persistence netmask: a prefix length's mask as the kernel stores it (0xffffffff for IPv4 /32, 128 for IPv6).
+   * IPv4: the mask as a number read most significant byte first (/24 is 0xffffff00). IPv6: the prefix length, 1-128
+   * (the kernel refuses 0 for an IPv6 service even when it is not persistent).
+   */
   netmask: number;
   /** Persistence engine, e.g. "sip"; empty when none. */
   persistenceEngine: string;

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { parseIp } from "../../src/config/ip.ts";
 import {
   addressFamily,
   canonicalAddress,
@@ -24,8 +25,8 @@ describe("IPv6 text", () => {
     ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"], // a single zero group stays
     ["2001:0:0:1:0:0:0:1", "2001:0:0:1::1"], // the longest run wins
     ["fe80::", "fe80::"],
-    ["::ffff:192.0.2.1", "::ffff:192.0.2.1"],
-    ["::ffff:c000:201", "::ffff:192.0.2.1"],
+    ["::ffff:192.0.2.1", "::ffff:c000:201"],
+    ["::ffff:c000:201", "::ffff:c000:201"],
     ["64:ff9b::192.0.2.33", "64:ff9b::c000:221"],
     ["1:2:3:4:5:6:7::", "1:2:3:4:5:6:7:0"],
   ])("%s is %s", (input, canonical) => {
@@ -83,4 +84,20 @@ test("addressFamily tells IPv4 from IPv6 and neither", () => {
   expect(addressFamily("192.0.2.1")).toBe(4);
   expect(addressFamily("2001:db8::1")).toBe(6);
   expect(addressFamily("example.com")).toBeUndefined();
+});
+
+test.each([
+  "2001:db8::1",
+  "2001:0DB8:0:0:0:0:0:1",
+  "::",
+  "::1",
+  "fe80::",
+  "2001:db8:0:0:1:0:0:1",
+  "2001:0:0:1:0:0:0:1",
+  "::ffff:192.0.2.1",
+  "64:ff9b::192.0.2.33",
+  "1:2:3:4:5:6:7:8",
+  "192.0.2.10",
+])("%s: the kernel-side text equals the configuration's", (input) => {
+  expect(canonicalAddress(input)).toBe(parseIp(input)?.text);
 });

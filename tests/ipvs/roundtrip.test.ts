@@ -25,7 +25,7 @@ const services: ServiceSpec[] = [
   { family: 4, protocol: "tcp", address: "192.0.2.10", port: 80, scheduler: "rr", flags: 0, timeout: 0, netmask: 0xffffffff, persistenceEngine: "" },
   { family: 4, protocol: "udp", address: "198.51.100.255", port: 65535, scheduler: "sh", flags: 0x19, timeout: 3600, netmask: 0xffffff00, persistenceEngine: "" },
   { family: 6, protocol: "sctp", address: "2001:db8:0:1::ff", port: 1, scheduler: "mh", flags: 0x01, timeout: 60, netmask: 48, persistenceEngine: "sip" },
-  { family: 6, protocol: "tcp", address: "::ffff:192.0.2.1", port: 443, scheduler: "wlc", flags: 0x24, timeout: 0, netmask: 128, persistenceEngine: "" },
+  { family: 6, protocol: "tcp", address: "::ffff:c000:201", port: 443, scheduler: "wlc", flags: 0x24, timeout: 0, netmask: 128, persistenceEngine: "" },
 ];
 
 test.each(services)("service %o survives encode then decode", (service) => {
