@@ -6,7 +6,7 @@
 import { monotonicClock, type Clock } from "./clock.ts";
 import { builtinCheckers, resolveCheckers, type CheckerLookup } from "./checks/index.ts";
 import { ProbeScheduler, type CompletedProbe, type SchedulerStats, type SyncChanges, type SyncOptions } from "./scheduler.ts";
-import { effectiveWeight, INITIAL_HEALTH, step } from "./state-machine.ts";
+import { effectiveWeight, INITIAL_HEALTH, step, type Thresholds } from "./state-machine.ts";
 import { targetId } from "./targets.ts";
 import type { CheckType, Checker, HealthTarget, HealthTransition, ProbeEvent, ProbeResult, TargetHealth } from "./types.ts";
 
@@ -51,6 +51,7 @@ export interface TargetSnapshot extends TargetHealth {
 
 interface TargetRecord {
   target: HealthTarget;
+  thresholds: Thresholds;
   health: TargetHealth;
   lastResult: ProbeResult | undefined;
   lastProbeAt: number | undefined;
@@ -90,7 +91,7 @@ export class HealthMonitor {
     for (const target of targets) {
       const record = this.#records.get(target.id);
       if (record) record.target = target;
-      else this.#records.set(target.id, { target, health: INITIAL_HEALTH, lastResult: undefined, lastProbeAt: undefined });
+      else this.#records.set(target.id, { target, thresholds: thresholdsOf(target), health: INITIAL_HEALTH, lastResult: undefined, lastProbeAt: undefined });
     }
     return changes;
   }
@@ -135,7 +136,7 @@ export class HealthMonitor {
     if (record === undefined) return;
     const { target, result } = done;
     const from = record.health.state;
-    const { next, changed } = step(record.health, result.ok, { failAfter: target.health.fail_after, recoverAfter: target.health.recover_after });
+    const { next, changed } = step(record.health, result.ok, record.thresholds);
     record.health = next;
     record.lastResult = result;
     record.lastProbeAt = done.finishedAt;
@@ -143,6 +144,7 @@ export class HealthMonitor {
       ? { targetId: target.id, service: target.service, backend: target.backend, from, to: next.state, result }
       : undefined;
     if (transition) this.#call(this.#listener.transition, transition);
+    if (this.#listener.probe === undefined) return;
     this.#call(this.#listener.probe, {
       target,
       result,
@@ -162,6 +164,11 @@ export class HealthMonitor {
       this.#onListenerError(error);
     }
   }
+}
+
+/** Thresholds are part of the fingerprint, so a kept record's thresholds never change. */
+function thresholdsOf(target: HealthTarget): Thresholds {
+  return { failAfter: target.health.fail_after, recoverAfter: target.health.recover_after };
 }
 
 function rethrowLater(error: unknown): void {

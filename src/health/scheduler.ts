@@ -84,6 +84,8 @@ class Entry<T> {
   startedAt = 0;
   deadline = 0;
   controller: AbortController | undefined = undefined;
+  /** The controller of the last probe when it finished without aborting, for reuse. */
+  spare: AbortController | undefined = undefined;
   dueIndex = -1;
   deadlineIndex = -1;
 
@@ -272,7 +274,10 @@ export class ProbeScheduler<T extends ScheduledTarget> {
     this.#inFlight++;
     this.#stats.started++;
     this.#deadlines.push(entry);
-    const controller = new AbortController();
+    // A controller that never aborted serves the next probe of the same target too: allocating one per probe was
+    // the largest cost of scheduling (checkers remove their abort listeners when they settle).
+    const controller = entry.spare !== undefined && !entry.spare.signal.aborted ? entry.spare : new AbortController();
+    entry.spare = undefined;
     entry.controller = controller;
     this.#outstanding++;
     let answer: Promise<ProbeResult>;
@@ -294,6 +299,7 @@ export class ProbeScheduler<T extends ScheduledTarget> {
     if (entry.controller !== controller) return;
     const now = this.#clock.now();
     entry.controller = undefined;
+    entry.spare = controller;
     entry.phase = IDLE;
     this.#inFlight--;
     this.#deadlines.remove(entry);

@@ -6,21 +6,25 @@
  * Two ways to connect, because Bun.connect cannot cancel a connection attempt: its promise and its socket only
  * appear once the handshake ends, so a probe of a backend that never answers (a dead host, a firewall dropping SYNs)
  * would leave its socket retrying SYNs in the kernel for about two minutes. Bun.connect is used while an endpoint
- * answers (connects or refuses), which is the cheap common case; once an attempt outlives its probe, the endpoint is
- * probed with node:net, whose socket can be destroyed mid-handshake, until it answers again. A silent endpoint
- * therefore holds at most one stray connection attempt, not one per probe.
+ * answers (connects or refuses), the cheap common case; once an attempt outlives its probe, the endpoint is probed
+ * with node:net (_tcp-cancellable.ts), whose socket can be destroyed mid-handshake, until it answers again. A
+ * silent endpoint therefore holds at most one stray connection attempt, not one per probe.
  */
 
-import { Socket as NetSocket } from "node:net";
 import type { Socket, SocketHandler } from "bun";
 import { hostPort } from "../../config/model.ts";
 import type { Checker, ProbeResult, ProbeTarget } from "../types.ts";
+import { aborted, connected, failed } from "./_results.ts";
+import { connectCancellable } from "./_tcp-cancellable.ts";
 
 export const tcpChecker: Checker = {
   type: "tcp",
   probe(target, signal) {
-    const endpoint = hostPort(target.address, target.port);
-    return silent.has(endpoint) ? probeCancellable(target, endpoint, signal) : probeFast(target, endpoint, signal);
+    // The endpoint string is only built while some endpoint is silent: most probes skip it.
+    const endpoint = silent.size > 0 ? hostPort(target.address, target.port) : undefined;
+    if (endpoint !== undefined && silent.has(endpoint)) return probeCancellable(target, endpoint, signal);
+    if (signal.aborted) return Promise.resolve(aborted(signal, target.health.timeout_ms, 0));
+    return new Promise((resolve) => new FastProbe(target, signal, resolve).start());
   },
 };
 
@@ -28,142 +32,85 @@ export const tcpChecker: Checker = {
 const silent = new Set<string>();
 /** Above this many silent endpoints the set is cleared: it only picks the cheaper path, and must not grow forever. */
 const MAX_SILENT = 100_000;
+let strays = 0;
 
-/** Probes made the fast way that are still waiting for the kernel (for tests and the benchmark). */
+/** Fast connection attempts that outlived their probe and still wait for the kernel (for tests and the benchmark). */
 export function strayConnectionAttempts(): number {
   return strays;
 }
-let strays = 0;
 
-interface FastProbe {
-  endpoint: string;
-  started: number;
-  signal: AbortSignal;
-  resolve: ((result: ProbeResult) => void) | undefined;
-  onAbort: () => void;
+async function probeCancellable(target: ProbeTarget, endpoint: string, signal: AbortSignal): Promise<ProbeResult> {
+  const { result, answered } = await connectCancellable(target, signal);
+  if (answered) silent.delete(endpoint);
+  return result;
 }
 
-// One handler object for every probe: per-probe state travels in socket.data, so a probe allocates little.
+/**
+ * One Bun.connect probe. It is its own abort listener (handleEvent) and socket data, so a probe allocates one object
+ * besides its promise; every socket shares FAST_HANDLERS.
+ */
+class FastProbe {
+  readonly #started = performance.now();
+  #resolve: ((result: ProbeResult) => void) | undefined;
+
+  constructor(
+    readonly target: ProbeTarget,
+    readonly signal: AbortSignal,
+    resolve: (result: ProbeResult) => void,
+  ) {
+    this.#resolve = resolve;
+  }
+
+  start(): void {
+    this.signal.addEventListener("abort", this, { once: true });
+    try {
+      // connectError reports a failed attempt; the rejected promise then is not reported as unhandled.
+      void Bun.connect({ hostname: this.target.address, port: this.target.port, data: this, socket: FAST_HANDLERS });
+    } catch (error) {
+      this.finish(failed(error, this.elapsed()));
+    }
+  }
+
+  /** The signal aborted: the attempt cannot be cancelled, so it runs out in the kernel; switch the endpoint over. */
+  handleEvent(): void {
+    if (this.#resolve === undefined) return;
+    strays++;
+    if (silent.size >= MAX_SILENT) silent.clear();
+    silent.add(hostPort(this.target.address, this.target.port));
+    this.finish(aborted(this.signal, this.target.health.timeout_ms, this.elapsed()));
+  }
+
+  /** True while the probe waits for the kernel's answer; an answer after the probe ended closes a stray attempt. */
+  pending(): boolean {
+    if (this.#resolve !== undefined) return true;
+    strays--;
+    return false;
+  }
+
+  finish(result: ProbeResult): void {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return;
+    this.#resolve = undefined;
+    this.signal.removeEventListener("abort", this);
+    resolve(result);
+  }
+
+  elapsed(): number {
+    return performance.now() - this.#started;
+  }
+}
+
 const FAST_HANDLERS: SocketHandler<FastProbe> = {
   open(socket: Socket<FastProbe>) {
-    const probe = socket.data;
     socket.terminate();
-    if (probe.resolve === undefined) {
-      strays--;
-      return;
-    }
-    finish(probe, connected(elapsed(probe.started)));
+    const probe = socket.data;
+    if (probe.pending()) probe.finish(connected(probe.elapsed()));
   },
   connectError(socket: Socket<FastProbe>, error: Error) {
     const probe = socket.data;
-    if (probe.resolve === undefined) {
-      strays--;
-      return;
-    }
-    finish(probe, { ok: false, reason: describeError(error), latencyMs: elapsed(probe.started) });
+    if (probe.pending()) probe.finish(failed(error, probe.elapsed()));
   },
   data() {},
   close() {},
   error() {},
 };
-
-function probeFast(target: ProbeTarget, endpoint: string, signal: AbortSignal): Promise<ProbeResult> {
-  if (signal.aborted) return Promise.resolve(abortedResult(signal, target, 0));
-  return new Promise((resolve) => {
-    const probe: FastProbe = {
-      endpoint,
-      started: performance.now(),
-      signal,
-      resolve,
-      onAbort: () => {
-        // The attempt cannot be cancelled: let it run out in the kernel, and use the cancellable path from now on.
-        strays++;
-        if (silent.size >= MAX_SILENT) silent.clear();
-        silent.add(endpoint);
-        finish(probe, abortedResult(signal, target, elapsed(probe.started)));
-      },
-    };
-    signal.addEventListener("abort", probe.onAbort, { once: true });
-    try {
-      // connectError handles a failed attempt; the rejected promise then is not reported as unhandled.
-      void Bun.connect({ hostname: target.address, port: target.port, data: probe, socket: FAST_HANDLERS });
-    } catch (error) {
-      finish(probe, { ok: false, reason: describeError(error), latencyMs: elapsed(probe.started) });
-    }
-  });
-}
-
-function finish(probe: FastProbe, result: ProbeResult): void {
-  const resolve = probe.resolve;
-  if (resolve === undefined) return;
-  probe.resolve = undefined;
-  probe.signal.removeEventListener("abort", probe.onAbort);
-  resolve(result);
-}
-
-function probeCancellable(target: ProbeTarget, endpoint: string, signal: AbortSignal): Promise<ProbeResult> {
-  if (signal.aborted) return Promise.resolve(abortedResult(signal, target, 0));
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const socket = new NetSocket();
-    const done = (result: ProbeResult, answered: boolean) => {
-      signal.removeEventListener("abort", onAbort);
-      if (answered) silent.delete(endpoint);
-      resolve(result);
-    };
-    const onAbort = () => {
-      socket.removeAllListeners();
-      socket.on("error", () => {});
-      socket.destroy();
-      done(abortedResult(signal, target, elapsed(started)), false);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => {
-      socket.removeAllListeners();
-      socket.on("error", () => {});
-      socket.resetAndDestroy();
-      done(connected(elapsed(started)), true);
-    });
-    socket.once("error", (error) => {
-      socket.destroy();
-      done({ ok: false, reason: describeError(error), latencyMs: elapsed(started) }, true);
-    });
-    socket.connect({ host: target.address, port: target.port, family: target.family });
-  });
-}
-
-function connected(latencyMs: number): ProbeResult {
-  return { ok: true, reason: `connected in ${formatMs(latencyMs)}`, latencyMs };
-}
-
-function abortedResult(signal: AbortSignal, target: ProbeTarget, latencyMs: number): ProbeResult {
-  const timedOut = signal.reason instanceof DOMException && signal.reason.name === "TimeoutError";
-  return { ok: false, reason: timedOut ? `timed out after ${target.health.timeout_ms} ms` : "cancelled", latencyMs };
-}
-
-const REASONS: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  ETIMEDOUT: "timed out in the kernel",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  EADDRNOTAVAIL: "no local address or port available",
-  EMFILE: "too many open files in lbctl (probe not sent)",
-  ENFILE: "too many open files on the host (probe not sent)",
-  EACCES: "connection not permitted",
-  EPERM: "connection not permitted",
-};
-
-function describeError(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string") return REASONS[code] ?? `connect failed: ${code}`;
-  return `connect failed: ${error instanceof Error ? error.message : String(error)}`;
-}
-
-function elapsed(started: number): number {
-  return performance.now() - started;
-}
-
-function formatMs(ms: number): string {
-  return `${ms < 100 ? ms.toFixed(1) : Math.round(ms)} ms`;
-}

@@ -1,0 +1,244 @@
+/**
+ * P4: 10,000 TCP health targets at a 1 s interval against loopback listeners, through the real monitor, scheduler and
+ * TCP check. Targets: ≥ 99 % of probes start within 50 ms of their schedule, the probing process below 50 % of one
+ * core, RSS ≤ 150 MB. Run: bun bench/health-scheduler.ts [--targets N] [--seconds S] [--interval MS]. Not in CI.
+ *
+ * The listeners (one socket per target, on 127.0.1.1-127.0.1.100, ports 20000 and up) run in separate processes so
+ * their CPU is not counted. Loopback TCP still charges most of both ends' kernel work (the handshake, the listener's
+ * SYN handling, the reset) to the connecting process, so the bench also measures that floor: the same connection
+ * rate with bare Bun.connect calls and nothing else, in a process of its own.
+ */
+
+import type { Config } from "../src/config/model.ts";
+import { HealthMonitor } from "../src/health/monitor.ts";
+import { healthTargets } from "../src/health/targets.ts";
+import { row } from "./support.ts";
+
+const ADDRESSES = 100;
+const BASE_PORT = 20_000;
+const LISTENER_PROCESSES = 4;
+
+const args = parseArgs(process.argv.slice(2));
+const role = args.role ?? "main";
+if (role === "listener") await listen(Number(args.shard), Number(args.shards), Number(args.targets), args.listeners ?? "defer");
+else if (role === "floor") await floor(Number(args.targets), Number(args.interval), Number(args.seconds));
+else await main();
+
+async function main(): Promise<void> {
+  const targetCount = Number(args.targets ?? 10_000);
+  const intervalMs = Number(args.interval ?? 1000);
+  const seconds = Number(args.seconds ?? 40);
+  const warmupMs = intervalMs + 3000;
+  ensureFdLimit(Math.ceil(targetCount / LISTENER_PROCESSES) + 2048);
+
+  const listenerMode = args.listeners ?? "defer";
+  if (listenerMode !== "defer" && listenerMode !== "accept") throw new Error("--listeners is defer or accept");
+  const listeners = await startListeners(targetCount, listenerMode);
+  try {
+    const targets = healthTargets(benchConfig(targetCount, intervalMs));
+    let measuring = false;
+    let started = 0;
+    let onTime = 0;
+    let ok = 0;
+    const failures = new Map<string, number>();
+    const lateness = new Float64Array(Math.ceil((targetCount * seconds * 1000) / intervalMs) + targetCount);
+    const monitor = new HealthMonitor({
+      listener: {
+        probe(event) {
+          if (!measuring) return;
+          const late = event.startedAt - event.scheduledAt;
+          if (started < lateness.length) lateness[started] = late;
+          started++;
+          if (late <= 50) onTime++;
+          if (event.result.ok) ok++;
+          else failures.set(event.result.reason, (failures.get(event.result.reason) ?? 0) + 1);
+        },
+      },
+    });
+    monitor.sync(targets);
+    await Bun.sleep(warmupMs);
+
+    const statsBefore = monitor.stats();
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    measuring = true;
+    let rssMax = 0;
+    for (let s = 0; s < seconds; s++) {
+      await Bun.sleep(1000);
+      rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    }
+    measuring = false;
+    const cpu = process.cpuUsage(cpuBefore);
+    const wall = performance.now() - wallBefore;
+    const statsAfter = monitor.stats();
+    await monitor.stop();
+
+    const floorCpu = await measureFloor(targetCount, intervalMs);
+
+    const userPct = (cpu.user / 1000 / wall) * 100;
+    const sysPct = (cpu.system / 1000 / wall) * 100;
+    const sorted = lateness.subarray(0, Math.min(started, lateness.length)).sort();
+    const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    const onTimeShare = started === 0 ? 0 : (onTime / started) * 100;
+    const rssMb = rssMax / 1024 / 1024;
+
+    console.log(`health scheduler: ${targets.length} TCP targets, interval ${intervalMs} ms, ${seconds} s measured after ${warmupMs / 1000} s warm-up`);
+    console.log(`  listeners: ${LISTENER_PROCESSES} processes, ${targetCount} sockets on 127.0.1.1-127.0.1.${ADDRESSES}, ${listenerMode === "defer" ? "TCP_DEFER_ACCEPT, never accepted" : "Bun.listen, accepting"}`);
+    console.log(`  probes: ${started} finished (${(started / (wall / 1000)).toFixed(0)}/s), ${ok} ok, ${started - ok} failed ${failures.size ? JSON.stringify(Object.fromEntries(failures)) : ""}`);
+    console.log(
+      `  scheduler: skipped busy ${statsAfter.skippedBusy - statsBefore.skippedBusy}, skipped late ${statsAfter.skippedLate - statsBefore.skippedLate}, timed out ${statsAfter.timedOut - statsBefore.timedOut}`,
+    );
+    console.log(`  lateness (start - schedule): p50 ${pct(0.5).toFixed(2)} ms, p99 ${pct(0.99).toFixed(2)} ms, p99.9 ${pct(0.999).toFixed(2)} ms, max ${pct(1).toFixed(2)} ms`);
+    console.log(row("probes started within 50 ms of schedule", `${onTimeShare.toFixed(2)} %`, "≥ 99 %", onTimeShare >= 99));
+    console.log(row("CPU of the probing process", `${(userPct + sysPct).toFixed(1)} % (user ${userPct.toFixed(1)}, sys ${sysPct.toFixed(1)})`, "< 50 % of one core", userPct + sysPct < 50));
+    console.log(row("RSS of the probing process (max)", `${rssMb.toFixed(0)} MB`, "≤ 150 MB", rssMb <= 150));
+    console.log(
+      `INFO  floor: bare Bun.connect at the same rate, nothing else: ${floorCpu.total.toFixed(1)} % (user ${floorCpu.user.toFixed(1)}, sys ${floorCpu.sys.toFixed(1)}); lbctl above it: ${(userPct + sysPct - floorCpu.total).toFixed(1)} %`,
+    );
+  } finally {
+    for (const listener of listeners) listener.kill();
+  }
+}
+
+/** 100 services, each on its own port, each with the same 100 loopback addresses as port-0 backends. */
+function benchConfig(targetCount: number, intervalMs: number): Pick<Config, "services"> {
+  const perService = ADDRESSES;
+  const services = Array.from({ length: Math.ceil(targetCount / perService) }, (_, s) => {
+    const port = BASE_PORT + s;
+    const count = Math.min(perService, targetCount - s * perService);
+    return {
+      name: `svc-${s}`,
+      protocol: "tcp" as const,
+      ports: [{ start: port, end: port }],
+      port_ranges: [],
+      scheduler: "wlc" as const,
+      backends: Array.from({ length: count }, (_, b) => ({ address: `127.0.1.${b + 1}`, port: 0, weight: 1 })),
+      health: { enabled: true, type: "tcp" as const, port: 0, interval_ms: intervalMs, timeout_ms: Math.min(1000, intervalMs - 1), fail_after: 3, recover_after: 2 },
+      source: { file: "bench", index: s },
+    };
+  });
+  return { services } as unknown as Pick<Config, "services">;
+}
+
+function endpointsOf(targetCount: number): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (let i = 0; i < targetCount; i++) out.push([`127.0.1.${(i % ADDRESSES) + 1}`, BASE_PORT + Math.floor(i / ADDRESSES)]);
+  return out;
+}
+
+async function startListeners(targetCount: number, mode: string): Promise<Bun.Subprocess[]> {
+  const procs = Array.from({ length: LISTENER_PROCESSES }, (_, shard) =>
+    Bun.spawn([process.execPath, import.meta.path, "--role", "listener", "--listeners", mode, "--shard", `${shard}`, "--shards", `${LISTENER_PROCESSES}`, "--targets", `${targetCount}`], {
+      stdout: "pipe",
+      stderr: "inherit",
+    }),
+  );
+  for (const proc of procs) {
+    const reader = proc.stdout.getReader();
+    const { value } = await reader.read();
+    reader.releaseLock();
+    if (!new TextDecoder().decode(value).startsWith("ready")) throw new Error("A listener process did not start");
+  }
+  return procs;
+}
+
+async function listen(shard: number, shards: number, targetCount: number, mode: string): Promise<void> {
+  const mine = endpointsOf(targetCount).filter((_, i) => i % shards === shard);
+  if (mode === "accept") {
+    const handlers = { open() {}, data() {}, close() {}, error() {} };
+    for (const [hostname, port] of mine) Bun.listen({ hostname, port, socket: handlers });
+  } else {
+    for (const [hostname, port] of mine) deferredListener(hostname, port);
+  }
+  process.stdout.write(`ready ${mine.length}\n`);
+  await new Promise(() => {});
+}
+
+/**
+ * A listening socket with TCP_DEFER_ACCEPT that nobody accepts from: the kernel answers the SYN, drops the bare ACK
+ * and forgets the half-open connection when the probe's reset arrives. The prober sees a complete handshake, and the
+ * loopback work charged to it stops at what a remote backend would cost it.
+ */
+function deferredListener(hostname: string, port: number): void {
+  const { dlopen, ptr } = require("bun:ffi") as typeof import("bun:ffi");
+  libc ??= dlopen("libc.so.6", {
+    socket: { args: ["i32", "i32", "i32"], returns: "i32" },
+    bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
+    listen: { args: ["i32", "i32"], returns: "i32" },
+    setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+  }).symbols;
+  const fd = libc.socket(2 /* AF_INET */, 1 /* SOCK_STREAM */, 0);
+  const on = new Int32Array([1]);
+  const deferSeconds = new Int32Array([30]);
+  libc.setsockopt(fd, 1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, ptr(on), 4);
+  libc.setsockopt(fd, 6 /* IPPROTO_TCP */, 9 /* TCP_DEFER_ACCEPT */, ptr(deferSeconds), 4);
+  const address = new Uint8Array(16);
+  const view = new DataView(address.buffer);
+  view.setUint16(0, 2, true);
+  view.setUint16(2, port, false);
+  address.set(hostname.split(".").map(Number), 4);
+  if (libc.bind(fd, ptr(address), 16) !== 0 || libc.listen(fd, 4096) !== 0) throw new Error(`Cannot listen on ${hostname}:${port}`);
+}
+// biome-ignore lint: FFI symbols, typed loosely on purpose
+let libc: any;
+
+/** CPU of a separate process that only opens and resets connections at the bench's rate for 5 s (same listeners). */
+async function measureFloor(targetCount: number, intervalMs: number): Promise<{ user: number; sys: number; total: number }> {
+  const proc = Bun.spawn([process.execPath, import.meta.path, "--role", "floor", "--targets", `${targetCount}`, "--interval", `${intervalMs}`, "--seconds", "5"], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const text = await new Response(proc.stdout).text();
+  await proc.exited;
+  return JSON.parse(text) as { user: number; sys: number; total: number };
+}
+
+async function floor(targetCount: number, intervalMs: number, seconds: number): Promise<void> {
+  const endpoints = endpointsOf(targetCount);
+  const handlers = { open: (s: { terminate(): void }) => s.terminate(), data() {}, close() {}, error() {}, connectError() {} };
+  const rate = (targetCount * 1000) / intervalMs;
+  let sent = 0;
+  const cpuBefore = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - t0;
+      for (const due = Math.floor((elapsed / 1000) * rate); sent < due; sent++) {
+        const [hostname, port] = endpoints[sent % endpoints.length]!;
+        void Bun.connect({ hostname, port, socket: handlers });
+      }
+      if (elapsed >= seconds * 1000) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  const cpu = process.cpuUsage(cpuBefore);
+  const wall = performance.now() - t0;
+  const user = (cpu.user / 1000 / wall) * 100;
+  const sys = (cpu.system / 1000 / wall) * 100;
+  process.stdout.write(JSON.stringify({ user, sys, total: user + sys }));
+  process.exit(0);
+}
+
+/** Re-runs this script under a higher open-files limit when the current one is too low and the hard limit allows. */
+function ensureFdLimit(needed: number): void {
+  const limits = require("node:fs").readFileSync("/proc/self/limits", "utf8") as string;
+  const match = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
+  const soft = match?.[1] === "unlimited" ? Infinity : Number(match?.[1] ?? 1024);
+  if (soft >= needed || process.env.LBCTL_BENCH_REEXEC) return;
+  const hard = match?.[2] === "unlimited" ? Infinity : Number(match?.[2] ?? 1024);
+  if (hard < needed) throw new Error(`This benchmark needs ${needed} open files; the hard limit is ${hard} (raise it with ulimit -Hn as root)`);
+  const command = [process.execPath, import.meta.path, ...process.argv.slice(2)].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const result = Bun.spawnSync(["bash", "-c", `ulimit -n ${needed} && exec ${command}`], { stdout: "inherit", stderr: "inherit", env: { ...process.env, LBCTL_BENCH_REEXEC: "1" } });
+  process.exit(result.exitCode ?? 1);
+}
+
+function parseArgs(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith("--")) out[arg.slice(2)] = argv[++i] ?? "";
+  }
+  return out;
+}
