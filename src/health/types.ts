@@ -34,7 +34,8 @@ export interface ProbeTarget {
  * one-off probe.
  *
  * `probe` never rejects: every failure is `ok: false` with a reason. On abort it must release its socket at once
- * and resolve promptly; the caller may already have recorded a timeout and ignores a late answer.
+ * and resolve promptly; the caller may already have recorded a timeout and ignores a late answer. It must remove
+ * any abort listener when it settles: the scheduler hands a signal that did not abort to the target's next probe.
  */
 export interface Checker {
   readonly type: CheckType;

@@ -20,11 +20,15 @@ class FakeChecker implements Checker {
     this.probes++;
     const down = this.down.has(`${target.address}:${target.port}`);
     return new Promise((resolve) => {
-      const timer = this.clock.setTimer(() => resolve(down ? { ok: false, reason: "connection refused", latencyMs: 5 } : { ok: true, reason: "connected in 5.0 ms", latencyMs: 5 }), 5);
-      signal.addEventListener("abort", () => {
+      const onAbort = () => {
         timer.cancel();
         resolve({ ok: false, reason: "cancelled", latencyMs: 0 });
-      });
+      };
+      const timer = this.clock.setTimer(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(down ? { ok: false, reason: "connection refused", latencyMs: 5 } : { ok: true, reason: "connected in 5.0 ms", latencyMs: 5 });
+      }, 5);
+      signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 }

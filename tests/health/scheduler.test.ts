@@ -40,11 +40,17 @@ function harness(options: { maxInFlight?: number; duration?: (id: string) => num
           resolve(result);
         };
         const ms = duration(t.id);
-        const timer = Number.isFinite(ms) ? clock.setTimer(() => done({ ok: true, reason: "ok", latencyMs: ms }), ms) : undefined;
-        signal.addEventListener("abort", () => {
+        const onAbort = () => {
           timer?.cancel();
           done({ ok: false, reason: "aborted", latencyMs: 0 });
-        });
+        };
+        const timer = Number.isFinite(ms)
+          ? clock.setTimer(() => {
+              signal.removeEventListener("abort", onAbort);
+              done({ ok: true, reason: "ok", latencyMs: ms });
+            }, ms)
+          : undefined;
+        signal.addEventListener("abort", onAbort, { once: true });
       });
     },
     onResult: (done) => results.push(done),
@@ -197,6 +203,18 @@ describe("timeouts", () => {
     await clock.advance(10);
     expect(results[1]).toMatchObject({ target: { id: "ok" }, scheduledAt: 0, startedAt: 300, result: { ok: true } });
     expect(scheduler.stats()).toMatchObject({ timedOut: 1, completed: 2, inFlight: 0 });
+  });
+
+  test("a signal that did not abort serves the target's next probe; an aborted one is replaced", async () => {
+    const { clock, scheduler, starts } = harness({ duration: (id) => (id === "dead" ? Number.POSITIVE_INFINITY : 10) });
+    scheduler.sync([target("ok", 100, 50), target("dead", 100, 50)], { probeFirst: ["ok", "dead"] });
+    await clock.advance(250);
+    const signals = (id: string) => starts.filter((s) => s.id === id).map((s) => s.signal);
+    expect(new Set(signals("ok")).size).toBe(1);
+    expect(signals("ok")[0]!.aborted).toBe(false);
+    expect(signals("dead").length).toBe(3);
+    expect(new Set(signals("dead")).size).toBe(3);
+    expect(signals("dead").slice(0, 2).every((s) => s.aborted)).toBe(true);
   });
 
   test("a probe that rejects or throws counts as a failure", async () => {

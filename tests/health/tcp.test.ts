@@ -37,6 +37,16 @@ function listener(hostname = "127.0.0.1") {
   return { port: server.port, accepted: () => accepted, stop: () => server.stop(true) };
 }
 
+/** Polls `read` until `done` holds or 3 s pass; returns the last value (loaded CI hosts are slow, not wrong). */
+async function eventually<T>(read: () => T | Promise<T>, done: (value: T) => boolean = Boolean): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < 150 && !done(value); i++) {
+    await Bun.sleep(20);
+    value = await read();
+  }
+  return value;
+}
+
 async function silentPort(port = 0): Promise<Blackhole> {
   const hole = await blackhole(port);
   cleanups.push(() => hole.close());
@@ -52,8 +62,7 @@ describe("tcp check", () => {
     expect(result.latencyMs).toBeGreaterThan(0);
     expect(result.latencyMs).toBeLessThan(1000);
     expect(result.reason).toBe(`connected in ${result.latencyMs.toFixed(1)} ms`);
-    await Bun.sleep(20);
-    expect(server.accepted()).toBe(1);
+    expect(await eventually(() => server.accepted())).toBe(1);
   });
 
   test("the connection is closed with a reset: no TIME_WAIT left behind", async () => {
@@ -71,7 +80,8 @@ describe("tcp check", () => {
     server.stop();
     const result = await tcpChecker.probe(probeTarget(port), AbortSignal.timeout(1000));
     expect(result).toMatchObject({ ok: false, reason: "connection refused" });
-    expect(result.latencyMs).toBeLessThan(250);
+    // Refused at once: nowhere near a timeout.
+    expect(result.latencyMs).toBeLessThan(500);
   });
 
   test("IPv6", async () => {
@@ -125,19 +135,18 @@ describe("tcp check", () => {
     await tcpChecker.probe(probeTarget(hole.port, "127.0.0.1", 100), AbortSignal.timeout(100));
     const controller = new AbortController();
     const pending = tcpChecker.probe(probeTarget(hole.port), controller.signal);
-    await Bun.sleep(50);
-    expect(await synSentTo(hole.port)).toBe(2);
+    expect(await eventually(() => synSentTo(hole.port), (n) => n === 2)).toBe(2);
     controller.abort(new DOMException("Health checks stopped", "AbortError"));
     expect((await pending).reason).toBe("cancelled");
-    await Bun.sleep(20);
-    expect(await synSentTo(hole.port)).toBe(1);
+    expect(await eventually(() => synSentTo(hole.port), (n) => n === 1)).toBe(1);
   });
 
   test("an already aborted signal fails without connecting", async () => {
     const server = listener();
     const result = await tcpChecker.probe(probeTarget(server.port), AbortSignal.abort(new DOMException("late", "TimeoutError")));
     expect(result).toMatchObject({ ok: false, reason: "timed out after 300 ms" });
-    await Bun.sleep(20);
+    // A connection, had one been made, would be accepted well within this.
+    await Bun.sleep(100);
     expect(server.accepted()).toBe(0);
   });
 });
