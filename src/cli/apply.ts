@@ -9,11 +9,14 @@ import { ConfigError } from "../config/errors.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { writeManagedVips } from "../system/managed-vips.ts";
 import { asCliError, managedVips, openIpvs } from "./_kernel.ts";
-import { changeToJson, changeToLine, summary } from "./_plan-output.ts";
+import { changeToJson, changeToLine, summary } from "../plan/render.ts";
 import { configPath, lbctlCommand } from "./common.ts";
 import { CliError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput, type Output } from "./output.ts";
+import { askDaemonToReload, exitCodeOf, reportReload } from "./_daemon-client.ts";
+import { daemonAnswers } from "../daemon/control-client.ts";
+import { VERSION } from "./version.ts";
 
 export default lbctlCommand({
   meta: { name: "apply", description: "Make the kernel's IPVS table match the config (one shot), or run the daemon" },
@@ -21,12 +24,21 @@ export default lbctlCommand({
     "dry-run": { type: "boolean", description: "Print the plan; change nothing" },
     force: { type: "boolean", description: "Apply even over a change limit" },
     json: { type: "boolean", description: "Print one JSON object" },
+    daemon: { type: "boolean", description: "Run the long-lived controller instead (same as lbctl daemon)" },
   },
-  run({ args }) {
+  async run({ args }) {
     const out = createOutput({ debug: args.debug });
+    if (args.daemon) {
+      const { runDaemon } = await import("../daemon/run.ts");
+      return runDaemon({ configFile: configPath(args), version: VERSION });
+    }
     const dryRun = Boolean(args["dry-run"]);
+    const json = Boolean(args.json);
+    const force = Boolean(args.force);
     try {
-      return applyOnce({ path: configPath(args), dryRun, force: Boolean(args.force), json: Boolean(args.json), out });
+      const viaDaemon = await applyThroughDaemon({ path: configPath(args), dryRun, force, json, out });
+      if (viaDaemon !== undefined) return viaDaemon;
+      return applyOnce({ path: configPath(args), dryRun, force, json, out });
     } catch (error) {
       const failure = error instanceof ConfigError ? error : asCliError(error);
       if (!args.json) throw failure;
@@ -65,6 +77,31 @@ function applyOnce({ path, dryRun, force, json, out }: ApplyOptions): number {
   } finally {
     client.close();
   }
+}
+
+/**
+ * When a daemon runs, it owns the kernel table (and knows health-driven weights): ask it to reload instead of
+ * applying behind its back. Undefined when no daemon answers.
+ */
+async function applyThroughDaemon({ path, dryRun, force, json, out }: ApplyOptions): Promise<number | undefined> {
+  const loaded = loadConfig(path);
+  if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
+  const socket = loaded.config.main.daemon.socket;
+  if (!(await daemonAnswers(socket))) return undefined;
+  const reply = await askDaemonToReload(socket, { dryRun, force });
+  if (json) {
+    out.json({
+      changes: reply.changes,
+      applied: reply.result === "success",
+      daemon: true,
+      ...(reply.limit ? { limit: reply.limit } : {}),
+      ...(reply.error ? { error: reply.error } : {}),
+      ...(reply.rolled_back !== undefined ? { rolled_back: reply.rolled_back } : {}),
+    });
+  } else {
+    reportReload(reply, out, "Applied through the daemon");
+  }
+  return exitCodeOf(reply);
 }
 
 function recordVips(stateDir: string, vips: Iterable<string>): void {

@@ -5,7 +5,7 @@ import { loadConfig } from "../config/load.ts";
 import { daemonAnswers } from "../daemon/control-client.ts";
 import { reconcile } from "../plan/reconcile.ts";
 import { asCliError, managedVips, openIpvs } from "./_kernel.ts";
-import { changeToLine } from "./_plan-output.ts";
+import { changeToLine } from "../plan/render.ts";
 import { configPath, lbctlCommand } from "./common.ts";
 import { CliError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";

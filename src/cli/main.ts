@@ -5,13 +5,13 @@
  */
 
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
-import pkg from "../../package.json" with { type: "json" };
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { commandOutcome, commonArgs } from "./common.ts";
 import { CliError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
+import { VERSION } from "./version.ts";
 
-export const VERSION: string = pkg.version;
+export { VERSION };
 
 const load = <T>(module: Promise<{ default: T }>) => module.then((m) => m.default);
 
@@ -24,6 +24,8 @@ export const root = defineCommand({
     apply: () => load(import("./apply.ts")),
     status: () => load(import("./status.ts")),
     disable: () => load(import("./disable.ts")),
+    daemon: () => load(import("./daemon.ts")),
+    reload: () => load(import("./reload.ts")),
   },
 });
 

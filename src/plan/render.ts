@@ -1,6 +1,6 @@
 /** How a plan reads: terraform-like lines for people, the JSON objects of cli.md for programs. */
 
-import type { Change } from "../plan/changes.ts";
+import type { Change } from "./changes.ts";
 import { ServiceFlag } from "../ipvs/types.ts";
 
 export type ChangeJson = Record<string, unknown> & { op: Change["op"]; service: string };

@@ -1,0 +1,34 @@
+/** One-shot commands that defer to a running daemon (apply, reload) share how they ask it and report back. */
+
+import type { ReloadReply } from "../daemon/control-api.ts";
+import { daemonRequest } from "../daemon/control-client.ts";
+import { CliError } from "./errors.ts";
+import { ExitCode } from "./exit-codes.ts";
+import type { Output } from "./output.ts";
+
+export async function askDaemonToReload(socket: string, query: { dryRun?: boolean; force?: boolean } = {}): Promise<ReloadReply> {
+  const params = new URLSearchParams();
+  if (query.dryRun) params.set("dry_run", "1");
+  if (query.force) params.set("force", "1");
+  try {
+    const reply = await daemonRequest<ReloadReply>(socket, "POST", `/v1/reload${params.size ? `?${params}` : ""}`);
+    if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
+    return reply.body;
+  } catch (error) {
+    throw new CliError(`The daemon on ${socket} did not answer the reload: ${(error as Error).message}`);
+  }
+}
+
+export function exitCodeOf(reply: ReloadReply): number {
+  if (reply.result === "refused") return ExitCode.changeLimit;
+  if (reply.result === "failure") return ExitCode.failed;
+  return ExitCode.ok;
+}
+
+export function reportReload(reply: ReloadReply, out: Output, verb: string): void {
+  for (const change of reply.changes) out.print(`${String(change.op)} ${String(change.service)}${change.destination ? ` ${String(change.destination)}` : ""}`);
+  if (reply.result === "success") out.log.success(`${verb}: the daemon runs the new config (${reply.changes.length} kernel changes)`);
+  else if (reply.result === "planned") out.log.success(`Plan from the daemon: ${reply.changes.length} changes`);
+  else if (reply.result === "refused") out.log.error(`${reply.message}; use --force to apply anyway`);
+  else out.log.error(`The daemon refused the config and keeps running the old one:\n${reply.message}`);
+}

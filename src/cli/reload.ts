@@ -1,0 +1,28 @@
+/** `lbctl reload`: asks the running daemon to reload (as SIGHUP does) and prints the outcome. */
+
+import { ConfigError } from "../config/errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { daemonAnswers } from "../daemon/control-client.ts";
+import { askDaemonToReload, exitCodeOf, reportReload } from "./_daemon-client.ts";
+import { configPath, lbctlCommand } from "./common.ts";
+import { CliError } from "./errors.ts";
+import { createOutput } from "./output.ts";
+
+export default lbctlCommand({
+  meta: { name: "reload", description: "Ask the running daemon to reload its config and print the outcome" },
+  args: {
+    json: { type: "boolean", description: "Print the daemon's reply as JSON" },
+  },
+  async run({ args }) {
+    const out = createOutput({ debug: args.debug });
+    const loaded = loadConfig(configPath(args));
+    // The socket path comes from the config on disk; an invalid config is still sent to the daemon to report.
+    if (!loaded.ok && loaded.code === "unreadable") throw new ConfigError(loaded.code, loaded.issues);
+    const socket = loaded.ok ? loaded.config.main.daemon.socket : "/run/lbctl/lbctl.sock";
+    if (!(await daemonAnswers(socket))) throw new CliError(`No daemon answers on ${socket}: start it with systemctl start lbctl (or lbctl apply for a one-shot apply)`);
+    const reply = await askDaemonToReload(socket);
+    if (args.json) out.json(reply);
+    else reportReload(reply, out, "Reloaded");
+    return exitCodeOf(reply);
+  },
+});

@@ -1,0 +1,83 @@
+/**
+ * The addresses on this host's interfaces, read over NETLINK_ROUTE through libnl (the socket) and
+ * rtnetlink/addresses.ts (the bytes). One socket, kept open; one dump per call.
+ */
+
+import { dlopen, toArrayBuffer, type Pointer } from "bun:ffi";
+import { LibraryMissingError, TransportError } from "../ipvs/errors.ts";
+import { loadLibnl } from "../ipvs/transport/libnl-symbols.ts";
+import { decodeAddresses, encodeGetAddresses } from "./rtnetlink/addresses.ts";
+
+const NETLINK_ROUTE = 0;
+const MAX_DATAGRAMS = 10_000;
+
+let connect: ((socket: Pointer, protocol: number) => number) | undefined;
+
+function nlConnect(): (socket: Pointer, protocol: number) => number {
+  if (!connect) {
+    try {
+      const lib = dlopen("libnl-3.so.200", { nl_connect: { args: ["ptr", "i32"], returns: "i32" } });
+      connect = (socket, protocol) => lib.symbols.nl_connect(socket, protocol);
+    } catch (error) {
+      throw new LibraryMissingError("libnl-3", error);
+    }
+  }
+  return connect;
+}
+
+export class LocalAddressReader {
+  #socket: Pointer | null = null;
+  #seq = Math.floor(Date.now() / 1000) >>> 0;
+  readonly #peer = new Uint8Array(12);
+  readonly #bufferPointer = new BigUint64Array(1);
+
+  localAddresses(): Set<string> {
+    const lib = loadLibnl();
+    const socket = this.#open();
+    const seq = (this.#seq = (this.#seq + 1) >>> 0);
+    const request = encodeGetAddresses(seq, lib.nl.nl_socket_get_local_port(socket));
+    if (lib.nl.nl_sendto(socket, request, request.length) < 0) {
+      this.close();
+      throw new TransportError("Asking the kernel for local addresses failed");
+    }
+    const addresses = new Set<string>();
+    for (let datagrams = 0; datagrams < MAX_DATAGRAMS; datagrams++) {
+      const length = lib.nl.nl_recv(socket, this.#peer, this.#bufferPointer, null);
+      if (length <= 0) {
+        this.close();
+        throw new TransportError(`Reading local addresses failed (libnl ${length})`);
+      }
+      const pointer = this.#bufferPointer[0] ?? 0n;
+      let chunk;
+      try {
+        chunk = decodeAddresses(new Uint8Array(toArrayBuffer(pointer, 0, length)).slice(), seq);
+      } finally {
+        lib.libc.free(pointer);
+      }
+      for (const address of chunk.addresses) addresses.add(address);
+      if (chunk.done) return addresses;
+    }
+    throw new TransportError("The address dump did not end");
+  }
+
+  close(): void {
+    if (this.#socket !== null) loadLibnl().nl.nl_socket_free(this.#socket);
+    this.#socket = null;
+  }
+
+  #open(): Pointer {
+    if (this.#socket !== null) return this.#socket;
+    const lib = loadLibnl();
+    const socket = lib.nl.nl_socket_alloc() as Pointer | null;
+    if (socket === null) throw new TransportError("libnl could not allocate a socket");
+    const result = nlConnect()(socket, NETLINK_ROUTE);
+    if (result < 0) {
+      lib.nl.nl_socket_free(socket);
+      throw new TransportError(`Opening a NETLINK_ROUTE socket failed (libnl ${result})`);
+    }
+    lib.nl.nl_socket_disable_msg_peek(socket);
+    lib.nl.nl_socket_set_msg_buf_size(socket, 64 * 1024);
+    this.#socket = socket;
+    return socket;
+  }
+}
