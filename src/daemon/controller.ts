@@ -16,6 +16,7 @@ import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configHash } from "./config-hash.ts";
 import type { EventSink, ReconcileTrigger } from "./events.ts";
 import { StateCache } from "./state-cache.ts";
+import { destinationSamples } from "./stats.ts";
 
 /** What the controller needs of the health monitor (src/health/monitor.ts). */
 export interface HealthChecks {
@@ -121,7 +122,21 @@ export class Controller {
   tick(trigger: ReconcileTrigger = "interval"): ReconcileOutcome | undefined {
     this.#cycles++;
     this.#refreshVips();
-    return this.#converge(trigger, this.#config);
+    const outcome = this.#converge(trigger, this.#config);
+    if (this.#cycles % this.#config.main.daemon.stats_collection_interval_cycles === 0) this.#sampleStats();
+    return outcome;
+  }
+
+  /** Kernel counters of every configured destination, for the metrics sinks. */
+  #sampleStats(): void {
+    let kernel: readonly KernelServiceEntry[];
+    try {
+      kernel = this.#cache.get();
+    } catch (error) {
+      this.deps.events.emit({ type: "error", message: `Reading IPVS statistics failed: ${(error as Error).message}` });
+      return;
+    }
+    this.deps.events.emit({ type: "ipvs-stats", destinations: destinationSamples(desiredServices(this.#config), kernel) });
   }
 
   /** A target changed state: set the weight of that backend's destinations now, without waiting for a tick. */

@@ -20,7 +20,29 @@ export type DaemonEvent =
   | { type: "probe"; service: string; backend: string; ok: boolean; latencyMs: number; reason: string }
   | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "adopted" }
   | { type: "change-limit-hit"; limit: string; planned: number; max: number }
+  | { type: "ipvs-stats"; destinations: DestinationSample[] }
   | { type: "error"; message: string; detail?: string };
+
+/**
+ * One configured destination's kernel counters (STATS64), read every `daemon.stats_collection_interval_cycles`
+ * cycles. Counters are the kernel's raw values: they restart at 0 when a destination is recreated.
+ */
+export interface DestinationSample {
+  /** Config service name. */
+  service: string;
+  /** Backend key (ADDR:PORT) of config.md: the metrics label. */
+  backend: string;
+  /** `PROTO:VIP:PORT` and `ADDR:PORT`, which identify the kernel object. */
+  virtualService: string;
+  destination: string;
+  connections: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  activeConnections: number;
+  inactiveConnections: number;
+}
 
 /** What started a reconciliation. */
 export type ReconcileTrigger = "startup" | "interval" | "reload" | "health" | "vip" | "request";
