@@ -36,7 +36,7 @@ export function explainRefusal(errno: number, context: RefusalContext): string {
     case EEXIST:
       return `${context.subject} already exists`;
     case EINVAL:
-      return "kernel refused the settings";
+      return "the settings are invalid"; // the message already starts "Kernel refused ..."
     case ERANGE:
       return "weight or connection thresholds out of range";
     case EAFNOSUPPORT:
@@ -54,12 +54,13 @@ export function explainRefusal(errno: number, context: RefusalContext): string {
   }
 }
 
+/** Some kernels do not build every module (Debian 12 has no ip_vs_twos), so loading one is not always possible. */
 function missingModules(scheduler: string, persistenceEngine: string): string {
   if (persistenceEngine === "") {
-    return `scheduler '${scheduler}' is not available: load kernel module ip_vs_${scheduler}`;
+    return `scheduler '${scheduler}' is not available: load kernel module ip_vs_${scheduler} (this kernel may not ship it)`;
   }
   return (
     `scheduler '${scheduler}' or persistence engine '${persistenceEngine}' is not available: ` +
-    `load kernel modules ip_vs_${scheduler} and ip_vs_pe_${persistenceEngine}`
+    `load kernel modules ip_vs_${scheduler} and ip_vs_pe_${persistenceEngine} (this kernel may not ship them)`
   );
 }

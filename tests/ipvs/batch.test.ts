@@ -79,7 +79,7 @@ describe("execute", () => {
     expect(result.succeeded).toEqual(acknowledged);
     expect(acknowledged.some((i) => i > 37)).toBe(true);
     expect(fake.requests.length).toBeLessThan(37 + 16 + 1);
-    expect(result.error.message).toContain("scheduler 'rr' is not available: load kernel module ip_vs_rr");
+    expect(result.error.message).toContain("scheduler 'rr' is not available: load kernel module ip_vs_rr (this kernel may not ship it)");
   });
 
   test("two refusals in flight: the first one is reported", () => {

@@ -27,12 +27,12 @@ function refusal(operation: IpvsOperation, errno: number): Error {
 
 describe("kernel refusals become operator messages", () => {
   test.each<[string, IpvsOperation, number, string]>([
-    ["missing scheduler", { kind: "new-service", service: spec }, 2, "Kernel refused create-service tcp:192.0.2.10:80: scheduler 'mh' is not available: load kernel module ip_vs_mh"],
+    ["missing scheduler", { kind: "new-service", service: spec }, 2, "Kernel refused create-service tcp:192.0.2.10:80: scheduler 'mh' is not available: load kernel module ip_vs_mh (this kernel may not ship it)"],
     [
       "missing scheduler or persistence engine",
       { kind: "set-service", service: { ...spec, scheduler: "sh", persistenceEngine: "sip" } },
       2,
-      "Kernel refused update-service tcp:192.0.2.10:80: scheduler 'sh' or persistence engine 'sip' is not available: load kernel modules ip_vs_sh and ip_vs_pe_sip",
+      "Kernel refused update-service tcp:192.0.2.10:80: scheduler 'sh' or persistence engine 'sip' is not available: load kernel modules ip_vs_sh and ip_vs_pe_sip (this kernel may not ship them)",
     ],
     ["duplicate service", { kind: "new-service", service: spec }, 17, "Kernel refused create-service tcp:192.0.2.10:80: service already exists"],
     ["duplicate destination", { kind: "new-destination", service: key, destination }, 17, "Kernel refused create-destination 10.0.0.10:80 of tcp:192.0.2.10:80: destination already exists"],
@@ -40,7 +40,7 @@ describe("kernel refusals become operator messages", () => {
     ["missing destination", { kind: "del-destination", service: key, destination }, 2, "Kernel refused delete-destination 10.0.0.10:80 of tcp:192.0.2.10:80: no such destination"],
     ["missing service", { kind: "del-service", service: key }, 3, "Kernel refused delete-service tcp:192.0.2.10:80: no such service"],
     ["not root", { kind: "del-service", service: key }, 1, "Kernel refused delete-service tcp:192.0.2.10:80: need root (CAP_NET_ADMIN)"],
-    ["bad settings", { kind: "set-destination", service: key, destination }, 22, "Kernel refused update-destination 10.0.0.10:80 of tcp:192.0.2.10:80: kernel refused the settings"],
+    ["bad settings", { kind: "set-destination", service: key, destination }, 22, "Kernel refused update-destination 10.0.0.10:80 of tcp:192.0.2.10:80: the settings are invalid"],
     ["weight out of range", { kind: "set-destination", service: key, destination }, 34, "Kernel refused update-destination 10.0.0.10:80 of tcp:192.0.2.10:80: weight or connection thresholds out of range"],
     [
       "no IPv6 in the kernel",

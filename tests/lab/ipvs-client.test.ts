@@ -248,7 +248,7 @@ describe("refusals", () => {
     expect(result).toMatchObject({ ok: false, failedIndex: 0, succeeded: [] });
     if (result.ok) return;
     expect(result.error.message).toBe(
-      `Kernel refused create-service tcp:${VIP}:80: scheduler 'twos' is not available: load kernel module ip_vs_twos`,
+      `Kernel refused create-service tcp:${VIP}:80: scheduler 'twos' is not available: load kernel module ip_vs_twos (this kernel may not ship it)`,
     );
     expect((result.error as NetlinkError).errnoName).toBe("ENOENT");
   });
