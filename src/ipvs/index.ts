@@ -9,7 +9,8 @@
  *   refusal.ts          errno -> operator explanation; operations.ts names IpvsOperations
  *   constants.ts        numbers from include/uapi/linux/ip_vs.h
  *   codec/              pure IPVS encoders/decoders (encodeService/decodeService, ...), no I/O
- *   netlink/            pure generic netlink framing: writer, message/attribute cursors, exchange (seq/ack/dump/batch)
+ *   netlink/            generic netlink framing (writer, message/attribute cursors: pure) and exchange.ts,
+ *                       the seq/ack/dump/batch bookkeeping over an injected Transport
  *   transport/          Transport interface and its libnl implementation over bun:ffi (the only I/O)
  */
 
