@@ -15,7 +15,7 @@ import type { ProbeResult } from "./types.ts";
 
 export interface ScheduledTarget {
   id: string;
-  /** A target whose fingerprint changes is rescheduled as new; see HealthTarget.fingerprint. */
+  /** A target whose fingerprint changes is rescheduled as new; it must change when the timing below changes. */
   fingerprint: string;
   health: { interval_ms: number; timeout_ms: number };
 }
@@ -230,10 +230,10 @@ export class ProbeScheduler<T extends ScheduledTarget> {
   #wake(): void {
     if (this.#stopped) return;
     const now = this.#clock.now();
-    const timedOut: Array<CompletedProbe<T>> = [];
+    let timedOut: Array<CompletedProbe<T>> | undefined;
     for (let entry = this.#deadlines.peek(); entry !== undefined && entry.deadline <= now; entry = this.#deadlines.peek()) {
       this.#deadlines.pop();
-      timedOut.push(this.#timeOut(entry, now));
+      (timedOut ??= []).push(this.#timeOut(entry, now));
     }
     this.#drainWaiting(now);
     for (let entry = this.#due.peek(); entry !== undefined && entry.due <= now; entry = this.#due.peek()) {
@@ -249,7 +249,8 @@ export class ProbeScheduler<T extends ScheduledTarget> {
       this.#due.update(entry);
     }
     this.#arm();
-    for (const done of timedOut) this.#deliver(done);
+    // Results go out last, once the bookkeeping is consistent: a listener may call sync().
+    if (timedOut) for (const done of timedOut) this.#deliver(done);
   }
 
   #fire(entry: Entry<T>, scheduledAt: number, now: number): void {

@@ -352,6 +352,32 @@ describe("one timer", () => {
   });
 });
 
+describe("re-entrance", () => {
+  test("onResult may sync: a result that removes every target ends the checks cleanly", async () => {
+    const clock = new FakeClock();
+    const seen: string[] = [];
+    const scheduler: ProbeScheduler<Target> = new ProbeScheduler<Target>({
+      clock,
+      maxInFlight: 1,
+      probe: (t, signal) =>
+        new Promise((resolve) => {
+          if (t.id === "slow") signal.addEventListener("abort", () => resolve({ ok: false, reason: "cancelled", latencyMs: 0 }), { once: true });
+          else resolve({ ok: false, reason: "refused", latencyMs: 0 });
+        }),
+      onResult: (done) => {
+        seen.push(done.target.id);
+        scheduler.sync([]);
+      },
+    });
+    scheduler.sync([target("fast", 100, 50), target("slow", 100, 50)], { probeFirst: ["fast", "slow"] });
+    await clock.advance(1000);
+    // "fast" answered first; the sync it caused cancelled "slow", waiting or running, whose result never came.
+    expect(seen).toEqual(["fast"]);
+    expect(scheduler.stats()).toMatchObject({ targets: 0, inFlight: 0, waiting: 0 });
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
 describe("onResult errors", () => {
   test("go to onError and do not stop the schedule", async () => {
     const clock = new FakeClock();
