@@ -50,12 +50,16 @@ export async function blackhole(port = 0): Promise<Blackhole> {
   };
 }
 
-/** Sockets of this network namespace in SYN-SENT towards `port` on 127.0.0.1 (from /proc/net/tcp). */
-export async function synSentTo(port: number): Promise<number> {
+/** Sockets of this network namespace towards 127.0.0.1:`port` in a state of /proc/net/tcp ("02" SYN-SENT, "06" TIME-WAIT). */
+export async function socketsTo(port: number, state: string): Promise<number> {
   const table = await Bun.file("/proc/net/tcp").text();
   const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
   return table.split("\n").filter((line) => {
     const fields = line.trim().split(/\s+/);
-    return fields[2] === remote && fields[3] === "02";
+    return fields[2] === remote && fields[3] === state;
   }).length;
+}
+
+export function synSentTo(port: number): Promise<number> {
+  return socketsTo(port, "02");
 }
