@@ -46,10 +46,11 @@ async function startServer(
   socatArgs: string[],
   timeoutMs: number,
 ): Promise<LabServer> {
+  // Health probes connect and close without reading: socat then reports a broken pipe per probe. Not news.
   const child = Bun.spawn(["ip", "netns", "exec", namespace.name, "socat", ...socatArgs], {
     stdin: "ignore",
     stdout: "ignore",
-    stderr: "inherit",
+    stderr: "ignore",
   });
   try {
     await waitUntilListening(namespace, protocol, port, timeoutMs);
