@@ -26,6 +26,8 @@ export const root = defineCommand({
     disable: () => load(import("./disable.ts")),
     daemon: () => load(import("./daemon.ts")),
     reload: () => load(import("./reload.ts")),
+    doctor: () => load(import("./doctor.ts")),
+    setup: () => load(import("./setup.ts")),
   },
 });
 

@@ -1,0 +1,68 @@
+/**
+ * The FRR configuration lbctl owns: one VRRPv3 virtual router on the frontend interface carrying every VIP of the
+ * config. Pure. FRR wants `advertisement-interval` in milliseconds (10-40950, a multiple of 10); the Go LibraFlux
+ * wrote centiseconds there.
+ */
+
+import { addressFamily, configuredVips, type Config } from "../../config/model.ts";
+
+export const BEGIN_MARKER = "! BEGIN LBCTL MANAGED - DO NOT EDIT";
+export const END_MARKER = "! END LBCTL MANAGED";
+
+export class FrrConfigError extends Error {
+  override readonly name = "FrrConfigError";
+}
+
+export interface VrrpPlan {
+  interface: string;
+  vrid: number;
+  priority: number;
+  advertIntervalMs: number;
+  ipv4: string[];
+  ipv6: string[];
+}
+
+/** What the config asks of FRR, or undefined when it has no `vrrp:` section. Throws when VRRP cannot be set up. */
+export function vrrpPlan(config: Pick<Config, "main" | "services" | "mainFile">): VrrpPlan | undefined {
+  const { vrrp, node, network } = config.main;
+  if (!vrrp) return undefined;
+  const iface = network.frontend.interface;
+  if (!iface) {
+    throw new FrrConfigError(
+      `${config.mainFile}: network.frontend.interface is required with vrrp: the VRRP router runs on that interface`,
+    );
+  }
+  const vips = [...new Set([network.frontend.vip, ...configuredVips(config)])].sort();
+  return {
+    interface: iface,
+    vrid: vrrp.vrid,
+    priority: node.role === "secondary" ? vrrp.priority_secondary : vrrp.priority_primary,
+    advertIntervalMs: vrrp.advert_interval_ms,
+    ipv4: vips.filter((vip) => addressFamily(vip) === 4),
+    ipv6: vips.filter((vip) => addressFamily(vip) === 6),
+  };
+}
+
+/** The managed block, markers included, ending with a newline. */
+export function renderFrrBlock(plan: VrrpPlan, nodeName: string, role: string): string {
+  const id = plan.vrid;
+  return [
+    BEGIN_MARKER,
+    `! Written by \`lbctl setup frr\` for node ${nodeName} (role ${role}); edit the lbctl config and rerun it.`,
+    `interface ${plan.interface}`,
+    ` vrrp ${id} version 3`,
+    ` vrrp ${id} priority ${plan.priority}`,
+    ` vrrp ${id} advertisement-interval ${plan.advertIntervalMs}`,
+    ...plan.ipv4.map((vip) => ` vrrp ${id} ip ${vip}`),
+    ...plan.ipv6.map((vip) => ` vrrp ${id} ipv6 ${vip}`),
+    "exit",
+    END_MARKER,
+    "",
+  ].join("\n");
+}
+
+/** The block for a config, or undefined without `vrrp:`. */
+export function frrBlockFor(config: Pick<Config, "main" | "services" | "mainFile">): string | undefined {
+  const plan = vrrpPlan(config);
+  return plan && renderFrrBlock(plan, config.main.node.name, config.main.node.role);
+}
