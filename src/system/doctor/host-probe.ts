@@ -1,6 +1,7 @@
 /** The real `HostProbe`: files, netlink (IPVS and addresses), `ip -json`, /proc. Every method answers, none throws. */
 
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { release } from "node:os";
 import { daemonAnswers } from "../../daemon/control-client.ts";
 import { createIpvsClient } from "../../ipvs/client.ts";
 import { IpvsUnavailableError, LibraryMissingError } from "../../ipvs/errors.ts";
@@ -13,7 +14,7 @@ const MAX_FILE = 16 * 1024 * 1024;
 
 export function createHostProbe(): HostProbe {
   return {
-    kernelRelease: () => readFileSync("/proc/sys/kernel/osrelease", "utf8").trim(),
+    kernelRelease: () => release(),
     readText(path) {
       try {
         const text = readFileSync(path, "utf8");
