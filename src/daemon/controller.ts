@@ -14,7 +14,7 @@ import type { Change } from "../plan/changes.ts";
 import { desiredServices, type WeightOf } from "../plan/desired.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configHash } from "./config-hash.ts";
-import type { EventSink, ReconcileTrigger } from "./events.ts";
+import type { EventSink, ReconcileTrigger, ServiceInventory } from "./events.ts";
 import { StateCache } from "./state-cache.ts";
 import { destinationSamples } from "./stats.ts";
 
@@ -91,7 +91,7 @@ export class Controller {
     const controller = new Controller(deps, loaded.config);
     controller.#recorded = new Set(deps.vipRecord.read(loaded.config.main.system.state_dir));
     controller.#adopt();
-    deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: loaded.config.files, ...sizes(loaded.config) });
+    deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: loaded.config.files, ...sizes(loaded.config), ...inventory(loaded.config) });
     controller.tick("startup");
     return controller;
   }
@@ -199,7 +199,7 @@ export class Controller {
     this.#config = next;
     this.#hash = configHash(next);
     this.#cache.configure(next.main.daemon.state_cache);
-    this.deps.events.emit({ type: "config-loaded", startup: false, hash: this.#hash, previousHash, files: next.files, ...sizes(next) });
+    this.deps.events.emit({ type: "config-loaded", startup: false, hash: this.#hash, previousHash, files: next.files, ...sizes(next), ...inventory(next) });
     this.#refreshVips(next);
     const applied = this.#converge("reload", next);
     if (applied?.kind === "failed") {
@@ -302,7 +302,9 @@ export class Controller {
     const changes = outcome.plan.changes;
     if (changes.length > 0) this.#cache.invalidate();
     if (outcome.kind === "applied") {
-      for (const change of changes) this.#emitChange(change);
+      const backends = changes.length > 0 ? backendsOf(config) : undefined;
+      for (const change of changes) this.#emitChange(change, backends?.get(destinationKey(change)));
+      if (backends) this.#emitWeightChanges(changes, backends);
       this.#forgetDroppedVips(config);
     }
     this.deps.events.emit({
@@ -366,7 +368,7 @@ export class Controller {
     const result = this.deps.ipvs.execute(operations);
     this.#cache.invalidate();
     const applied = result.ok ? changes : result.succeeded.map((index) => changes[index]!);
-    for (const change of applied) this.#emitChange(change);
+    for (const change of applied) this.#emitChange(change, backend);
     const to = changes[0]!.after!.weight!;
     if (previous !== to) this.deps.events.emit({ type: "weight-change", service: service.name, backend, from: previous ?? to, to, reason: "health" });
     this.deps.events.emit({
@@ -381,18 +383,60 @@ export class Controller {
     if (!result.ok) this.tick("health");
   }
 
-  #emitChange(change: Change): void {
+  #emitWeightChanges(changes: readonly Change[], backends: ReadonlyMap<string, string>): void {
+    for (const change of weightChanges(changes, backends)) this.deps.events.emit({ type: "weight-change", ...change });
+  }
+
+  #emitChange(change: Change, backend: string | undefined): void {
     this.deps.events.emit({
       type: "kernel-change",
       op: change.op,
       service: change.service,
       ...(change.destination ? { destination: change.destination } : {}),
       ...(change.name ? { name: change.name } : {}),
+      ...(backend ? { backend } : {}),
       reason: change.reason,
       ...(change.after?.weight !== undefined ? { weight: change.after.weight } : {}),
       ...(change.before?.weight !== undefined ? { previousWeight: change.before.weight } : {}),
     });
   }
+}
+
+/** Weight updates of a converge, once per backend (however many ports it has), for metrics and audit. */
+function weightChanges(changes: readonly Change[], backends: ReadonlyMap<string, string>) {
+  const seen = new Map<string, { service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }>();
+  for (const change of changes) {
+    const from = change.before?.weight;
+    const to = change.after?.weight;
+    const backend = backends.get(destinationKey(change));
+    if (change.op !== "update-destination" || from === undefined || to === undefined || from === to || !change.name || !backend) continue;
+    const reason = change.reason === "health" || change.reason === "drift" ? change.reason : "config";
+    const key = `${change.name}/${backend}`;
+    if (!seen.has(key)) seen.set(key, { service: change.name, backend, from, to, reason });
+  }
+  return [...seen.values()];
+}
+
+/** `PROTO:VIP:PORT>ADDR:PORT` → backend key, for every configured destination. */
+function backendsOf(config: Config): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const service of desiredServices(config)) for (const d of service.destinations) map.set(`${service.id}>${d.id}`, d.backend);
+  return map;
+}
+
+function destinationKey(change: Pick<Change, "service" | "destination">): string {
+  return `${change.service}>${change.destination ?? ""}`;
+}
+
+function inventory(config: Config): { node: string; inventory: ServiceInventory[] } {
+  return {
+    node: config.main.node.name,
+    inventory: config.services.map((service) => ({
+      service: service.name,
+      backends: service.backends.map((b) => backendKeyOf(service, b)),
+      health: service.health.enabled,
+    })),
+  };
 }
 
 function backendKeyOf(service: LoadedService, backend: LoadedService["backends"][number]): string {

@@ -10,18 +10,48 @@ export type HealthStateName = "unknown" | "healthy" | "unhealthy";
 export type DaemonEvent =
   | { type: "daemon-started"; node: string; pid: number; version: string }
   | { type: "daemon-stopping"; node: string; signal: string }
-  | { type: "config-loaded"; startup: boolean; hash: string; previousHash?: string; files: string[]; services: number; backends: number }
+  | {
+      type: "config-loaded";
+      startup: boolean;
+      hash: string;
+      previousHash?: string;
+      files: string[];
+      services: number;
+      backends: number;
+      /** node.name of the config (the metrics' `node` label). */
+      node: string;
+      /** Every configured (service, backend key), so metrics can drop the series of those that left. */
+      inventory: ServiceInventory[];
+    }
   | { type: "config-refused"; reason: "invalid" | "limit" | "error"; message: string; limit?: { name: string; limit: number; planned: number } }
   | { type: "reconcile"; result: "success" | "failure"; trigger: ReconcileTrigger; durationMs: number; changes: number; error?: string }
-  | { type: "kernel-change"; op: ChangeOp; service: string; destination?: string; name?: string; reason: ChangeReason; weight?: number; previousWeight?: number }
+  | {
+      type: "kernel-change";
+      op: ChangeOp;
+      service: string;
+      destination?: string;
+      name?: string;
+      /** Backend key of config.md, for a destination of a configured backend. */
+      backend?: string;
+      reason: ChangeReason;
+      weight?: number;
+      previousWeight?: number;
+    }
   | { type: "vip-transition"; vip: string; direction: "acquire" | "release" }
   | { type: "vip-state"; vip: string; held: boolean }
   | { type: "health-transition"; service: string; backend: string; from: HealthStateName; to: HealthStateName; reason: string }
   | { type: "probe"; service: string; backend: string; ok: boolean; latencyMs: number; reason: string }
-  | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "adopted" }
+  | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" | "adopted" }
   | { type: "change-limit-hit"; limit: string; planned: number; max: number }
   | { type: "ipvs-stats"; destinations: DestinationSample[] }
   | { type: "error"; message: string; detail?: string };
+
+/** One config service as metrics name it: its backend keys, and whether health checks are on. */
+export interface ServiceInventory {
+  service: string;
+  backends: string[];
+  health: boolean;
+}
 
 /**
  * One configured destination's kernel counters (STATS64), read every `daemon.stats_collection_interval_cycles`
@@ -42,6 +72,8 @@ export interface DestinationSample {
   bytesOut: number;
   activeConnections: number;
   inactiveConnections: number;
+  /** The destination's weight in the kernel. */
+  weight: number;
 }
 
 /** What started a reconciliation. */

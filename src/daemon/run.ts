@@ -5,11 +5,9 @@
  */
 
 import { loadConfig } from "../config/load.ts";
-import type { Config } from "../config/model.ts";
 import { HealthMonitor } from "../health/monitor.ts";
 import { createIpvsClient } from "../ipvs/client.ts";
-import { eventLogSink } from "../observability/event-log.ts";
-import { createLogger, streamSink, type Logger } from "../observability/logger.ts";
+import { Observability } from "../observability/setup.ts";
 import { desiredServices } from "../plan/desired.ts";
 import { statusView } from "../plan/status.ts";
 import { LocalAddressReader } from "../system/local-addresses.ts";
@@ -32,16 +30,20 @@ export interface DaemonOptions {
 }
 
 export async function runDaemon(options: DaemonOptions): Promise<number> {
-  const stderr = options.stderr ?? process.stderr;
-  let logger: Logger = createLogger({ level: "info", sinks: [streamSink(stderr, "text")] });
-  const configureLogging = (config: Config) => {
-    const console = config.main.observability.logging.console;
-    logger = createLogger({ level: console.level, sinks: console.enabled ? [streamSink(stderr, console.format)] : [] });
-  };
-  const events = fanOut([eventLogSink(() => logger), ...(options.sinks ?? [])], (error) => logger.error(`An event sink failed: ${String(error)}`));
+  // Logs, audit records, metrics (listener), InfluxDB push: src/observability/setup.ts.
+  const observability = new Observability({ stderr: options.stderr ?? process.stderr });
+  const logger = { error: (message: string) => observability.logger.error(message) };
+  const events = fanOut([observability.sink, ...(options.sinks ?? [])], (error) => logger.error(`An event sink failed: ${String(error)}`));
 
   const first = loadConfig(options.configFile);
-  if (first.ok) configureLogging(first.config);
+  if (first.ok) {
+    try {
+      observability.start(first.config);
+    } catch (error) {
+      logger.error(`Cannot start: ${(error as Error).message}`);
+      return 1;
+    }
+  }
 
   const ipvs = createIpvsClient();
   const addresses = new LocalAddressReader();
@@ -71,6 +73,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   } catch (error) {
     logger.error(`Cannot start: ${(error as Error).message}`);
     await monitor.stop();
+    await observability.stop();
     ipvs.close();
     addresses.close();
     return 1;
@@ -102,6 +105,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   } catch (error) {
     logger.error(`Cannot start: ${(error as Error).message}`);
     await monitor.stop();
+    await observability.stop();
     ipvs.close();
     addresses.close();
     return 1;
@@ -132,7 +136,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   function afterReload<T extends ReturnType<Controller["reload"]>>(result: T, dryRun: boolean): T {
     if (dryRun || result.result !== "success") return result;
     const config = running.config;
-    configureLogging(config);
+    observability.reconfigure(config);
     if (config.main.daemon.reconcile_interval_ms !== interval) {
       interval = config.main.daemon.reconcile_interval_ms;
       epoch = performance.now();
@@ -172,6 +176,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       process.off("SIGHUP", onHangup);
       await Promise.race([monitor.stop(), Bun.sleep(STOP_PROBES_TIMEOUT_MS)]);
       control.stop();
+      await observability.stop();
       ipvs.close();
       addresses.close();
       resolve(0);

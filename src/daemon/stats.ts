@@ -28,6 +28,7 @@ export function destinationSamples(desired: readonly DesiredService[], kernel: r
         bytesOut: stats?.bytesOut ?? 0,
         activeConnections: actual.activeConnections,
         inactiveConnections: actual.inactiveConnections,
+        weight: actual.weight,
       });
     }
   }

@@ -14,6 +14,17 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** An audit record: written to every sink whatever the level (see audit.ts). */
+  audit(record: AuditLogEntry): void;
+}
+
+export interface AuditLogEntry {
+  /** The audit event's name, e.g. `config_changed`. */
+  event: string;
+  /** Its severity, for display and GELF; audit records are never filtered by level. */
+  level: LogLevel;
+  message: string;
+  fields: LogFields;
 }
 
 export interface LogRecord {
@@ -21,6 +32,8 @@ export interface LogRecord {
   level: LogLevel;
   message: string;
   fields: LogFields;
+  /** Set on audit records: the audit event's name. */
+  audit?: string;
 }
 
 /** Where records go once formatted; consola's reporter interface, narrowed to what lbctl needs. */
@@ -33,6 +46,7 @@ const CONSOLA_LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 3, d
 export interface LoggerOptions {
   level: LogLevel;
   sinks: RecordSink[];
+  now?: () => Date;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -48,6 +62,10 @@ export function createLogger(options: LoggerOptions): Logger {
     info: (message, fields) => consola.info(message, fields ?? {}),
     warn: (message, fields) => consola.warn(message, fields ?? {}),
     error: (message, fields) => consola.error(message, fields ?? {}),
+    audit: (entry) => {
+      const record: LogRecord = { time: options.now?.() ?? new Date(), level: entry.level, message: entry.message, fields: entry.fields, audit: entry.event };
+      for (const sink of options.sinks) sink.write(record);
+    },
   };
 }
 
@@ -57,18 +75,32 @@ function toRecord(logObj: LogObject): LogRecord {
   return { time: logObj.date, level, message: String(message), fields: fields ?? {} };
 }
 
-/** One line per record: `2026-11-26T02:31:21.123Z INFO message key=value key="with space"`. */
+/**
+ * One line per record: `2026-11-26T02:31:21.123Z INFO  message key=value key="with space"`; an audit record
+ * carries `audit=<event>` as its first field.
+ */
 export function formatText(record: LogRecord): string {
-  const fields = Object.entries(record.fields)
-    .filter(([, value]) => value !== undefined && value !== null)
-    .map(([key, value]) => `${key}=${quoteIfNeeded(String(value))}`)
-    .join(" ");
+  const entries = Object.entries(record.fields).filter(([, value]) => value !== undefined && value !== null);
+  if (record.audit) entries.unshift(["audit", record.audit]);
+  const fields = entries.map(([key, value]) => `${key}=${quoteIfNeeded(String(value))}`).join(" ");
   return `${record.time.toISOString()} ${record.level.toUpperCase().padEnd(5)} ${record.message}${fields ? ` ${fields}` : ""}`;
 }
 
+/** Keys of a JSON line that fields cannot take (a field named like one is written as `field_<name>`). */
+const JSON_RESERVED = new Set(["time", "level", "msg", "audit", "audit_event"]);
+
+/** One object per line: `{"time":…,"level":…,"msg":…,…fields}`; audit records add `"audit":true,"audit_event":…`. */
 export function formatJson(record: LogRecord): string {
-  const fields = Object.fromEntries(Object.entries(record.fields).filter(([, value]) => value !== undefined && value !== null));
-  return JSON.stringify({ time: record.time.toISOString(), level: record.level, msg: record.message, ...fields });
+  const out: Record<string, unknown> = { time: record.time.toISOString(), level: record.level, msg: record.message };
+  if (record.audit) {
+    out.audit = true;
+    out.audit_event = record.audit;
+  }
+  for (const [key, value] of Object.entries(record.fields)) {
+    if (value === undefined || value === null) continue;
+    out[JSON_RESERVED.has(key) ? `field_${key}` : key] = value;
+  }
+  return JSON.stringify(out);
 }
 
 function quoteIfNeeded(value: string): string {

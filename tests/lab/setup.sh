@@ -15,7 +15,7 @@ set -euo pipefail
 #   libnl-3-200 libnl-genl-3-200   the netlink libraries lbctl's IPVS transport opens through bun:ffi
 readonly PACKAGES=(
   qemu-system-x86 linux-image-amd64 busybox-static kmod xz-utils zstd
-  ipvsadm iproute2 socat libnl-3-200 libnl-genl-3-200
+  ipvsadm iproute2 socat libnl-3-200 libnl-genl-3-200 prometheus
 )
 readonly POLICY_RC=/usr/sbin/policy-rc.d
 readonly POLICY_RC_BACKUP=/usr/sbin/policy-rc.d.lbctl-lab-backup

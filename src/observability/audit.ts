@@ -1,0 +1,141 @@
+/**
+ * Audit records: what changed in the load balancer and why, as structured records that are written whatever the
+ * console level (an operator at `warn` still gets them). Pure: events in, records out; the logger writes them to
+ * every log destination (text: `audit=<event>`, JSON: `"audit":true`, GELF: `_event_type=audit`).
+ */
+
+import type { DaemonEvent, EventSink } from "../daemon/events.ts";
+import type { ChangeOp } from "../plan/changes.ts";
+import type { AuditLogEntry } from "./logger.ts";
+
+/** Every audit event lbctl defines (docs/metrics.md lists them with their fields). */
+export const AUDIT_EVENTS = [
+  "daemon_started",
+  "daemon_stopping",
+  "config_loaded",
+  "config_changed",
+  "reload_failed",
+  "vip_acquired",
+  "vip_released",
+  "health_state_changed",
+  "backend_weight_changed",
+  "service_created",
+  "service_updated",
+  "service_deleted",
+  "destination_created",
+  "destination_updated",
+  "destination_deleted",
+  "change_limit_hit",
+] as const;
+
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+
+export interface AuditRecord extends AuditLogEntry {
+  event: AuditEvent;
+}
+
+const KERNEL_EVENTS: Record<ChangeOp, AuditEvent> = {
+  "create-service": "service_created",
+  "update-service": "service_updated",
+  "delete-service": "service_deleted",
+  "create-destination": "destination_created",
+  "update-destination": "destination_updated",
+  "delete-destination": "destination_deleted",
+};
+
+/** The audit records of one event (none for events that change nothing, such as probes or stats). */
+export function auditRecords(event: DaemonEvent): AuditRecord[] {
+  switch (event.type) {
+    case "daemon-started":
+      return [{ event: "daemon_started", level: "info", message: "Daemon started", fields: { node: event.node, pid: event.pid, version: event.version } }];
+    case "daemon-stopping":
+      return [{ event: "daemon_stopping", level: "info", message: "Daemon stopping; IPVS rules stay in place", fields: { node: event.node, signal: event.signal } }];
+    case "config-loaded": {
+      const loaded: AuditRecord = {
+        event: "config_loaded",
+        level: "info",
+        message: event.startup ? "Config loaded" : "Config reloaded",
+        fields: { config_hash: event.hash, services_count: event.services, backends_count: event.backends, startup: event.startup, files: event.files.length },
+      };
+      if (event.startup || event.previousHash === undefined || event.previousHash === event.hash) return [loaded];
+      return [loaded, { event: "config_changed", level: "info", message: "Config changed", fields: { old_hash: event.previousHash, new_hash: event.hash } }];
+    }
+    case "config-refused":
+      return [
+        {
+          event: "reload_failed",
+          level: "error",
+          message: `Config reload refused, keeping the running config: ${event.message}`,
+          fields: { reason: event.reason, limit: event.limit?.name, limit_max: event.limit?.limit, limit_planned: event.limit?.planned },
+        },
+      ];
+    case "vip-transition":
+      return event.direction === "acquire"
+        ? [{ event: "vip_acquired", level: "warn", message: "VIP acquired; becoming active for it", fields: { vip: event.vip } }]
+        : [{ event: "vip_released", level: "warn", message: "VIP released; standby for it", fields: { vip: event.vip } }];
+    case "health-transition":
+      return [
+        {
+          event: "health_state_changed",
+          level: event.to === "unhealthy" ? "warn" : "info",
+          message: `Backend ${event.to}`,
+          fields: { service: event.service, backend: event.backend, old_state: event.from, new_state: event.to, reason: event.reason },
+        },
+      ];
+    case "weight-change":
+      return [
+        {
+          event: "backend_weight_changed",
+          level: "info",
+          message: "Backend weight changed",
+          fields: { service: event.service, backend: event.backend, old_weight: event.from, new_weight: event.to, reason: event.reason },
+        },
+      ];
+    case "kernel-change":
+      return [
+        {
+          event: KERNEL_EVENTS[event.op],
+          level: "info",
+          message: `Kernel ${event.op}`,
+          fields: {
+            virtual_service: event.service,
+            destination: event.destination,
+            service: event.name,
+            backend: event.backend,
+            weight: event.weight,
+            old_weight: event.previousWeight,
+            reason: event.reason,
+          },
+        },
+      ];
+    case "change-limit-hit":
+      return [{ event: "change_limit_hit", level: "error", message: "Change limit hit", fields: { limit: event.limit, planned: event.planned, max: event.max } }];
+    case "reconcile":
+    case "vip-state":
+    case "probe":
+    case "ipvs-stats":
+    case "error":
+      return [];
+  }
+}
+
+/** Event types whose log line is the audit record (event-log.ts skips them, so nothing is written twice). */
+export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
+  "daemon-started",
+  "daemon-stopping",
+  "config-loaded",
+  "config-refused",
+  "vip-transition",
+  "health-transition",
+  "weight-change",
+  "kernel-change",
+  "change-limit-hit",
+]);
+
+export function auditSink(write: (record: AuditRecord) => void): EventSink {
+  return {
+    emit(event) {
+      for (const record of auditRecords(event)) write(record);
+    },
+  };
+}

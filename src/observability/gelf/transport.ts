@@ -1,0 +1,12 @@
+/** Where GELF frames go: UDP datagrams or TCP frames. Implementations never block the caller. */
+
+export interface GelfTarget {
+  host: string;
+  port: number;
+}
+
+export interface GelfTransport {
+  /** The frames of one message (several UDP chunks, or one TCP frame); dropped, not queued forever, on trouble. */
+  send(frames: Uint8Array[]): void;
+  close(): void;
+}

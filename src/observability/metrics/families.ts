@@ -1,0 +1,73 @@
+/**
+ * The metric families of spec/metrics.md: exact names, types, label names and buckets. The contract lives here
+ * once; the model fills it, the exposition renders it, docs and the dashboard test read it.
+ */
+
+export type FamilyType = "counter" | "gauge" | "histogram";
+
+export interface FamilySpec {
+  readonly name: string;
+  readonly help: string;
+  readonly type: FamilyType;
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+/** spec/metrics.md: buckets of the health-check latency histogram. */
+export const CHECK_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
+/** Not fixed by the spec: Prometheus's defaults with 1 ms in front (a reconcile without changes takes about that). */
+export const RECONCILE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+const BACKEND = ["node", "service", "backend"] as const;
+
+export const FAMILIES = {
+  vipIsOwner: { name: "lbctl_vip_is_owner", type: "gauge", labels: ["node", "vip"], help: "1 while this node holds the VIP on a local interface, else 0." },
+  vipTransitions: {
+    name: "lbctl_vip_transitions_total",
+    type: "counter",
+    labels: ["node", "vip", "direction"],
+    help: "VIP ownership changes seen by the daemon (direction acquire or release).",
+  },
+  reconcileRuns: { name: "lbctl_reconcile_runs_total", type: "counter", labels: ["node", "result"], help: "Reconciliations run, by result (success or failure)." },
+  reconcileDuration: {
+    name: "lbctl_reconcile_duration_seconds",
+    type: "histogram",
+    labels: ["node"],
+    buckets: RECONCILE_BUCKETS,
+    help: "Time one reconciliation took.",
+  },
+  backendHealthy: {
+    name: "lbctl_health_backend_healthy",
+    type: "gauge",
+    labels: BACKEND,
+    help: "1 when the backend's health checks say healthy, 0 when unhealthy or unknown; absent when checks are off.",
+  },
+  backendWeight: { name: "lbctl_health_backend_weight", type: "gauge", labels: BACKEND, help: "The backend's weight now in the kernel." },
+  checkLatency: {
+    name: "lbctl_health_check_latency_seconds",
+    type: "histogram",
+    labels: BACKEND,
+    buckets: CHECK_LATENCY_BUCKETS,
+    help: "Round-trip time of each health-check probe.",
+  },
+  connections: { name: "lbctl_ipvs_connections_total", type: "counter", labels: BACKEND, help: "Connections IPVS scheduled to the backend (all its destinations)." },
+  connectionsActive: { name: "lbctl_ipvs_connections_active", type: "gauge", labels: BACKEND, help: "Active connections of the backend in IPVS now." },
+  packetsIn: { name: "lbctl_ipvs_packets_in_total", type: "counter", labels: BACKEND, help: "Packets from clients IPVS forwarded to the backend." },
+  packetsOut: { name: "lbctl_ipvs_packets_out_total", type: "counter", labels: BACKEND, help: "Packets from the backend IPVS forwarded back." },
+  bytesIn: { name: "lbctl_ipvs_bytes_in_total", type: "counter", labels: BACKEND, help: "Bytes from clients IPVS forwarded to the backend." },
+  bytesOut: { name: "lbctl_ipvs_bytes_out_total", type: "counter", labels: BACKEND, help: "Bytes from the backend IPVS forwarded back." },
+  configReloads: {
+    name: "lbctl_config_reloads_total",
+    type: "counter",
+    labels: ["node", "result"],
+    help: "Config reloads, by result (success, failure, or refused over a change limit).",
+  },
+  changeLimitHits: { name: "lbctl_change_limit_hits_total", type: "counter", labels: ["node", "limit"], help: "Reloads stopped by a change limit, by limit." },
+} as const satisfies Record<string, FamilySpec>;
+
+export type FamilyKey = keyof typeof FAMILIES;
+
+/** Every metric name lbctl serves itself (prom-client adds the process_* ones). */
+export function familyNames(): string[] {
+  return Object.values(FAMILIES).map((family) => family.name);
+}

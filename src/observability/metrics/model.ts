@@ -1,0 +1,210 @@
+/**
+ * The metrics as a pure function of the daemon's events: no timers, no I/O, no prom-client. The exposition reads
+ * this model at scrape time; tests feed it events and read it back.
+ */
+
+import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../../daemon/events.ts";
+import { CHECK_LATENCY_BUCKETS, RECONCILE_BUCKETS } from "./families.ts";
+import { HistogramCounts } from "./histogram.ts";
+import { BackendTraffic, DestinationCounters } from "./traffic.ts";
+
+/** What metrics know of one (service, backend) of the config. */
+export class BackendMetrics {
+  /** undefined: no series (checks off, or nothing known yet). */
+  healthy: 0 | 1 | undefined;
+  weight: number | undefined;
+  latency: HistogramCounts | undefined;
+  /** undefined until the first stats sample that includes this backend. */
+  traffic: BackendTraffic | undefined;
+  /** Label values and their rendered `node=…,service=…,backend=…` text, cached per node name (series.ts). */
+  labelValues: string[] | undefined;
+  labelText = "";
+  labelNode = "";
+
+  constructor(
+    readonly service: string,
+    readonly backend: string,
+    public checked: boolean,
+  ) {}
+}
+
+export interface VipMetrics {
+  owner: 0 | 1;
+  acquire: number;
+  release: number;
+}
+
+export class MetricsModel implements EventSink {
+  node = "";
+  readonly vips = new Map<string, VipMetrics>();
+  readonly reconcileRuns = { success: 0, failure: 0 };
+  readonly reconcileDuration = new HistogramCounts(RECONCILE_BUCKETS);
+  readonly configReloads = { success: 0, failure: 0, refused: 0 };
+  readonly changeLimitHits = new Map<string, number>();
+  /** service name → backend key → metrics; only what the current config has. */
+  readonly backends = new Map<string, Map<string, BackendMetrics>>();
+  /** `PROTO:VIP:PORT` → `ADDR:PORT` → counters: how kernel changes find the destinations they restart. */
+  readonly #byVirtual = new Map<string, Map<string, DestinationCounters>>();
+  #batch = 0;
+  /** VIPs reported since the last full reconcile (a burst of vip-state events precedes each). */
+  #vipsSeen = new Set<string>();
+  /** Monotonic ms of the last reconcile event: the daemon loop's liveness. */
+  lastReconcileAt: number | undefined;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  backend(service: string, backend: string): BackendMetrics | undefined {
+    return this.backends.get(service)?.get(backend);
+  }
+
+  emit(event: DaemonEvent): void {
+    switch (event.type) {
+      case "daemon-started":
+        this.node = event.node;
+        return;
+      case "config-loaded":
+        this.node = event.node;
+        if (!event.startup) this.configReloads.success++;
+        return this.#applyInventory(event.inventory);
+      case "config-refused":
+        if (event.reason === "limit") this.configReloads.refused++;
+        else this.configReloads.failure++;
+        return;
+      case "change-limit-hit":
+        this.changeLimitHits.set(event.limit, (this.changeLimitHits.get(event.limit) ?? 0) + 1);
+        return;
+      case "reconcile":
+        this.reconcileRuns[event.result]++;
+        this.reconcileDuration.observe(event.durationMs / 1000);
+        this.lastReconcileAt = this.now();
+        if (event.trigger !== "health") this.#pruneVips();
+        return;
+      case "vip-state":
+        this.#vip(event.vip).owner = event.held ? 1 : 0;
+        this.#vipsSeen.add(event.vip);
+        return;
+      case "vip-transition":
+        this.#vip(event.vip)[event.direction]++;
+        return;
+      case "health-transition": {
+        const b = this.backend(event.service, event.backend);
+        if (b?.checked) b.healthy = event.to === "healthy" ? 1 : 0;
+        return;
+      }
+      case "probe": {
+        const b = this.backend(event.service, event.backend);
+        if (!b?.checked) return;
+        b.latency ??= new HistogramCounts(CHECK_LATENCY_BUCKETS);
+        b.latency.observe(event.latencyMs / 1000);
+        return;
+      }
+      case "weight-change": {
+        const b = this.backend(event.service, event.backend);
+        if (b) b.weight = event.to;
+        return;
+      }
+      case "kernel-change":
+        return this.#kernelChange(event);
+      case "ipvs-stats":
+        return this.#stats(event.destinations);
+      case "daemon-stopping":
+      case "error":
+        return;
+    }
+  }
+
+  #vip(vip: string): VipMetrics {
+    let v = this.vips.get(vip);
+    if (!v) this.vips.set(vip, (v = { owner: 0, acquire: 0, release: 0 }));
+    return v;
+  }
+
+  /** VIPs no longer managed lose their series once a reconcile has reported the managed set. */
+  #pruneVips(): void {
+    if (this.#vipsSeen.size === 0) return;
+    for (const vip of this.vips.keys()) if (!this.#vipsSeen.has(vip)) this.vips.delete(vip);
+    this.#vipsSeen = new Set();
+  }
+
+  #applyInventory(inventory: readonly ServiceInventory[]): void {
+    const next = new Map<string, Map<string, BackendMetrics>>();
+    for (const service of inventory) {
+      const old = this.backends.get(service.service);
+      const backends = new Map<string, BackendMetrics>();
+      for (const key of service.backends) {
+        const b = old?.get(key) ?? new BackendMetrics(service.service, key, service.health);
+        b.checked = service.health;
+        if (service.health) b.healthy ??= 0;
+        else {
+          b.healthy = undefined;
+          b.latency = undefined;
+        }
+        backends.set(key, b);
+      }
+      next.set(service.service, backends);
+    }
+    for (const [service, backends] of this.backends) {
+      for (const [key, b] of backends) if (next.get(service)?.get(key) !== b) this.#forgetTraffic(b);
+    }
+    this.backends.clear();
+    for (const [service, backends] of next) this.backends.set(service, backends);
+  }
+
+  #forgetTraffic(b: BackendMetrics): void {
+    for (const d of b.traffic?.destinations.values() ?? []) this.#unindex(d);
+    b.traffic = undefined;
+  }
+
+  #unindex(d: DestinationCounters): void {
+    const byDestination = this.#byVirtual.get(d.virtualService);
+    if (byDestination?.get(d.destination) !== d) return;
+    byDestination.delete(d.destination);
+    if (byDestination.size === 0) this.#byVirtual.delete(d.virtualService);
+  }
+
+  #kernelChange(event: Extract<DaemonEvent, { type: "kernel-change" }>): void {
+    const byDestination = this.#byVirtual.get(event.service);
+    switch (event.op) {
+      case "create-service":
+      case "delete-service":
+        for (const d of byDestination?.values() ?? []) d.restart();
+        return;
+      case "create-destination":
+      case "delete-destination":
+        if (event.destination) byDestination?.get(event.destination)?.restart();
+        break;
+      case "update-service":
+        return;
+      case "update-destination":
+        break;
+    }
+    if (event.op === "delete-destination" || event.weight === undefined || !event.name || !event.backend) return;
+    const b = this.backend(event.name, event.backend);
+    if (b) b.weight = event.weight;
+  }
+
+  #stats(samples: readonly DestinationSample[]): void {
+    const batch = ++this.#batch;
+    for (const sample of samples) {
+      const b = this.backend(sample.service, sample.backend);
+      if (!b) continue;
+      const traffic = (b.traffic ??= new BackendTraffic());
+      let d = traffic.destinations.get(`${sample.virtualService}>${sample.destination}`);
+      if (!d) {
+        d = new DestinationCounters(sample.virtualService, sample.destination, traffic);
+        traffic.destinations.set(`${sample.virtualService}>${sample.destination}`, d);
+        let byDestination = this.#byVirtual.get(sample.virtualService);
+        if (!byDestination) this.#byVirtual.set(sample.virtualService, (byDestination = new Map()));
+        byDestination.set(sample.destination, d);
+      }
+      d.update(sample, batch);
+    }
+    for (const backends of this.backends.values()) {
+      for (const b of backends.values()) {
+        if (!b.traffic) continue;
+        b.traffic.settle(batch, (d) => this.#unindex(d));
+        if (b.traffic.weight !== undefined) b.weight = b.traffic.weight;
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The series of each family, read from the model. One visitor serves both the fast text exposition and
+ * prom-client's JSON view (InfluxDB), so both always list the same series.
+ */
+
+import { FAMILIES, type FamilyKey } from "./families.ts";
+import type { HistogramCounts } from "./histogram.ts";
+import type { BackendMetrics, MetricsModel } from "./model.ts";
+import { COUNTER_KEYS, type CounterKey } from "./traffic.ts";
+
+export type SeriesValue = number | HistogramCounts;
+/** labelValues are in the family's label order; labelText is the same rendered as `name="value",…`. */
+export type Visit = (labelValues: readonly string[], labelText: string, value: SeriesValue) => void;
+
+/** A label value as the Prometheus text format wants it: backslash, double quote and newline escaped. */
+export function escapeLabelValue(value: string): string {
+  return /[\\"\n]/.test(value) ? value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n") : value;
+}
+
+export function labelText(names: readonly string[], values: readonly string[]): string {
+  let text = "";
+  for (let i = 0; i < names.length; i++) text += `${i ? "," : ""}${names[i]}="${escapeLabelValue(values[i]!)}"`;
+  return text;
+}
+
+const BACKEND_LABELS = FAMILIES.backendWeight.labels;
+
+/** The backend's label values and text, rebuilt only when the node name changes. */
+function backendLabels(b: BackendMetrics, node: string): [readonly string[], string] {
+  if (b.labelNode !== node || !b.labelValues) {
+    b.labelValues = [node, b.service, b.backend];
+    b.labelText = labelText(BACKEND_LABELS, b.labelValues);
+    b.labelNode = node;
+  }
+  return [b.labelValues, b.labelText];
+}
+
+function visitBackends(model: MetricsModel, value: (b: BackendMetrics) => SeriesValue | undefined, visit: Visit): void {
+  for (const backends of model.backends.values()) {
+    for (const b of backends.values()) {
+      const v = value(b);
+      if (v === undefined) continue;
+      const [values, text] = backendLabels(b, model.node);
+      visit(values, text, v);
+    }
+  }
+}
+
+function visitPlain(names: readonly string[], rows: Iterable<[string[], SeriesValue]>, visit: Visit): void {
+  for (const [values, value] of rows) visit(values, labelText(names, values), value);
+}
+
+function counter(key: CounterKey): (b: BackendMetrics) => number | undefined {
+  const index = COUNTER_KEYS.indexOf(key);
+  return (b) => b.traffic?.totals[index];
+}
+
+export function visitFamily(model: MetricsModel, key: FamilyKey, visit: Visit): void {
+  const node = model.node;
+  const labels = FAMILIES[key].labels;
+  switch (key) {
+    case "vipIsOwner":
+      return visitPlain(labels, [...model.vips].map(([vip, v]) => [[node, vip], v.owner]), visit);
+    case "vipTransitions":
+      return visitPlain(
+        labels,
+        [...model.vips].flatMap(([vip, v]): [string[], number][] => [
+          [[node, vip, "acquire"], v.acquire],
+          [[node, vip, "release"], v.release],
+        ]),
+        visit,
+      );
+    case "reconcileRuns":
+      return visitPlain(labels, Object.entries(model.reconcileRuns).map(([result, n]) => [[node, result], n]), visit);
+    case "reconcileDuration":
+      return visitPlain(labels, [[[node], model.reconcileDuration]], visit);
+    case "configReloads":
+      return visitPlain(labels, Object.entries(model.configReloads).map(([result, n]) => [[node, result], n]), visit);
+    case "changeLimitHits":
+      return visitPlain(labels, [...model.changeLimitHits].map(([limit, n]) => [[node, limit], n]), visit);
+    case "backendHealthy":
+      return visitBackends(model, (b) => b.healthy, visit);
+    case "backendWeight":
+      return visitBackends(model, (b) => b.weight, visit);
+    case "checkLatency":
+      return visitBackends(model, (b) => b.latency, visit);
+    case "connectionsActive":
+      return visitBackends(model, (b) => b.traffic?.active, visit);
+    case "connections":
+      return visitBackends(model, counter("connections"), visit);
+    case "packetsIn":
+      return visitBackends(model, counter("packetsIn"), visit);
+    case "packetsOut":
+      return visitBackends(model, counter("packetsOut"), visit);
+    case "bytesIn":
+      return visitBackends(model, counter("bytesIn"), visit);
+    case "bytesOut":
+      return visitBackends(model, counter("bytesOut"), visit);
+  }
+}
