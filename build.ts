@@ -2,14 +2,20 @@
  * `npm run build`: compiles src/cli/main.ts into one self-contained executable, build/lbctl, and writes the JSON
  * Schemas of the config files to dist/schema/ for editors. Bytecode halves start-up time, which cron users of
  * `lbctl validate` pay on every run.
+ *
+ * Release artefacts (docs/install.md): build/lbctl-linux-x64 (the same binary) and build/SHA256SUMS always;
+ * `npm run build -- --release` also cross-compiles lbctl-linux-x64-baseline (x86-64 without AVX2) and
+ * lbctl-linux-arm64. Bun fetches those targets' runtimes from the npm registry (@oven/bun-linux-*) once and caches
+ * them, so they are built only on request, keeping `npm test`'s build fast.
  */
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configJsonSchema } from "./src/config/json-schema.ts";
 
 const root = import.meta.dir;
-const outDir = join(root, "build");
+// `--outdir=DIR` builds elsewhere (the release test uses a scratch folder); default build/.
+const outDir = process.argv.find((arg) => arg.startsWith("--outdir="))?.slice("--outdir=".length) ?? join(root, "build");
 
 function writeSchemas(): void {
   const schemaDir = join(root, "dist", "schema");
@@ -28,6 +34,31 @@ async function compile(target: string, outfile: string): Promise<void> {
   console.log(`built ${outfile} (${target}) in ${Math.round(performance.now() - started)} ms`);
 }
 
+/** Release name → Bun compile target. */
+const RELEASE_TARGETS: Record<string, string> = {
+  "lbctl-linux-x64-baseline": "bun-linux-x64-baseline",
+  "lbctl-linux-arm64": "bun-linux-arm64",
+};
+
+/** SHA256SUMS in the format sha256sum -c and install.sh read: `<hex>  <name>`. */
+function writeChecksums(names: string[]): void {
+  const lines = names.map((name) => `${new Bun.CryptoHasher("sha256").update(readFileSync(join(outDir, name))).digest("hex")}  ${name}\n`);
+  writeFileSync(join(outDir, "SHA256SUMS"), lines.join(""));
+}
+
+const release = process.argv.includes("--release");
 mkdirSync(outDir, { recursive: true });
 writeSchemas();
 await compile("bun-linux-x64", join(outDir, "lbctl"));
+copyFileSync(join(outDir, "lbctl"), join(outDir, "lbctl-linux-x64"));
+const artefacts = ["lbctl-linux-x64"];
+for (const [name, target] of Object.entries(RELEASE_TARGETS)) {
+  const path = join(outDir, name);
+  if (release) {
+    await compile(target, path);
+    artefacts.push(name);
+  } else if (existsSync(path)) {
+    rmSync(path); // from an older release build: SHA256SUMS must not vouch for it
+  }
+}
+writeChecksums(artefacts);
