@@ -13,9 +13,13 @@ set -euo pipefail
 #   iproute2            ip netns / veth / dummy for the test topologies, ss for server readiness
 #   socat               TCP and UDP test servers and clients inside namespaces
 #   libnl-3-200 libnl-genl-3-200   the netlink libraries lbctl's IPVS transport opens through bun:ffi
+#   frr                 FRR's zebra + vrrpd for the VRRP failover lab test (started by the test, in namespaces)
+#   debootstrap         fresh Debian roots for the install.sh tests (tests/install/), cached under .lab-cache/
+#   shellcheck          keeps install.sh shellcheck-clean (tests/install/shellcheck.test.ts)
 readonly PACKAGES=(
   qemu-system-x86 linux-image-amd64 busybox-static kmod xz-utils zstd
   ipvsadm iproute2 socat libnl-3-200 libnl-genl-3-200 prometheus
+  frr debootstrap shellcheck
 )
 readonly POLICY_RC=/usr/sbin/policy-rc.d
 readonly POLICY_RC_BACKUP=/usr/sbin/policy-rc.d.lbctl-lab-backup
