@@ -51,7 +51,7 @@ describe("macvlanPlan", () => {
     const links = parseIpJson(JSON.stringify([{ ifindex: 3, ifname: "eth0", flags: ["UP", "LOWER_UP"], address: "52:54:00:00:00:01", addr_info: [{ family: "inet", local: "10.0.0.1", prefixlen: 24 }] }]));
     const [v4] = macvlanPlan(plan, links, "192.0.2.10", 24);
     expect(v4!.commands.map(shellCommand)).toEqual([
-      "ip link add vrrp4-3-50 link eth0 addrgenmode random type macvlan mode bridge",
+      "ip link add vrrp4-3-50 link eth0 type macvlan mode bridge",
       "ip link set dev vrrp4-3-50 address 00:00:5e:00:01:32",
       "ip addr add 192.0.2.10/24 dev vrrp4-3-50",
       "ip link set dev vrrp4-3-50 up",

@@ -43,7 +43,9 @@ export function macvlanPlan(plan: VrrpPlan, links: readonly LinkInfo[], mainVip:
     }
     if (!found) {
       problems.push(`no macvlan with MAC ${mac} on ${plan.interface} (FRR's VRRP sends and answers from it)`);
-      commands.push(["link", "add", device, "link", plan.interface, "addrgenmode", "random", "type", "macvlan", "mode", "bridge"]);
+      // addrgenmode random: IPv6 advertisements come from the macvlan's link-local, which must differ between the
+      // routers. Only for IPv6: the option fails (EAFNOSUPPORT) on a host with IPv6 disabled.
+      commands.push(["link", "add", device, "link", plan.interface, ...(family === 6 ? ["addrgenmode", "random"] : []), "type", "macvlan", "mode", "bridge"]);
       commands.push(["link", "set", "dev", device, "address", mac]);
     } else if (found.macvlanMode !== "bridge") {
       problems.push(`macvlan ${device} is in mode ${found.macvlanMode ?? "unknown"}, FRR needs bridge (it must see the peer's advertisements while in Backup)`);
