@@ -278,7 +278,7 @@ export class Controller {
       kernel: this.#cache.get(),
       managedVips: managed,
       weightOf: this.weightOf,
-      weightReason: (d) => (d.weight === 0 && d.configuredWeight !== 0 ? "health" : "config"),
+      weightReason: (d) => (d.weight === 0 && d.configuredWeight !== 0 ? "health" : (options.reason ?? "config")),
       ...(cold ? { includeVip: (vip: string) => held.has(vip) } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.reason ? { reason: options.reason } : {}),
