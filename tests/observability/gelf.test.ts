@@ -28,7 +28,7 @@ class GelfUdpDecoder {
       this.#partial.delete(id);
       return this.accept(Buffer.concat(entry.parts as Uint8Array[]));
     }
-    if (datagram[0] === 0x1f && datagram[1] === 0x8b) return JSON.parse(new TextDecoder().decode(Bun.gunzipSync(datagram)));
+    if (datagram[0] === 0x1f && datagram[1] === 0x8b) return JSON.parse(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(datagram))));
     if (datagram[0] === 0x7b) return JSON.parse(new TextDecoder().decode(datagram));
     throw new Error(`unknown GELF payload starting ${datagram[0]}`);
   }
