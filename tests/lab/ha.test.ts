@@ -1,0 +1,137 @@
+/**
+ * VRRP failover with FRR in the guest: two director namespaces on one bridge, each with its own zebra + vrrpd
+ * (config written by `lbctl setup frr`, separate run folders), its own lbctl daemon and its own IPVS table (IPVS is
+ * per network namespace). Killing the primary's FRR moves the VIP to the secondary within the master-down interval.
+ */
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { lbctlCommandLine, runLbctl } from "../support/run-lbctl.ts";
+import { waitFor } from "./support/lbctl-daemon.ts";
+import { requireLab, run, runQuietly } from "./support/index.ts";
+
+const VIP = "10.210.0.100";
+const VRID = 50;
+const ADVERT_MS = 200;
+const RECONCILE_MS = 500;
+const MACVLAN_MAC = "00:00:5e:00:01:32";
+const DIR = join(import.meta.dir, "../../.scratch/ha-lab");
+const directors = [1, 2] as const;
+const daemons: ReturnType<typeof Bun.spawn>[] = [];
+
+const ns = (n: number) => `lbha${n}`;
+const folder = (n: number) => join(DIR, `d${n}`);
+const inNs = (n: number, argv: string[]) => run(["ip", "netns", "exec", ns(n), ...argv]);
+
+function protodown(n: number): boolean {
+  // lbctl setup frr names the macvlan after the parent's ifindex: find it by its virtual MAC.
+  const links = JSON.parse(run(["ip", "-n", ns(n), "-j", "-d", "link", "show"])) as { address?: string; proto_down?: boolean }[];
+  const link = links.find((l) => l.address === MACVLAN_MAC);
+  if (!link) throw new Error(`no macvlan with ${MACVLAN_MAC} in ${ns(n)}`);
+  return link.proto_down === true;
+}
+
+function startFrr(n: number): void {
+  const dir = folder(n);
+  const common = ["-d", "-u", "frr", "-g", "frr", "-f", join(dir, "frr.conf"), "-z", join(dir, "zserv.api"), "--vty_socket", dir, "-P", "0"];
+  inNs(n, ["/usr/lib/frr/zebra", ...common, "-i", join(dir, "zebra.pid"), "--log", `file:${join(dir, "zebra.log")}`]);
+  inNs(n, ["/usr/lib/frr/vrrpd", ...common, "-i", join(dir, "vrrpd.pid"), "--log", `file:${join(dir, "vrrpd.log")}`]);
+}
+
+function stopFrr(n: number): void {
+  for (const daemon of ["vrrpd", "zebra"]) {
+    try {
+      process.kill(Number(readFileSync(join(folder(n), `${daemon}.pid`), "utf8")), "SIGKILL");
+    } catch {
+      // not running
+    }
+  }
+}
+
+beforeAll(async () => {
+  requireLab();
+  rmSync(DIR, { recursive: true, force: true });
+  run(["ip", "link", "add", "lbha-br", "type", "bridge"]);
+  run(["ip", "link", "set", "lbha-br", "up"]);
+  for (const n of directors) {
+    const dir = folder(n);
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o777);
+    run(["ip", "netns", "add", ns(n)]);
+    run(["ip", "link", "add", `lbha-v${n}`, "type", "veth", "peer", "name", "eth0", "netns", ns(n)]);
+    run(["ip", "link", "set", `lbha-v${n}`, "master", "lbha-br", "up"]);
+    inNs(n, ["ip", "link", "set", "lo", "up"]);
+    inNs(n, ["ip", "addr", "add", `10.210.0.1${n}/24`, "dev", "eth0"]);
+    inNs(n, ["ip", "link", "set", "eth0", "up"]);
+    const config = join(dir, "config.yaml");
+    writeFileSync(
+      config,
+      stringify({
+        node: { name: `lb-${n}`, role: n === 1 ? "primary" : "secondary" },
+        network: { frontend: { interface: "eth0", vip: VIP } },
+        vrrp: { vrid: VRID, advert_interval_ms: ADVERT_MS },
+        system: { state_dir: join(dir, "state"), frr_config: join(dir, "frr.conf") },
+        daemon: { reconcile_interval_ms: RECONCILE_MS, socket: join(dir, "lbctl.sock"), standby: "warm" },
+        observability: { metrics: { prometheus: { enabled: false } } },
+      }),
+    );
+    mkdirSync(join(dir, "config.d"));
+    writeFileSync(join(dir, "config.d/web.yaml"), stringify({ services: [{ name: "web", ports: [80], scheduler: "rr", backends: [{ address: "10.210.0.50" }] }] }));
+    // lbctl writes FRR's config and creates the macvlan FRR's VRRP needs.
+    writeFileSync(join(dir, "frr.conf"), "frr defaults traditional\nlog syslog informational\n");
+    const setup = await runLbctlIn(n, ["setup", "frr", "--macvlan", "--config", config]);
+    expect(setup.exitCode).toBe(0);
+    startFrr(n);
+    const child = Bun.spawn(["ip", "netns", "exec", ns(n), ...lbctlCommandLine(), "daemon", "--config", config], { stdout: "ignore", stderr: "ignore", env: { ...process.env, NO_COLOR: "1" } });
+    daemons.push(child);
+  }
+}, 120_000);
+
+afterAll(() => {
+  for (const child of daemons) child.kill("SIGKILL");
+  for (const n of directors) {
+    stopFrr(n);
+    runQuietly(["ip", "netns", "del", ns(n)]);
+  }
+  runQuietly(["ip", "link", "del", "lbha-br"]);
+});
+
+async function runLbctlIn(n: number, args: string[]) {
+  const proc = Bun.spawn(["ip", "netns", "exec", ns(n), ...lbctlCommandLine(), ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, exitCode };
+}
+
+const ipvsSave = (n: number) => inNs(n, ["ipvsadm", "-Sn"]);
+
+test("the primary is elected; killing its FRR moves the VIP to the secondary within the master-down interval", async () => {
+  expect(readFileSync(join(folder(1), "frr.conf"), "utf8")).toContain(` vrrp ${VRID} advertisement-interval ${ADVERT_MS}\n`);
+  await waitFor(() => !protodown(1) && protodown(2), 30_000, "director 1 master, director 2 backup");
+  // Warm standby: both directors' own IPVS tables carry the VIP's service.
+  await waitFor(() => directors.every((n) => ipvsSave(n).includes(`-A -t ${VIP}:80 -s rr`)), 30_000, "the service in both tables");
+
+  const doctorPrimary = JSON.parse((await runLbctlIn(1, ["doctor", "--json", "--config", join(folder(1), "config.yaml")])).stdout);
+  const byName = (report: any) => new Map(report.checks.map((c: any) => [c.name, c]));
+  expect(byName(doctorPrimary).get(`vip ${VIP}`)).toMatchObject({ status: "pass" });
+  expect(byName(doctorPrimary).get("frr block")).toMatchObject({ status: "pass" });
+  expect(byName(doctorPrimary).get("frr macvlan ipv4")).toMatchObject({ status: "pass" });
+  const doctorBackup = JSON.parse((await runLbctlIn(2, ["doctor", "--json", "--config", join(folder(2), "config.yaml")])).stdout);
+  expect(byName(doctorBackup).get(`vip ${VIP}`)).toMatchObject({ status: "pass", message: expect.stringContaining("VRRP backup") });
+
+  stopFrr(1);
+  const killed = performance.now();
+  await waitFor(() => !protodown(2), 10_000, "director 2 to become master");
+  const moved = performance.now() - killed;
+  // master-down interval = 3 × advertisement interval + skew (< 1 s here), plus one reconcile interval and margin
+  // for the emulated guest.
+  expect(moved).toBeLessThan(3 * ADVERT_MS + 256 + RECONCILE_MS + 2000);
+  expect(ipvsSave(2)).toContain(`-A -t ${VIP}:80 -s rr`);
+  const after = JSON.parse((await runLbctlIn(2, ["doctor", "--json", "--config", join(folder(2), "config.yaml")])).stdout);
+  expect(byName(after).get(`vip ${VIP}`)).toMatchObject({ status: "warn", message: expect.stringContaining("held by this secondary") });
+  // The secondary's daemon answers and keeps its table.
+  const status = await runLbctlIn(2, ["status", "--json", "--config", join(folder(2), "config.yaml")]);
+  expect(JSON.parse(status.stdout).daemon).toBe(true);
+  void runLbctl;
+}, 180_000);
