@@ -1,0 +1,143 @@
+/**
+ * Observability of the real daemon against a real kernel: IPVS byte counters that grow with traffic through the
+ * VIP, a scrape that passes `promtool check metrics`, series that go with a backend removed from the config,
+ * /health, audit records in the log, and a metrics port in use that stops the daemon before it is ready.
+ */
+
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { stringify } from "yaml";
+import { configTree, type ConfigTree } from "../support/config-tree.ts";
+import { lbctlCommandLine } from "../support/run-lbctl.ts";
+import { startDaemon, waitFor, type RunningDaemon } from "./support/lbctl-daemon.ts";
+import { createLabNetwork, ipvsadmClear, type LabNetwork, requireLab, run, startTcpNameServer, tcpRequest } from "./support/index.ts";
+
+const VIP = "10.203.0.1";
+const METRICS_PORT = 19190;
+const BASE = `http://127.0.0.1:${METRICS_PORT}`;
+const T = 180_000;
+
+let tree: ConfigTree | undefined;
+let network: LabNetwork | undefined;
+let daemon: RunningDaemon | undefined;
+
+beforeAll(() => {
+  requireLab();
+  ipvsadmClear();
+});
+
+afterEach(async () => {
+  if (daemon && daemon.process.exitCode === null) await daemon.stop("SIGKILL");
+  daemon = undefined;
+  network?.destroy();
+  network = undefined;
+  tree?.remove();
+  tree = undefined;
+  ipvsadmClear();
+});
+
+function writeConfig(backends: string[]): void {
+  tree ??= configTree();
+  tree.write(
+    "config.yaml",
+    stringify({
+      node: { name: "lab-obs" },
+      network: { frontend: { vip: VIP } },
+      system: { state_dir: tree.path("state") },
+      daemon: { reconcile_interval_ms: 500, stats_collection_interval_cycles: 1, socket: tree.path("lbctl.sock") },
+      observability: { logging: { console: { level: "warn" } }, metrics: { prometheus: { bind: "127.0.0.1", port: METRICS_PORT, path: "/metrics" } } },
+    }),
+  );
+  const health = { enabled: true, type: "tcp", interval_ms: 500, timeout_ms: 300, fail_after: 2, recover_after: 1 };
+  tree.write("config.d/web.yaml", stringify({ services: [{ name: "web", ports: [80], scheduler: "rr", backends: backends.map((address) => ({ address })), health }] }));
+}
+
+async function scrape(): Promise<string> {
+  const response = await fetch(`${BASE}/metrics`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+function value(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+const bytesIn = (backend: string) => `lbctl_ipvs_bytes_in_total{node="lab-obs",service="web",backend="${backend}:80"}`;
+
+describe("lbctl daemon observability", () => {
+  test("traffic through the VIP grows the serving backend's byte counters; promtool accepts the scrape; /health is 200", async () => {
+    network = createLabNetwork({ backends: 2 });
+    network.addDirectorAddress(VIP);
+    await Promise.all(network.backends.map((b) => startTcpNameServer(b, 80)));
+    writeConfig(network.backends.map((b) => b.address));
+    daemon = await startDaemon(tree!.main, tree!.path("lbctl.sock"));
+    const [first, second] = network.backends;
+    await waitFor(async () => value(await scrape(), `lbctl_health_backend_healthy{node="lab-obs",service="web",backend="${first!.address}:80"}`) === 1, 15_000, "healthy");
+
+    const before = await scrape();
+    const answers = Array.from({ length: 8 }, () => tcpRequest(network!.client, VIP, 80));
+    expect(new Set(answers)).toEqual(new Set([first!.name, second!.name]));
+    // The kernel's estimator folds per-destination counters in within about 2 s; stats are read every cycle.
+    for (const backend of [first!, second!]) {
+      const start = value(before, bytesIn(backend.address)) ?? 0;
+      // Four connections of at least 3 packets from the client (SYN, ACK, FIN) of at least 40 bytes each.
+      await waitFor(async () => (value(await scrape(), bytesIn(backend.address)) ?? 0) >= start + 4 * 3 * 40, 15_000, `bytes in of ${backend.address} to grow`);
+    }
+    const after = await scrape();
+    expect(value(after, `lbctl_ipvs_connections_total{node="lab-obs",service="web",backend="${first!.address}:80"}`)).toBeGreaterThanOrEqual(4);
+    expect(value(after, `lbctl_ipvs_packets_in_total{node="lab-obs",service="web",backend="${first!.address}:80"}`)).toBeGreaterThan(0);
+    expect(value(after, `lbctl_health_backend_weight{node="lab-obs",service="web",backend="${first!.address}:80"}`)).toBe(1);
+    expect(value(after, `lbctl_vip_is_owner{node="lab-obs",vip="${VIP}"}`)).toBe(1);
+    expect(value(after, `lbctl_health_check_latency_seconds_count{node="lab-obs",service="web",backend="${first!.address}:80"}`)).toBeGreaterThan(0);
+
+    const promtool = Bun.spawnSync(["promtool", "check", "metrics"], { stdin: new TextEncoder().encode(after), stdout: "pipe", stderr: "pipe" });
+    expect(`${promtool.stdout}${promtool.stderr}`).toBe("");
+    expect(promtool.exitCode).toBe(0);
+
+    const health = await fetch(`${BASE}/health`);
+    expect(health.status).toBe(200);
+    expect((await fetch(`${BASE}/nope`)).status).toBe(404);
+    // At console level warn, audit records are still written.
+    expect(daemon.log()).toContain("audit=daemon_started");
+    expect(daemon.log()).toContain("audit=destination_created");
+    const stopped = await daemon.stop("SIGTERM");
+    expect(stopped.exitCode).toBe(0);
+    expect(daemon.log()).toContain("audit=daemon_stopping");
+    await expect(fetch(`${BASE}/health`)).rejects.toThrow();
+  }, T);
+
+  test("a backend removed from the config loses its series after a reload; the other keeps counting", async () => {
+    network = createLabNetwork({ backends: 2 });
+    network.addDirectorAddress(VIP);
+    await Promise.all(network.backends.map((b) => startTcpNameServer(b, 80)));
+    const [first, second] = network.backends;
+    writeConfig([first!.address, second!.address]);
+    daemon = await startDaemon(tree!.main, tree!.path("lbctl.sock"));
+    for (let i = 0; i < 4; i++) tcpRequest(network.client, VIP, 80, { payload: "hello" });
+    await waitFor(async () => (value(await scrape(), bytesIn(second!.address)) ?? 0) > 0, 15_000, "traffic counted for the second backend");
+    const kept = value(await scrape(), bytesIn(first!.address)) ?? 0;
+
+    writeConfig([first!.address]);
+    daemon.signal("SIGHUP");
+    await waitFor(async () => !(await scrape()).includes(`backend="${second!.address}:80"`), 10_000, "the removed backend's series to go");
+    const text = await scrape();
+    expect(value(text, bytesIn(first!.address))).toBeGreaterThanOrEqual(kept);
+    expect(value(text, `lbctl_config_reloads_total{node="lab-obs",result="success"}`)).toBe(1);
+    expect(daemon.log()).toContain("audit=config_changed");
+  }, T);
+
+  test("a metrics port in use is fatal at start: exit 1 with a clear error, nothing programmed", async () => {
+    writeConfig(["10.203.1.1"]);
+    const blocker = Bun.serve({ hostname: "127.0.0.1", port: METRICS_PORT, fetch: () => new Response("") });
+    try {
+      const child = Bun.spawn([...lbctlCommandLine(), "daemon", "--config", tree!.main], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+      const exitCode = await child.exited;
+      const stderr = await new Response(child.stderr).text();
+      expect(exitCode).toBe(1);
+      expect(stderr).toContain(`Cannot listen for metrics on 127.0.0.1:${METRICS_PORT}`);
+      expect(run(["ipvsadm", "-Sn"]).trim()).toBe("");
+    } finally {
+      void blocker.stop(true);
+    }
+  }, T);
+});
