@@ -57,7 +57,9 @@ interface ApplyOptions {
 }
 
 function applyOnce({ path, dryRun, force, json, out }: ApplyOptions): number {
+  const started = performance.now();
   const loaded = loadConfig(path);
+  out.log.debug(`Config loaded in ${(performance.now() - started).toFixed(1)} ms`);
   if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
   const { config } = loaded;
   const client = openIpvs();
@@ -68,7 +70,14 @@ function applyOnce({ path, dryRun, force, json, out }: ApplyOptions): number {
     if (!dryRun) recordVips(stateDir, managed);
     let outcome: ReconcileOutcome;
     try {
-      outcome = reconcile({ config, client, managedVips: managed, dryRun, ...(force ? {} : { limits: config.main.daemon.change_limits }) });
+      outcome = reconcile({
+        config,
+        client,
+        managedVips: managed,
+        dryRun,
+        ...(force ? {} : { limits: config.main.daemon.change_limits }),
+        onPhase: (phase, ms) => out.log.debug(`Phase ${phase} took ${ms.toFixed(1)} ms`),
+      });
     } catch (error) {
       throw asCliError(error);
     }

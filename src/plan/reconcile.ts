@@ -25,6 +25,8 @@ export interface ReconcileRequest extends DesiredOptions {
   kernel?: readonly KernelServiceEntry[];
   /** Plan against no desired services at all (`lbctl disable`). */
   removeEverything?: boolean;
+  /** Told how long each phase took (read, desired, plan, execute), for --debug output and benchmarks. */
+  onPhase?: (phase: "read" | "desired" | "plan" | "execute", ms: number) => void;
 }
 
 export type ReconcileOutcome =
@@ -34,17 +36,26 @@ export type ReconcileOutcome =
   | { kind: "failed"; plan: Plan; execution: Extract<ExecutionResult, { ok: false }> };
 
 export function reconcile(request: ReconcileRequest): ReconcileOutcome {
-  const kernel = request.kernel ?? request.client.dump();
-  const desired = request.removeEverything ? [] : desiredServices(request.config, request);
-  const plan = planChanges(desired, kernel, {
-    isManagedVip: (address) => request.managedVips.has(address),
-    ...(request.removal ? { removal: request.removal } : {}),
-    ...(request.reason ? { reason: request.reason } : {}),
-    ...(request.weightReason ? { weightReason: request.weightReason } : {}),
-  });
+  const timed = <T>(phase: "read" | "desired" | "plan" | "execute", work: () => T): T => {
+    if (!request.onPhase) return work();
+    const started = performance.now();
+    const result = work();
+    request.onPhase(phase, performance.now() - started);
+    return result;
+  };
+  const kernel = request.kernel ?? timed("read", () => request.client.dump());
+  const desired = request.removeEverything ? [] : timed("desired", () => desiredServices(request.config, request));
+  const plan = timed("plan", () =>
+    planChanges(desired, kernel, {
+      isManagedVip: (address) => request.managedVips.has(address),
+      ...(request.removal ? { removal: request.removal } : {}),
+      ...(request.reason ? { reason: request.reason } : {}),
+      ...(request.weightReason ? { weightReason: request.weightReason } : {}),
+    }),
+  );
   const limit = request.limits ? exceededLimit(plan, request.limits) : undefined;
   if (limit) return { kind: "limit", plan, limit };
   if (request.dryRun) return { kind: "planned", plan };
-  const execution = executePlan(request.client, plan);
+  const execution = timed("execute", () => executePlan(request.client, plan));
   return execution.ok ? { kind: "applied", plan } : { kind: "failed", plan, execution };
 }
