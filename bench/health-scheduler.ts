@@ -1,14 +1,21 @@
 /**
  * P4: 10,000 TCP health targets at a 1 s interval against loopback listeners, through the real monitor, scheduler and
  * TCP check. Targets: ≥ 99 % of probes start within 50 ms of their schedule, the probing process below 50 % of one
- * core, RSS ≤ 150 MB. Run: bun bench/health-scheduler.ts [--targets N] [--seconds S] [--interval MS]. Not in CI.
+ * core, RSS ≤ 150 MB. Not in CI. Run on an otherwise idle host:
+ *
+ *   bun bench/health-scheduler.ts [--targets 10000] [--seconds 40] [--interval 1000] [--listeners defer|accept]
  *
  * The listeners (one socket per target, on 127.0.1.1-127.0.1.100, ports 20000 and up) run in separate processes so
- * their CPU is not counted. Loopback TCP still charges most of both ends' kernel work (the handshake, the listener's
- * SYN handling, the reset) to the connecting process, so the bench also measures that floor: the same connection
- * rate with bare Bun.connect calls and nothing else, in a process of its own.
+ * their CPU is not counted. Loopback TCP still charges the kernel work of both ends to the connecting process: the
+ * listener's SYN handling, child socket and wake-up run inside the prober's connect(). By default (`defer`) the
+ * listening sockets use TCP_DEFER_ACCEPT and are never accepted from, so the listener's side ends at the SYN-ACK, as
+ * close as loopback gets to a remote backend whose kernel work is its own; `accept` uses ordinary Bun.listen
+ * listeners. Either way the bench also measures the floor: the same connection rate with bare Bun.connect calls and
+ * nothing else, in a process of its own.
  */
 
+import { dlopen, ptr } from "bun:ffi";
+import { readFileSync } from "node:fs";
 import type { Config } from "../src/config/model.ts";
 import { HealthMonitor } from "../src/health/monitor.ts";
 import { healthTargets } from "../src/health/targets.ts";
@@ -17,6 +24,9 @@ import { row } from "./support.ts";
 const ADDRESSES = 100;
 const BASE_PORT = 20_000;
 const LISTENER_PROCESSES = 4;
+
+/** libc through FFI, for the listeners' sockets; loaded by the listener processes only. */
+let libc: ReturnType<typeof loadLibc> | undefined;
 
 const args = parseArgs(process.argv.slice(2));
 const role = args.role ?? "main";
@@ -160,13 +170,7 @@ async function listen(shard: number, shards: number, targetCount: number, mode: 
  * loopback work charged to it stops at what a remote backend would cost it.
  */
 function deferredListener(hostname: string, port: number): void {
-  const { dlopen, ptr } = require("bun:ffi") as typeof import("bun:ffi");
-  libc ??= dlopen("libc.so.6", {
-    socket: { args: ["i32", "i32", "i32"], returns: "i32" },
-    bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
-    listen: { args: ["i32", "i32"], returns: "i32" },
-    setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
-  }).symbols;
+  libc ??= loadLibc();
   const fd = libc.socket(2 /* AF_INET */, 1 /* SOCK_STREAM */, 0);
   const on = new Int32Array([1]);
   const deferSeconds = new Int32Array([30]);
@@ -179,8 +183,14 @@ function deferredListener(hostname: string, port: number): void {
   address.set(hostname.split(".").map(Number), 4);
   if (libc.bind(fd, ptr(address), 16) !== 0 || libc.listen(fd, 4096) !== 0) throw new Error(`Cannot listen on ${hostname}:${port}`);
 }
-// biome-ignore lint: FFI symbols, typed loosely on purpose
-let libc: any;
+function loadLibc() {
+  return dlopen("libc.so.6", {
+    socket: { args: ["i32", "i32", "i32"], returns: "i32" },
+    bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
+    listen: { args: ["i32", "i32"], returns: "i32" },
+    setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+  }).symbols;
+}
 
 /** CPU of a separate process that only opens and resets connections at the bench's rate for 5 s (same listeners). */
 async function measureFloor(targetCount: number, intervalMs: number): Promise<{ user: number; sys: number; total: number }> {
@@ -217,13 +227,14 @@ async function floor(targetCount: number, intervalMs: number, seconds: number): 
   const wall = performance.now() - t0;
   const user = (cpu.user / 1000 / wall) * 100;
   const sys = (cpu.system / 1000 / wall) * 100;
-  process.stdout.write(JSON.stringify({ user, sys, total: user + sys }));
+  // process.exit would drop a pipe write still pending.
+  await Bun.write(Bun.stdout, JSON.stringify({ user, sys, total: user + sys }));
   process.exit(0);
 }
 
 /** Re-runs this script under a higher open-files limit when the current one is too low and the hard limit allows. */
 function ensureFdLimit(needed: number): void {
-  const limits = require("node:fs").readFileSync("/proc/self/limits", "utf8") as string;
+  const limits = readFileSync("/proc/self/limits", "utf8");
   const match = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
   const soft = match?.[1] === "unlimited" ? Infinity : Number(match?.[1] ?? 1024);
   if (soft >= needed || process.env.LBCTL_BENCH_REEXEC) return;
