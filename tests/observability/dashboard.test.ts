@@ -24,7 +24,7 @@ async function servedNames(): Promise<Set<string>> {
     if (family.type === "histogram") for (const suffix of ["_bucket", "_sum", "_count"]) names.add(family.name + suffix);
     else names.add(family.name);
   }
-  const text = await createMetricsRegistry(new MetricsModel()).scrape();
+  const text = await createMetricsRegistry(new MetricsModel()).scrapeText();
   for (const match of text.matchAll(/^(process_\w+) /gm)) names.add(match[1]!);
   return names;
 }

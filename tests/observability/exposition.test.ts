@@ -40,7 +40,7 @@ function busyModel(): MetricsModel {
 
 describe("exposition", () => {
   test("every family of the spec, with its type, label names in order, and nothing else of lbctl's", async () => {
-    const text = await createMetricsRegistry(busyModel()).scrape();
+    const text = await createMetricsRegistry(busyModel()).scrapeText();
     const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
     const own = [...types.keys()].filter((name) => name.startsWith("lbctl_"));
     expect(own.sort()).toEqual(Object.keys(CONTRACT).sort());
@@ -56,7 +56,7 @@ describe("exposition", () => {
   });
 
   test("histogram buckets: the spec's for check latency; +Inf, _sum and _count for both", async () => {
-    const text = await createMetricsRegistry(busyModel()).scrape();
+    const text = await createMetricsRegistry(busyModel()).scrapeText();
     const les = (name: string) => [...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"\\}`, "gm"))].map((m) => m[1]);
     expect(les("lbctl_health_check_latency_seconds")).toEqual(["0.001", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "+Inf"]);
     expect(les("lbctl_reconcile_duration_seconds").at(-1)).toBe("+Inf");
@@ -64,7 +64,7 @@ describe("exposition", () => {
   });
 
   test("prom-client's process_* collectors only, none of its nodejs_* ones", async () => {
-    const text = await createMetricsRegistry(busyModel()).scrape();
+    const text = await createMetricsRegistry(busyModel()).scrapeText();
     const names = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!);
     expect(names.filter((n) => n.startsWith("process_"))).toEqual(
       expect.arrayContaining(["process_cpu_seconds_total", "process_start_time_seconds", "process_resident_memory_bytes", "process_open_fds", "process_max_fds"]),
@@ -73,9 +73,22 @@ describe("exposition", () => {
     expect(text.endsWith("\n")).toBe(true);
   });
 
+  test("a large exposition (buffer growth): every backend's series, each once, values intact", async () => {
+    const model = new MetricsModel();
+    const backends = Array.from({ length: 3000 }, (_, i) => `10.0.${i >> 8}.${i & 255}:80`);
+    model.emit(configLoaded([{ service: "big", backends, health: false }]));
+    model.emit({ type: "ipvs-stats", destinations: backends.map((b, i) => sample("big", b, 80, { bytesIn: 2 ** 40 + i, weight: i % 7 })) });
+    const text = await createMetricsRegistry(model, { processMetrics: false }).scrapeText();
+    const lines = text.split("\n").filter((l) => l.startsWith("lbctl_ipvs_bytes_in_total{"));
+    expect(lines).toHaveLength(3000);
+    expect(new Set(lines).size).toBe(3000);
+    expect(lines[2999]).toBe(`lbctl_ipvs_bytes_in_total{node="lb-a",service="big",backend="10.0.11.183:80"} ${2 ** 40 + 2999}`);
+    expect(text).toContain(`lbctl_health_backend_weight{node="lb-a",service="big",backend="10.0.0.6:80"} 6\n`);
+  });
+
   test("the JSON view (for InfluxDB) has the same series as the text", async () => {
     const registry = createMetricsRegistry(busyModel(), { processMetrics: false });
-    const text = await registry.scrape();
+    const text = await registry.scrapeText();
     const lines = text.split("\n").filter((l) => l && !l.startsWith("#"));
     const snapshot = await registry.snapshot();
     expect(snapshot.reduce((n, family) => n + family.values.length, 0)).toBe(lines.length);

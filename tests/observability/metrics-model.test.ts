@@ -9,7 +9,7 @@ const WEB = { service: "web", backends: ["10.0.0.1:80", "10.0.0.2:80"], health: 
 const labels = (backend: string, service = "web") => `{node="lb-a",service="${service}",backend="${backend}"}`;
 
 async function scrape(model: MetricsModel): Promise<Map<string, number>> {
-  return parseExposition(await createMetricsRegistry(model, { processMetrics: false }).scrape());
+  return parseExposition(await createMetricsRegistry(model, { processMetrics: false }).scrapeText());
 }
 
 describe("IPVS traffic counters", () => {
@@ -184,7 +184,7 @@ describe("series follow the config", () => {
   test("label values are escaped in the text format", async () => {
     const model = new MetricsModel();
     model.emit(configLoaded([{ service: 'we"b\\x', backends: ["[2001:db8::1]:80"], health: true }], { node: "a\nb" }));
-    const text = await createMetricsRegistry(model, { processMetrics: false }).scrape();
+    const text = await createMetricsRegistry(model, { processMetrics: false }).scrapeText();
     expect(text).toContain(`lbctl_health_backend_healthy{node="a\\nb",service="we\\"b\\\\x",backend="[2001:db8::1]:80"} 0`);
   });
 });

@@ -12,7 +12,7 @@ export interface MetricsEndpoint {
 }
 
 export interface MetricsHandlers {
-  scrape(): Promise<string>;
+  scrape(): Promise<Uint8Array>;
   contentType: string;
   alive(): boolean;
 }

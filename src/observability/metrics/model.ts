@@ -6,6 +6,7 @@
 import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../../daemon/events.ts";
 import { CHECK_LATENCY_BUCKETS, RECONCILE_BUCKETS } from "./families.ts";
 import { HistogramCounts } from "./histogram.ts";
+import type { LabelSet } from "./series.ts";
 import { BackendTraffic, DestinationCounters } from "./traffic.ts";
 
 /** What metrics know of one (service, backend) of the config. */
@@ -16,9 +17,8 @@ export class BackendMetrics {
   latency: HistogramCounts | undefined;
   /** undefined until the first stats sample that includes this backend. */
   traffic: BackendTraffic | undefined;
-  /** Label values and their rendered `node=…,service=…,backend=…` text, cached per node name (series.ts). */
-  labelValues: string[] | undefined;
-  labelText = "";
+  /** Labels of this backend's series, cached per node name (series.ts). */
+  labels: LabelSet | undefined;
   labelNode = "";
 
   constructor(
@@ -43,6 +43,8 @@ export class MetricsModel implements EventSink {
   readonly changeLimitHits = new Map<string, number>();
   /** service name → backend key → metrics; only what the current config has. */
   readonly backends = new Map<string, Map<string, BackendMetrics>>();
+  /** The same backends in config order, for fast iteration at scrape time. */
+  backendList: BackendMetrics[] = [];
   /** `PROTO:VIP:PORT` → `ADDR:PORT` → counters: how kernel changes find the destinations they restart. */
   readonly #byVirtual = new Map<string, Map<string, DestinationCounters>>();
   #batch = 0;
@@ -148,11 +150,18 @@ export class MetricsModel implements EventSink {
     }
     this.backends.clear();
     for (const [service, backends] of next) this.backends.set(service, backends);
+    this.backendList = [...next.values()].flatMap((backends) => [...backends.values()]);
   }
 
   #forgetTraffic(b: BackendMetrics): void {
     for (const d of b.traffic?.destinations.values() ?? []) this.#unindex(d);
     b.traffic = undefined;
+  }
+
+  /** A destination now counted for another backend: its total so far stays with the old one. */
+  #forgetDestination(d: DestinationCounters): void {
+    d.owner.retire(d);
+    this.#unindex(d);
   }
 
   #unindex(d: DestinationCounters): void {
@@ -186,25 +195,25 @@ export class MetricsModel implements EventSink {
   #stats(samples: readonly DestinationSample[]): void {
     const batch = ++this.#batch;
     for (const sample of samples) {
-      const b = this.backend(sample.service, sample.backend);
-      if (!b) continue;
-      const traffic = (b.traffic ??= new BackendTraffic());
-      let d = traffic.destinations.get(`${sample.virtualService}>${sample.destination}`);
-      if (!d) {
+      let byDestination = this.#byVirtual.get(sample.virtualService);
+      let d = byDestination?.get(sample.destination);
+      if (!d || d.owner.service !== sample.service || d.owner.backend !== sample.backend) {
+        const b = this.backend(sample.service, sample.backend);
+        if (!b) continue;
+        if (d) this.#forgetDestination(d);
+        const traffic = (b.traffic ??= new BackendTraffic(b.service, b.backend));
         d = new DestinationCounters(sample.virtualService, sample.destination, traffic);
         traffic.destinations.set(`${sample.virtualService}>${sample.destination}`, d);
-        let byDestination = this.#byVirtual.get(sample.virtualService);
         if (!byDestination) this.#byVirtual.set(sample.virtualService, (byDestination = new Map()));
         byDestination.set(sample.destination, d);
       }
       d.update(sample, batch);
     }
-    for (const backends of this.backends.values()) {
-      for (const b of backends.values()) {
-        if (!b.traffic) continue;
-        b.traffic.settle(batch, (d) => this.#unindex(d));
-        if (b.traffic.weight !== undefined) b.weight = b.traffic.weight;
-      }
+    const retire = (d: DestinationCounters) => this.#unindex(d);
+    for (const b of this.backendList) {
+      if (!b.traffic) continue;
+      b.traffic.settle(batch, retire);
+      if (b.traffic.weight !== undefined) b.weight = b.traffic.weight;
     }
   }
 }

@@ -12,7 +12,8 @@ import processStartTime from "prom-client/lib/metrics/processStartTime.js";
 import osMemoryHeap from "prom-client/lib/metrics/osMemoryHeap.js";
 import processOpenFileDescriptors from "prom-client/lib/metrics/processOpenFileDescriptors.js";
 import processMaxFileDescriptors from "prom-client/lib/metrics/processMaxFileDescriptors.js";
-import { familyText, formatValue } from "./exposition.ts";
+import { ByteWriter } from "./byte-writer.ts";
+import { formatValue, writeFamily } from "./exposition.ts";
 import { FAMILIES, type FamilyKey, type FamilySpec } from "./families.ts";
 import type { MetricsModel } from "./model.ts";
 import { visitFamily } from "./series.ts";
@@ -48,15 +49,15 @@ class ModelFamily {
     this.type = spec.type;
   }
 
-  text(): string {
-    return familyText(this.model, this.key);
+  write(out: ByteWriter): void {
+    writeFamily(this.model, this.key, out);
   }
 
   async get(): Promise<FamilySnapshot> {
     const spec: FamilySpec = FAMILIES[this.key];
     const values: SampleValue[] = [];
-    visitFamily(this.model, this.key, (labelValues, _text, value) => {
-      const labels = Object.fromEntries(spec.labels.map((name, i) => [name, labelValues[i]!]));
+    visitFamily(this.model, this.key, (labelSet, value) => {
+      const labels = Object.fromEntries(spec.labels.map((name, i) => [name, labelSet.values[i]!]));
       if (typeof value === "number") {
         values.push({ value, labels });
         return;
@@ -72,11 +73,15 @@ class ModelFamily {
   reset(): void {}
 }
 
+const BLANK_LINE = new Uint8Array([0x0a, 0x0a]);
+
 export interface MetricsRegistry {
   readonly registry: Registry;
   readonly contentType: string;
-  /** The whole exposition, as served on the metrics path. */
-  scrape(): Promise<string>;
+  /** The whole exposition, as served on the metrics path (UTF-8). */
+  scrape(): Promise<Uint8Array>;
+  /** The same as text, for tests and tools. */
+  scrapeText(): Promise<string>;
   /** Every family with its samples (for InfluxDB). */
   snapshot(): Promise<FamilySnapshot[]>;
 }
@@ -88,6 +93,8 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
   // prom-client's own classes.
   for (const family of families) registry.registerMetric(family as unknown as Metric);
   const ownFamilies = new Map(families.map((family) => [family.name, family]));
+  /** The last exposition's size: the next buffer starts big enough. */
+  let lastSize = 64 * 1024;
   if (options.processMetrics ?? true) {
     for (const register of [processCpuTotal, processStartTime, osMemoryHeap, processOpenFileDescriptors, processMaxFileDescriptors]) register(registry, {});
   }
@@ -95,12 +102,20 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
     registry,
     contentType: registry.contentType,
     async scrape() {
-      let text = "";
+      const out = new ByteWriter(lastSize);
+      const encoder = new TextEncoder();
       for (const metric of registry.getMetricsAsArray()) {
+        if (out.length > 0) out.bytes(BLANK_LINE);
         const own = ownFamilies.get(metric.name);
-        text += (text ? "\n\n" : "") + (own ? own.text() : await registry.getSingleMetricAsString(metric.name));
+        if (own) own.write(out);
+        else out.bytes(encoder.encode(await registry.getSingleMetricAsString(metric.name)));
       }
-      return `${text}\n`;
+      out.byte(0x0a);
+      lastSize = Math.max(64 * 1024, out.length + (out.length >> 3));
+      return out.result();
+    },
+    async scrapeText() {
+      return new TextDecoder().decode(await this.scrape());
     },
     async snapshot() {
       return (await registry.getMetricsAsJSON()) as unknown as FamilySnapshot[];

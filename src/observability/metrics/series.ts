@@ -9,8 +9,16 @@ import type { BackendMetrics, MetricsModel } from "./model.ts";
 import { COUNTER_KEYS, type CounterKey } from "./traffic.ts";
 
 export type SeriesValue = number | HistogramCounts;
-/** labelValues are in the family's label order; labelText is the same rendered as `name="value",…`. */
-export type Visit = (labelValues: readonly string[], labelText: string, value: SeriesValue) => void;
+
+/** One series' labels: values in the family's label order, the same rendered as `name="value",…`, and its bytes. */
+export interface LabelSet {
+  readonly values: readonly string[];
+  readonly text: string;
+  /** UTF-8 of `text`, cached by whoever renders bytes. */
+  bytes?: Uint8Array;
+}
+
+export type Visit = (labels: LabelSet, value: SeriesValue) => void;
 
 /** A label value as the Prometheus text format wants it: backslash, double quote and newline escaped. */
 export function escapeLabelValue(value: string): string {
@@ -25,29 +33,27 @@ export function labelText(names: readonly string[], values: readonly string[]): 
 
 const BACKEND_LABELS = FAMILIES.backendWeight.labels;
 
-/** The backend's label values and text, rebuilt only when the node name changes. */
-function backendLabels(b: BackendMetrics, node: string): [readonly string[], string] {
-  if (b.labelNode !== node || !b.labelValues) {
-    b.labelValues = [node, b.service, b.backend];
-    b.labelText = labelText(BACKEND_LABELS, b.labelValues);
+/** The backend's labels, rebuilt only when the node name changes. */
+function backendLabels(b: BackendMetrics, node: string): LabelSet {
+  if (b.labelNode !== node || !b.labels) {
+    const values = [node, b.service, b.backend];
+    b.labels = { values, text: labelText(BACKEND_LABELS, values) };
     b.labelNode = node;
   }
-  return [b.labelValues, b.labelText];
+  return b.labels;
 }
 
 function visitBackends(model: MetricsModel, value: (b: BackendMetrics) => SeriesValue | undefined, visit: Visit): void {
-  for (const backends of model.backends.values()) {
-    for (const b of backends.values()) {
-      const v = value(b);
-      if (v === undefined) continue;
-      const [values, text] = backendLabels(b, model.node);
-      visit(values, text, v);
-    }
+  const node = model.node;
+  for (const b of model.backendList) {
+    const v = value(b);
+    if (v === undefined) continue;
+    visit(b.labelNode === node && b.labels ? b.labels : backendLabels(b, node), v);
   }
 }
 
 function visitPlain(names: readonly string[], rows: Iterable<[string[], SeriesValue]>, visit: Visit): void {
-  for (const [values, value] of rows) visit(values, labelText(names, values), value);
+  for (const [values, value] of rows) visit({ values, text: labelText(names, values) }, value);
 }
 
 function counter(key: CounterKey): (b: BackendMetrics) => number | undefined {

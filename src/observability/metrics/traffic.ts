@@ -38,14 +38,20 @@ export class DestinationCounters {
 
   /** A new raw reading: a value below the last one means the kernel restarted this counter. */
   update(raw: RawCounters, batch: number): void {
-    for (let i = 0; i < N; i++) {
-      const value = raw[COUNTER_KEYS[i]!];
-      if (value < this.last[i]!) this.carry[i]! += this.last[i]!;
-      this.last[i] = value;
-    }
+    this.#set(0, raw.connections);
+    this.#set(1, raw.packetsIn);
+    this.#set(2, raw.packetsOut);
+    this.#set(3, raw.bytesIn);
+    this.#set(4, raw.bytesOut);
     this.active = raw.activeConnections;
     this.weight = raw.weight;
     this.seen = batch;
+  }
+
+  #set(i: number, value: number): void {
+    const last = this.last[i]!;
+    if (value < last) this.carry[i]! += last;
+    this.last[i] = value;
   }
 
   /** The kernel object was deleted or created: whatever it reads next starts from 0. */
@@ -59,10 +65,22 @@ export class DestinationCounters {
 
 export class BackendTraffic {
   readonly destinations = new Map<string, DestinationCounters>();
+
+  constructor(
+    readonly service: string,
+    readonly backend: string,
+  ) {}
+
+  /** Moves a destination's total into the retired part (it no longer counts for this backend). */
+  retire(d: DestinationCounters): void {
+    for (let i = 0; i < N; i++) this.retired[i]! += d.carry[i]! + d.last[i]!;
+    this.destinations.delete(`${d.virtualService}>${d.destination}`);
+  }
   /** Totals of destinations that are gone. */
   readonly retired = new Float64Array(N);
   /** Backend totals as of the last batch, in COUNTER_KEYS order. */
   readonly totals = new Float64Array(N);
+  readonly #sums = new Float64Array(N);
   active = 0;
   /** Highest weight among the destinations of the last batch (they normally all have the same). */
   weight: number | undefined;
@@ -71,22 +89,22 @@ export class BackendTraffic {
   settle(batch: number, onRetire: (d: DestinationCounters) => void): void {
     let active = 0;
     let weight: number | undefined;
+    const sums = this.#sums;
+    sums.set(this.retired);
     for (const [key, d] of this.destinations) {
       if (d.seen !== batch) {
         for (let i = 0; i < N; i++) this.retired[i]! += d.carry[i]! + d.last[i]!;
+        for (let i = 0; i < N; i++) sums[i]! += d.carry[i]! + d.last[i]!;
         this.destinations.delete(key);
         onRetire(d);
         continue;
       }
+      for (let i = 0; i < N; i++) sums[i]! += d.carry[i]! + d.last[i]!;
       active += d.active;
       weight = weight === undefined ? d.weight : Math.max(weight, d.weight);
     }
-    for (let i = 0; i < N; i++) {
-      let total = this.retired[i]!;
-      for (const d of this.destinations.values()) total += d.carry[i]! + d.last[i]!;
-      // Never below what was exposed before (guards against float rounding of very large counters).
-      this.totals[i] = Math.max(this.totals[i]!, total);
-    }
+    // Never below what was exposed before (guards against float rounding of very large counters).
+    for (let i = 0; i < N; i++) this.totals[i] = Math.max(this.totals[i]!, sums[i]!);
     this.active = active;
     this.weight = weight;
   }
