@@ -5,7 +5,7 @@
  *  - one scrape (target < 50 ms): rendering the exposition, and end to end through the real HTTP listener (body
  *    read as bytes), with health checks off (IPVS counters and weights: 7 series per backend) and on (plus health
  *    and the latency histogram: 19 per backend);
- *  - encoding the same for InfluxDB (informational).
+ *  - encoding the same for InfluxDB (informational: done family by family, yielding to the loop in between).
  * The kernel dump is synthetic (the shape the netlink decoder returns, with counters that grow every cycle).
  * Run: bun bench/metrics-scrape.ts [--services N] [--runs R]. Not in CI.
  */
@@ -15,8 +15,7 @@ import { loadConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/model.ts";
 import { destinationSamples } from "../src/daemon/stats.ts";
 import type { KernelServiceEntry } from "../src/ipvs/types.ts";
-import { formatPoint } from "../src/observability/influx/line-protocol.ts";
-import { familyPoints } from "../src/observability/influx/points.ts";
+import { influxBody } from "../src/observability/influx/model-lines.ts";
 import { Observability } from "../src/observability/setup.ts";
 import { desiredServices } from "../src/plan/desired.ts";
 import { configTree } from "../tests/support/config-tree.ts";
@@ -139,9 +138,8 @@ async function measure(health: boolean): Promise<Result> {
     }
     const text = new TextDecoder().decode(body);
     const influxStarted = performance.now();
-    const lines = familyPoints(await obs.metrics.snapshot(), Math.floor(Date.now() / 1000)).map(formatPoint);
+    await influxBody(obs.model, () => obs.metrics.otherSnapshot(), Math.floor(Date.now() / 1000), async () => {});
     const influx = performance.now() - influxStarted;
-    void lines;
     const measured = scrapes.slice(2).sort((a, b) => a - b);
     return {
       cycle: median(cycles.slice(1)),

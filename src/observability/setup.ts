@@ -10,6 +10,7 @@ import type { EventSink } from "../daemon/events.ts";
 import { auditSink } from "./audit.ts";
 import { eventLogSink } from "./event-log.ts";
 import { serveMetrics, type MetricsServer } from "./http/metrics-server.ts";
+import { influxBody } from "./influx/model-lines.ts";
 import { InfluxPusher, type InfluxPusherDeps, type InfluxSettings } from "./influx/pusher.ts";
 import { isAlive } from "./liveness.ts";
 import { LogOutputs, type LogOutputsOptions } from "./logging.ts";
@@ -136,7 +137,7 @@ export class Observability {
     const settings: InfluxSettings = { url: influx.url, token: influx.token, org: influx.org, bucket: influx.bucket, pushIntervalSeconds: influx.push_interval_seconds };
     if (this.#influx) return this.#influx.reconfigure(settings);
     this.#influx = new InfluxPusher(settings, {
-      snapshot: () => this.metrics.snapshot(),
+      body: (time) => influxBody(this.model, () => this.metrics.otherSnapshot(), time, () => new Promise((resolve) => setTimeout(resolve, 0))),
       onError: (message) => this.#logs.report("influxdb", message),
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });

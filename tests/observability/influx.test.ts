@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { retryDelayMs } from "../../src/observability/influx/backoff.ts";
 import { escapeKey, escapeMeasurement, formatPoint, quoteString, type Point } from "../../src/observability/influx/line-protocol.ts";
 import { familyPoints } from "../../src/observability/influx/points.ts";
+import { influxBody } from "../../src/observability/influx/model-lines.ts";
 import { InfluxPusher, safeUrl, writeUrl } from "../../src/observability/influx/pusher.ts";
 import { MetricsModel } from "../../src/observability/metrics/model.ts";
 import { createMetricsRegistry } from "../../src/observability/metrics/registry.ts";
@@ -63,6 +64,21 @@ describe("points from metrics", () => {
       time: 1700000000,
     });
   });
+
+  test("the model's fast encoder writes exactly the points of prom-client's JSON view", async () => {
+    const model = new MetricsModel();
+    model.emit(configLoaded([{ service: "we b,x=1", backends: ["[2001:db8::1]:80", "10.0.0.2:80"], health: true }]));
+    model.emit({ type: "vip-state", vip: "192.0.2.10", held: true });
+    model.emit({ type: "reconcile", result: "success", trigger: "startup", durationMs: 12, changes: 1 });
+    model.emit({ type: "probe", service: "we b,x=1", backend: "10.0.0.2:80", ok: true, latencyMs: 0.5, reason: "connected" });
+    model.emit({ type: "ipvs-stats", destinations: [sample("we b,x=1", "10.0.0.2:80", 80, { bytesIn: 99, activeConnections: 3 })] });
+    const registry = createMetricsRegistry(model, { processMetrics: false });
+    const fast = parseLines(new TextDecoder().decode(await influxBody(model, () => registry.otherSnapshot(), 1700000000, async () => {})));
+    const reference = parseLines(`${familyPoints(await registry.snapshot(), 1700000000).map(formatPoint).join("\n")}\n`);
+    const key = (p: unknown) => JSON.stringify(p, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
+    expect(fast.map(key).sort()).toEqual(reference.map(key).sort());
+    expect(fast.length).toBeGreaterThan(20);
+  });
 });
 
 describe("InfluxDB push", () => {
@@ -92,7 +108,7 @@ describe("InfluxDB push", () => {
     const registry = createMetricsRegistry(model);
     pusher = new InfluxPusher(
       { url: `http://user:pw@127.0.0.1:${server.port}/`, token: TOKEN, org: "my org", bucket: "lb&b", pushIntervalSeconds: 3600 },
-      { snapshot: () => registry.snapshot(), onError: (m) => errors.push(m), now: () => 1_700_000_000_500 },
+      { body: (time) => influxBody(model, () => registry.otherSnapshot(), time, async () => {}), onError: (m) => errors.push(m), now: () => 1_700_000_000_500 },
     );
     await pusher.collect(); // 503: kept for a retry ~1 s later
     expect(requests).toHaveLength(1);
@@ -129,7 +145,7 @@ describe("InfluxDB push", () => {
     pusher = new InfluxPusher(
       { url: "http://127.0.0.1:9", token: "t", org: "o", bucket: "b", pushIntervalSeconds: 1 },
       {
-        snapshot: async () => [{ name: "m", help: "", type: "gauge", values: [{ value: 1, labels: {} }] }],
+        body: async (time) => `m value=1 ${time}\n`,
         onError: (m) => errors.push(m),
         fetch: async () => {
           calls++;

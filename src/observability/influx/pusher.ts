@@ -6,10 +6,7 @@
  * The token goes only into the Authorization header; nothing logged contains it.
  */
 
-import type { FamilySnapshot } from "../metrics/registry.ts";
 import { retryDelayMs } from "./backoff.ts";
-import { formatPoint } from "./line-protocol.ts";
-import { familyPoints } from "./points.ts";
 
 export interface InfluxSettings {
   url: string;
@@ -20,7 +17,8 @@ export interface InfluxSettings {
 }
 
 export interface InfluxPusherDeps {
-  snapshot: () => Promise<FamilySnapshot[]>;
+  /** The line protocol of every metric at `time` (Unix seconds): the body of one write. */
+  body: (time: number) => Promise<Uint8Array | string>;
   /** A failure to report (rate-limited by the caller); never contains the token. */
   onError: (message: string) => void;
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
@@ -50,7 +48,7 @@ export function safeUrl(url: string): string {
 export class InfluxPusher {
   #settings: InfluxSettings;
   readonly #deps: InfluxPusherDeps;
-  readonly #batches: string[] = [];
+  readonly #batches: (Uint8Array | string)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #inFlight: AbortController | undefined;
@@ -96,13 +94,9 @@ export class InfluxPusher {
   /** Takes a snapshot now and queues it (the timer calls this). */
   async collect(): Promise<void> {
     const time = Math.floor((this.#deps.now?.() ?? Date.now()) / 1000);
-    const lines: string[] = [];
-    for (const point of familyPoints(await this.#deps.snapshot(), time)) {
-      const line = formatPoint(point);
-      if (line !== undefined) lines.push(line);
-    }
-    if (lines.length === 0) return;
-    this.#batches.push(`${lines.join("\n")}\n`);
+    const body = await this.#deps.body(time);
+    if (body.length === 0) return;
+    this.#batches.push(body);
     if (this.#batches.length > MAX_BATCHES) {
       this.#batches.splice(0, this.#batches.length - MAX_BATCHES);
       this.#deps.onError(`InfluxDB: kept only the newest ${MAX_BATCHES} batches, older ones were dropped`);
@@ -137,7 +131,7 @@ export class InfluxPusher {
     }
   }
 
-  async #send(body: string): Promise<"ok" | "drop" | "retry"> {
+  async #send(body: Uint8Array | string): Promise<"ok" | "drop" | "retry"> {
     const settings = this.#settings;
     const controller = new AbortController();
     this.#inFlight = controller;

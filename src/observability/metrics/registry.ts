@@ -82,8 +82,10 @@ export interface MetricsRegistry {
   scrape(): Promise<Uint8Array>;
   /** The same as text, for tests and tools. */
   scrapeText(): Promise<string>;
-  /** Every family with its samples (for InfluxDB). */
+  /** Every family with its samples (prom-client's JSON view). */
   snapshot(): Promise<FamilySnapshot[]>;
+  /** The same, for the metrics that are not the model's (process_*). */
+  otherSnapshot(): Promise<FamilySnapshot[]>;
 }
 
 export function createMetricsRegistry(model: MetricsModel, options: { processMetrics?: boolean } = {}): MetricsRegistry {
@@ -119,6 +121,10 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
     },
     async snapshot() {
       return (await registry.getMetricsAsJSON()) as unknown as FamilySnapshot[];
+    },
+    async otherSnapshot() {
+      const others = registry.getMetricsAsArray().filter((metric) => !ownFamilies.has(metric.name));
+      return (await Promise.all(others.map((metric) => (metric as unknown as Metric).get()))) as unknown as FamilySnapshot[];
     },
   };
 }

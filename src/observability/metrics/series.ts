@@ -16,6 +16,8 @@ export interface LabelSet {
   readonly text: string;
   /** UTF-8 of `text`, cached by whoever renders bytes. */
   bytes?: Uint8Array;
+  /** The same labels as InfluxDB tags (`,name=value…`), cached by the InfluxDB encoder. */
+  influxTags?: Uint8Array;
 }
 
 export type Visit = (labels: LabelSet, value: SeriesValue) => void;
