@@ -13,6 +13,8 @@ set -euo pipefail
 #   iproute2            ip netns / veth / dummy for the test topologies, ss for server readiness
 #   socat               TCP and UDP test servers and clients inside namespaces
 #   libnl-3-200 libnl-genl-3-200   the netlink libraries lbctl's IPVS transport opens through bun:ffi
+#   prometheus          for promtool, which checks the daemon's metrics (no package ships promtool alone; the
+#                       Prometheus service it brings is never started: see policy-rc.d below)
 #   frr                 FRR's zebra + vrrpd for the VRRP failover lab test (started by the test, in namespaces)
 #   debootstrap         fresh Debian roots for the install.sh tests (tests/install/), cached under .lab-cache/
 #   shellcheck          keeps install.sh shellcheck-clean (tests/install/shellcheck.test.ts)
