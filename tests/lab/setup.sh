@@ -68,3 +68,10 @@ log "installing ${missing[*]}"
 apt-get "${APT_OPTIONS[@]}" update
 apt-get "${APT_OPTIONS[@]}" install -y --no-install-recommends "${missing[@]}"
 log "installed ${#missing[@]} package(s): ${missing[*]}"
+
+# prometheus is here for promtool only: on a host run by systemd, keep its service from starting at the next boot
+# too (it would take port 9090, lbctl's default metrics port).
+if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+  systemctl disable prometheus.service >/dev/null 2>&1 || true
+  log "disabled prometheus.service (only promtool is needed)"
+fi
