@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       },
     });
     monitor.sync(targets);
+    process.stderr.write(`  ${targets.length} targets running; warming up for ${warmupMs / 1000} s\n`);
     await Bun.sleep(warmupMs);
 
     const statsBefore = monitor.stats();
@@ -73,9 +74,10 @@ async function main(): Promise<void> {
     const wallBefore = performance.now();
     measuring = true;
     let rssMax = 0;
-    for (let s = 0; s < seconds; s++) {
+    for (let s = 1; s <= seconds; s++) {
       await Bun.sleep(1000);
       rssMax = Math.max(rssMax, process.memoryUsage().rss);
+      if (s % 10 === 0) process.stderr.write(`  ... ${s} s, ${started} probes\n`);
     }
     measuring = false;
     const cpu = process.cpuUsage(cpuBefore);
