@@ -48,6 +48,9 @@ export default lbctlCommand({
   },
 });
 
+/** A plan of thousands of changes is summarised for people; --json always lists every change. */
+const MAX_LINES = 200;
+
 interface ApplyOptions {
   path: string;
   dryRun: boolean;
@@ -133,7 +136,9 @@ function report(outcome: ReconcileOutcome, { json, dryRun, out }: { json: boolea
     }
     out.json(body);
   } else {
-    for (const change of changes) out.print(changeToLine(change));
+    const shown = changes.length > MAX_LINES ? changes.slice(0, MAX_LINES) : changes;
+    for (const change of shown) out.print(changeToLine(change));
+    if (shown.length < changes.length) out.print(`... and ${changes.length - shown.length} more changes (--json lists them all)`);
     if (outcome.kind === "limit") {
       const { name, limit, planned } = outcome.limit;
       out.log.error(`Refused: the plan deletes ${planned} (daemon.change_limits.${name} is ${limit}); nothing was changed. Check the config, then use --force to apply anyway`);

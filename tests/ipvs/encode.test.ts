@@ -21,7 +21,8 @@ import { attr, be16, be32, genl, inet4, inet6, nested, text, u8, u16, u32 } from
 const FAMILY = 32;
 const PORT_ID = 1234;
 const header = (seq = 1): RequestHeader => ({ family: FAMILY, seq, port: PORT_ID });
-const WRITE = 0x05; // NLM_F_REQUEST | NLM_F_ACK
+const WRITE = 0x05; // NLM_F_REQUEST | NLM_F_ACK: single requests that wait for their acknowledgement
+const BATCHED = 0x01; // NLM_F_REQUEST: service/destination writes; the batch acknowledges once per send
 const DUMP = 0x301; // NLM_F_REQUEST | NLM_F_DUMP
 
 const web: ServiceSpec = {
@@ -63,7 +64,7 @@ describe("golden bytes", () => {
   test("NEW_SERVICE tcp:192.0.2.10:80 rr, written out byte by byte", () => {
     // prettier-ignore
     const expected = [
-      104, 0, 0, 0, 32, 0, 5, 0, 1, 0, 0, 0, 0xd2, 0x04, 0, 0, // nlmsghdr: len 104, family 32, REQUEST|ACK, seq 1, pid 1234
+      104, 0, 0, 0, 32, 0, 1, 0, 1, 0, 0, 0, 0xd2, 0x04, 0, 0, // nlmsghdr: len 104, family 32, REQUEST (a batch adds ACK), seq 1, pid 1234
       1, 1, 0, 0, //                                   genlmsghdr: IPVS_CMD_NEW_SERVICE, version 1
       84, 0, 0x01, 0x80, //                            IPVS_CMD_ATTR_SERVICE | NLA_F_NESTED, 84 bytes
       6, 0, 1, 0, 2, 0, 0, 0, //                       AF = AF_INET (u16) + 2 bytes padding
@@ -91,7 +92,7 @@ describe("golden bytes", () => {
       persistenceEngine: "sip",
     };
     const expected = genl(
-      { type: FAMILY, flags: WRITE, seq: 7, pid: PORT_ID },
+      { type: FAMILY, flags: BATCHED, seq: 7, pid: PORT_ID },
       2,
       nested(
         1,
@@ -111,7 +112,7 @@ describe("golden bytes", () => {
 
   test("NEW_DEST 10.0.0.10:8080 nat weight 1 in tcp:192.0.2.10:80", () => {
     const expected = genl(
-      { type: FAMILY, flags: WRITE, seq: 2, pid: PORT_ID },
+      { type: FAMILY, flags: BATCHED, seq: 2, pid: PORT_ID },
       5,
       nested(1, ...webKeyAttributes),
       nested(
@@ -139,7 +140,7 @@ describe("golden bytes", () => {
       tunnel: { type: "gue", port: 6080, flags: 1 },
     };
     const expected = genl(
-      { type: FAMILY, flags: WRITE, seq: 3, pid: PORT_ID },
+      { type: FAMILY, flags: BATCHED, seq: 3, pid: PORT_ID },
       6,
       nested(1, ...webKeyAttributes),
       nested(
@@ -164,12 +165,12 @@ describe("golden bytes", () => {
     const v6Key: ServiceKey = { family: 6, protocol: "tcp", address: "2001:db8::1", port: 443 };
     const v6Service = [attr(1, u16(10)), attr(2, u16(6)), attr(3, inet6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)), attr(4, be16(443))];
     const delDest = genl(
-      { type: FAMILY, flags: WRITE, seq: 4, pid: PORT_ID },
+      { type: FAMILY, flags: BATCHED, seq: 4, pid: PORT_ID },
       7,
       nested(1, ...v6Service),
       nested(2, attr(1, inet6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2)), attr(2, be16(443)), attr(11, u16(10))),
     );
-    const delService = genl({ type: FAMILY, flags: WRITE, seq: 5, pid: PORT_ID }, 3, nested(1, ...v6Service));
+    const delService = genl({ type: FAMILY, flags: BATCHED, seq: 5, pid: PORT_ID }, 3, nested(1, ...v6Service));
     const bytes = encoded((w) => {
       const destination = { family: 6, address: "2001:db8::2", port: 443 } as const;
       encodeOperation(w, header(4), { kind: "del-destination", service: v6Key, destination });

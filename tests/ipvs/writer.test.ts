@@ -8,7 +8,7 @@ import { attr, be16, genl, inet4, nested, u16, u32 } from "./support/bytes.ts";
 
 const FAMILY = 32;
 const PORT_ID = 1234;
-const WRITE = 0x05;
+const WRITE = 0x01; // a batched write: NLM_F_REQUEST without NLM_F_ACK
 const header = (seq = 1): RequestHeader => ({ family: FAMILY, seq, port: PORT_ID });
 
 const web: ServiceSpec = {

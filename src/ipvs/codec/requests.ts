@@ -46,6 +46,9 @@ export interface RequestHeader {
   port: number;
 }
 
+/** A batched write asks for no acknowledgement itself: the batch sets NLM_F_ACK on the last request of each send. */
+const BATCH_WRITE_FLAGS = NLM_F_REQUEST;
+/** A single request waits for its acknowledgement. */
 const WRITE_FLAGS = NLM_F_REQUEST | NLM_F_ACK;
 const DUMP_FLAGS = NLM_F_REQUEST | NLM_F_DUMP;
 
@@ -53,7 +56,7 @@ function begin(writer: MessageWriter, header: RequestHeader, flags: number, comm
   return writer.beginGenlMessage(header.family, flags, header.seq, header.port, command, IPVS_GENL_VERSION);
 }
 
-/** One service/destination write with NLM_F_ACK; the message is dropped again if encoding fails half-way. */
+/** One service/destination write; the message is dropped again if encoding fails half-way. */
 export function encodeOperation(writer: MessageWriter, header: RequestHeader, operation: IpvsOperation): void {
   const mark = writer.length;
   try {
@@ -61,13 +64,13 @@ export function encodeOperation(writer: MessageWriter, header: RequestHeader, op
       case "new-service":
       case "set-service": {
         const command = operation.kind === "new-service" ? IPVS_CMD_NEW_SERVICE : IPVS_CMD_SET_SERVICE;
-        const start = begin(writer, header, WRITE_FLAGS, command);
+        const start = begin(writer, header, BATCH_WRITE_FLAGS, command);
         encodeService(writer, operation.service);
         writer.endMessage(start);
         return;
       }
       case "del-service": {
-        const start = begin(writer, header, WRITE_FLAGS, IPVS_CMD_DEL_SERVICE);
+        const start = begin(writer, header, BATCH_WRITE_FLAGS, IPVS_CMD_DEL_SERVICE);
         encodeServiceKey(writer, operation.service);
         writer.endMessage(start);
         return;
@@ -75,14 +78,14 @@ export function encodeOperation(writer: MessageWriter, header: RequestHeader, op
       case "new-destination":
       case "set-destination": {
         const command = operation.kind === "new-destination" ? IPVS_CMD_NEW_DEST : IPVS_CMD_SET_DEST;
-        const start = begin(writer, header, WRITE_FLAGS, command);
+        const start = begin(writer, header, BATCH_WRITE_FLAGS, command);
         encodeServiceKey(writer, operation.service);
         encodeDestination(writer, operation.destination);
         writer.endMessage(start);
         return;
       }
       case "del-destination": {
-        const start = begin(writer, header, WRITE_FLAGS, IPVS_CMD_DEL_DEST);
+        const start = begin(writer, header, BATCH_WRITE_FLAGS, IPVS_CMD_DEL_DEST);
         encodeServiceKey(writer, operation.service);
         encodeDestinationKey(writer, operation.destination);
         writer.endMessage(start);

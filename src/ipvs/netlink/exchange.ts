@@ -1,5 +1,5 @@
 import type { Transport } from "../transport/transport.ts";
-import { NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN } from "./constants.ts";
+import { NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK } from "./constants.ts";
 import { MessageCursor } from "./messages.ts";
 import { MessageWriter } from "./writer.ts";
 
@@ -71,64 +71,82 @@ export class Exchange {
   }
 
   /**
-   * Sends `count` acknowledged requests, many per send, with at most `window` unacknowledged at any time (the
-   * socket's receive buffer holds only so many acknowledgements). Stops sending at the first refusal but still reads
-   * the acknowledgements of everything already sent, so `succeeded` is exact.
+   * Sends `count` write requests, up to `window` per send, and asks for an acknowledgement only on the last one of
+   * each send. The kernel processes every message of a send in order during the send itself and answers a refused
+   * one with an error whether or not it asked for an acknowledgement, so one read per send tells the verdict of all
+   * of them: refused ones by their errors, the rest accepted. This replaces one receive call per request by one per
+   * send, which is what bulk programming costs. A send holding a refusal is the last one sent; `succeeded` lists
+   * exactly the requests the kernel accepted, including any after the refusal in that same send.
    */
   batch(count: number, encode: EncodeBatchItem, window: number): BatchOutcome {
     const base = this.#take(count);
     const state = new Uint8Array(count);
-    const refill = Math.max(1, window >> 1);
-    let sent = 0;
-    let pending = 0;
     let failure: BatchOutcome["failure"];
     const fail = (index: number, errno: number, error?: unknown) => {
       if (failure !== undefined && failure.index < index) return; // the kernel's first refusal is the one to report
       failure = error === undefined ? { index, errno } : { index, errno, error };
     };
+    let next = 0;
+    let inFlight: { first: number; last: number } | undefined;
     try {
-      while (sent < count || pending > 0) {
-        if (failure === undefined && sent < count && window - pending >= Math.min(refill, count - sent)) {
-          const writer = this.#writer;
-          writer.reset();
-          let added = 0;
-          while (sent < count && pending < window) {
-            try {
-              encode(writer, sent, (base + sent) >>> 0);
-            } catch (error) {
-              fail(sent, 0, error);
-              break;
-            }
-            sent++;
-            pending++;
-            added++;
+      while (next < count && failure === undefined) {
+        const writer = this.#writer;
+        writer.reset();
+        const first = next;
+        let lastStart = -1;
+        while (next < count && next - first < window) {
+          const start = writer.length;
+          try {
+            encode(writer, next, (base + next) >>> 0);
+          } catch (error) {
+            fail(next, 0, error);
+            break;
           }
-          if (added > 0) this.#transport.send(writer.bytes());
-          if (failure !== undefined) count = sent; // nothing after the unencodable item is sent
-          continue;
+          lastStart = start;
+          next++;
         }
-        const messages = new MessageCursor(this.#transport.receive());
-        while (messages.next()) {
-          if (messages.type !== NLMSG_ERROR) continue;
-          const index = (messages.seq - base) >>> 0;
-          if (index >= sent || state[index] !== 0) continue;
-          const errno = messages.errno();
-          pending--;
-          state[index] = errno === 0 ? ACKED : REFUSED;
-          if (errno !== 0) {
-            fail(index, errno);
-            count = sent;
-          }
-        }
+        if (lastStart < 0) break;
+        writer.setFlag(lastStart, NLM_F_ACK);
+        const last = next - 1;
+        inFlight = { first, last };
+        this.#transport.send(writer.bytes());
+        this.#awaitVerdicts(base, first, last, state, fail);
+        for (let index = first; index <= last; index++) if (state[index] === 0) state[index] = ACKED;
+        inFlight = undefined;
       }
     } catch (error) {
-      // The socket failed or sent garbage: acknowledgements still owed are lost, so stop at the first unknown one.
-      const unknown = state.findIndex((item, index) => index < sent && item === 0);
-      fail(unknown < 0 ? sent : unknown, 0, error);
+      // The socket failed or sent garbage: the verdicts of the send in flight are lost, so its first unknown
+      // request is where the batch stopped.
+      const unknown = inFlight ? state.findIndex((item, index) => index >= inFlight!.first && index <= inFlight!.last && item === 0) : -1;
+      fail(unknown < 0 ? next : unknown, 0, error);
     }
     const succeeded: number[] = [];
     for (let index = 0; index < state.length; index++) if (state[index] === ACKED) succeeded.push(index);
     return failure === undefined ? { succeeded } : { succeeded, failure };
+  }
+
+  /** Reads replies until the verdict of request `last` (its acknowledgement or error) has come. */
+  #awaitVerdicts(base: number, first: number, last: number, state: Uint8Array, fail: (index: number, errno: number) => void): void {
+    for (;;) {
+      const messages = new MessageCursor(this.#transport.receive());
+      let done = false;
+      while (messages.next()) {
+        if (messages.type !== NLMSG_ERROR) continue;
+        const index = (messages.seq - base) >>> 0;
+        if (index < first || index > last || state[index] !== 0) continue;
+        const errno = messages.errno();
+        if (errno !== 0) {
+          state[index] = REFUSED;
+          fail(index, errno);
+        } else if (index === last) {
+          state[index] = ACKED;
+        } else {
+          continue; // only the last request asked for an acknowledgement: anything else is stale
+        }
+        if (index === last) done = true;
+      }
+      if (done) return;
+    }
   }
 
   #sendOne(encode: EncodeRequest, seq: number): void {

@@ -52,6 +52,11 @@ export class MessageWriter {
     return start;
   }
 
+  /** Adds flag bits to the message that starts at `start` (e.g. NLM_F_ACK on the last request of a batch). */
+  setFlag(start: number, flag: number): void {
+    this.#view.setUint16(start + 6, this.#view.getUint16(start + 6, LE) | flag, LE);
+  }
+
   endMessage(start: number): void {
     this.#view.setUint32(start, this.#length - start, LE);
   }
