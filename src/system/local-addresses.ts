@@ -1,12 +1,12 @@
 /**
- * The addresses on this host's interfaces, read over NETLINK_ROUTE through libnl (the socket) and
- * rtnetlink/addresses.ts (the bytes). One socket, kept open; one dump per call.
+ * The addresses on this host's usable interfaces, read over NETLINK_ROUTE through libnl (the socket) and
+ * rtnetlink/addresses.ts (the bytes). One socket, kept open; a link dump and an address dump per call.
  */
 
 import { dlopen, toArrayBuffer, type Pointer } from "bun:ffi";
 import { LibraryMissingError, TransportError } from "../ipvs/errors.ts";
 import { loadLibnl } from "../ipvs/transport/libnl-symbols.ts";
-import { decodeAddresses, encodeGetAddresses } from "./rtnetlink/addresses.ts";
+import { decodeAddresses, decodeLinks, encodeGetAddresses, encodeGetLinks } from "./rtnetlink/addresses.ts";
 
 const NETLINK_ROUTE = 0;
 const MAX_DATAGRAMS = 10_000;
@@ -31,16 +31,32 @@ export class LocalAddressReader {
   readonly #peer = new Uint8Array(12);
   readonly #bufferPointer = new BigUint64Array(1);
 
+  /** Addresses on links that can carry traffic now (up, carrier, not protodown), in canonical text form. */
   localAddresses(): Set<string> {
+    const usable = new Set<number>();
+    this.#dump(encodeGetLinks, (datagram, seq) => {
+      const chunk = decodeLinks(datagram, seq);
+      for (const index of chunk.usable) usable.add(index);
+      return chunk.done;
+    });
+    const addresses = new Set<string>();
+    this.#dump(encodeGetAddresses, (datagram, seq) => {
+      const chunk = decodeAddresses(datagram, seq);
+      for (const { address, index } of chunk.addresses) if (usable.has(index)) addresses.add(address);
+      return chunk.done;
+    });
+    return addresses;
+  }
+
+  #dump(encode: (seq: number, port: number) => Uint8Array, onDatagram: (datagram: Uint8Array, seq: number) => boolean): void {
     const lib = loadLibnl();
     const socket = this.#open();
     const seq = (this.#seq = (this.#seq + 1) >>> 0);
-    const request = encodeGetAddresses(seq, lib.nl.nl_socket_get_local_port(socket));
+    const request = encode(seq, lib.nl.nl_socket_get_local_port(socket));
     if (lib.nl.nl_sendto(socket, request, request.length) < 0) {
       this.close();
       throw new TransportError("Asking the kernel for local addresses failed");
     }
-    const addresses = new Set<string>();
     for (let datagrams = 0; datagrams < MAX_DATAGRAMS; datagrams++) {
       const length = lib.nl.nl_recv(socket, this.#peer, this.#bufferPointer, null);
       if (length <= 0) {
@@ -48,16 +64,15 @@ export class LocalAddressReader {
         throw new TransportError(`Reading local addresses failed (libnl ${length})`);
       }
       const pointer = this.#bufferPointer[0] ?? 0n;
-      let chunk;
+      let done: boolean;
       try {
-        chunk = decodeAddresses(new Uint8Array(toArrayBuffer(pointer, 0, length)).slice(), seq);
+        done = onDatagram(new Uint8Array(toArrayBuffer(pointer, 0, length)).slice(), seq);
       } finally {
         lib.libc.free(pointer);
       }
-      for (const address of chunk.addresses) addresses.add(address);
-      if (chunk.done) return addresses;
+      if (done) return;
     }
-    throw new TransportError("The address dump did not end");
+    throw new TransportError("The netlink dump did not end");
   }
 
   close(): void {

@@ -9,9 +9,15 @@ import { AttributeCursor } from "../../ipvs/netlink/attributes.ts";
 import { HOST_LITTLE_ENDIAN, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_REQUEST } from "../../ipvs/netlink/constants.ts";
 import { MessageCursor } from "../../ipvs/netlink/messages.ts";
 
+const RTM_NEWLINK = 16;
+const RTM_GETLINK = 18;
 const RTM_NEWADDR = 20;
 const RTM_GETADDR = 22;
 const IFADDRMSG_LEN = 8;
+const IFINFOMSG_LEN = 16;
+const IFLA_PROTO_DOWN = 39;
+const IFF_UP = 0x1;
+const IFF_LOWER_UP = 0x10000;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const AF_INET = 2;
@@ -19,19 +25,34 @@ const AF_INET6 = 10;
 
 /** A dump request for every address of every family. */
 export function encodeGetAddresses(seq: number, port: number): Uint8Array {
-  const bytes = new Uint8Array(NLMSG_HDRLEN + IFADDRMSG_LEN);
+  return encodeDump(RTM_GETADDR, IFADDRMSG_LEN, seq, port);
+}
+
+/** A dump request for every link (interface). */
+export function encodeGetLinks(seq: number, port: number): Uint8Array {
+  return encodeDump(RTM_GETLINK, IFINFOMSG_LEN, seq, port);
+}
+
+function encodeDump(type: number, bodyLength: number, seq: number, port: number): Uint8Array {
+  const bytes = new Uint8Array(NLMSG_HDRLEN + bodyLength);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, bytes.length, HOST_LITTLE_ENDIAN);
-  view.setUint16(4, RTM_GETADDR, HOST_LITTLE_ENDIAN);
+  view.setUint16(4, type, HOST_LITTLE_ENDIAN);
   view.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, HOST_LITTLE_ENDIAN);
   view.setUint32(8, seq, HOST_LITTLE_ENDIAN);
   view.setUint32(12, port, HOST_LITTLE_ENDIAN);
-  // ifaddrmsg: family AF_UNSPEC, the rest zero.
+  // ifaddrmsg / ifinfomsg: family AF_UNSPEC, the rest zero.
   return bytes;
 }
 
+export interface LocalAddress {
+  address: string;
+  /** Interface index. */
+  index: number;
+}
+
 export interface AddressChunk {
-  addresses: string[];
+  addresses: LocalAddress[];
   /** NLMSG_DONE was seen: the dump is complete. */
   done: boolean;
 }
@@ -39,7 +60,7 @@ export interface AddressChunk {
 /** The addresses in one datagram of the dump (IFA_LOCAL, else IFA_ADDRESS, as `ip addr` shows them). */
 export function decodeAddresses(datagram: Uint8Array, seq: number): AddressChunk {
   const cursor = new MessageCursor(datagram);
-  const addresses: string[] = [];
+  const addresses: LocalAddress[] = [];
   let done = false;
   while (cursor.next()) {
     if (cursor.seq !== seq) continue;
@@ -66,7 +87,7 @@ export function decodeAddresses(datagram: Uint8Array, seq: number): AddressChunk
       else address = text;
     }
     const chosen = local ?? address;
-    if (chosen) addresses.push(chosen);
+    if (chosen) addresses.push({ address: chosen, index: cursor.view.getUint32(cursor.offset + NLMSG_HDRLEN + 4, HOST_LITTLE_ENDIAN) });
   }
   return { addresses, done };
 }
@@ -75,4 +96,42 @@ function formatAddress(family: number | undefined, bytes: Uint8Array, offset: nu
   if (family === AF_INET && length === 4) return formatIPv4(bytes, offset);
   if (family === AF_INET6 && length === 16) return formatIPv6(bytes, offset);
   return undefined;
+}
+
+export interface LinkChunk {
+  /** Indexes of links that can carry traffic now: admin up, carrier (lower up), not in protodown. */
+  usable: number[];
+  done: boolean;
+}
+
+/**
+ * The links of one datagram of a link dump. An address only counts as held on a usable link: FRR's VRRP keeps the
+ * VIP on its macvlan in both roles and puts the backup's macvlan in protodown.
+ */
+export function decodeLinks(datagram: Uint8Array, seq: number): LinkChunk {
+  const cursor = new MessageCursor(datagram);
+  const usable: number[] = [];
+  let done = false;
+  while (cursor.next()) {
+    if (cursor.seq !== seq) continue;
+    if (cursor.type === NLMSG_DONE) {
+      done = true;
+      continue;
+    }
+    if (cursor.type === NLMSG_ERROR) {
+      const errno = cursor.errno();
+      if (errno !== 0) throw new NetlinkDecodeError(`listing links failed with errno ${errno}`);
+      continue;
+    }
+    if (cursor.type !== RTM_NEWLINK) continue;
+    if (cursor.end - cursor.offset < NLMSG_HDRLEN + IFINFOMSG_LEN) throw new NetlinkDecodeError("RTM_NEWLINK without its ifinfomsg");
+    const body = cursor.offset + NLMSG_HDRLEN;
+    const index = cursor.view.getInt32(body + 4, HOST_LITTLE_ENDIAN);
+    const flags = cursor.view.getUint32(body + 8, HOST_LITTLE_ENDIAN);
+    let protoDown = false;
+    const attributes = new AttributeCursor(datagram, cursor.view, body + IFINFOMSG_LEN, cursor.end, "link");
+    while (attributes.next()) if (attributes.type === IFLA_PROTO_DOWN && attributes.length >= 1) protoDown = attributes.u8() !== 0;
+    if ((flags & IFF_UP) !== 0 && (flags & IFF_LOWER_UP) !== 0 && !protoDown) usable.push(index);
+  }
+  return { usable, done };
 }
