@@ -9,6 +9,7 @@ export function renderStatus(view: StatusView, stats: boolean): string {
   const lines: string[] = [];
   const source = view.daemon ? "daemon" : "kernel (no daemon: health unknown)";
   lines.push(`Source: ${source}`);
+  if (view.vips?.length) lines.push(`VIPs: ${view.vips.map((v) => `${v.vip} ${v.held ? "held (active)" : "not held (standby)"}`).join(", ")}`);
   const rows: string[][] = [["Service / destination", "Forward", "Weight", "Config", "Health", "ActiveConn", "InActConn"]];
   for (const service of view.services) {
     const flags = [service.scheduler, service.persistent ? "persistent" : "", service.missing ? "MISSING in kernel" : "", service.stale ? "STALE: not in config" : ""]

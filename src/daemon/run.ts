@@ -86,7 +86,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     status: ({ stats }) => {
       const config = running.config;
       const byName = new Map(config.services.map((s) => [s.name, s]));
-      return statusView(desiredServices(config, { weightOf: running.weightOf }), running.kernel(), {
+      const view = statusView(desiredServices(config, { weightOf: running.weightOf }), running.kernel(), {
         daemon: true,
         stats,
         isManagedVip: (address) => running.managedVips.has(address),
@@ -95,6 +95,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           return monitor.state(`${name}/${backend}`)?.state ?? "unknown";
         },
       });
+      const vips = [...running.managedVips].sort().map((vip) => ({ vip, held: running.heldVips.has(vip) }));
+      return { daemon: view.daemon, vips, services: view.services };
     },
     reload: (reloadOptions) => afterReload(running.reload(reloadOptions), reloadOptions.dryRun === true),
   };

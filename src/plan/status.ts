@@ -45,6 +45,8 @@ export interface StatusService {
 
 export interface StatusView {
   daemon: boolean;
+  /** With a daemon: each managed VIP and whether this node holds it now (VIP gating). */
+  vips?: { vip: string; held: boolean }[];
   services: StatusService[];
 }
 

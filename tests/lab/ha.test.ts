@@ -73,7 +73,7 @@ beforeAll(async () => {
         network: { frontend: { interface: "eth0", vip: VIP } },
         vrrp: { vrid: VRID, advert_interval_ms: ADVERT_MS },
         system: { state_dir: join(dir, "state"), frr_config: join(dir, "frr.conf") },
-        daemon: { reconcile_interval_ms: RECONCILE_MS, socket: join(dir, "lbctl.sock"), standby: "warm" },
+        daemon: { reconcile_interval_ms: RECONCILE_MS, socket: join(dir, "lbctl.sock"), standby: "cold" },
         observability: { metrics: { prometheus: { enabled: false } } },
       }),
     );
@@ -109,8 +109,13 @@ const ipvsSave = (n: number) => inNs(n, ["ipvsadm", "-Sn"]);
 test("the primary is elected; killing its FRR moves the VIP to the secondary within the master-down interval", async () => {
   expect(readFileSync(join(folder(1), "frr.conf"), "utf8")).toContain(` vrrp ${VRID} advertisement-interval ${ADVERT_MS}\n`);
   await waitFor(() => !protodown(1) && protodown(2), 30_000, "director 1 master, director 2 backup");
-  // Warm standby: both directors' own IPVS tables carry the VIP's service.
-  await waitFor(() => directors.every((n) => ipvsSave(n).includes(`-A -t ${VIP}:80 -s rr`)), 30_000, "the service in both tables");
+  // Cold standby: only the director that holds the VIP (the master, whose macvlan is not in protodown) has it.
+  await waitFor(() => ipvsSave(1).includes(`-A -t ${VIP}:80 -s rr`), 30_000, "the service in the master's table");
+  await Bun.sleep(RECONCILE_MS);
+  expect(ipvsSave(2)).not.toContain(`-A -t ${VIP}:80`);
+  const vipsOf = async (n: number) => JSON.parse((await runLbctlIn(n, ["status", "--json", "--config", join(folder(n), "config.yaml")])).stdout).vips;
+  expect(await vipsOf(1)).toEqual([{ vip: VIP, held: true }]);
+  expect(await vipsOf(2)).toEqual([{ vip: VIP, held: false }]);
 
   const doctorPrimary = JSON.parse((await runLbctlIn(1, ["doctor", "--json", "--config", join(folder(1), "config.yaml")])).stdout);
   const byName = (report: any) => new Map(report.checks.map((c: any) => [c.name, c]));
@@ -123,11 +128,13 @@ test("the primary is elected; killing its FRR moves the VIP to the secondary wit
   stopFrr(1);
   const killed = performance.now();
   await waitFor(() => !protodown(2), 10_000, "director 2 to become master");
-  const moved = performance.now() - killed;
+  // The secondary's daemon sees the VIP held and programs its service (cold standby).
+  await waitFor(() => ipvsSave(2).includes(`-A -t ${VIP}:80 -s rr`), 10_000, "the service in the new master's table");
+  const active = performance.now() - killed;
   // master-down interval = 3 × advertisement interval + skew (< 1 s here), plus one reconcile interval and margin
   // for the emulated guest.
-  expect(moved).toBeLessThan(3 * ADVERT_MS + 256 + RECONCILE_MS + 2000);
-  expect(ipvsSave(2)).toContain(`-A -t ${VIP}:80 -s rr`);
+  expect(active).toBeLessThan(3 * ADVERT_MS + 256 + RECONCILE_MS + 2000);
+  expect(await vipsOf(2)).toEqual([{ vip: VIP, held: true }]);
   const after = JSON.parse((await runLbctlIn(2, ["doctor", "--json", "--config", join(folder(2), "config.yaml")])).stdout);
   expect(byName(after).get(`vip ${VIP}`)).toMatchObject({ status: "warn", message: expect.stringContaining("held by this secondary") });
   // The secondary's daemon answers and keeps its table.
