@@ -73,11 +73,24 @@ function report(error: unknown, debug: boolean): number {
   return ExitCode.failed;
 }
 
+/** The command `--help` is about: follows positional words down nested subcommands (`lbctl setup frr --help`). */
 async function resolveForHelp(argv: string[]): Promise<[CommandDef, CommandDef?]> {
-  const subCommands = (root.subCommands ?? {}) as Record<string, () => Promise<CommandDef>>;
-  const name = argv.find((arg) => !arg.startsWith("-"));
-  const loader = name ? subCommands[name] : undefined;
-  return loader ? [await loader(), root as CommandDef] : [root as CommandDef];
+  let command = root as CommandDef;
+  let parent: CommandDef | undefined;
+  for (const word of argv.filter((arg) => !arg.startsWith("-"))) {
+    const resolved = await resolveValue(command.subCommands);
+    const entry = resolved?.[word];
+    if (!entry) break;
+    const next = await resolveValue(entry);
+    if (!next) break;
+    parent = command;
+    command = next;
+  }
+  return parent ? [command, parent] : [command];
+}
+
+async function resolveValue<T>(value: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
 }
 
 function plainUnlessTerminal(text: string, stream: NodeJS.WriteStream): string {
