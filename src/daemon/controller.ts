@@ -141,6 +141,7 @@ export class Controller {
 
   /** A target changed state: set the weight of that backend's destinations now, without waiting for a tick. */
   onHealthTransition(transition: HealthTransition): void {
+    const decidedAt = this.deps.now();
     this.#adopting.delete(transition.targetId);
     this.deps.events.emit({
       type: "health-transition",
@@ -153,7 +154,7 @@ export class Controller {
     const service = this.#config.services.find((s) => s.name === transition.service);
     const configured = service?.backends.find((b) => service && backendKeyOf(service, b) === transition.backend)?.weight;
     const previous = configured === undefined ? undefined : transition.from === "unhealthy" ? 0 : configured;
-    if (service) this.#applyBackendWeight(service, transition.backend, previous);
+    if (service) this.#applyBackendWeight(service, transition.backend, previous, decidedAt);
   }
 
   /** The first probe of an adopted target ends its adoption even without a transition (e.g. unknown → healthy is one). */
@@ -338,7 +339,7 @@ export class Controller {
    * Sets the weight of every destination of one backend (all the service's ports) without reading the kernel
    * first: SET_DEST is idempotent, and skipping the read keeps a failover fast on large tables.
    */
-  #applyBackendWeight(service: LoadedService, backend: string, previous?: number): void {
+  #applyBackendWeight(service: LoadedService, backend: string, previous?: number, decidedAt = this.deps.now()): void {
     const config = this.#config;
     if (config.main.daemon.standby === "cold" && !this.#held.has(serviceVip(config.main, service))) return;
     const operations: IpvsOperation[] = [];
@@ -364,7 +365,6 @@ export class Controller {
       }
     }
     if (operations.length === 0) return;
-    const started = this.deps.now();
     const result = this.deps.ipvs.execute(operations);
     this.#cache.invalidate();
     const applied = result.ok ? changes : result.succeeded.map((index) => changes[index]!);
@@ -375,7 +375,8 @@ export class Controller {
       type: "reconcile",
       result: result.ok ? "success" : "failure",
       trigger: "health",
-      durationMs: this.deps.now() - started,
+      // From the probe's verdict to the kernel's acknowledgement of the new weight.
+      durationMs: this.deps.now() - decidedAt,
       changes: applied.length,
       ...(result.ok ? {} : { error: result.error.message }),
     });
