@@ -366,6 +366,7 @@ export class Controller {
     }
     if (operations.length === 0) return;
     const result = this.deps.ipvs.execute(operations);
+    const durationMs = this.deps.now() - decidedAt;
     this.#cache.invalidate();
     const applied = result.ok ? changes : result.succeeded.map((index) => changes[index]!);
     for (const change of applied) this.#emitChange(change, backend);
@@ -376,7 +377,7 @@ export class Controller {
       result: result.ok ? "success" : "failure",
       trigger: "health",
       // From the probe's verdict to the kernel's acknowledgement of the new weight.
-      durationMs: this.deps.now() - decidedAt,
+      durationMs,
       changes: applied.length,
       ...(result.ok ? {} : { error: result.error.message }),
     });
