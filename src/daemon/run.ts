@@ -59,6 +59,16 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     onListenerError: (error) => events.emit({ type: "error", message: `Handling a health result failed: ${(error as Error).message}` }),
   });
 
+  /** A start that cannot complete releases what it opened and exits 1; the kernel table is left as it is. */
+  const abortStart = async (error: unknown): Promise<number> => {
+    logger.error(`Cannot start: ${(error as Error).message}`);
+    await monitor.stop();
+    await observability.stop();
+    ipvs.close();
+    addresses.close();
+    return 1;
+  };
+
   try {
     ipvs.info();
     controller = Controller.start({
@@ -71,12 +81,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       now: () => performance.now(),
     });
   } catch (error) {
-    logger.error(`Cannot start: ${(error as Error).message}`);
-    await monitor.stop();
-    await observability.stop();
-    ipvs.close();
-    addresses.close();
-    return 1;
+    return abortStart(error);
   }
   const running = controller;
   const node = running.config.main.node.name;
@@ -105,12 +110,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   try {
     control = await serveControl(running.config.main.daemon.socket, handler);
   } catch (error) {
-    logger.error(`Cannot start: ${(error as Error).message}`);
-    await monitor.stop();
-    await observability.stop();
-    ipvs.close();
-    addresses.close();
-    return 1;
+    return abortStart(error);
   }
 
   // Ticks at start + k·interval, so a slow reconcile does not push every later one back.

@@ -104,7 +104,7 @@ export function formatIPv4(bytes: Uint8Array, offset = 0): string {
 
 /**
  * RFC 5952 text: lowercase hex without leading zeros, the longest run (leftmost on a tie) of two or more zero groups
- * as "::". IPv4-mapped addresses stay in hex (::ffff:c000:201), as src/config/ip.ts writes them: the kernel's view and
+ * as "::". IPv4-mapped addresses stay in hex (::ffff:c000:201), as the config is written too: the kernel's view and
  * the configuration's must compare equal as strings.
  */
 export function formatIPv6(bytes: Uint8Array, offset = 0): string {

@@ -59,24 +59,9 @@ export interface AddressChunk {
 
 /** The addresses in one datagram of the dump (IFA_LOCAL, else IFA_ADDRESS, as `ip addr` shows them). */
 export function decodeAddresses(datagram: Uint8Array, seq: number): AddressChunk {
-  const cursor = new MessageCursor(datagram);
   const addresses: LocalAddress[] = [];
-  let done = false;
-  while (cursor.next()) {
-    if (cursor.seq !== seq) continue;
-    if (cursor.type === NLMSG_DONE) {
-      done = true;
-      continue;
-    }
-    if (cursor.type === NLMSG_ERROR) {
-      const errno = cursor.errno();
-      if (errno !== 0) throw new NetlinkDecodeError(`listing addresses failed with errno ${errno}`);
-      continue;
-    }
-    if (cursor.type !== RTM_NEWADDR) continue;
-    if (cursor.end - cursor.offset < NLMSG_HDRLEN + IFADDRMSG_LEN) throw new NetlinkDecodeError("RTM_NEWADDR without its ifaddrmsg");
-    const family = datagram[cursor.offset + NLMSG_HDRLEN];
-    const attributes = new AttributeCursor(datagram, cursor.view, cursor.offset + NLMSG_HDRLEN + IFADDRMSG_LEN, cursor.end, "address");
+  const done = walkDump(datagram, seq, RTM_NEWADDR, IFADDRMSG_LEN, "address", (cursor, body, attributes) => {
+    const family = datagram[body];
     let local: string | undefined;
     let address: string | undefined;
     while (attributes.next()) {
@@ -87,9 +72,42 @@ export function decodeAddresses(datagram: Uint8Array, seq: number): AddressChunk
       else address = text;
     }
     const chosen = local ?? address;
-    if (chosen) addresses.push({ address: chosen, index: cursor.view.getUint32(cursor.offset + NLMSG_HDRLEN + 4, HOST_LITTLE_ENDIAN) });
-  }
+    if (chosen) addresses.push({ address: chosen, index: cursor.view.getUint32(body + 4, HOST_LITTLE_ENDIAN) });
+  });
   return { addresses, done };
+}
+
+/**
+ * Walks the messages of one dump datagram that answer `seq`: calls `onEntry` for each message of `entryType` (with
+ * the offset of its fixed header and a cursor over the attributes after it); true once NLMSG_DONE is seen.
+ */
+function walkDump(
+  datagram: Uint8Array,
+  seq: number,
+  entryType: number,
+  headerLength: number,
+  what: string,
+  onEntry: (cursor: MessageCursor, body: number, attributes: AttributeCursor) => void,
+): boolean {
+  const cursor = new MessageCursor(datagram);
+  let done = false;
+  while (cursor.next()) {
+    if (cursor.seq !== seq) continue;
+    if (cursor.type === NLMSG_DONE) {
+      done = true;
+      continue;
+    }
+    if (cursor.type === NLMSG_ERROR) {
+      const errno = cursor.errno();
+      if (errno !== 0) throw new NetlinkDecodeError(`listing ${what} entries failed with errno ${errno}`);
+      continue;
+    }
+    if (cursor.type !== entryType) continue;
+    const body = cursor.offset + NLMSG_HDRLEN;
+    if (cursor.end - body < headerLength) throw new NetlinkDecodeError(`${what} message without its fixed header`);
+    onEntry(cursor, body, new AttributeCursor(datagram, cursor.view, body + headerLength, cursor.end, what));
+  }
+  return done;
 }
 
 function formatAddress(family: number | undefined, bytes: Uint8Array, offset: number, length: number): string | undefined {
@@ -109,29 +127,13 @@ export interface LinkChunk {
  * VIP on its macvlan in both roles and puts the backup's macvlan in protodown.
  */
 export function decodeLinks(datagram: Uint8Array, seq: number): LinkChunk {
-  const cursor = new MessageCursor(datagram);
   const usable: number[] = [];
-  let done = false;
-  while (cursor.next()) {
-    if (cursor.seq !== seq) continue;
-    if (cursor.type === NLMSG_DONE) {
-      done = true;
-      continue;
-    }
-    if (cursor.type === NLMSG_ERROR) {
-      const errno = cursor.errno();
-      if (errno !== 0) throw new NetlinkDecodeError(`listing links failed with errno ${errno}`);
-      continue;
-    }
-    if (cursor.type !== RTM_NEWLINK) continue;
-    if (cursor.end - cursor.offset < NLMSG_HDRLEN + IFINFOMSG_LEN) throw new NetlinkDecodeError("RTM_NEWLINK without its ifinfomsg");
-    const body = cursor.offset + NLMSG_HDRLEN;
+  const done = walkDump(datagram, seq, RTM_NEWLINK, IFINFOMSG_LEN, "link", (cursor, body, attributes) => {
     const index = cursor.view.getInt32(body + 4, HOST_LITTLE_ENDIAN);
     const flags = cursor.view.getUint32(body + 8, HOST_LITTLE_ENDIAN);
     let protoDown = false;
-    const attributes = new AttributeCursor(datagram, cursor.view, body + IFINFOMSG_LEN, cursor.end, "link");
     while (attributes.next()) if (attributes.type === IFLA_PROTO_DOWN && attributes.length >= 1) protoDown = attributes.u8() !== 0;
     if ((flags & IFF_UP) !== 0 && (flags & IFF_LOWER_UP) !== 0 && !protoDown) usable.push(index);
-  }
+  });
   return { usable, done };
 }
