@@ -13,7 +13,7 @@ import {
   type Config,
   type LoadedService,
 } from "../config/model.ts";
-import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
+import { formatEndpoint, formatServiceKey } from "../ipvs/identity.ts";
 import { ServiceFlag, type DestinationSpec, type Family, type ServiceSpec } from "../ipvs/types.ts";
 
 export interface DesiredDestination extends DestinationSpec {
@@ -86,22 +86,22 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
         id: formatServiceKey(spec),
         name: service.name,
         destinations: backends.map(({ backend, key, weight, keepKernelWeight }) => {
-          const destination: DestinationSpec = {
+          // One literal per destination: tens of thousands are built per reconcile, spreads cost.
+          const destinationPortNumber = destinationPort(backend, port);
+          const destination: DesiredDestination = {
             address: backend.address,
-            port: destinationPort(backend, port),
+            port: destinationPortNumber,
             family,
             forward,
             weight,
             upperThreshold: 0,
             lowerThreshold: 0,
-          };
-          return {
-            ...destination,
-            id: formatDestinationKey(destination),
+            id: formatEndpoint(backend.address, destinationPortNumber),
             backend: key,
             configuredWeight: backend.weight,
-            ...(keepKernelWeight ? { keepKernelWeight } : {}),
           };
+          if (keepKernelWeight) destination.keepKernelWeight = true;
+          return destination;
         }),
       });
     }

@@ -70,10 +70,9 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
         undo: [{ kind: "set-service", service: serviceSettings(current.service) }],
       });
     }
-    const existing = new Map(current.destinations.map((d) => [formatDestinationKey(d), d]));
+    const existing = new DestinationIndex(current.destinations);
     for (const wanted of service.destinations) {
-      const present = existing.get(wanted.id);
-      existing.delete(wanted.id);
+      const present = existing.take(wanted.address, wanted.port);
       const destination = present && wanted.keepKernelWeight ? { ...wanted, weight: present.weight } : wanted;
       if (!present) {
         upsertDestinations.push(createDestination(service, destination, reason));
@@ -92,8 +91,8 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
         });
       }
     }
-    for (const [id, leftover] of existing) {
-      const change = removeDestination(service, current.service, id, leftover, removal, reason);
+    for (const leftover of existing.rest()) {
+      const change = removeDestination(service, current.service, formatDestinationKey(leftover), leftover, removal, reason);
       if (change) (change.op === "delete-destination" ? deleteDestinations : upsertDestinations).push(change);
     }
   }
@@ -115,6 +114,33 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
 
   // Creations first, so traffic has somewhere to go; deletions last, destinations before services.
   return { changes: [...createServices, ...updateServices, ...upsertDestinations, ...deleteDestinations, ...deleteServices] };
+}
+
+/**
+ * A service's kernel destinations by address and port, without building a string key per destination: on a
+ * no-op plan of tens of thousands of destinations, that string building was the planner's main cost.
+ */
+class DestinationIndex {
+  readonly #byAddress = new Map<string, KernelDestination[]>();
+  readonly #taken = new Set<KernelDestination>();
+
+  constructor(readonly all: readonly KernelDestination[]) {
+    for (const destination of all) {
+      const list = this.#byAddress.get(destination.address);
+      if (list) list.push(destination);
+      else this.#byAddress.set(destination.address, [destination]);
+    }
+  }
+
+  take(address: string, port: number): KernelDestination | undefined {
+    const found = this.#byAddress.get(address)?.find((d) => d.port === port);
+    if (found) this.#taken.add(found);
+    return found;
+  }
+
+  rest(): KernelDestination[] {
+    return this.all.filter((d) => !this.#taken.has(d));
+  }
 }
 
 function createDestination(service: DesiredService, destination: DesiredDestination, reason: ChangeReason): Change {
