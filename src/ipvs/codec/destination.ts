@@ -78,7 +78,7 @@ export function decodeDestination(attributes: AttributeCursor, serviceFamily: Fa
   let tunnelType = -1;
   let tunnelPort = 0;
   let tunnelFlags = 0;
-  let stats: IpvsStats | undefined;
+  let legacyStats: AttributeCursor | undefined;
   let stats64: IpvsStats | undefined;
   while (attributes.next()) {
     switch (attributes.type) {
@@ -123,7 +123,8 @@ export function decodeDestination(attributes: AttributeCursor, serviceFamily: Fa
         tunnelFlags = attributes.u16();
         break;
       case IPVS_DEST_ATTR_STATS:
-        stats = decodeStats(attributes.nested("destination stats"));
+        // The 32-bit counters wrap; they are only decoded when the kernel sends no STATS64 (kernels before 4.1).
+        legacyStats = attributes.nested("destination stats");
         break;
       case IPVS_DEST_ATTR_STATS64:
         stats64 = decodeStats(attributes.nested("destination stats64"));
@@ -155,7 +156,7 @@ export function decodeDestination(attributes: AttributeCursor, serviceFamily: Fa
     const tunnel: TunnelSettings = { type, port: tunnelPort, flags: tunnelFlags };
     destination.tunnel = tunnel;
   }
-  const counters = stats64 ?? stats;
+  const counters = stats64 ?? (legacyStats ? decodeStats(legacyStats) : undefined);
   if (counters) destination.stats = counters;
   return destination;
 }

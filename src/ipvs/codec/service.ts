@@ -61,7 +61,7 @@ export function decodeService(attributes: AttributeCursor): KernelService | unde
   let netmaskWord = 0;
   let netmaskHost = 0;
   let persistenceEngine = "";
-  let stats: IpvsStats | undefined;
+  let legacyStats: AttributeCursor | undefined;
   let stats64: IpvsStats | undefined;
   while (attributes.next()) {
     switch (attributes.type) {
@@ -98,7 +98,8 @@ export function decodeService(attributes: AttributeCursor): KernelService | unde
         persistenceEngine = attributes.string();
         break;
       case IPVS_SVC_ATTR_STATS:
-        stats = decodeStats(attributes.nested("service stats"));
+        // The 32-bit counters wrap; they are only decoded when the kernel sends no STATS64 (kernels before 4.1).
+        legacyStats = attributes.nested("service stats");
         break;
       case IPVS_SVC_ATTR_STATS64:
         stats64 = decodeStats(attributes.nested("service stats64"));
@@ -131,7 +132,7 @@ export function decodeService(attributes: AttributeCursor): KernelService | unde
     netmask: family === 4 ? netmaskWord : netmaskHost,
     persistenceEngine,
   };
-  const counters = stats64 ?? stats;
+  const counters = stats64 ?? (legacyStats ? decodeStats(legacyStats) : undefined);
   if (counters) service.stats = counters;
   return service;
 }
