@@ -214,9 +214,20 @@ obtain_binary() {
   say "binary ok: $reported"
 }
 
+# True when the dynamic linker can find libnl-genl-3: its cache (ldconfig lives in /sbin, which a minimal PATH may
+# lack), or the library file in the usual folders.
+have_libnl() {
+  local ldconfig
+  ldconfig=$(command -v ldconfig || true)
+  [[ -z $ldconfig && -x /sbin/ldconfig ]] && ldconfig=/sbin/ldconfig
+  if [[ -n $ldconfig ]] && "$ldconfig" -p 2>/dev/null | grep -q 'libnl-genl-3\.so\.200'; then return 0; fi
+  compgen -G '/usr/lib*/libnl-genl-3.so.200' >/dev/null || compgen -G '/usr/lib/*/libnl-genl-3.so.200' >/dev/null ||
+    compgen -G '/lib*/libnl-genl-3.so.200' >/dev/null || compgen -G '/lib/*/libnl-genl-3.so.200' >/dev/null
+}
+
 install_libnl() {
   local manager=$1
-  if have ldconfig && ldconfig -p 2>/dev/null | grep -q 'libnl-genl-3\.so\.200'; then
+  if have_libnl; then
     say "libnl-genl-3 is installed"
     return
   fi
