@@ -1,7 +1,7 @@
 /**
  * `npm run build`: compiles src/cli/main.ts into one self-contained executable, build/lbctl, and writes the JSON
- * Schemas of the config files to dist/schema/ for editors. Bytecode halves start-up time, which cron users of
- * `lbctl validate` pay on every run.
+ * Schemas of the config files to dist/schema/ for editors. Bytecode and code splitting (each command's code is loaded
+ * only when it runs) keep start-up short, which cron users of `lbctl validate` pay on every run.
  *
  * Release artefacts (docs/install.md): build/lbctl-linux-x64 (the same binary) and build/SHA256SUMS always;
  * `npm run build -- --release` also cross-compiles lbctl-linux-x64-baseline (x86-64 without AVX2) and
@@ -27,7 +27,7 @@ function writeSchemas(): void {
 async function compile(target: string, outfile: string): Promise<void> {
   const started = performance.now();
   const proc = Bun.spawn(
-    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--sourcemap=none", `--target=${target}`, join(root, "src/cli/main.ts"), "--outfile", outfile],
+    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting", "--sourcemap=none", `--target=${target}`, join(root, "src/cli/main.ts"), "--outfile", outfile],
     { cwd: root, stdout: "inherit", stderr: "inherit" },
   );
   if ((await proc.exited) !== 0) throw new Error(`bun build --compile failed for ${target}`);
