@@ -3,7 +3,7 @@
  * programs. Errors go to stderr.
  */
 
-import { createConsola, type ConsolaInstance } from "consola";
+import type { ConsolaInstance } from "consola";
 
 export interface Output {
   log: ConsolaInstance;
@@ -16,18 +16,28 @@ export interface Output {
 export function createOutput(options: { debug?: boolean; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream } = {}): Output {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  let log: ConsolaInstance | undefined;
+  return {
+    // consola is loaded on first use: `lbctl validate --quiet` from cron, on a valid config, never writes, and loading
+    // consola is a third of its run time.
+    get log() {
+      log ??= createLog(stdout, stderr, Boolean(options.debug));
+      return log;
+    },
+    json: (value) => stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    print: (text) => stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+  };
+}
+
+function createLog(stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream, debug: boolean): ConsolaInstance {
+  const { createConsola } = require("consola") as typeof import("consola");
   const colour = Boolean(stderr.isTTY) && !process.env.NO_COLOR;
-  const log = createConsola({
+  return createConsola({
     // `fancy` is a runtime option of consola's node entry that its types omit: badges and colour only on a terminal.
     ...({ fancy: colour } as object),
-    level: options.debug ? 4 : 3,
+    level: debug ? 4 : 3,
     stdout,
     stderr,
     formatOptions: { colors: colour, date: false, compact: true },
   });
-  return {
-    log,
-    json: (value) => stdout.write(`${JSON.stringify(value, null, 2)}\n`),
-    print: (text) => stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-  };
 }
