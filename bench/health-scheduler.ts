@@ -24,6 +24,7 @@ import { row } from "./support.ts";
 const ADDRESSES = 100;
 const BASE_PORT = 20_000;
 const LISTENER_PROCESSES = 4;
+const TICKS_PER_SECOND = 100; // USER_HZ of /proc/stat and /proc/PID/stat on Linux
 
 /** libc through FFI, for the listeners' sockets; loaded by the listener processes only. */
 let libc: ReturnType<typeof loadLibc> | undefined;
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
     await Bun.sleep(warmupMs);
 
     const statsBefore = monitor.stats();
+    const hostBefore = hostBusyTicks();
+    const oursBefore = processTicks([process.pid, ...listeners.map((l) => l.pid)]);
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
     measuring = true;
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpuBefore);
     const wall = performance.now() - wallBefore;
     const statsAfter = monitor.stats();
+    const othersPct = ((hostBusyTicks() - hostBefore - (processTicks([process.pid, ...listeners.map((l) => l.pid)]) - oursBefore)) / TICKS_PER_SECOND / (wall / 1000)) * 100;
     await monitor.stop();
 
     const floorCpu = await measureFloor(targetCount, intervalMs);
@@ -104,6 +108,8 @@ async function main(): Promise<void> {
     console.log(row("probes started within 50 ms of schedule", `${onTimeShare.toFixed(2)} %`, "≥ 99 %", onTimeShare >= 99));
     console.log(row("CPU of the probing process", `${(userPct + sysPct).toFixed(1)} % (user ${userPct.toFixed(1)}, sys ${sysPct.toFixed(1)})`, "< 50 % of one core", userPct + sysPct < 50));
     console.log(row("RSS of the probing process (max)", `${rssMb.toFixed(0)} MB`, "≤ 150 MB", rssMb <= 150));
+    const othersNote = othersPct > 20 ? " (the host was busy: the figures above are not trustworthy)" : "";
+    console.log(`INFO  CPU used by other processes of the host during the run: ${Math.max(0, othersPct).toFixed(0)} % of one core${othersNote}`);
     console.log(
       `INFO  floor: bare Bun.connect at the same rate, nothing else: ${floorCpu.total.toFixed(1)} % (user ${floorCpu.user.toFixed(1)}, sys ${floorCpu.sys.toFixed(1)}); lbctl above it: ${(userPct + sysPct - floorCpu.total).toFixed(1)} %`,
     );
@@ -185,6 +191,24 @@ function deferredListener(hostname: string, port: number): void {
   address.set(hostname.split(".").map(Number), 4);
   if (libc.bind(fd, ptr(address), 16) !== 0 || libc.listen(fd, 4096) !== 0) throw new Error(`Cannot listen on ${hostname}:${port}`);
 }
+/** CPU ticks spent by all CPUs of the host outside idle and I/O wait. */
+function hostBusyTicks(): number {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return total - (fields[3] ?? 0) - (fields[4] ?? 0);
+}
+
+/** utime + stime of these processes, in ticks. */
+function processTicks(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+}
+
 function loadLibc() {
   return dlopen("libc.so.6", {
     socket: { args: ["i32", "i32", "i32"], returns: "i32" },
