@@ -18,10 +18,17 @@ set -euo pipefail
 #   frr                 FRR's zebra + vrrpd for the VRRP failover lab test (started by the test, in namespaces)
 #   debootstrap         fresh Debian roots for the install.sh tests (tests/install/), cached under .lab-cache/
 #   shellcheck          keeps install.sh shellcheck-clean (tests/install/shellcheck.test.ts)
+# Real peers of the UDP and HTTP health checks (tests/health/checks/, tests/lab/udp-checks.test.ts), each started
+# by the test on a port it chooses (socat is the UDP echo server; busybox-static's httpd is the HTTP server):
+#   dnsmasq-base        dnsmasq without its service: the DNS server of the udp_dns tests
+#   sip-tester          sipp, as a UAS answering OPTIONS (200, or 503 for the failure case): udp_sip
+#   chrony              chronyd serving time on a loopback port (-x: it never touches the clock): udp_ntp. Its
+#                       service is never started (policy-rc.d below) and is disabled on systemd hosts
 readonly PACKAGES=(
   qemu-system-x86 linux-image-amd64 busybox-static kmod xz-utils zstd
   ipvsadm iproute2 socat libnl-3-200 libnl-genl-3-200 prometheus
   frr debootstrap shellcheck
+  dnsmasq-base sip-tester chrony
 )
 readonly POLICY_RC=/usr/sbin/policy-rc.d
 readonly POLICY_RC_BACKUP=/usr/sbin/policy-rc.d.lbctl-lab-backup
@@ -74,4 +81,11 @@ log "installed ${#missing[@]} package(s): ${missing[*]}"
 if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
   systemctl disable prometheus.service >/dev/null 2>&1 || true
   log "disabled prometheus.service (only promtool is needed)"
+fi
+
+# chrony is here for chronyd as a test NTP server: on a systemd host its service must not start at the next boot
+# (it would bind udp/123 and try to steer the clock).
+if [[ " ${missing[*]} " == *" chrony "* && -d /run/systemd/system ]]; then
+  systemctl disable chrony.service >/dev/null 2>&1 || true
+  log "disabled chrony.service (tests start chronyd themselves)"
 fi

@@ -1,6 +1,6 @@
 /**
  * The check types this build can run. Extension point: a new type is one file in this folder exporting a Checker,
- * plus one line in BUILTIN below (udp_echo, udp_dns, udp_sip, udp_ntp and http come next; docs/udp-health-checks.md).
+ * plus one line in BUILTIN below (docs/health-checks.md, docs/udp-health-checks.md).
  *
  * A type that is missing here is refused when checks are (re)configured, with UnsupportedCheckError, instead of being
  * run as a check that always fails: a silent failure would drain every backend of the service.
@@ -9,10 +9,20 @@
 import { CHECK_TYPES } from "../../config/schema/health.ts";
 import { UnsupportedCheckError } from "../errors.ts";
 import type { CheckType, Checker, HealthTarget } from "../types.ts";
+import { httpChecker } from "./http.ts";
 import { tcpChecker } from "./tcp.ts";
+import { udpDnsChecker } from "./udp-dns.ts";
+import { udpEchoChecker } from "./udp-echo.ts";
+import { udpNtpChecker } from "./udp-ntp.ts";
+import { udpSipChecker } from "./udp-sip.ts";
 
 const BUILTIN: Partial<Record<CheckType, Checker>> = {
   tcp: tcpChecker,
+  udp_echo: udpEchoChecker,
+  udp_dns: udpDnsChecker,
+  udp_sip: udpSipChecker,
+  udp_ntp: udpNtpChecker,
+  http: httpChecker,
 };
 
 /** Finds the checker of a type; `undefined` when it is not available. Tests inject their own. */

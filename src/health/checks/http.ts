@@ -1,0 +1,116 @@
+/**
+ * http (TCP services): `GET http_path` [/] with `Host: http_host` [the probe's address, and its port unless 80],
+ * healthy when the response's status is in `http_status` [200-399]. Only the status line is read (at most
+ * MAX_STATUS_LINE bytes): never headers or body. The connection is then reset, so the prober keeps no TIME_WAIT
+ * socket per probe (the reasoning of tcp.ts).
+ *
+ * The connection is made with node:net because its socket can be destroyed mid-handshake: a probe of a backend that
+ * never answers (dead host, SYNs dropped) releases its socket the moment the probe is aborted, instead of leaving a
+ * connection attempt retrying SYNs in the kernel (Bun.connect cannot cancel one; tcp.ts). The same socket serves
+ * the rest of the exchange, so a server that accepts and then says nothing is abandoned just as promptly.
+ */
+
+import { Socket } from "node:net";
+import { hostPort } from "../../config/model.ts";
+import type { Checker, ProbeResult, ProbeTarget } from "../types.ts";
+import { concatBytes } from "./_bytes.ts";
+import { formatRanges, inRanges, type StatusRanges } from "./_ranges.ts";
+import { describeError, formatMs } from "./_results.ts";
+import { decodeStatusLine, encodeRequest, HttpMessageError, MAX_STATUS_LINE } from "./http/message.ts";
+
+export const DEFAULT_HTTP_PATH = "/";
+export const DEFAULT_HTTP_STATUS: StatusRanges = [[200, 399]];
+
+/** The Host header without `http_host`: the address (IPv6 in brackets), with the port unless it is 80. */
+export function defaultHttpHost(target: Pick<ProbeTarget, "address" | "port">): string {
+  if (target.port !== 80) return hostPort(target.address, target.port);
+  return target.address.includes(":") ? `[${target.address}]` : target.address;
+}
+
+export const httpChecker: Checker = {
+  type: "http",
+  probe(target, signal) {
+    return new Promise((resolve) => new HttpProbe(target, signal, resolve).start());
+  },
+};
+
+class HttpProbe {
+  readonly #started = performance.now();
+  readonly #socket = new Socket();
+  #resolve: ((result: ProbeResult) => void) | undefined;
+  #received: Uint8Array = new Uint8Array(0);
+  #connected = false;
+
+  constructor(
+    readonly target: ProbeTarget,
+    readonly signal: AbortSignal,
+    resolve: (result: ProbeResult) => void,
+  ) {
+    this.#resolve = resolve;
+  }
+
+  start(): void {
+    if (this.signal.aborted) return this.handleEvent();
+    this.signal.addEventListener("abort", this, { once: true });
+    const socket = this.#socket;
+    socket.once("connect", () => {
+      this.#connected = true;
+      const health = this.target.health;
+      socket.write(encodeRequest(health.http_path ?? DEFAULT_HTTP_PATH, health.http_host ?? defaultHttpHost(this.target)));
+    });
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.once("end", () => this.#fail(this.#connected ? "connection closed before a status line" : "connection closed"));
+    socket.once("close", () => this.#fail("connection closed before a status line"));
+    socket.once("error", (error) => this.#fail(describeError(error)));
+    try {
+      socket.connect({ host: this.target.address, port: this.target.port, family: this.target.family });
+    } catch (error) {
+      this.#fail(describeError(error));
+    }
+  }
+
+  /** The abort listener: a timeout or a cancellation. */
+  handleEvent(): void {
+    const timedOut = this.signal.reason instanceof DOMException && this.signal.reason.name === "TimeoutError";
+    const timeoutMs = this.target.health.timeout_ms;
+    if (!timedOut) return this.#fail("cancelled");
+    this.#fail(this.#connected ? `no HTTP status line within ${timeoutMs} ms` : `timed out after ${timeoutMs} ms`);
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#resolve === undefined) return;
+    // Only what the status line may need is kept: decodeStatusLine fails at MAX_STATUS_LINE bytes without a LF.
+    this.#received = concatBytes(this.#received, chunk.subarray(0, MAX_STATUS_LINE - this.#received.length));
+    let line;
+    try {
+      line = decodeStatusLine(this.#received);
+    } catch (error) {
+      if (error instanceof HttpMessageError) return this.#fail(error.message);
+      throw error;
+    }
+    if (line === undefined) return;
+    const expected = this.target.health.http_status ?? DEFAULT_HTTP_STATUS;
+    const status = `HTTP ${line.status}${line.reasonPhrase ? ` ${line.reasonPhrase}` : ""}`;
+    if (inRanges(line.status, expected)) this.#finish(true, status);
+    else this.#fail(`${status}, expected ${formatRanges(expected)}`);
+  }
+
+  #fail(reason: string): void {
+    this.#finish(false, reason);
+  }
+
+  #finish(ok: boolean, reason: string): void {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return;
+    this.#resolve = undefined;
+    this.signal.removeEventListener("abort", this);
+    const socket = this.#socket;
+    // Late events of a socket we are done with must not surface as unhandled "error" events.
+    socket.removeAllListeners();
+    socket.on("error", () => {});
+    if (this.#connected) socket.resetAndDestroy();
+    else socket.destroy();
+    const latencyMs = performance.now() - this.#started;
+    resolve({ ok, reason: ok ? `${reason} in ${formatMs(latencyMs)}` : reason, latencyMs });
+  }
+}
