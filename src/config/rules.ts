@@ -7,6 +7,7 @@ import type { YamlSource } from "./document.ts";
 import type { ConfigIssue } from "./errors.ts";
 import { addressFamily, forwardMode, hostPort, serviceVip, servicePorts, type LoadedService } from "./model.ts";
 import { parseIp } from "./ip.ts";
+import { dnsNameProblem } from "../health/checks/dns/name.ts";
 import { CHECK_SPECIFIC_KEYS } from "./schema/health.ts";
 import type { MainFile } from "./schema/main.ts";
 
@@ -147,6 +148,7 @@ function checkHealth(report: Reporter, source: YamlSource, service: LoadedServic
       report.error(source, `${path}.${key}`, `applies only to health type ${types.join(" or ")}, not ${health.type}`);
     }
   }
+  checkHealthText(report, source, health, path);
   // A block without `enabled: true` is off; like the Go LibraFlux, its other settings are not held against it.
   if (!health.enabled) return;
   const isUdpCheck = health.type.startsWith("udp_");
@@ -175,6 +177,29 @@ function checkHealth(report: Reporter, source: YamlSource, service: LoadedServic
   }
   if (health.type === "udp_dns" && health.dns_query === undefined) {
     report.error(source, `${path}.dns_query`, "is required for health type udp_dns (the name to query, e.g. health.example.com)");
+  }
+}
+
+/**
+ * Values the checks put on the wire as text: a DNS name must be sendable, and HTTP and SIP values must be visible
+ * ASCII, so that no value can add a header line (CR, LF) or break the request line (spaces).
+ */
+function checkHealthText(report: Reporter, source: YamlSource, health: LoadedService["health"], path: string): void {
+  if (health.dns_query !== undefined) {
+    const problem = dnsNameProblem(health.dns_query);
+    if (problem !== undefined) report.error(source, `${path}.dns_query`, `${problem}, got ${JSON.stringify(health.dns_query)}`);
+  }
+  const visible = /^[\x21-\x7e]+$/;
+  const wire: Array<[key: "http_host" | "http_path" | "sip_uri", what: string]> = [
+    ["http_host", "a host name or address, optionally with :port"],
+    ["http_path", "a path (percent-encode other characters)"],
+    ["sip_uri", "a SIP URI (percent-encode other characters)"],
+  ];
+  for (const [key, what] of wire) {
+    const value = health[key];
+    if (value !== undefined && !visible.test(value)) {
+      report.error(source, `${path}.${key}`, `must be ${what} of visible ASCII characters, without spaces or control characters, got ${JSON.stringify(value)}`);
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 /** The monitor: probes to states to weights and events, reloads, refusal of unknown check types; fake clock and checker. */
 
 import { describe, expect, test } from "bun:test";
+import { CHECK_TYPES } from "../../src/config/schema/health.ts";
+import { availableCheckTypes } from "../../src/health/checks/index.ts";
 import { UnsupportedCheckError } from "../../src/health/errors.ts";
 import { HealthMonitor, type HealthListener } from "../../src/health/monitor.ts";
 import { healthTargets } from "../../src/health/targets.ts";
@@ -171,11 +173,11 @@ describe("health monitor", () => {
     expect(monitor.snapshot().map((s) => s.id)).toEqual(["web/10.0.0.1:80", "web/10.0.0.2:80"]);
   });
 
-  test("the built-in registry runs tcp and refuses the types still to come", () => {
+  test("the built-in registry runs every check type the config accepts", () => {
+    expect(availableCheckTypes()).toEqual([...CHECK_TYPES]);
     const monitor = new HealthMonitor({ clock: new FakeClock() });
     const targets = healthTargets(configFrom({}, [service({ name: "sip", protocol: "udp", ports: [5060], health: { ...HEALTH, type: "udp_sip" } })]));
-    expect(() => monitor.sync(targets)).toThrow(/udp_sip \(service sip\); available: tcp$/);
-    expect(monitor.sync(healthTargets(configFrom({}, [service({ health: HEALTH })]))).added).toEqual(["web/10.0.0.1:80"]);
+    expect(monitor.sync(targets).added).toEqual(["sip/10.0.0.1:5060"]);
     return monitor.stop();
   });
 
