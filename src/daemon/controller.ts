@@ -16,7 +16,7 @@ import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configHash } from "./config-hash.ts";
 import type { EventSink, ReconcileTrigger, ServiceInventory } from "./events.ts";
 import { StateCache } from "./state-cache.ts";
-import { destinationSamples } from "./stats.ts";
+import { StatsIndex } from "./stats.ts";
 
 /** What the controller needs of the health monitor (src/health/monitor.ts). */
 export interface HealthChecks {
@@ -72,6 +72,8 @@ export class Controller {
   readonly #adopting = new Set<string>();
   readonly #cache: StateCache;
   #cycles = 0;
+  /** The config side of the stats join; rebuilt when the config changes. */
+  #statsIndex: StatsIndex | undefined;
   /** What the state file says; read at start, written only when the managed set changes. */
   #recorded = new Set<string>();
 
@@ -136,7 +138,8 @@ export class Controller {
       this.deps.events.emit({ type: "error", message: `Reading IPVS statistics failed: ${(error as Error).message}` });
       return;
     }
-    this.deps.events.emit({ type: "ipvs-stats", destinations: destinationSamples(desiredServices(this.#config), kernel) });
+    this.#statsIndex ??= new StatsIndex(desiredServices(this.#config));
+    this.deps.events.emit({ type: "ipvs-stats", destinations: this.#statsIndex.samples(kernel) });
   }
 
   /** A target changed state: set the weight of that backend's destinations now, without waiting for a tick. */
@@ -198,6 +201,7 @@ export class Controller {
     }
     const previousHash = this.#hash;
     this.#config = next;
+    this.#statsIndex = undefined;
     this.#hash = configHash(next);
     this.#cache.configure(next.main.daemon.state_cache);
     this.deps.events.emit({ type: "config-loaded", startup: false, hash: this.#hash, previousHash, files: next.files, ...sizes(next), ...inventory(next) });

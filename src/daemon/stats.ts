@@ -1,36 +1,74 @@
 /** Joins the kernel's per-destination counters with the config: which service name and backend key each belongs to. */
 
-import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
+import { formatServiceKey } from "../ipvs/identity.ts";
 import type { KernelServiceEntry } from "../ipvs/types.ts";
 import type { DesiredService } from "../plan/desired.ts";
 import type { DestinationSample } from "./events.ts";
 
-export function destinationSamples(desired: readonly DesiredService[], kernel: readonly KernelServiceEntry[]): DestinationSample[] {
-  const byService = new Map(kernel.map((entry) => [formatServiceKey(entry.service), entry]));
-  const samples: DestinationSample[] = [];
-  for (const service of desired) {
-    const entry = byService.get(service.id);
-    if (!entry) continue;
-    const destinations = new Map(entry.destinations.map((d) => [formatDestinationKey(d), d]));
-    for (const wanted of service.destinations) {
-      const actual = destinations.get(wanted.id);
-      if (!actual) continue;
-      const stats = actual.stats;
-      samples.push({
-        service: service.name,
-        backend: wanted.backend,
-        virtualService: service.id,
-        destination: wanted.id,
-        connections: stats?.connections ?? 0,
-        packetsIn: stats?.packetsIn ?? 0,
-        packetsOut: stats?.packetsOut ?? 0,
-        bytesIn: stats?.bytesIn ?? 0,
-        bytesOut: stats?.bytesOut ?? 0,
-        activeConnections: actual.activeConnections,
-        inactiveConnections: actual.inactiveConnections,
-        weight: actual.weight,
-      });
+interface IndexedDestination {
+  port: number;
+  backend: string;
+  id: string;
+}
+
+interface IndexedService {
+  name: string;
+  id: string;
+  /** Configured destinations by address (then port): matched without building a string per destination. */
+  byAddress: Map<string, IndexedDestination[]>;
+}
+
+/**
+ * What the join needs of the config, built once per config: the stats cycle runs every few seconds over tens of
+ * thousands of destinations, and rebuilding the desired state each time was most of its cost.
+ */
+export class StatsIndex {
+  readonly #services = new Map<string, IndexedService>();
+
+  constructor(desired: readonly DesiredService[]) {
+    for (const service of desired) {
+      const byAddress = new Map<string, IndexedDestination[]>();
+      for (const d of service.destinations) {
+        const entry = { port: d.port, backend: d.backend, id: d.id };
+        const list = byAddress.get(d.address);
+        if (list) list.push(entry);
+        else byAddress.set(d.address, [entry]);
+      }
+      this.#services.set(service.id, { name: service.name, id: service.id, byAddress });
     }
   }
-  return samples;
+
+  samples(kernel: readonly KernelServiceEntry[]): DestinationSample[] {
+    const samples: DestinationSample[] = [];
+    for (const entry of kernel) {
+      if (entry.service.fwmark !== 0) continue;
+      const service = this.#services.get(formatServiceKey(entry.service));
+      if (!service) continue;
+      for (const actual of entry.destinations) {
+        const wanted = service.byAddress.get(actual.address)?.find((d) => d.port === actual.port);
+        if (!wanted) continue;
+        const stats = actual.stats;
+        samples.push({
+          service: service.name,
+          backend: wanted.backend,
+          virtualService: service.id,
+          destination: wanted.id,
+          connections: stats?.connections ?? 0,
+          packetsIn: stats?.packetsIn ?? 0,
+          packetsOut: stats?.packetsOut ?? 0,
+          bytesIn: stats?.bytesIn ?? 0,
+          bytesOut: stats?.bytesOut ?? 0,
+          activeConnections: actual.activeConnections,
+          inactiveConnections: actual.inactiveConnections,
+          weight: actual.weight,
+        });
+      }
+    }
+    return samples;
+  }
+}
+
+/** One-off join (tests, tools); the daemon keeps a StatsIndex per config. */
+export function destinationSamples(desired: readonly DesiredService[], kernel: readonly KernelServiceEntry[]): DestinationSample[] {
+  return new StatsIndex(desired).samples(kernel);
 }
