@@ -47,7 +47,7 @@ export function decodeStatusLine(received: Uint8Array): StatusLine | undefined {
   if (end >= MAX_STATUS_LINE) throw new HttpMessageError(`malformed HTTP response: the status line is longer than ${MAX_STATUS_LINE} bytes`);
   const line = String.fromCharCode(...received.subarray(0, end)).replace(/\r$/, "");
   const match = /^HTTP\/(1\.[01]) ([1-5]\d\d)(?: (.*))?$/.exec(line);
-  if (match === null) throw new HttpMessageError(`not an HTTP/1.x status line: ${printable(line)}`);
+  if (match === null) throw new HttpMessageError(`${line.startsWith("HTTP/") ? "not an HTTP/1.x status line" : "not an HTTP response"}: ${printable(line)}`);
   return { version: match[1] as string, status: Number(match[2]), reasonPhrase: printable(match[3] ?? "").slice(0, 64) };
 }
 

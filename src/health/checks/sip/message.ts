@@ -79,7 +79,7 @@ export function decodeResponse(bytes: Uint8Array): SipResponse {
     if (/^[ \t]/.test(line)) {
       // Folded continuation of the previous header (RFC 3261 §7.3.1).
       if (last === undefined) throw new SipMessageError("malformed SIP response: a continuation line before any header");
-      last.values[last.index] = `${last.values[last.index]} ${line.trim()}`;
+      last.values[last.index] = `${last.values[last.index]} ${line.trim()}`.trim();
       continue;
     }
     const colon = line.indexOf(":");

@@ -1,0 +1,102 @@
+/**
+ * udp_ntp against chronyd, an NTP server we did not write, serving on a loopback port from a test config (-x: it
+ * never touches the host's clock): synchronised to its local clock (`local stratum 8`) it is healthy; without `local`
+ * it has no source, answers unsynchronised (leap 3, stratum 0), and is unhealthy; stopped, it is taken down
+ * through the real monitor within fail_after × interval.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { udpNtpChecker } from "../../../src/health/checks/udp-ntp.ts";
+import type { HealthFile, ProbeTarget } from "../../../src/health/types.ts";
+import { watchBackend, type Watched } from "./support/monitor.ts";
+import { describeWithPeers, findBinary, freeUdpPort, scratchDir, startPeer, type Peer } from "./support/peers.ts";
+
+const HEALTH: HealthFile = { enabled: true, type: "udp_ntp", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2 };
+const target = (port: number, health: Partial<HealthFile> = {}): ProbeTarget => ({ address: "127.0.0.1", port, family: 4, health: { ...HEALTH, ...health } });
+const INTERVAL_MS = 200;
+const FAIL_AFTER = 3;
+
+let peers: Peer[] = [];
+let cleanups: Array<() => void> = [];
+let watched: Watched | undefined;
+afterEach(async () => {
+  await watched?.stop();
+  watched = undefined;
+  await Promise.all(peers.map((peer) => peer.stop()));
+  peers = [];
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** chronyd serving NTP on 127.0.0.1:<port>, with no command sockets (cmdport 0, bindcmdaddress /) and no files elsewhere. */
+async function chronyd(localStratum: number | undefined): Promise<Peer> {
+  const port = await freeUdpPort();
+  const dir = scratchDir("chrony");
+  cleanups.push(dir.remove);
+  const config = dir.write(
+    "chrony.conf",
+    [
+      `port ${port}`,
+      "bindaddress 127.0.0.1",
+      "allow 127.0.0.1",
+      ...(localStratum === undefined ? [] : [`local stratum ${localStratum}`]),
+      "cmdport 0",
+      "bindcmdaddress /",
+      `pidfile ${dir.path}/chronyd.pid`,
+      "",
+    ].join("\n"),
+  );
+  // -d: foreground, log to stderr; -x: never adjust the system clock; -u root: no privilege drop.
+  const peer = await startPeer([findBinary("chronyd")!, "-d", "-x", "-u", "root", "-f", config], "udp", port);
+  peers.push(peer);
+  return peer;
+}
+
+describeWithPeers("udp_ntp against chronyd", ["chronyd", "ss"], () => {
+  test("a chronyd serving its local clock at stratum 8 is healthy; ntp_max_stratum below 8 is not", async () => {
+    const server = await chronyd(8);
+    expect(await udpNtpChecker.probe(target(server.port), AbortSignal.timeout(2000))).toMatchObject({ ok: true, reason: expect.stringMatching(/^stratum 8 in \d+\.\d ms$/) });
+    expect(await udpNtpChecker.probe(target(server.port, { ntp_max_stratum: 8 }), AbortSignal.timeout(2000))).toMatchObject({ ok: true });
+    expect(await udpNtpChecker.probe(target(server.port, { ntp_max_stratum: 7 }), AbortSignal.timeout(2000))).toMatchObject({ ok: false, reason: "stratum 8, above ntp_max_stratum 7" });
+  });
+
+  test("an unsynchronised chronyd (no source, no `local`) is unhealthy", async () => {
+    const server = await chronyd(undefined);
+    expect(await udpNtpChecker.probe(target(server.port), AbortSignal.timeout(2000))).toMatchObject({ ok: false, reason: "server not synchronised (stratum 0, leap indicator 3)" });
+  });
+
+  test("healthy through the monitor, then unhealthy within fail_after × interval once chronyd stops", async () => {
+    const server = await chronyd(8);
+    watched = watchBackend("udp", server.port, { type: "udp_ntp", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
+    await watched.waitFor("healthy", 5000);
+    await server.stop();
+    const stoppedAt = performance.now();
+    const downAt = await watched.waitFor("unhealthy", 5000);
+    expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
+    expect(watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
+  });
+});
+
+test("each request carries a new random transmit timestamp", async () => {
+  const seen = new Set<string>();
+  const socket = await Bun.udpSocket({
+    hostname: "127.0.0.1",
+    port: 0,
+    binaryType: "uint8array",
+    socket: {
+      data(s, data, port, address) {
+        seen.add(Buffer.from(data.subarray(40, 48)).toString("hex"));
+        s.send(new Uint8Array(48), port, address);
+      },
+      error() {},
+    },
+  });
+  try {
+    for (let i = 0; i < 10; i++) {
+      // An all-zero reply: mode 0, so a failure, but the request has been seen.
+      expect(await udpNtpChecker.probe(target(socket.port), AbortSignal.timeout(2000))).toMatchObject({ ok: false, reason: "reply in mode 0, expected 4 (server)" });
+    }
+  } finally {
+    socket.close();
+  }
+  expect(seen.size).toBe(10);
+});
