@@ -114,7 +114,9 @@ class UdpProbe {
   handleEvent(): void {
     const timedOut = this.signal.reason instanceof DOMException && this.signal.reason.name === "TimeoutError";
     const timeoutMs = this.target.health.timeout_ms;
-    const reason = !timedOut ? "cancelled" : this.#pending ? `timed out after ${timeoutMs} ms (last reply: ${this.#pending})` : `no reply within ${timeoutMs} ms`;
+    // The scheduler records its own "timed out after N ms" for a probe past its deadline; the same words here, so
+    // that a one-off probe reads alike. The detail only shows where the caller takes this result.
+    const reason = !timedOut ? "cancelled" : `timed out after ${timeoutMs} ms${this.#pending ? ` (last reply: ${this.#pending})` : ""}`;
     this.#finish({ ok: false, reason });
   }
 

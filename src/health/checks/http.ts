@@ -74,7 +74,8 @@ class HttpProbe {
     const timedOut = this.signal.reason instanceof DOMException && this.signal.reason.name === "TimeoutError";
     const timeoutMs = this.target.health.timeout_ms;
     if (!timedOut) return this.#fail("cancelled");
-    this.#fail(this.#connected ? `no HTTP status line within ${timeoutMs} ms` : `timed out after ${timeoutMs} ms`);
+    // The scheduler records its own "timed out after N ms" for a probe past its deadline; the same words here.
+    this.#fail(`timed out after ${timeoutMs} ms${this.#connected ? " (connected, no status line)" : ""}`);
   }
 
   #onData(chunk: Uint8Array): void {

@@ -147,7 +147,7 @@ test("a server that closes without answering", async () => {
 test("a server that accepts and says nothing fails at the timeout, its socket released", async () => {
   const server = listener(() => {});
   const result = await httpChecker.probe(target(server.port, { timeout_ms: 150 }), AbortSignal.timeout(150));
-  expect(result).toMatchObject({ ok: false, reason: "no HTTP status line within 150 ms" });
+  expect(result).toMatchObject({ ok: false, reason: "timed out after 150 ms (connected, no status line)" });
   expect(await socketsTo(server.port, "01")).toBe(0);
 });
 

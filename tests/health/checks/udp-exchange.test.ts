@@ -131,7 +131,7 @@ describe("udp exchange", () => {
   test("silence is a failure, at the timeout", async () => {
     const silent = await responder(() => {});
     const result = await udpExchange(target(silent.port, "127.0.0.1", 150), AbortSignal.timeout(150), echo("x"));
-    expect(result).toMatchObject({ ok: false, reason: "no reply within 150 ms" });
+    expect(result).toMatchObject({ ok: false, reason: "timed out after 150 ms" });
     expect(result.latencyMs).toBeGreaterThanOrEqual(140);
     expect(result.latencyMs).toBeLessThan(1000);
   });
@@ -140,7 +140,7 @@ describe("udp exchange", () => {
     const other = await responder(() => {});
     const server = await responder((_socket, data, port, address) => other.send(data, port, address));
     const result = await udpExchange(target(server.port, "127.0.0.1", 150), AbortSignal.timeout(150), echo("x"));
-    expect(result).toMatchObject({ ok: false, reason: "no reply within 150 ms" });
+    expect(result).toMatchObject({ ok: false, reason: "timed out after 150 ms" });
   });
 
   test("a provisional judgement keeps waiting and is named if the probe then times out", async () => {
