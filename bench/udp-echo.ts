@@ -21,6 +21,7 @@ const ADDRESSES = 100;
 const ECHO_PORT = 17_000;
 const BASE_SERVICE_PORT = 30_000;
 const ON_TIME_MS = 50;
+const TICKS_PER_SECOND = 100;
 
 const args = parseArgs(process.argv.slice(2));
 if (args.role === "echo") await echoServer();
@@ -157,7 +158,6 @@ async function echoServer(): Promise<void> {
   await new Promise(() => {});
 }
 
-const TICKS_PER_SECOND = 100;
 
 function hostBusyTicks(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
