@@ -121,9 +121,10 @@ class UdpProbe {
   }
 
   #onData(data: Uint8Array, port: number, address: string, truncated: boolean): void {
-    if (this.#resolve === undefined) return;
-    const remote = this.#socket?.remoteAddress;
-    if (remote !== undefined && (address !== remote.address || port !== remote.port)) {
+    // Nothing is sent before #socket is set: a datagram before that cannot be a reply.
+    if (this.#resolve === undefined || this.#socket === undefined) return;
+    const remote = this.#socket.remoteAddress;
+    if (address !== remote.address || port !== remote.port) {
       return this.#finish({ ok: false, reason: `reply from ${address}:${port}, not from the target` });
     }
     if (truncated) return this.#finish({ ok: false, reason: `reply truncated by the receive buffer (${data.length} bytes kept): ${preview(data)}` });
