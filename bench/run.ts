@@ -24,6 +24,7 @@ failures += host("validate", "validate.ts");
 failures += host("ipvs-encode", "ipvs-encode.ts");
 failures += host("metrics-scrape", "metrics-scrape.ts");
 failures += host("health-scheduler", "health-scheduler.ts");
+failures += host("udp-echo", "udp-echo.ts");
 
 const labBenches = ["ipvs-apply", "failover-latency"].filter(wanted);
 if (labBenches.length > 0) {

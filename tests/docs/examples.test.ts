@@ -27,7 +27,7 @@ function collectGroups(): Group[] {
     for (const match of text.matchAll(/<!-- (check|check-invalid): (\S+?)\/(\S+)((?: \w+=\S*)*) -->\n```yaml\n([\s\S]*?)```/g)) {
       const [, kind, name, file, envText, body] = match;
       const key = `${doc}#${name}`;
-      const group = groups.get(key) ?? { doc, valid: kind === "check", files: new Map(), env: {} };
+      const group: Group = groups.get(key) ?? { doc, valid: kind === "check", files: new Map(), env: {} };
       group.files.set(file!, body!);
       for (const pair of envText!.trim().split(/\s+/).filter(Boolean)) {
         const [k, ...v] = pair.split("=");

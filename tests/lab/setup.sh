@@ -17,7 +17,7 @@ set -euo pipefail
 #                       Prometheus service it brings is never started: see policy-rc.d below)
 #   frr                 FRR's zebra + vrrpd for the VRRP failover lab test (started by the test, in namespaces)
 #   debootstrap         fresh Debian roots for the install.sh tests (tests/install/), cached under .lab-cache/
-#   shellcheck          keeps install.sh shellcheck-clean (tests/install/shellcheck.test.ts)
+#   (the shellcheck package) keeps install.sh clean (tests/install/shellcheck.test.ts)
 # Real peers of the UDP and HTTP health checks (tests/health/checks/, tests/lab/udp-checks.test.ts), each started
 # by the test on a port it chooses (socat is the UDP echo server; busybox-static's httpd is the HTTP server):
 #   dnsmasq-base        dnsmasq without its service: the DNS server of the udp_dns tests
