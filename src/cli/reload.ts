@@ -7,6 +7,7 @@ import { askDaemonToReload, exitCodeOf, reportReload } from "./_daemon-client.ts
 import { configPath, lbctlCommand } from "./common.ts";
 import { CliError } from "./errors.ts";
 import { createOutput } from "./output.ts";
+import { ExitCode } from "./exit-codes.ts";
 
 export default lbctlCommand({
   meta: { name: "reload", description: "Ask the running daemon to reload its config and print the outcome" },
@@ -23,6 +24,7 @@ export default lbctlCommand({
     const reply = await askDaemonToReload(socket);
     if (args.json) out.json(reply);
     else reportReload(reply, out, "Reloaded");
-    return exitCodeOf(reply);
+    // cli.md: reload exits 1 whenever the new config is refused; exit 3 is apply's alone.
+    return exitCodeOf(reply) === ExitCode.ok ? ExitCode.ok : ExitCode.failed;
   },
 });
