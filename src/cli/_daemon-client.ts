@@ -1,6 +1,7 @@
 /** One-shot commands that defer to a running daemon (apply, reload) share how they ask it and report back. */
 
 import type { ReloadReply } from "../daemon/control-api.ts";
+import { resolve } from "node:path";
 import { daemonRequest } from "../daemon/control-client.ts";
 import { CliError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
@@ -16,6 +17,25 @@ export async function askDaemonToReload(socket: string, query: { dryRun?: boolea
     return reply.body;
   } catch (error) {
     throw new CliError(`The daemon on ${socket} did not answer the reload: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * A reload makes the daemon read its own config file: refuse when the user named another one, or `lbctl apply
+ * --config staging.yaml` would quietly apply the production file instead.
+ */
+export async function requireSameConfig(socket: string, configFile: string): Promise<void> {
+  let health: { config?: string };
+  try {
+    health = (await daemonRequest<{ config?: string }>(socket, "GET", "/v1/health")).body;
+  } catch (error) {
+    throw new CliError(`The daemon on ${socket} did not answer: ${(error as Error).message}`);
+  }
+  const mine = resolve(configFile);
+  if (health.config && health.config !== mine) {
+    throw new CliError(
+      `The daemon on ${socket} runs ${health.config}, not ${mine}: edit that file and run lbctl reload, or stop the daemon to apply ${mine} one-shot`,
+    );
   }
 }
 

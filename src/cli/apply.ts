@@ -14,7 +14,7 @@ import { configPath, lbctlCommand } from "./common.ts";
 import { CliError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput, type Output } from "./output.ts";
-import { askDaemonToReload, exitCodeOf, reportReload } from "./_daemon-client.ts";
+import { askDaemonToReload, exitCodeOf, reportReload, requireSameConfig } from "./_daemon-client.ts";
 import { daemonAnswers } from "../daemon/control-client.ts";
 import { VERSION } from "./version.ts";
 
@@ -100,6 +100,7 @@ async function applyThroughDaemon({ path, dryRun, force, json, out }: ApplyOptio
   if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
   const socket = loaded.config.main.daemon.socket;
   if (!(await daemonAnswers(socket))) return undefined;
+  await requireSameConfig(socket, path);
   const reply = await askDaemonToReload(socket, { dryRun, force });
   if (json) {
     out.json({

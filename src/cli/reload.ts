@@ -3,7 +3,7 @@
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { daemonAnswers } from "../daemon/control-client.ts";
-import { askDaemonToReload, exitCodeOf, reportReload } from "./_daemon-client.ts";
+import { askDaemonToReload, exitCodeOf, reportReload, requireSameConfig } from "./_daemon-client.ts";
 import { configPath, lbctlCommand } from "./common.ts";
 import { CliError } from "./errors.ts";
 import { createOutput } from "./output.ts";
@@ -21,6 +21,7 @@ export default lbctlCommand({
     if (!loaded.ok && loaded.code === "unreadable") throw new ConfigError(loaded.code, loaded.issues);
     const socket = loaded.ok ? loaded.config.main.daemon.socket : "/run/lbctl/lbctl.sock";
     if (!(await daemonAnswers(socket))) throw new CliError(`No daemon answers on ${socket}: start it with systemctl start lbctl (or lbctl apply for a one-shot apply)`);
+    await requireSameConfig(socket, configPath(args));
     const reply = await askDaemonToReload(socket);
     if (args.json) out.json(reply);
     else reportReload(reply, out, "Reloaded");

@@ -11,6 +11,8 @@ export interface ControlTarget {
   status(options: { stats: boolean }): StatusView;
   reload(options: ReloadOptions): ReloadResult;
   pid: number;
+  /** The main config file the daemon loads on every reload. */
+  configFile: string;
 }
 
 export interface ReloadReply {
@@ -28,7 +30,7 @@ export function controlHandler(target: () => ControlTarget | undefined): (reques
     const url = new URL(request.url);
     const daemon = target();
     if (!daemon) return json(503, { error: "the daemon is starting" });
-    if (url.pathname === "/v1/health" && request.method === "GET") return json(200, { ok: true, pid: daemon.pid });
+    if (url.pathname === "/v1/health" && request.method === "GET") return json(200, { ok: true, pid: daemon.pid, config: daemon.configFile });
     if (url.pathname === "/v1/status" && request.method === "GET") {
       return json(200, daemon.status({ stats: url.searchParams.get("stats") === "1" }));
     }

@@ -4,6 +4,7 @@
  * the IPVS rules in place so traffic keeps flowing while the daemon restarts.
  */
 
+import { resolve } from "node:path";
 import { loadConfig } from "../config/load.ts";
 import { HealthMonitor } from "../health/monitor.ts";
 import { createIpvsClient } from "../ipvs/client.ts";
@@ -88,6 +89,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const target: ControlTarget = {
     pid: process.pid,
+    configFile: resolve(options.configFile),
     status: ({ stats }) => {
       const config = running.config;
       const byName = new Map(config.services.map((s) => [s.name, s]));

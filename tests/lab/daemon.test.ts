@@ -181,6 +181,11 @@ describe("lbctl daemon", () => {
     const disable = await runLbctl(["disable", "--config", tree!.main]);
     expect(disable.exitCode).toBe(1);
     expect(disable.stderr).toContain("stop it first");
+    // Another config file that names the same socket is not what the daemon would reload: refused, nothing applied.
+    const other = tree!.write("elsewhere/config.yaml", await Bun.file(tree!.main).text());
+    const wrongFile = await runLbctl(["apply", "--config", other]);
+    expect(wrongFile.exitCode).toBe(1);
+    expect(wrongFile.stderr).toContain(`runs ${tree!.main}, not ${other}`);
   }, T);
 
   test("SIGTERM exits 0 within 5 s and leaves the rules in place", async () => {
