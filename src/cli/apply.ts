@@ -11,7 +11,7 @@ import { writeManagedVips } from "../system/managed-vips.ts";
 import { asCliError, managedVips, openIpvs } from "./_kernel.ts";
 import { changeToJson, changeToLine, summary } from "../plan/render.ts";
 import { configPath, lbctlCommand } from "./common.ts";
-import { CliError } from "./errors.ts";
+import { CliError, UsageError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput, type Output } from "./output.ts";
 import { askDaemonToReload, exitCodeOf, reportReload, requireSameConfig } from "./_daemon-client.ts";
@@ -28,6 +28,9 @@ export default lbctlCommand({
   },
   async run({ args }) {
     const out = createOutput({ debug: args.debug });
+    if (args.daemon && (args["dry-run"] || args.force || args.json)) {
+      throw new UsageError("--daemon runs the controller; it does not combine with --dry-run, --force or --json");
+    }
     if (args.daemon) {
       const { runDaemon } = await import("../daemon/run.ts");
       return runDaemon({ configFile: configPath(args), version: VERSION });

@@ -150,3 +150,9 @@ test("config trees can hold nested files", () => {
     tree.remove();
   }
 });
+
+test("apply --daemon with one-shot flags is a usage error, not a daemon", async () => {
+  const run = await runLbctl(["apply", "--daemon", "--dry-run", "--config", "/nonexistent/config.yaml"]);
+  expect(run.exitCode).toBe(2);
+  expect(run.stderr).toContain("does not combine with --dry-run");
+});
