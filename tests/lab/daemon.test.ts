@@ -3,19 +3,15 @@
  * valid, over a limit), SIGTERM, VIP gating, and zero failed requests during reloads and restarts.
  */
 
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { stringify } from "yaml";
-import { configTree, type ConfigTree } from "../support/config-tree.ts";
+import { describe, expect, test } from "bun:test";
 import { runLbctl } from "../support/run-lbctl.ts";
-import { startDaemon, waitFor, type RunningDaemon } from "./support/lbctl-daemon.ts";
+import { daemonLab, labSocket, writeDaemonConfig } from "./support/daemon-lab.ts";
+import { startDaemon, waitFor } from "./support/lbctl-daemon.ts";
 import {
   createLabNetwork,
   ipvsadm,
-  ipvsadmClear,
   ipvsadmSave,
-  type LabNetwork,
   type LabServer,
-  requireLab,
   run,
   startTcpNameServer,
   tcpRequest,
@@ -28,53 +24,30 @@ const FAIL_AFTER = 2;
 const RECONCILE_MS = 1000;
 const T = 180_000;
 
-let tree: ConfigTree | undefined;
-let network: LabNetwork | undefined;
-let daemon: RunningDaemon | undefined;
-
-beforeAll(() => {
-  requireLab();
-  ipvsadmClear();
-});
-
-afterEach(async () => {
-  if (daemon && daemon.process.exitCode === null) await daemon.stop("SIGKILL");
-  daemon = undefined;
-  network?.destroy();
-  network = undefined;
-  tree?.remove();
-  tree = undefined;
-  ipvsadmClear();
-});
+const lab = daemonLab();
 
 type Service = Record<string, unknown>;
 
 function socketPath(): string {
-  return tree!.path("lbctl.sock");
+  return labSocket(lab);
 }
 
 function writeConfig(services: Service[], daemonSettings: Record<string, unknown> = {}): void {
-  tree ??= configTree();
-  tree.write(
-    "config.yaml",
-    stringify({
-      node: { name: "lab-a" },
-      network: { frontend: { vip: VIP } },
-      system: { state_dir: tree.path("state") },
-      daemon: { reconcile_interval_ms: RECONCILE_MS, socket: socketPath(), ...daemonSettings },
-      observability: { logging: { console: { level: "debug" } }, metrics: { prometheus: { enabled: false } } },
-    }),
-  );
-  tree.write("config.d/services.yaml", stringify({ services }));
+  writeDaemonConfig(lab, {
+    node: { name: "lab-a" },
+    network: { frontend: { vip: VIP } },
+    daemon: { reconcile_interval_ms: RECONCILE_MS, ...daemonSettings },
+    observability: { logging: { console: { level: "debug" } }, metrics: { prometheus: { enabled: false } } },
+  }, services);
 }
 
 const health = { enabled: true, type: "tcp", interval_ms: INTERVAL_MS, timeout_ms: 300, fail_after: FAIL_AFTER, recover_after: 2 };
 
 async function webWithBackends(count: number): Promise<LabServer[]> {
-  network = createLabNetwork({ backends: count });
-  network.addDirectorAddress(VIP);
-  const servers = await Promise.all(network.backends.map((b) => startTcpNameServer(b, 80)));
-  writeConfig([{ name: "web", ports: [80], scheduler: "rr", backends: network.backends.map((b) => ({ address: b.address, weight: 2 })), health }]);
+  lab.network = createLabNetwork({ backends: count });
+  lab.network.addDirectorAddress(VIP);
+  const servers = await Promise.all(lab.network.backends.map((b) => startTcpNameServer(b, 80)));
+  writeConfig([{ name: "web", ports: [80], scheduler: "rr", backends: lab.network.backends.map((b) => ({ address: b.address, weight: 2 })), health }]);
   return servers;
 }
 
@@ -84,7 +57,7 @@ const weightOf = (backend: string) => {
 };
 
 async function status(): Promise<any> {
-  const result = await runLbctl(["status", "--json", "--config", tree!.main]);
+  const result = await runLbctl(["status", "--json", "--config", lab.tree!.main]);
   expect(result.exitCode).toBe(0);
   return JSON.parse(result.stdout);
 }
@@ -92,8 +65,8 @@ async function status(): Promise<any> {
 describe("lbctl daemon", () => {
   test("a stopped backend gets weight 0 within fail_after × interval, traffic goes to the survivor, and it recovers", async () => {
     const servers = await webWithBackends(2);
-    daemon = await startDaemon(tree!.main, socketPath());
-    const [first, second] = network!.backends;
+    lab.daemon = await startDaemon(lab.tree!.main, socketPath());
+    const [first, second] = lab.network!.backends;
     await waitFor(() => weightOf(first!.address) === 2 && weightOf(second!.address) === 2, 10_000, "both backends programmed");
     const view = await status();
     expect(view.daemon).toBe(true);
@@ -106,21 +79,21 @@ describe("lbctl daemon", () => {
     // fail_after probes at the interval, plus one interval of phase, plus margin for the emulated guest.
     expect(elapsed).toBeLessThan((FAIL_AFTER + 1) * INTERVAL_MS + 2500);
     expect(ipvsadmSave()).toContain(`-a -t ${VIP}:80 -r ${first!.address}:80 -m -w 0`);
-    const answers = [1, 2, 3, 4].map(() => tcpRequest(network!.client, VIP, 80));
+    const answers = [1, 2, 3, 4].map(() => tcpRequest(lab.network!.client, VIP, 80));
     expect(new Set(answers)).toEqual(new Set([second!.name]));
     const down = (await status()).services[0].destinations.find((d: any) => d.backend === `${first!.address}:80`);
     expect(down).toMatchObject({ health: "unhealthy", weight: 0, configured_weight: 2 });
 
     await startTcpNameServer(first!, 80);
     await waitFor(() => weightOf(first!.address) === 2, 15_000, "recovery to the configured weight");
-    expect(daemon.log()).toContain("Backend unhealthy");
-    expect(daemon.log()).toContain("Backend healthy");
+    expect(lab.daemon.log()).toContain("Backend unhealthy");
+    expect(lab.daemon.log()).toContain("Backend healthy");
   }, T);
 
   test("an external ipvsadm -C is repaired within one reconcile interval", async () => {
     await webWithBackends(1);
-    daemon = await startDaemon(tree!.main, socketPath());
-    await waitFor(() => weightOf(network!.backends[0]!.address) === 2, 10_000, "programmed");
+    lab.daemon = await startDaemon(lab.tree!.main, socketPath());
+    await waitFor(() => weightOf(lab.network!.backends[0]!.address) === 2, 10_000, "programmed");
     const before = ipvsadmSave();
     ipvsadm(["-C"]);
     const ms = await waitFor(() => JSON.stringify(ipvsadmSave()) === JSON.stringify(before), 10_000, "the table restored");
@@ -129,99 +102,99 @@ describe("lbctl daemon", () => {
 
   test("SIGHUP with an invalid config changes nothing and the daemon lives on; a valid edit appears at once", async () => {
     await webWithBackends(1);
-    daemon = await startDaemon(tree!.main, socketPath());
-    await waitFor(() => weightOf(network!.backends[0]!.address) === 2, 10_000, "programmed");
+    lab.daemon = await startDaemon(lab.tree!.main, socketPath());
+    await waitFor(() => weightOf(lab.network!.backends[0]!.address) === 2, 10_000, "programmed");
     const before = ipvsadmSave();
-    tree!.write("config.d/services.yaml", "services:\n  - name: web\n    ports: [80]\n    scheduler: bogus\n");
-    daemon.signal("SIGHUP");
-    await waitFor(() => daemon!.log().includes("Config reload refused"), 10_000, "the refusal in the log");
+    lab.tree!.write("config.d/services.yaml", "services:\n  - name: web\n    ports: [80]\n    scheduler: bogus\n");
+    lab.daemon.signal("SIGHUP");
+    await waitFor(() => lab.daemon!.log().includes("Config reload refused"), 10_000, "the refusal in the log");
     expect(ipvsadmSave()).toEqual(before);
-    writeConfig([{ name: "web", ports: [80, 8080], scheduler: "wrr", backends: [{ address: network!.backends[0]!.address, weight: 2 }], health }]);
+    writeConfig([{ name: "web", ports: [80, 8080], scheduler: "wrr", backends: [{ address: lab.network!.backends[0]!.address, weight: 2 }], health }]);
     const sent = performance.now();
-    daemon.signal("SIGHUP");
+    lab.daemon.signal("SIGHUP");
     const ms = await waitFor(() => ipvsadmSave().includes(`-A -t ${VIP}:8080 -s wrr`), 10_000, "the edit in the kernel");
     expect(performance.now() - sent).toBeLessThan(RECONCILE_MS + 2000);
     expect(ms).toBeGreaterThanOrEqual(0);
-    expect(daemon.process.exitCode).toBeNull();
+    expect(lab.daemon.process.exitCode).toBeNull();
   }, T);
 
   test("a reload keeps the health of unchanged targets: a dead backend stays at weight 0 after an unrelated edit", async () => {
     const servers = await webWithBackends(2);
-    daemon = await startDaemon(tree!.main, socketPath());
-    const [first] = network!.backends;
+    lab.daemon = await startDaemon(lab.tree!.main, socketPath());
+    const [first] = lab.network!.backends;
     await waitFor(() => weightOf(first!.address) === 2, 10_000, "programmed");
     servers[0]!.stop();
     await waitFor(() => weightOf(first!.address) === 0, 15_000, "weight 0");
     writeConfig([
-      { name: "web", ports: [80], scheduler: "rr", backends: network!.backends.map((b) => ({ address: b.address, weight: 3 })), health },
+      { name: "web", ports: [80], scheduler: "rr", backends: lab.network!.backends.map((b) => ({ address: b.address, weight: 3 })), health },
       { name: "other", ports: [81], backends: [{ address: first!.address }] },
     ]);
-    const reload = await runLbctl(["reload", "--json", "--config", tree!.main]);
+    const reload = await runLbctl(["reload", "--json", "--config", lab.tree!.main]);
     expect(reload.exitCode).toBe(0);
     expect(JSON.parse(reload.stdout).result).toBe("success");
     expect(weightOf(first!.address)).toBe(0);
-    expect(weightOf(network!.backends[1]!.address)).toBe(3);
+    expect(weightOf(lab.network!.backends[1]!.address)).toBe(3);
     await Bun.sleep(INTERVAL_MS * 3);
     expect(weightOf(first!.address)).toBe(0);
   }, T);
 
   test("a reload over a change limit is refused (exit 3 through apply), --force goes through the daemon", async () => {
     await webWithBackends(1);
-    writeConfig([{ name: "web", ports: ["80-83"], backends: [{ address: network!.backends[0]!.address }] }], { change_limits: { max_services_deleted: 1 } });
-    daemon = await startDaemon(tree!.main, socketPath());
+    writeConfig([{ name: "web", ports: ["80-83"], backends: [{ address: lab.network!.backends[0]!.address }] }], { change_limits: { max_services_deleted: 1 } });
+    lab.daemon = await startDaemon(lab.tree!.main, socketPath());
     await waitFor(() => ipvsadmSave().filter((l) => l.startsWith("-A")).length === 4, 10_000, "programmed");
-    writeConfig([{ name: "web", ports: [80], backends: [{ address: network!.backends[0]!.address }] }], { change_limits: { max_services_deleted: 1 } });
-    const refused = await runLbctl(["apply", "--json", "--config", tree!.main]);
+    writeConfig([{ name: "web", ports: [80], backends: [{ address: lab.network!.backends[0]!.address }] }], { change_limits: { max_services_deleted: 1 } });
+    const refused = await runLbctl(["apply", "--json", "--config", lab.tree!.main]);
     expect(refused.exitCode).toBe(3);
     expect(JSON.parse(refused.stdout)).toMatchObject({ applied: false, daemon: true, limit: { name: "max_services_deleted", limit: 1, planned: 3 } });
     expect(ipvsadmSave().filter((l) => l.startsWith("-A"))).toHaveLength(4);
-    const forced = await runLbctl(["apply", "--force", "--json", "--config", tree!.main]);
+    const forced = await runLbctl(["apply", "--force", "--json", "--config", lab.tree!.main]);
     expect(forced.exitCode).toBe(0);
     expect(ipvsadmSave().filter((l) => l.startsWith("-A"))).toHaveLength(1);
-    const disable = await runLbctl(["disable", "--config", tree!.main]);
+    const disable = await runLbctl(["disable", "--config", lab.tree!.main]);
     expect(disable.exitCode).toBe(1);
     expect(disable.stderr).toContain("stop it first");
     // Another config file that names the same socket is not what the daemon would reload: refused, nothing applied.
-    const other = tree!.write("elsewhere/config.yaml", await Bun.file(tree!.main).text());
+    const other = lab.tree!.write("elsewhere/config.yaml", await Bun.file(lab.tree!.main).text());
     const wrongFile = await runLbctl(["apply", "--config", other]);
     expect(wrongFile.exitCode).toBe(1);
-    expect(wrongFile.stderr).toContain(`runs ${tree!.main}, not ${other}`);
+    expect(wrongFile.stderr).toContain(`runs ${lab.tree!.main}, not ${other}`);
   }, T);
 
   test("SIGTERM exits 0 within 5 s and leaves the rules in place", async () => {
     await webWithBackends(1);
-    daemon = await startDaemon(tree!.main, socketPath());
-    await waitFor(() => weightOf(network!.backends[0]!.address) === 2, 10_000, "programmed");
+    lab.daemon = await startDaemon(lab.tree!.main, socketPath());
+    await waitFor(() => weightOf(lab.network!.backends[0]!.address) === 2, 10_000, "programmed");
     const before = ipvsadmSave();
-    const { exitCode, ms } = await daemon.stop("SIGTERM");
+    const { exitCode, ms } = await lab.daemon.stop("SIGTERM");
     expect(exitCode).toBe(0);
     expect(ms).toBeLessThan(5000);
     expect(ipvsadmSave()).toEqual(before);
-    expect(tcpRequest(network!.client, VIP, 80)).toBe(network!.backends[0]!.name);
+    expect(tcpRequest(lab.network!.client, VIP, 80)).toBe(lab.network!.backends[0]!.name);
   }, T);
 
   for (const standby of ["warm", "cold"] as const) {
     test(`VIP gating, ${standby} standby: VIP removed from the interface → standby; VIP added → active`, async () => {
-      network = createLabNetwork({ backends: 1 });
-      network.addDirectorAddress(VIP);
-      await startTcpNameServer(network.backends[0]!, 80);
+      lab.network = createLabNetwork({ backends: 1 });
+      lab.network.addDirectorAddress(VIP);
+      await startTcpNameServer(lab.network.backends[0]!, 80);
       writeConfig(
         [
-          { name: "web", ports: [80], backends: [{ address: network.backends[0]!.address }] },
-          { name: "second", vip: VIP_2, ports: [80], backends: [{ address: network.backends[0]!.address }] },
+          { name: "web", ports: [80], backends: [{ address: lab.network.backends[0]!.address }] },
+          { name: "second", vip: VIP_2, ports: [80], backends: [{ address: lab.network.backends[0]!.address }] },
         ],
         { standby },
       );
-      daemon = await startDaemon(tree!.main, socketPath());
+      lab.daemon = await startDaemon(lab.tree!.main, socketPath());
       const onSecond = () => ipvsadmSave().filter((l) => l.includes(VIP_2)).length;
-      await waitFor(() => weightOf(network!.backends[0]!.address) === 1, 10_000, "programmed");
+      await waitFor(() => weightOf(lab.network!.backends[0]!.address) === 1, 10_000, "programmed");
       await Bun.sleep(RECONCILE_MS);
       expect(onSecond()).toBe(standby === "warm" ? 2 : 0);
-      run(["ip", "addr", "add", `${VIP_2}/32`, "dev", network.vipDevice]);
+      run(["ip", "addr", "add", `${VIP_2}/32`, "dev", lab.network.vipDevice]);
       await waitFor(() => onSecond() === 2, RECONCILE_MS + 3000, "the acquired VIP programmed");
-      await waitFor(() => new RegExp(`VIP acquired.*vip=${VIP_2}`).test(daemon!.log()), RECONCILE_MS + 3000, "the acquire of the second VIP logged");
-      run(["ip", "addr", "del", `${VIP_2}/32`, "dev", network.vipDevice]);
-      await waitFor(() => new RegExp(`VIP released.*vip=${VIP_2}`).test(daemon!.log()), RECONCILE_MS + 3000, "the release of the second VIP logged");
+      await waitFor(() => new RegExp(`VIP acquired.*vip=${VIP_2}`).test(lab.daemon!.log()), RECONCILE_MS + 3000, "the acquire of the second VIP logged");
+      run(["ip", "addr", "del", `${VIP_2}/32`, "dev", lab.network.vipDevice]);
+      await waitFor(() => new RegExp(`VIP released.*vip=${VIP_2}`).test(lab.daemon!.log()), RECONCILE_MS + 3000, "the release of the second VIP logged");
       await Bun.sleep(RECONCILE_MS);
       expect(onSecond()).toBe(standby === "warm" ? 2 : 0);
       expect(ipvsadmSave().filter((l) => l.includes(VIP)).length).toBe(2);
@@ -230,15 +203,15 @@ describe("lbctl daemon", () => {
 
   test("no failed request during 20 reloads that touch other services, nor during a daemon restart", async () => {
     await webWithBackends(2);
-    daemon = await startDaemon(tree!.main, socketPath());
-    await waitFor(() => network!.backends.every((b) => weightOf(b.address) === 2), 10_000, "programmed");
+    lab.daemon = await startDaemon(lab.tree!.main, socketPath());
+    await waitFor(() => lab.network!.backends.every((b) => weightOf(b.address) === 2), 10_000, "programmed");
     await Bun.sleep(INTERVAL_MS * 3);
     let failures = 0;
     let requests = 0;
     let running = true;
     const loop = (async () => {
       while (running) {
-        const probe = Bun.spawn(["ip", "netns", "exec", network!.client.name, "socat", "-t5", "-T5", "-", `TCP:${VIP}:80,connect-timeout=5`], {
+        const probe = Bun.spawn(["ip", "netns", "exec", lab.network!.client.name, "socat", "-t5", "-T5", "-", `TCP:${VIP}:80,connect-timeout=5`], {
           stdin: "ignore",
           stdout: "pipe",
           stderr: "ignore",
@@ -246,21 +219,24 @@ describe("lbctl daemon", () => {
         const answer = (await new Response(probe.stdout).text()).trim();
         const code = await probe.exited;
         requests++;
-        if (code !== 0 || !answer.startsWith("lab")) failures++;
+        if (code !== 0 || !answer.startsWith("lab")) {
+          failures++;
+          console.error(`request ${requests} failed: exit ${code}, answer "${answer}", daemon log tail:\n${lab.daemon?.log().split("\n").slice(-8).join("\n")}`);
+        }
       }
     })();
     for (let i = 0; i < 20; i++) {
       writeConfig([
-        { name: "web", ports: [80], scheduler: "rr", backends: network!.backends.map((b) => ({ address: b.address, weight: 2 })), health },
-        { name: `other`, ports: [9000 + (i % 3)], scheduler: i % 2 ? "rr" : "wrr", backends: [{ address: network!.backends[0]!.address, weight: 1 + i }] },
+        { name: "web", ports: [80], scheduler: "rr", backends: lab.network!.backends.map((b) => ({ address: b.address, weight: 2 })), health },
+        { name: `other`, ports: [9000 + (i % 3)], scheduler: i % 2 ? "rr" : "wrr", backends: [{ address: lab.network!.backends[0]!.address, weight: 1 + i }] },
       ]);
-      daemon.signal("SIGHUP");
+      lab.daemon.signal("SIGHUP");
       await Bun.sleep(300);
     }
-    await waitFor(() => daemon!.log().split("Config reloaded").length > 15, 20_000, "the reloads to be done");
-    const restarted = await daemon.stop("SIGTERM");
+    await waitFor(() => lab.daemon!.log().split("Config reloaded").length > 15, 20_000, "the reloads to be done");
+    const restarted = await lab.daemon.stop("SIGTERM");
     expect(restarted.exitCode).toBe(0);
-    daemon = await startDaemon(tree!.main, socketPath());
+    lab.daemon = await startDaemon(lab.tree!.main, socketPath());
     await Bun.sleep(INTERVAL_MS * 4);
     running = false;
     await loop;

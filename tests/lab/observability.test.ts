@@ -4,51 +4,32 @@
  * /health, audit records in the log, and a metrics port in use that stops the daemon before it is ready.
  */
 
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { stringify } from "yaml";
-import { configTree, type ConfigTree } from "../support/config-tree.ts";
+import { describe, expect, test } from "bun:test";
 import { lbctlCommandLine } from "../support/run-lbctl.ts";
-import { startDaemon, waitFor, type RunningDaemon } from "./support/lbctl-daemon.ts";
-import { createLabNetwork, ipvsadmClear, type LabNetwork, requireLab, run, startTcpNameServer, tcpRequest } from "./support/index.ts";
+import { daemonLab, labSocket, writeDaemonConfig } from "./support/daemon-lab.ts";
+import { startDaemon, waitFor } from "./support/lbctl-daemon.ts";
+import { createLabNetwork, run, startTcpNameServer, tcpRequest } from "./support/index.ts";
 
 const VIP = "10.203.0.1";
 const METRICS_PORT = 19190;
 const BASE = `http://127.0.0.1:${METRICS_PORT}`;
 const T = 180_000;
 
-let tree: ConfigTree | undefined;
-let network: LabNetwork | undefined;
-let daemon: RunningDaemon | undefined;
-
-beforeAll(() => {
-  requireLab();
-  ipvsadmClear();
-});
-
-afterEach(async () => {
-  if (daemon && daemon.process.exitCode === null) await daemon.stop("SIGKILL");
-  daemon = undefined;
-  network?.destroy();
-  network = undefined;
-  tree?.remove();
-  tree = undefined;
-  ipvsadmClear();
-});
+const lab = daemonLab();
 
 function writeConfig(backends: string[]): void {
-  tree ??= configTree();
-  tree.write(
-    "config.yaml",
-    stringify({
+  const health = { enabled: true, type: "tcp", interval_ms: 500, timeout_ms: 300, fail_after: 2, recover_after: 1 };
+  writeDaemonConfig(
+    lab,
+    {
       node: { name: "lab-obs" },
       network: { frontend: { vip: VIP } },
-      system: { state_dir: tree.path("state") },
-      daemon: { reconcile_interval_ms: 500, stats_collection_interval_cycles: 1, socket: tree.path("lbctl.sock") },
+      daemon: { reconcile_interval_ms: 500, stats_collection_interval_cycles: 1 },
       observability: { logging: { console: { level: "warn" } }, metrics: { prometheus: { bind: "127.0.0.1", port: METRICS_PORT, path: "/metrics" } } },
-    }),
+    },
+    [{ name: "web", ports: [80], scheduler: "rr", backends: backends.map((address) => ({ address })), health }],
+    "config.d/web.yaml",
   );
-  const health = { enabled: true, type: "tcp", interval_ms: 500, timeout_ms: 300, fail_after: 2, recover_after: 1 };
-  tree.write("config.d/web.yaml", stringify({ services: [{ name: "web", ports: [80], scheduler: "rr", backends: backends.map((address) => ({ address })), health }] }));
 }
 
 async function scrape(): Promise<string> {
@@ -86,18 +67,18 @@ const bytesIn = (backend: string) => `lbctl_ipvs_bytes_in_total{node="lab-obs",s
 
 describe("lbctl daemon observability", () => {
   test("traffic through the VIP grows the serving backend's byte counters; promtool accepts the scrape; /health is 200", async () => {
-    network = createLabNetwork({ backends: 2 });
-    network.addDirectorAddress(VIP);
-    await Promise.all(network.backends.map((b) => startTcpNameServer(b, 80)));
-    writeConfig(network.backends.map((b) => b.address));
-    daemon = await startDaemon(tree!.main, tree!.path("lbctl.sock"));
-    const [first, second] = network.backends;
+    lab.network = createLabNetwork({ backends: 2 });
+    lab.network.addDirectorAddress(VIP);
+    await Promise.all(lab.network.backends.map((b) => startTcpNameServer(b, 80)));
+    writeConfig(lab.network.backends.map((b) => b.address));
+    lab.daemon = await startDaemon(lab.tree!.main, labSocket(lab));
+    const [first, second] = lab.network.backends;
     await waitFor(async () => value(await scrape(), `lbctl_health_backend_healthy{node="lab-obs",service="web",backend="${first!.address}:80"}`) === 1, 15_000, "healthy");
 
     const before = await scrape();
     // Answers are not checked: under emulation the name server may close before its reply, but the connection
     // went through IPVS all the same. The kernel's own counters (ipvsadm --stats --exact) are the oracle.
-    for (let i = 0; i < 8; i++) tcpRequest(network.client, VIP, 80);
+    for (let i = 0; i < 8; i++) tcpRequest(lab.network.client, VIP, 80);
     const kernelBytes = await stableKernelBytesIn();
     for (const backend of [first!, second!]) {
       const expected = kernelBytes.get(`${backend.address}:80`) ?? 0;
@@ -120,39 +101,39 @@ describe("lbctl daemon observability", () => {
     expect(health.status).toBe(200);
     expect((await fetch(`${BASE}/nope`)).status).toBe(404);
     // At console level warn, audit records are still written.
-    expect(daemon.log()).toContain("audit=daemon_started");
-    expect(daemon.log()).toContain("audit=destination_created");
-    const stopped = await daemon.stop("SIGTERM");
+    expect(lab.daemon.log()).toContain("audit=daemon_started");
+    expect(lab.daemon.log()).toContain("audit=destination_created");
+    const stopped = await lab.daemon.stop("SIGTERM");
     expect(stopped.exitCode).toBe(0);
-    expect(daemon.log()).toContain("audit=daemon_stopping");
+    expect(lab.daemon.log()).toContain("audit=daemon_stopping");
     await expect(fetch(`${BASE}/health`)).rejects.toThrow();
   }, T);
 
   test("a backend removed from the config loses its series after a reload; the other keeps counting", async () => {
-    network = createLabNetwork({ backends: 2 });
-    network.addDirectorAddress(VIP);
-    await Promise.all(network.backends.map((b) => startTcpNameServer(b, 80)));
-    const [first, second] = network.backends;
+    lab.network = createLabNetwork({ backends: 2 });
+    lab.network.addDirectorAddress(VIP);
+    await Promise.all(lab.network.backends.map((b) => startTcpNameServer(b, 80)));
+    const [first, second] = lab.network.backends;
     writeConfig([first!.address, second!.address]);
-    daemon = await startDaemon(tree!.main, tree!.path("lbctl.sock"));
-    for (let i = 0; i < 4; i++) tcpRequest(network.client, VIP, 80, { payload: "hello" });
+    lab.daemon = await startDaemon(lab.tree!.main, labSocket(lab));
+    for (let i = 0; i < 4; i++) tcpRequest(lab.network.client, VIP, 80, { payload: "hello" });
     await waitFor(async () => (value(await scrape(), bytesIn(second!.address)) ?? 0) > 0, 15_000, "traffic counted for the second backend");
     const kept = value(await scrape(), bytesIn(first!.address)) ?? 0;
 
     writeConfig([first!.address]);
-    daemon.signal("SIGHUP");
+    lab.daemon.signal("SIGHUP");
     await waitFor(async () => !(await scrape()).includes(`backend="${second!.address}:80"`), 10_000, "the removed backend's series to go");
     const text = await scrape();
     expect(value(text, bytesIn(first!.address))).toBeGreaterThanOrEqual(kept);
     expect(value(text, `lbctl_config_reloads_total{node="lab-obs",result="success"}`)).toBe(1);
-    expect(daemon.log()).toContain("audit=config_changed");
+    expect(lab.daemon.log()).toContain("audit=config_changed");
   }, T);
 
   test("a metrics port in use is fatal at start: exit 1 with a clear error, nothing programmed", async () => {
     writeConfig(["10.203.1.1"]);
     const blocker = Bun.serve({ hostname: "127.0.0.1", port: METRICS_PORT, fetch: () => new Response("") });
     try {
-      const child = Bun.spawn([...lbctlCommandLine(), "daemon", "--config", tree!.main], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+      const child = Bun.spawn([...lbctlCommandLine(), "daemon", "--config", lab.tree!.main], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
       const exitCode = await child.exited;
       const stderr = await new Response(child.stderr).text();
       expect(exitCode).toBe(1);

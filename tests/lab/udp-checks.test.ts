@@ -7,12 +7,12 @@
  *   once their peer stops, each with its reason in the daemon's log.
  */
 
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
-import { stringify } from "yaml";
-import { configTree, type ConfigTree } from "../support/config-tree.ts";
-import { startDaemon, waitFor, type RunningDaemon } from "./support/lbctl-daemon.ts";
-import { createLabNetwork, ipvsadmClear, ipvsadmSave, type LabNamespace, type LabNetwork, requireLab, startUdpEchoServer, udpRequest } from "./support/index.ts";
+import { configTree } from "../support/config-tree.ts";
+import { daemonLab, labSocket, writeDaemonConfig } from "./support/daemon-lab.ts";
+import { startDaemon, waitFor } from "./support/lbctl-daemon.ts";
+import { createLabNetwork, ipvsadmSave, type LabNamespace, startUdpEchoServer, udpRequest } from "./support/index.ts";
 
 const VIP = "10.204.0.1";
 // Everything is emulated in the guest: a socat echo (a fork per datagram) answers in 150-350 ms there, so the
@@ -23,38 +23,19 @@ const FAIL_AFTER = 2;
 const HEALTH_PORT = 7000;
 const T = 180_000;
 
-let tree: ConfigTree | undefined;
-let network: LabNetwork | undefined;
-let daemon: RunningDaemon | undefined;
-
-beforeAll(() => {
-  requireLab();
-  ipvsadmClear();
-});
-
-afterEach(async () => {
-  if (daemon && daemon.process.exitCode === null) await daemon.stop("SIGKILL");
-  daemon = undefined;
-  network?.destroy();
-  network = undefined;
-  tree?.remove();
-  tree = undefined;
-  ipvsadmClear();
-});
+const lab = daemonLab();
 
 function writeConfig(services: Array<Record<string, unknown>>): void {
-  tree ??= configTree();
-  tree.write(
-    "config.yaml",
-    stringify({
+  writeDaemonConfig(
+    lab,
+    {
       node: { name: "lab-a" },
       network: { frontend: { vip: VIP } },
-      system: { state_dir: tree.path("state") },
-      daemon: { reconcile_interval_ms: 1000, socket: tree.path("lbctl.sock") },
+      daemon: { reconcile_interval_ms: 1000 },
       observability: { logging: { console: { level: "debug" } }, metrics: { prometheus: { enabled: false } } },
-    }),
+    },
+    services,
   );
-  tree.write("config.d/services.yaml", stringify({ services }));
 }
 
 /** A peer inside a namespace; network.destroy() kills it too, stop() sooner. */
@@ -91,61 +72,61 @@ const weightOf = (proto: "-u" | "-t", port: number, backend: string) => {
 
 describe("UDP checks through the daemon", () => {
   test("a UDP service end to end: udp_echo checks, traffic through the VIP, a stopped echo server gets weight 0 on every port", async () => {
-    network = createLabNetwork({ backends: 2 });
-    network.addDirectorAddress(VIP);
+    lab.network = createLabNetwork({ backends: 2 });
+    lab.network.addDirectorAddress(VIP);
     const ports = [7543, 7544];
-    const [first, second] = network.backends as [LabNamespace, LabNamespace];
-    await Promise.all(network.backends.flatMap((backend) => ports.map((port) => startUdpEchoServer(backend, port))));
-    const echoes = await Promise.all(network.backends.map((backend) => socatEcho(backend, HEALTH_PORT)));
+    const [first, second] = lab.network.backends as [LabNamespace, LabNamespace];
+    await Promise.all(lab.network.backends.flatMap((backend) => ports.map((port) => startUdpEchoServer(backend, port))));
+    const echoes = await Promise.all(lab.network.backends.map((backend) => socatEcho(backend, HEALTH_PORT)));
     writeConfig([
       {
         name: "switchboard-udp",
         protocol: "udp",
         ports: ["7543-7544"],
         scheduler: "rr",
-        backends: network.backends.map((b) => ({ address: b.address, weight: 1 })),
+        backends: lab.network.backends.map((b) => ({ address: b.address, weight: 1 })),
         health: { enabled: true, type: "udp_echo", port: HEALTH_PORT, interval_ms: INTERVAL_MS, timeout_ms: TIMEOUT_MS, fail_after: FAIL_AFTER, recover_after: 2, payload: "PING" },
       },
     ]);
-    daemon = await startDaemon(tree!.main, tree!.path("lbctl.sock"));
+    lab.daemon = await startDaemon(lab.tree!.main, labSocket(lab));
     await waitFor(() => ports.every((port) => weightOf("-u", port, first.address) === 1 && weightOf("-u", port, second.address) === 1), 20_000, "both backends on both ports");
-    await waitFor(() => (daemon!.log().match(/Backend healthy/g) ?? []).length >= 2, 20_000, "both backends healthy");
+    await waitFor(() => (lab.daemon!.log().match(/Backend healthy/g) ?? []).length >= 2, 20_000, "both backends healthy");
 
     // Round robin over new flows (each request has its own source port): both backends answer on both ports.
     for (const port of ports) {
-      const names = [1, 2, 3, 4].map(() => udpRequest(network!.client, VIP, port).split("\n")[0]);
+      const names = [1, 2, 3, 4].map(() => udpRequest(lab.network!.client, VIP, port).split("\n")[0]);
       expect(new Set(names)).toEqual(new Set([first.name, second.name]));
     }
 
     await echoes[0]!.stop();
     const stoppedAt = performance.now();
-    const logBefore = daemon.log().length;
+    const logBefore = lab.daemon.log().length;
     await waitFor(() => ports.every((port) => weightOf("-u", port, first.address) === 0), 20_000, "weight 0 for the backend whose echo stopped");
     expect(performance.now() - stoppedAt).toBeLessThan((FAIL_AFTER + 1) * INTERVAL_MS + 2500);
     expect(weightOf("-u", 7543, second.address)).toBe(1);
     // The service itself still answers on the drained backend; new flows go to the survivor only.
     for (const port of ports) {
-      const names = [1, 2, 3].map(() => udpRequest(network!.client, VIP, port).split("\n")[0]);
+      const names = [1, 2, 3].map(() => udpRequest(lab.network!.client, VIP, port).split("\n")[0]);
       expect(new Set(names)).toEqual(new Set([second.name]));
     }
-    await waitFor(() => daemon!.log().slice(logBefore).includes("Backend unhealthy"), 10_000, "the unhealthy transition in the log");
+    await waitFor(() => lab.daemon!.log().slice(logBefore).includes("Backend unhealthy"), 10_000, "the unhealthy transition in the log");
     // The backend's kernel answers the probes of the closed port with ICMP port unreachable (rate-limited to about
     // one a second per destination, so some probes may time out instead): that reason reaches the daemon.
-    await waitFor(() => daemon!.log().slice(logBefore).includes('reason="ICMP port unreachable"'), 10_000, "a probe failed by ICMP");
+    await waitFor(() => lab.daemon!.log().slice(logBefore).includes('reason="ICMP port unreachable"'), 10_000, "a probe failed by ICMP");
 
     await socatEcho(first, HEALTH_PORT);
     await waitFor(() => ports.every((port) => weightOf("-u", port, first.address) === 1), 20_000, "recovery to weight 1");
   }, T);
 
   test("udp_dns (dnsmasq), udp_ntp (chronyd), udp_sip (sipp) and http (busybox httpd): healthy, then weight 0 when the peer stops", async () => {
-    network = createLabNetwork({ backends: 1 });
-    network.addDirectorAddress(VIP);
-    tree = configTree();
-    const backend = network.backends[0]!;
+    lab.network = createLabNetwork({ backends: 1 });
+    lab.network.addDirectorAddress(VIP);
+    lab.tree = configTree();
+    const backend = lab.network.backends[0]!;
     const address = backend.address;
-    tree.write("sipp/uas.xml", SIPP_UAS);
-    tree.write("chrony.conf", ["port 123", `bindaddress ${address}`, "allow all", "local stratum 3", "cmdport 0", "bindcmdaddress /", `pidfile ${tree.path("chronyd.pid")}`, ""].join("\n"));
-    tree.write("www/index.html", "up\n");
+    lab.tree.write("sipp/uas.xml", SIPP_UAS);
+    lab.tree.write("chrony.conf", ["port 123", `bindaddress ${address}`, "allow all", "local stratum 3", "cmdport 0", "bindcmdaddress /", `pidfile ${lab.tree.path("chronyd.pid")}`, ""].join("\n"));
+    lab.tree.write("www/index.html", "up\n");
     const peers = await Promise.all([
       startIn(
         backend,
@@ -153,9 +134,9 @@ describe("UDP checks through the daemon", () => {
         "udp",
         53,
       ),
-      startIn(backend, ["chronyd", "-d", "-x", "-u", "root", "-f", tree.path("chrony.conf")], "udp", 123),
-      startIn(backend, ["sipp", "-sf", tree.path("sipp/uas.xml"), "-i", address, "-p", "5060", "-t", "u1", "-nostdin"], "udp", 5060, tree.path("sipp")),
-      startIn(backend, ["busybox", "httpd", "-f", "-p", `${address}:80`, "-h", tree.path("www")], "tcp", 80),
+      startIn(backend, ["chronyd", "-d", "-x", "-u", "root", "-f", lab.tree.path("chrony.conf")], "udp", 123),
+      startIn(backend, ["sipp", "-sf", lab.tree.path("sipp/uas.xml"), "-i", address, "-p", "5060", "-t", "u1", "-nostdin"], "udp", 5060, lab.tree.path("sipp")),
+      startIn(backend, ["busybox", "httpd", "-f", "-p", `${address}:80`, "-h", lab.tree.path("www")], "tcp", 80),
     ]);
     const health = { enabled: true, interval_ms: INTERVAL_MS, timeout_ms: TIMEOUT_MS, fail_after: FAIL_AFTER, recover_after: 1 };
     const backends = [{ address, weight: 1 }];
@@ -171,14 +152,14 @@ describe("UDP checks through the daemon", () => {
       ["-u", 5060],
       ["-t", 80],
     ];
-    daemon = await startDaemon(tree.main, tree.path("lbctl.sock"));
-    await waitFor(() => (daemon!.log().match(/Backend healthy/g) ?? []).length >= 4, 30_000, "all four services healthy");
+    lab.daemon = await startDaemon(lab.tree.main, labSocket(lab));
+    await waitFor(() => (lab.daemon!.log().match(/Backend healthy/g) ?? []).length >= 4, 30_000, "all four services healthy");
     expect(checks.map(([proto, port]) => weightOf(proto, port, address))).toEqual([1, 1, 1, 1]);
 
-    const logBefore = daemon.log().length;
+    const logBefore = lab.daemon.log().length;
     await Promise.all(peers.map((peer) => peer.stop()));
     await waitFor(() => checks.every(([proto, port]) => weightOf(proto, port, address) === 0), 30_000, "weight 0 on all four once their peers stopped");
-    const unhealthy = () => daemon!.log().slice(logBefore).match(/Backend unhealthy .*/g) ?? [];
+    const unhealthy = () => lab.daemon!.log().slice(logBefore).match(/Backend unhealthy .*/g) ?? [];
     await waitFor(() => unhealthy().length === 4, 10_000, "four unhealthy transitions in the log");
     for (const service of ["dns", "ntp", "sip", "web"]) expect(unhealthy().some((line) => line.includes(`service=${service} `))).toBe(true);
     // Stopped UDP servers get ICMP port unreachable (or, rate-limited, time out); the stopped HTTP server refuses.

@@ -5,44 +5,30 @@
  * bytes, the request as sent.
  */
 
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { httpChecker } from "../../../src/health/checks/http.ts";
-import type { HealthFile, ProbeTarget } from "../../../src/health/types.ts";
+import type { HealthFile } from "../../../src/health/types.ts";
 import { blackhole, socketsTo, synSentTo } from "../support/blackhole.ts";
-import { watchBackend, type Watched } from "./support/monitor.ts";
+import { watchBackend } from "./support/monitor.ts";
 import { describeWithPeers, findBinary, freeTcpPort, scratchDir, startPeer, type Peer } from "./support/peers.ts";
+import { checkScope, targetFor } from "./support/scope.ts";
 
 const HEALTH: HealthFile = { enabled: true, type: "http", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2 };
-const target = (port: number, health: Partial<HealthFile> = {}, address = "127.0.0.1"): ProbeTarget => ({
-  address,
-  port,
-  family: address.includes(":") ? 6 : 4,
-  health: { ...HEALTH, ...health },
-});
+const target = targetFor(HEALTH);
 const INTERVAL_MS = 200;
 const FAIL_AFTER = 3;
 
-let peers: Peer[] = [];
-const cleanups: Array<() => void> = [];
-let watched: Watched | undefined;
-afterEach(async () => {
-  await watched?.stop();
-  watched = undefined;
-  await Promise.all(peers.map((peer) => peer.stop()));
-  peers = [];
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
+const scope = checkScope();
 /** busybox httpd serving a folder with index.html and a CGI, cgi-bin/fail, that answers 500. */
 async function httpd(): Promise<Peer> {
   const port = freeTcpPort();
   const dir = scratchDir("httpd");
-  cleanups.push(dir.remove);
+  scope.cleanups.push(dir.remove);
   dir.write("index.html", "<p>up</p>\n");
   await Bun.$`mkdir -p ${dir.path}/cgi-bin`.quiet();
   dir.write("cgi-bin/fail", '#!/bin/sh\nprintf "Status: 500 Internal Server Error\\r\\nContent-Type: text/plain\\r\\n\\r\\nbroken\\n"\n', 0o755);
   const peer = await startPeer([findBinary("busybox")!, "httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", dir.path], "tcp", port);
-  peers.push(peer);
+  scope.peers.push(peer);
   return peer;
 }
 
@@ -69,13 +55,13 @@ describeWithPeers("http against busybox httpd", ["busybox", "ss"], () => {
 
   test("healthy through the monitor, then unhealthy within fail_after × interval once httpd stops", async () => {
     const server = await httpd();
-    watched = watchBackend("tcp", server.port, { type: "http", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
-    await watched.waitFor("healthy", 5000);
+    scope.watched = watchBackend("tcp", server.port, { type: "http", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
+    await scope.watched.waitFor("healthy", 5000);
     await server.stop();
     const stoppedAt = performance.now();
-    const downAt = await watched.waitFor("unhealthy", 5000);
+    const downAt = await scope.watched.waitFor("unhealthy", 5000);
     expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
-    expect(watched.transitions.at(-1)!.result.reason).toBe("connection refused");
+    expect(scope.watched.transitions.at(-1)!.result.reason).toBe("connection refused");
   });
 });
 
@@ -98,7 +84,7 @@ function listener(onOpen: (socket: import("bun").Socket<{ received: string }>) =
       error() {},
     },
   });
-  cleanups.push(() => server.stop(true));
+  scope.cleanups.push(() => server.stop(true));
   return { port: server.port, received };
 }
 
@@ -153,7 +139,7 @@ test("a server that accepts and says nothing fails at the timeout, its socket re
 
 test("a host that never completes the handshake: timed out, and no connection attempt left behind", async () => {
   const hole = await blackhole();
-  cleanups.push(() => hole.close());
+  scope.cleanups.push(() => hole.close());
   for (let i = 0; i < 3; i++) {
     expect(await httpChecker.probe(target(hole.port, { timeout_ms: 100 }), AbortSignal.timeout(100))).toMatchObject({ ok: false, reason: "timed out after 100 ms" });
   }

@@ -7,23 +7,19 @@
 import { afterEach, expect, test } from "bun:test";
 import type { udp } from "bun";
 import { udpDnsChecker } from "../../../src/health/checks/udp-dns.ts";
-import type { HealthFile, ProbeTarget } from "../../../src/health/types.ts";
-import { watchBackend, type Watched } from "./support/monitor.ts";
+import type { HealthFile } from "../../../src/health/types.ts";
+import { watchBackend } from "./support/monitor.ts";
 import { describeWithPeers, findBinary, freeUdpPort, startPeer, type Peer } from "./support/peers.ts";
+import { checkScope, targetFor } from "./support/scope.ts";
 
 const HEALTH: HealthFile = { enabled: true, type: "udp_dns", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2, dns_query: "up.lbctl.test" };
-const target = (port: number, health: Partial<HealthFile> = {}): ProbeTarget => ({ address: "127.0.0.1", port, family: 4, health: { ...HEALTH, ...health } });
+const target = targetFor(HEALTH);
 const INTERVAL_MS = 200;
 const FAIL_AFTER = 3;
 
-let peers: Peer[] = [];
-let watched: Watched | undefined;
+const scope = checkScope();
 const sockets: Array<udp.Socket<"uint8array">> = [];
-afterEach(async () => {
-  await watched?.stop();
-  watched = undefined;
-  await Promise.all(peers.map((peer) => peer.stop()));
-  peers = [];
+afterEach(() => {
   for (const socket of sockets.splice(0)) socket.close();
 });
 
@@ -51,7 +47,7 @@ async function dnsmasq(): Promise<Peer> {
     "udp",
     port,
   );
-  peers.push(peer);
+  scope.peers.push(peer);
   return peer;
 }
 
@@ -100,13 +96,13 @@ describeWithPeers("udp_dns against dnsmasq", ["dnsmasq", "ss"], () => {
 
   test("healthy through the monitor, then unhealthy within fail_after × interval once dnsmasq stops", async () => {
     const server = await dnsmasq();
-    watched = watchBackend("udp", server.port, { type: "udp_dns", dns_query: "up.lbctl.test", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
-    await watched.waitFor("healthy", 5000);
+    scope.watched = watchBackend("udp", server.port, { type: "udp_dns", dns_query: "up.lbctl.test", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
+    await scope.watched.waitFor("healthy", 5000);
     await server.stop();
     const stoppedAt = performance.now();
-    const downAt = await watched.waitFor("unhealthy", 5000);
+    const downAt = await scope.watched.waitFor("unhealthy", 5000);
     expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
-    expect(watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
+    expect(scope.watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
   });
 });
 

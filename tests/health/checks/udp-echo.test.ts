@@ -4,11 +4,12 @@
  * stopped server taken down through the real HealthMonitor within fail_after × interval.
  */
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { echoBytes, echoExchange, echoNonce, judgeEcho, udpEchoChecker } from "../../../src/health/checks/udp-echo.ts";
-import type { HealthFile, ProbeTarget } from "../../../src/health/types.ts";
-import { watchBackend, type Watched } from "./support/monitor.ts";
+import type { HealthFile } from "../../../src/health/types.ts";
+import { watchBackend } from "./support/monitor.ts";
 import { describeWithPeers, findBinary, freeUdpPort, startPeer, type Peer } from "./support/peers.ts";
+import { checkScope, targetFor } from "./support/scope.ts";
 
 const HEALTH: HealthFile = { enabled: true, type: "udp_echo", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2 };
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -68,24 +69,17 @@ describe("udp_echo bytes", () => {
   });
 });
 
-const target = (port: number, health: Partial<HealthFile> = {}): ProbeTarget => ({ address: "127.0.0.1", port, family: 4, health: { ...HEALTH, ...health } });
+const target = targetFor(HEALTH);
 
 const INTERVAL_MS = 200;
 const FAIL_AFTER = 3;
 
-let peers: Peer[] = [];
-let watched: Watched | undefined;
-afterEach(async () => {
-  await watched?.stop();
-  watched = undefined;
-  await Promise.all(peers.map((peer) => peer.stop()));
-  peers = [];
-});
+const scope = checkScope();
 
 async function socat(...args: string[]): Promise<Peer> {
   const port = await freeUdpPort();
   const peer = await startPeer([findBinary("socat")!, ...args.map((arg) => arg.replaceAll("PORT", `${port}`))], "udp", port);
-  peers.push(peer);
+  scope.peers.push(peer);
   return peer;
 }
 
@@ -130,13 +124,13 @@ describeWithPeers("udp_echo against socat", ["socat", "ss"], () => {
 
   test("healthy through the monitor, then unhealthy within fail_after × interval once socat stops (ICMP)", async () => {
     const server = await socatEcho();
-    watched = watchBackend("udp", server.port, { type: "udp_echo", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
-    await watched.waitFor("healthy", 5000);
+    scope.watched = watchBackend("udp", server.port, { type: "udp_echo", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
+    await scope.watched.waitFor("healthy", 5000);
     await server.stop();
     const stoppedAt = performance.now();
-    const downAt = await watched.waitFor("unhealthy", 5000);
+    const downAt = await scope.watched.waitFor("unhealthy", 5000);
     expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
-    expect(watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
-    expect(watched.results.at(-1)!.latencyMs).toBeLessThan(100);
+    expect(scope.watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
+    expect(scope.watched.results.at(-1)!.latencyMs).toBeLessThan(100);
   });
 });

@@ -5,33 +5,24 @@
  * through the real monitor within fail_after × interval.
  */
 
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { udpNtpChecker } from "../../../src/health/checks/udp-ntp.ts";
-import type { HealthFile, ProbeTarget } from "../../../src/health/types.ts";
-import { watchBackend, type Watched } from "./support/monitor.ts";
+import type { HealthFile } from "../../../src/health/types.ts";
+import { watchBackend } from "./support/monitor.ts";
 import { describeWithPeers, findBinary, freeUdpPort, scratchDir, startPeer, type Peer } from "./support/peers.ts";
+import { checkScope, targetFor } from "./support/scope.ts";
 
 const HEALTH: HealthFile = { enabled: true, type: "udp_ntp", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2 };
-const target = (port: number, health: Partial<HealthFile> = {}): ProbeTarget => ({ address: "127.0.0.1", port, family: 4, health: { ...HEALTH, ...health } });
+const target = targetFor(HEALTH);
 const INTERVAL_MS = 200;
 const FAIL_AFTER = 3;
 
-let peers: Peer[] = [];
-let cleanups: Array<() => void> = [];
-let watched: Watched | undefined;
-afterEach(async () => {
-  await watched?.stop();
-  watched = undefined;
-  await Promise.all(peers.map((peer) => peer.stop()));
-  peers = [];
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
+const scope = checkScope();
 /** chronyd serving NTP on 127.0.0.1:<port>, with no command sockets (cmdport 0, bindcmdaddress /) and no files elsewhere. */
 async function chronyd(localStratum: number | undefined): Promise<Peer> {
   const port = await freeUdpPort();
   const dir = scratchDir("chrony");
-  cleanups.push(dir.remove);
+  scope.cleanups.push(dir.remove);
   const config = dir.write(
     "chrony.conf",
     [
@@ -47,7 +38,7 @@ async function chronyd(localStratum: number | undefined): Promise<Peer> {
   );
   // -d: foreground, log to stderr; -x: never adjust the system clock; -u root: no privilege drop.
   const peer = await startPeer([findBinary("chronyd")!, "-d", "-x", "-u", "root", "-f", config], "udp", port);
-  peers.push(peer);
+  scope.peers.push(peer);
   return peer;
 }
 
@@ -66,13 +57,13 @@ describeWithPeers("udp_ntp against chronyd", ["chronyd", "ss"], () => {
 
   test("healthy through the monitor, then unhealthy within fail_after × interval once chronyd stops", async () => {
     const server = await chronyd(8);
-    watched = watchBackend("udp", server.port, { type: "udp_ntp", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
-    await watched.waitFor("healthy", 5000);
+    scope.watched = watchBackend("udp", server.port, { type: "udp_ntp", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
+    await scope.watched.waitFor("healthy", 5000);
     await server.stop();
     const stoppedAt = performance.now();
-    const downAt = await watched.waitFor("unhealthy", 5000);
+    const downAt = await scope.watched.waitFor("unhealthy", 5000);
     expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
-    expect(watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
+    expect(scope.watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
   });
 });
 

@@ -4,33 +4,19 @@
  * Call-ID (unhealthy); and a stopped sipp through the real monitor.
  */
 
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { udpSipChecker } from "../../../src/health/checks/udp-sip.ts";
-import type { HealthFile, ProbeTarget } from "../../../src/health/types.ts";
-import { watchBackend, type Watched } from "./support/monitor.ts";
+import type { HealthFile } from "../../../src/health/types.ts";
+import { watchBackend } from "./support/monitor.ts";
 import { describeWithPeers, findBinary, freeUdpPort, scratchDir, startPeer, type Peer } from "./support/peers.ts";
+import { checkScope, targetFor } from "./support/scope.ts";
 
 const HEALTH: HealthFile = { enabled: true, type: "udp_sip", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2 };
-const target = (port: number, health: Partial<HealthFile> = {}, address = "127.0.0.1"): ProbeTarget => ({
-  address,
-  port,
-  family: address.includes(":") ? 6 : 4,
-  health: { ...HEALTH, ...health },
-});
+const target = targetFor(HEALTH);
 const INTERVAL_MS = 200;
 const FAIL_AFTER = 3;
 
-let peers: Peer[] = [];
-let cleanups: Array<() => void> = [];
-let watched: Watched | undefined;
-afterEach(async () => {
-  await watched?.stop();
-  watched = undefined;
-  await Promise.all(peers.map((peer) => peer.stop()));
-  peers = [];
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
+const scope = checkScope();
 /** A sipp response to the last request; sipp fills the [fields] from it. `callId` replaces its Call-ID. */
 function response(status: string, callId = "[last_Call-ID:]"): string {
   return `  <send>
@@ -53,14 +39,14 @@ function response(status: string, callId = "[last_Call-ID:]"): string {
 async function sipp(...responses: string[]): Promise<Peer> {
   const port = await freeUdpPort();
   const dir = scratchDir("sipp");
-  cleanups.push(dir.remove);
+  scope.cleanups.push(dir.remove);
   const scenario = dir.write(
     "uas.xml",
     `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="OPTIONS UAS">\n  <recv request="OPTIONS"/>\n${responses.join("\n")}\n</scenario>\n`,
   );
   // -t u1: one UDP socket; -nostdin: no keyboard control; cwd: the scratch folder takes any log files.
   const peer = await startPeer([findBinary("sipp")!, "-sf", scenario, "-i", "127.0.0.1", "-p", `${port}`, "-t", "u1", "-nostdin"], "udp", port, { cwd: dir.path });
-  peers.push(peer);
+  scope.peers.push(peer);
   return peer;
 }
 
@@ -100,13 +86,13 @@ describeWithPeers("udp_sip against sipp", ["sipp", "ss"], () => {
 
   test("healthy through the monitor, then unhealthy within fail_after × interval once sipp stops", async () => {
     const server = await sipp(response("200 OK"));
-    watched = watchBackend("udp", server.port, { type: "udp_sip", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
-    await watched.waitFor("healthy", 5000);
+    scope.watched = watchBackend("udp", server.port, { type: "udp_sip", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
+    await scope.watched.waitFor("healthy", 5000);
     await server.stop();
     const stoppedAt = performance.now();
-    const downAt = await watched.waitFor("unhealthy", 5000);
+    const downAt = await scope.watched.waitFor("unhealthy", 5000);
     expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
-    expect(watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
+    expect(scope.watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
   });
 });
 
