@@ -17,6 +17,7 @@ import { HOST_LITTLE_ENDIAN } from "../../src/ipvs/netlink/constants.ts";
 import { MessageWriter } from "../../src/ipvs/netlink/writer.ts";
 import type { DestinationSpec, ServiceKey, ServiceSpec } from "../../src/ipvs/types.ts";
 import { attr, be16, be32, genl, inet4, inet6, nested, text, u8, u16, u32 } from "./support/bytes.ts";
+import { backend, web, webKey } from "./support/fixtures.ts";
 
 const FAMILY = 32;
 const PORT_ID = 1234;
@@ -25,27 +26,6 @@ const WRITE = 0x05; // NLM_F_REQUEST | NLM_F_ACK: single requests that wait for 
 const BATCHED = 0x01; // NLM_F_REQUEST: service/destination writes; the batch acknowledges once per send
 const DUMP = 0x301; // NLM_F_REQUEST | NLM_F_DUMP
 
-const web: ServiceSpec = {
-  family: 4,
-  protocol: "tcp",
-  address: "192.0.2.10",
-  port: 80,
-  scheduler: "rr",
-  flags: 0,
-  timeout: 0,
-  netmask: 0xffffffff,
-  persistenceEngine: "",
-};
-const webKey: ServiceKey = { family: 4, protocol: "tcp", address: "192.0.2.10", port: 80 };
-const backend: DestinationSpec = {
-  family: 4,
-  address: "10.0.0.10",
-  port: 8080,
-  forward: "nat",
-  weight: 1,
-  upperThreshold: 0,
-  lowerThreshold: 0,
-};
 
 function encoded(write: (writer: MessageWriter) => void): number[] {
   const writer = new MessageWriter(64);

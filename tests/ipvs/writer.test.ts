@@ -3,35 +3,15 @@ import type { RequestHeader } from "../../src/ipvs/codec/requests.ts";
 import { encodeOperation } from "../../src/ipvs/codec/requests.ts";
 import { EncodeError } from "../../src/ipvs/errors.ts";
 import { MessageWriter } from "../../src/ipvs/netlink/writer.ts";
-import type { DestinationSpec, ServiceKey, ServiceSpec } from "../../src/ipvs/types.ts";
+import type { ServiceKey, ServiceSpec } from "../../src/ipvs/types.ts";
 import { attr, be16, genl, inet4, nested, u16, u32 } from "./support/bytes.ts";
+import { backend, web, webKey } from "./support/fixtures.ts";
 
 const FAMILY = 32;
 const PORT_ID = 1234;
 const WRITE = 0x01; // a batched write: NLM_F_REQUEST without NLM_F_ACK
 const header = (seq = 1): RequestHeader => ({ family: FAMILY, seq, port: PORT_ID });
 
-const web: ServiceSpec = {
-  family: 4,
-  protocol: "tcp",
-  address: "192.0.2.10",
-  port: 80,
-  scheduler: "rr",
-  flags: 0,
-  timeout: 0,
-  netmask: 0xffffffff,
-  persistenceEngine: "",
-};
-const webKey: ServiceKey = { family: 4, protocol: "tcp", address: "192.0.2.10", port: 80 };
-const backend: DestinationSpec = {
-  family: 4,
-  address: "10.0.0.10",
-  port: 8080,
-  forward: "nat",
-  weight: 1,
-  upperThreshold: 0,
-  lowerThreshold: 0,
-};
 const webKeyAttributes = [attr(1, u16(2)), attr(2, u16(6)), attr(3, inet4(192, 0, 2, 10)), attr(4, be16(80))];
 
 describe("the writer", () => {
