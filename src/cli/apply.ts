@@ -3,7 +3,7 @@
  * VIP, all or nothing.
  */
 
-import { configuredVips } from "../config/model.ts";
+import { configuredVips, type Config } from "../config/model.ts";
 import { loadConfig } from "../config/load.ts";
 import { ConfigError } from "../config/errors.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
@@ -39,9 +39,15 @@ export default lbctlCommand({
     const json = Boolean(args.json);
     const force = Boolean(args.force);
     try {
-      const viaDaemon = await applyThroughDaemon({ path: configPath(args), dryRun, force, json, out });
+      const path = configPath(args);
+      const started = performance.now();
+      const loaded = loadConfig(path);
+      out.log.debug(`Config loaded in ${(performance.now() - started).toFixed(1)} ms`);
+      if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
+      const options = { path, config: loaded.config, dryRun, force, json, out };
+      const viaDaemon = await applyThroughDaemon(options);
       if (viaDaemon !== undefined) return viaDaemon;
-      return applyOnce({ path: configPath(args), dryRun, force, json, out });
+      return applyOnce(options);
     } catch (error) {
       const failure = error instanceof ConfigError ? error : asCliError(error);
       if (!args.json) throw failure;
@@ -56,18 +62,14 @@ const MAX_LINES = 200;
 
 interface ApplyOptions {
   path: string;
+  config: Config;
   dryRun: boolean;
   force: boolean;
   json: boolean;
   out: Output;
 }
 
-function applyOnce({ path, dryRun, force, json, out }: ApplyOptions): number {
-  const started = performance.now();
-  const loaded = loadConfig(path);
-  out.log.debug(`Config loaded in ${(performance.now() - started).toFixed(1)} ms`);
-  if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
-  const { config } = loaded;
+function applyOnce({ config, dryRun, force, json, out }: ApplyOptions): number {
   const client = openIpvs();
   try {
     const managed = managedVips(config);
@@ -98,10 +100,8 @@ function applyOnce({ path, dryRun, force, json, out }: ApplyOptions): number {
  * When a daemon runs, it owns the kernel table (and knows health-driven weights): ask it to reload instead of
  * applying behind its back. Undefined when no daemon answers.
  */
-async function applyThroughDaemon({ path, dryRun, force, json, out }: ApplyOptions): Promise<number | undefined> {
-  const loaded = loadConfig(path);
-  if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
-  const socket = loaded.config.main.daemon.socket;
+async function applyThroughDaemon({ path, config, dryRun, force, json, out }: ApplyOptions): Promise<number | undefined> {
+  const socket = config.main.daemon.socket;
   if (!(await daemonAnswers(socket))) return undefined;
   await requireSameConfig(socket, path);
   const reply = await askDaemonToReload(socket, { dryRun, force });
