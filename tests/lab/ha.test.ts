@@ -2,13 +2,17 @@
  * VRRP failover with FRR in the guest: two director namespaces on one bridge, each with its own zebra + vrrpd
  * (config written by `lbctl setup frr`, separate run folders), its own lbctl daemon and its own IPVS table (IPVS is
  * per network namespace). Killing the primary's FRR moves the VIP to the secondary within the master-down interval.
+ *
+ * Each director's folder (lbctl's config and state, FRR's config, pid files, sockets and logs) is made for this run
+ * under /run, outside the repository, and owned by `frr`: zebra and vrrpd drop to that user, which cannot reach a
+ * clone in a private home folder (/root is mode 0700).
  */
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { lbctlCommandLine, runLbctl } from "../support/run-lbctl.ts";
+import { lbctlCommandLine } from "../support/run-lbctl.ts";
 import { waitFor } from "./support/lbctl-daemon.ts";
 import { requireLab, run, runQuietly } from "./support/index.ts";
 
@@ -17,12 +21,15 @@ const VRID = 50;
 const ADVERT_MS = 200;
 const RECONCILE_MS = 500;
 const MACVLAN_MAC = "00:00:5e:00:01:32";
-const DIR = join(import.meta.dir, "../../.scratch/ha-lab");
 const directors = [1, 2] as const;
 const daemons: ReturnType<typeof Bun.spawn>[] = [];
+/** Everything each director's lbctl daemon printed (console log at debug level), by director number. */
+const daemonOutput = new Map<number, string>();
+/** This run's folder, under /run (the guest's own tmpfs): see the header comment. */
+let runDir = "";
 
 const ns = (n: number) => `lbha${n}`;
-const folder = (n: number) => join(DIR, `d${n}`);
+const folder = (n: number) => join(runDir, `d${n}`);
 const inNs = (n: number, argv: string[]) => run(["ip", "netns", "exec", ns(n), ...argv]);
 
 function protodown(n: number): boolean {
@@ -50,15 +57,45 @@ function stopFrr(n: number): void {
   }
 }
 
+/** Starts director n's lbctl daemon with its output kept in daemonOutput. */
+function startDaemon(n: number, config: string): void {
+  const child = Bun.spawn(["ip", "netns", "exec", ns(n), ...lbctlCommandLine(), "daemon", "--config", config], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  daemonOutput.set(n, "");
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) daemonOutput.set(n, daemonOutput.get(n) + decoder.decode(chunk, { stream: true }));
+  };
+  void pump(child.stdout);
+  void pump(child.stderr);
+  daemons.push(child);
+}
+
+/** How many periodic reconciles director n's daemon has finished (its debug line "Reconciled ... trigger=interval"). */
+const intervalReconciles = (n: number) => (daemonOutput.get(n) ?? "").split("\n").filter((line) => /Reconciled.* trigger=interval/.test(line)).length;
+
+/** waitFor, with both daemons' output in the error: a timeout is then explained by what the daemons said. */
+async function waitForOrShow(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  try {
+    await waitFor(condition, timeoutMs, what);
+  } catch (error) {
+    const logs = directors.map((n) => `--- lbctl daemon of director ${n}:\n${(daemonOutput.get(n) ?? "").slice(-4000)}`).join("\n");
+    throw new Error(`${(error as Error).message}\n${logs}`);
+  }
+}
+
 beforeAll(async () => {
   requireLab();
-  rmSync(DIR, { recursive: true, force: true });
+  runDir = mkdtempSync("/run/lbctl-ha-");
   run(["ip", "link", "add", "lbha-br", "type", "bridge"]);
   run(["ip", "link", "set", "lbha-br", "up"]);
   for (const n of directors) {
     const dir = folder(n);
-    mkdirSync(dir, { recursive: true });
-    chmodSync(dir, 0o777);
+    mkdirSync(dir);
     run(["ip", "netns", "add", ns(n)]);
     run(["ip", "link", "add", `lbha-v${n}`, "type", "veth", "peer", "name", "eth0", "netns", ns(n)]);
     run(["ip", "link", "set", `lbha-v${n}`, "master", "lbha-br", "up"]);
@@ -74,7 +111,8 @@ beforeAll(async () => {
         vrrp: { vrid: VRID, advert_interval_ms: ADVERT_MS },
         system: { state_dir: join(dir, "state"), frr_config: join(dir, "frr.conf") },
         daemon: { reconcile_interval_ms: RECONCILE_MS, socket: join(dir, "lbctl.sock"), standby: "cold" },
-        observability: { metrics: { prometheus: { enabled: false } } },
+        // debug: every reconcile is logged, the positive sign the tests wait for before asserting a table unchanged.
+        observability: { logging: { console: { level: "debug" } }, metrics: { prometheus: { enabled: false } } },
       }),
     );
     mkdirSync(join(dir, "config.d"));
@@ -83,9 +121,10 @@ beforeAll(async () => {
     writeFileSync(join(dir, "frr.conf"), "frr defaults traditional\nlog syslog informational\n");
     const setup = await runLbctlIn(n, ["setup", "frr", "--macvlan", "--config", config]);
     expect(setup.exitCode).toBe(0);
+    // zebra and vrrpd run as frr: they write their pid files, sockets and logs here.
+    run(["chown", "-R", "frr:frr", runDir]);
     startFrr(n);
-    const child = Bun.spawn(["ip", "netns", "exec", ns(n), ...lbctlCommandLine(), "daemon", "--config", config], { stdout: "ignore", stderr: "ignore", env: { ...process.env, NO_COLOR: "1" } });
-    daemons.push(child);
+    startDaemon(n, config);
   }
 }, 120_000);
 
@@ -96,6 +135,7 @@ afterAll(() => {
     runQuietly(["ip", "netns", "del", ns(n)]);
   }
   runQuietly(["ip", "link", "del", "lbha-br"]);
+  if (runDir) rmSync(runDir, { recursive: true, force: true });
 });
 
 async function runLbctlIn(n: number, args: string[]) {
@@ -108,10 +148,13 @@ const ipvsSave = (n: number) => inNs(n, ["ipvsadm", "-Sn"]);
 
 test("the primary is elected; killing its FRR moves the VIP to the secondary within the master-down interval", async () => {
   expect(readFileSync(join(folder(1), "frr.conf"), "utf8")).toContain(` vrrp ${VRID} advertisement-interval ${ADVERT_MS}\n`);
-  await waitFor(() => !protodown(1) && protodown(2), 30_000, "director 1 master, director 2 backup");
+  await waitForOrShow(() => !protodown(1) && protodown(2), 30_000, "director 1 master, director 2 backup");
   // Cold standby: only the director that holds the VIP (the master, whose macvlan is not in protodown) has it.
-  await waitFor(() => ipvsSave(1).includes(`-A -t ${VIP}:80 -s rr`), 30_000, "the service in the master's table");
-  await Bun.sleep(RECONCILE_MS);
+  await waitForOrShow(() => ipvsSave(1).includes(`-A -t ${VIP}:80 -s rr`), 30_000, "the service in the master's table");
+  // The backup's daemon must have reconciled since (two periodic runs: one may have started before), or an empty
+  // table would prove nothing.
+  const seen = intervalReconciles(2);
+  await waitForOrShow(() => intervalReconciles(2) >= seen + 2, 30_000, "two periodic reconciles of the backup's daemon");
   expect(ipvsSave(2)).not.toContain(`-A -t ${VIP}:80`);
   const vipsOf = async (n: number) => JSON.parse((await runLbctlIn(n, ["status", "--json", "--config", join(folder(n), "config.yaml")])).stdout).vips;
   expect(await vipsOf(1)).toEqual([{ vip: VIP, held: true }]);
@@ -127,9 +170,9 @@ test("the primary is elected; killing its FRR moves the VIP to the secondary wit
 
   stopFrr(1);
   const killed = performance.now();
-  await waitFor(() => !protodown(2), 10_000, "director 2 to become master");
+  await waitForOrShow(() => !protodown(2), 10_000, "director 2 to become master");
   // The secondary's daemon sees the VIP held and programs its service (cold standby).
-  await waitFor(() => ipvsSave(2).includes(`-A -t ${VIP}:80 -s rr`), 10_000, "the service in the new master's table");
+  await waitForOrShow(() => ipvsSave(2).includes(`-A -t ${VIP}:80 -s rr`), 10_000, "the service in the new master's table");
   const active = performance.now() - killed;
   // master-down interval = 3 × advertisement interval + skew (< 1 s here), plus one reconcile interval and margin
   // for the emulated guest.
@@ -137,8 +180,14 @@ test("the primary is elected; killing its FRR moves the VIP to the secondary wit
   expect(await vipsOf(2)).toEqual([{ vip: VIP, held: true }]);
   const after = JSON.parse((await runLbctlIn(2, ["doctor", "--json", "--config", join(folder(2), "config.yaml")])).stdout);
   expect(byName(after).get(`vip ${VIP}`)).toMatchObject({ status: "warn", message: expect.stringContaining("held by this secondary") });
-  // The secondary's daemon answers and keeps its table.
+  expect(daemonOutput.get(2)).toContain(`audit=vip_acquired vip=${VIP}`);
+  // The secondary's daemon answers and keeps its table through further reconciles.
+  const reconciled = intervalReconciles(2);
+  await waitForOrShow(() => intervalReconciles(2) >= reconciled + 2, 30_000, "two more periodic reconciles of the new master's daemon");
   const status = await runLbctlIn(2, ["status", "--json", "--config", join(folder(2), "config.yaml")]);
-  expect(JSON.parse(status.stdout).daemon).toBe(true);
-  void runLbctl;
+  expect(status.stderr).toBe("");
+  expect(status.exitCode).toBe(0);
+  expect(JSON.parse(status.stdout)).toMatchObject({ daemon: true, vips: [{ vip: VIP, held: true }] });
+  expect(ipvsSave(2)).toContain(`-A -t ${VIP}:80 -s rr`);
+  expect(ipvsSave(2)).toContain(`-a -t ${VIP}:80 -r 10.210.0.50:80`);
 }, 180_000);

@@ -43,21 +43,30 @@ function value(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-/** InBytes per destination from `ipvsadm -Ln --stats --exact`, once two reads a second apart agree. */
-async function stableKernelBytesIn(): Promise<Map<string, number>> {
+/** One destination's counters as the kernel reports them (`ipvsadm -Ln --stats --exact`). */
+interface KernelCounters {
+  connections: number;
+  packetsIn: number;
+  bytesIn: number;
+}
+
+/** The kernel's counters per destination ("ADDR:PORT"), once two reads a second apart agree and every one is > 0. */
+async function stableKernelCounters(): Promise<Map<string, KernelCounters>> {
   const read = () => {
-    const bytes = new Map<string, number>();
+    const counters: [string, KernelCounters][] = [];
     for (const line of run(["ipvsadm", "-Ln", "--stats", "--exact"]).split("\n")) {
-      const match = /^\s+->\s+(\S+)\s+\d+\s+\d+\s+\d+\s+(\d+)\s+\d+\s*$/.exec(line);
-      if (match) bytes.set(match[1]!, Number(match[2]));
+      // Conns InPkts OutPkts InBytes OutBytes
+      const match = /^\s+->\s+(\S+)\s+(\d+)\s+(\d+)\s+\d+\s+(\d+)\s+\d+\s*$/.exec(line);
+      if (match) counters.push([match[1]!, { connections: Number(match[2]), packetsIn: Number(match[3]), bytesIn: Number(match[4]) }]);
     }
-    return JSON.stringify([...bytes]);
+    return counters;
   };
-  let previous = read();
+  let previous = JSON.stringify(read());
   for (let i = 0; i < 20; i++) {
     await Bun.sleep(1000);
-    const current = read();
-    if (current === previous && !current.includes(",0]")) return new Map(JSON.parse(current));
+    const counters = read();
+    const current = JSON.stringify(counters);
+    if (current === previous && counters.every(([, c]) => c.bytesIn > 0)) return new Map(counters);
     previous = current;
   }
   throw new Error(`The kernel's counters did not settle: ${previous}`);
@@ -73,22 +82,32 @@ describe("lbctl daemon observability", () => {
     writeConfig(lab.network.backends.map((b) => b.address));
     lab.daemon = await startDaemon(lab.tree!.main, labSocket(lab));
     const [first, second] = lab.network.backends;
-    await waitFor(async () => value(await scrape(), `lbctl_health_backend_healthy{node="lab-obs",service="web",backend="${first!.address}:80"}`) === 1, 15_000, "healthy");
+    const healthy = (backend: string) => `lbctl_health_backend_healthy{node="lab-obs",service="web",backend="${backend}:80"}`;
+    await waitFor(async () => {
+      const text = await scrape();
+      return value(text, healthy(first!.address)) === 1 && value(text, healthy(second!.address)) === 1;
+    }, 15_000, "both backends healthy");
 
     const before = await scrape();
     // Answers are not checked: under emulation the name server may close before its reply, but the connection
-    // went through IPVS all the same. The kernel's own counters (ipvsadm --stats --exact) are the oracle.
-    for (let i = 0; i < 8; i++) tcpRequest(lab.network.client, VIP, 80);
-    const kernelBytes = await stableKernelBytesIn();
+    // went through IPVS all the same. Each request is finished before the next starts, and the split between the
+    // backends is the kernel's business: its own counters (ipvsadm --stats --exact) are the oracle.
+    const requests = 8;
+    for (let i = 0; i < requests; i++) await tcpRequest(lab.network.client, VIP, 80);
+    const kernel = await stableKernelCounters();
+    const series = (name: string, backend: string) => `lbctl_ipvs_${name}_total{node="lab-obs",service="web",backend="${backend}:80"}`;
+    // Health probes go to the backends' own addresses, so every connection through IPVS is one of ours.
+    expect([first!, second!].reduce((sum, b) => sum + (kernel.get(`${b.address}:80`)?.connections ?? 0), 0)).toBe(requests);
     for (const backend of [first!, second!]) {
-      const expected = kernelBytes.get(`${backend.address}:80`) ?? 0;
-      expect(expected).toBeGreaterThan(value(before, bytesIn(backend.address)) ?? 0);
+      const expected = kernel.get(`${backend.address}:80`)!;
+      expect(expected.bytesIn).toBeGreaterThan(value(before, bytesIn(backend.address)) ?? 0);
       // The kernel's estimator folds per-destination counters in within about 2 s; stats are read every cycle.
-      await waitFor(async () => value(await scrape(), bytesIn(backend.address)) === expected, 15_000, `bytes in of ${backend.address} to reach ${expected}`);
+      await waitFor(async () => value(await scrape(), bytesIn(backend.address)) === expected.bytesIn, 15_000, `bytes in of ${backend.address} to reach ${expected.bytesIn}`);
+      const after = await scrape();
+      expect({ backend: backend.address, connections: value(after, series("connections", backend.address)), packetsIn: value(after, series("packets_in", backend.address)) })
+        .toEqual({ backend: backend.address, connections: expected.connections, packetsIn: expected.packetsIn });
     }
     const after = await scrape();
-    expect(value(after, `lbctl_ipvs_connections_total{node="lab-obs",service="web",backend="${first!.address}:80"}`)).toBeGreaterThanOrEqual(4);
-    expect(value(after, `lbctl_ipvs_packets_in_total{node="lab-obs",service="web",backend="${first!.address}:80"}`)).toBeGreaterThan(0);
     expect(value(after, `lbctl_health_backend_weight{node="lab-obs",service="web",backend="${first!.address}:80"}`)).toBe(1);
     expect(value(after, `lbctl_vip_is_owner{node="lab-obs",vip="${VIP}"}`)).toBe(1);
     expect(value(after, `lbctl_health_check_latency_seconds_count{node="lab-obs",service="web",backend="${first!.address}:80"}`)).toBeGreaterThan(0);
