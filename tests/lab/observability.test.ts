@@ -50,23 +50,29 @@ interface KernelCounters {
   bytesIn: number;
 }
 
-/** The kernel's counters per destination ("ADDR:PORT"), once two reads a second apart agree and every one is > 0. */
-async function stableKernelCounters(): Promise<Map<string, KernelCounters>> {
-  const read = () => {
-    const counters: [string, KernelCounters][] = [];
-    for (const line of run(["ipvsadm", "-Ln", "--stats", "--exact"]).split("\n")) {
-      // Conns InPkts OutPkts InBytes OutBytes
-      const match = /^\s+->\s+(\S+)\s+(\d+)\s+(\d+)\s+\d+\s+(\d+)\s+\d+\s*$/.exec(line);
-      if (match) counters.push([match[1]!, { connections: Number(match[2]), packetsIn: Number(match[3]), bytesIn: Number(match[4]) }]);
-    }
-    return counters;
-  };
-  let previous = JSON.stringify(read());
-  for (let i = 0; i < 20; i++) {
-    await Bun.sleep(1000);
-    const counters = read();
-    const current = JSON.stringify(counters);
-    if (current === previous && counters.every(([, c]) => c.bytesIn > 0)) return new Map(counters);
+function readKernelCounters(): Map<string, KernelCounters> {
+  const counters = new Map<string, KernelCounters>();
+  for (const line of run(["ipvsadm", "-Ln", "--stats", "--exact"]).split("\n")) {
+    // -> ADDR:PORT  Conns InPkts OutPkts InBytes OutBytes
+    const match = /^\s+->\s+(\S+)\s+(\d+)\s+(\d+)\s+\d+\s+(\d+)\s+\d+\s*$/.exec(line);
+    if (match) counters.set(match[1]!, { connections: Number(match[2]), packetsIn: Number(match[3]), bytesIn: Number(match[4]) });
+  }
+  return counters;
+}
+
+/**
+ * The kernel's counters per destination ("ADDR:PORT") once they hold all `connections` and stay the same across
+ * an estimator period: the kernel folds its per-CPU counters into what ipvsadm reads every 2 s, so a read can lag
+ * the traffic by that much (and the last packets of a connection, its FIN and ACK, follow the client's exit).
+ */
+async function settledKernelCounters(connections: number): Promise<Map<string, KernelCounters>> {
+  const total = (counters: Map<string, KernelCounters>) => [...counters.values()].reduce((sum, c) => sum + c.connections, 0);
+  await waitFor(() => total(readKernelCounters()) >= connections, 15_000, `the kernel to count ${connections} connections`);
+  let previous = JSON.stringify([...readKernelCounters()]);
+  for (let i = 0; i < 8; i++) {
+    await Bun.sleep(2_500);
+    const current = JSON.stringify([...readKernelCounters()]);
+    if (current === previous) return new Map(JSON.parse(current));
     previous = current;
   }
   throw new Error(`The kernel's counters did not settle: ${previous}`);
@@ -94,7 +100,7 @@ describe("lbctl daemon observability", () => {
     // backends is the kernel's business: its own counters (ipvsadm --stats --exact) are the oracle.
     const requests = 8;
     for (let i = 0; i < requests; i++) await tcpRequest(lab.network.client, VIP, 80);
-    const kernel = await stableKernelCounters();
+    const kernel = await settledKernelCounters(requests);
     const series = (name: string, backend: string) => `lbctl_ipvs_${name}_total{node="lab-obs",service="web",backend="${backend}:80"}`;
     // Health probes go to the backends' own addresses, so every connection through IPVS is one of ours.
     expect([first!, second!].reduce((sum, b) => sum + (kernel.get(`${b.address}:80`)?.connections ?? 0), 0)).toBe(requests);

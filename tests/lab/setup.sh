@@ -1,35 +1,30 @@
 #!/usr/bin/env bash
-# Installs, when missing, the Debian packages the kernel lab (tests/lab/launch.ts) needs. Idempotent: a host that
-# has them all is left alone, without even an `apt-get update`. Run as root; .ci/run calls it on clean machines.
+# Installs, when missing, the Debian packages the tests need (the kernel lab, its tools and the real peers of the
+# health checks), listed with what each is for in tests/lab/packages.txt. Idempotent: a host that has them all is
+# left alone, without even an `apt-get update`. Run as root. `npm test` and `npm run demo` run it when something is
+# missing (tests/lab/ensure-packages.ts), and so does CI through `npm test`; it can also be run by hand.
+#
+# Some packages bring a service nobody here wants running: prometheus (only promtool is used) and chrony (the
+# tests start chronyd themselves on a loopback port). No service starts while installing (policy-rc.d below), and
+# on a systemd host they are disabled afterwards.
 set -euo pipefail
 
-# What each package is for:
-#   qemu-system-x86     the emulator that boots the guest
-#   linux-image-amd64   a kernel with IPVS (and the rest) as modules; the host's own kernel has none
-#   busybox-static      the guest's PID 1 and tools in the initramfs (statically linked: it has no libc)
-#   kmod                modprobe --show-depends plans the module loads; modprobe in the guest loads more
-#   xz-utils zstd       unpack the kernel image once (faster boots) and compressed modules, if any
-#   ipvsadm             the independent oracle lab tests compare the kernel's IPVS table with
-#   iproute2            ip netns / veth / dummy for the test topologies, ss for server readiness
-#   socat               TCP and UDP test servers and clients inside namespaces
-#   libnl-3-200 libnl-genl-3-200   the netlink libraries lbctl's IPVS transport opens through bun:ffi
-#   prometheus          for promtool, which checks the daemon's metrics (no package ships promtool alone; the
-#                       Prometheus service it brings is never started: see policy-rc.d below)
-#   frr                 FRR's zebra + vrrpd for the VRRP failover lab test (started by the test, in namespaces)
-#   debootstrap         fresh Debian roots for the install.sh tests (tests/install/), cached under .lab-cache/
-#   (the shellcheck package) keeps install.sh clean (tests/install/shellcheck.test.ts)
-# Real peers of the UDP and HTTP health checks (tests/health/checks/, tests/lab/udp-checks.test.ts), each started
-# by the test on a port it chooses (socat is the UDP echo server; busybox-static's httpd is the HTTP server):
-#   dnsmasq-base        dnsmasq without its service: the DNS server of the udp_dns tests
-#   sip-tester          sipp, as a UAS answering OPTIONS (200, or 503 for the failure case): udp_sip
-#   chrony              chronyd serving time on a loopback port (-x: it never touches the clock): udp_ntp. Its
-#                       service is never started (policy-rc.d below) and is disabled on systemd hosts
-readonly PACKAGES=(
-  qemu-system-x86 linux-image-amd64 busybox-static kmod xz-utils zstd
-  ipvsadm iproute2 socat libnl-3-200 libnl-genl-3-200 prometheus
-  frr debootstrap shellcheck
-  dnsmasq-base sip-tester chrony
-)
+LIST="$(dirname "$0")/packages.txt"
+readonly LIST
+PACKAGES=()
+declare -A WHY=()
+while read -r package why; do
+  [[ -z $package || $package == \#* ]] && continue
+  PACKAGES+=("$package")
+  WHY[$package]=$why
+done <"$LIST"
+readonly PACKAGES
+
+# --list: the packages as read above, one a line (tests check it against tests/lab/vm/packages.ts's reading).
+if [[ ${1:-} == --list ]]; then
+  printf '%s\n' "${PACKAGES[@]}"
+  exit 0
+fi
 readonly POLICY_RC=/usr/sbin/policy-rc.d
 readonly POLICY_RC_BACKUP=/usr/sbin/policy-rc.d.lbctl-lab-backup
 
@@ -71,7 +66,8 @@ export INITRD=No
 # Wait for another apt or dpkg (unattended upgrades, an install still finishing) instead of failing.
 readonly APT_OPTIONS=(-o DPkg::Lock::Timeout=600 -q)
 
-log "installing ${missing[*]}"
+log "installing ${#missing[@]} missing Debian package(s) the tests need (list: tests/lab/packages.txt):"
+for package in "${missing[@]}"; do printf '  %-18s %s\n' "$package" "${WHY[$package]}"; done
 apt-get "${APT_OPTIONS[@]}" update
 apt-get "${APT_OPTIONS[@]}" install -y --no-install-recommends "${missing[@]}"
 log "installed ${#missing[@]} package(s): ${missing[*]}"
