@@ -1,24 +1,21 @@
 /**
- * `npm test`: builds lbctl, runs the unit tests on the host (the CLI ones against the built binary), then the
- * kernel-lab suite inside one guest boot, and ends with one line `N passed, N failed`.
+ * `npm test`: installs the Debian packages the tests need when some are missing (as root; tests/lab/packages.txt),
+ * builds lbctl, runs the unit tests on the host (the CLI ones against the built binary), then the kernel-lab suite
+ * inside one guest boot. Each suite's duration is printed, and the last line is `N passed, N failed, N skipped`.
  *
- * Outside CI a lab that cannot run (not root, no qemu) is skipped loudly; with CI=true it is a failure.
+ * Outside CI, what cannot run here (not root, no qemu, a package missing) is skipped loudly and counted as skipped;
+ * the lab counts one skip per test file, as its tests are not known without running it. With CI=true a lab that
+ * cannot run, a package that cannot be installed and any skipped test are failures.
  */
 
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { ensureHostPackages } from "./lab/vm/packages.ts";
+import { summaryLine, tallyBunTest, type SuiteResult } from "./runner/summary.ts";
 
 const root = join(import.meta.dir, "..");
 const bun = process.execPath;
 const inCi = process.env.CI === "true" || process.env.CI === "1";
-
-interface Tally {
-  passed: number;
-  failed: number;
-}
-
-const total: Tally = { passed: 0, failed: 0 };
-const problems: string[] = [];
 
 /** Runs a command, echoing its output live, and returns its exit code and everything it printed. */
 async function runEchoed(command: string[], env: Record<string, string> = {}): Promise<{ exitCode: number; output: string }> {
@@ -35,70 +32,103 @@ async function runEchoed(command: string[], env: Record<string, string> = {}): P
   return { exitCode: await proc.exited, output: chunks.join("") };
 }
 
-/** Adds the counts of a `bun test` summary (" 12 pass", " 0 fail"); a run that printed none counts as one failure. */
-function tallyBunTest(suite: string, exitCode: number, output: string): void {
-  const passed = [...output.matchAll(/^\s*(\d+) pass$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-  const failed = [...output.matchAll(/^\s*(\d+) fail$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-  total.passed += passed;
-  total.failed += failed;
-  if (passed + failed === 0 || (exitCode !== 0 && failed === 0)) {
-    total.failed += 1;
-    problems.push(`${suite}: exited with status ${exitCode} without a test summary`);
-  } else if (failed > 0) {
-    problems.push(`${suite}: ${failed} failed`);
-  }
+const emptyResult = (): SuiteResult => ({ passed: 0, failed: 0, skipped: 0, skippedTests: [], problems: [] });
+
+function failure(problem: string): SuiteResult {
+  return { ...emptyResult(), failed: 1, problems: [problem] };
 }
 
-function banner(text: string): void {
-  process.stdout.write(`\n=== ${text} ===\n`);
+interface Step {
+  name: string;
+  seconds: number;
+  result: SuiteResult;
 }
 
-async function build(): Promise<boolean> {
-  banner("build");
+/** Runs one step under a banner and prints how long it took (the test budget stays visible). */
+async function step(name: string, body: () => Promise<SuiteResult> | SuiteResult): Promise<Step> {
+  process.stdout.write(`\n=== ${name} ===\n`);
+  const started = performance.now();
+  const result = await body();
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`=== ${name}: ${seconds.toFixed(1)} s ===\n`);
+  return { name, seconds, result };
+}
+
+function packages(): SuiteResult {
+  const outcome = ensureHostPackages({ inCi });
+  if (outcome.ok) return emptyResult();
+  // Outside CI the tests that need a missing package skip themselves (bun counts those); under CI it is a failure.
+  return inCi ? failure(`packages: ${outcome.problem} (CI=true: this is a failure)`) : { ...emptyResult(), problems: [`packages (warning): ${outcome.problem}`] };
+}
+
+async function build(): Promise<SuiteResult> {
   const { exitCode } = await runEchoed([bun, "build.ts"]);
-  if (exitCode !== 0) {
-    total.failed += 1;
-    problems.push("build: bun build.ts failed");
-  }
-  return exitCode === 0;
+  return exitCode === 0 ? emptyResult() : failure("build: bun build.ts failed");
 }
 
-async function unitTests(built: boolean): Promise<void> {
+async function unitTests(built: boolean): Promise<SuiteResult> {
   // The launcher's own unit tests (tests/lab/vm) need no kernel: they run here with the rest.
-  banner("unit tests (host)");
   const env: Record<string, string> = built ? { LBCTL_BIN: join(root, "build/lbctl") } : {};
   const { exitCode, output } = await runEchoed([bun, "test", "--timeout=30000", "--path-ignore-patterns=tests/lab/*.test.ts", "tests/"], env);
-  tallyBunTest("unit tests", exitCode, output);
+  return tallyBunTest("unit tests", exitCode, output);
 }
 
-async function labTests(): Promise<void> {
-  banner("kernel-lab tests (guest)");
+function labTestFiles(): string[] {
+  return readdirSync(join(root, "tests/lab")).filter((name) => name.endsWith(".test.ts")).sort().map((name) => `tests/lab/${name}`);
+}
+
+/** The lab cannot run: a failure under CI, else one loud skip per lab test file. */
+function labSkipped(reason: string): SuiteResult {
+  const message = `the kernel lab cannot run here: ${reason}`;
+  if (inCi) {
+    process.stderr.write(`FAIL: ${message}\n`);
+    return failure(`${message} (CI=true: this is a failure)`);
+  }
+  const files = labTestFiles();
+  process.stderr.write(
+    `\n${"!".repeat(78)}\nSKIPPED: ${message}.\nThe IPVS tests did NOT run (${files.length} files, counted as ${files.length} skipped). Run \`npm test\` as root to run them.\n${"!".repeat(78)}\n\n`,
+  );
+  return { ...emptyResult(), skipped: files.length, skippedTests: files.map((file) => `${file} (whole file: ${reason})`) };
+}
+
+async function labTests(): Promise<SuiteResult> {
+  if (process.argv.includes("--no-lab")) return labSkipped("--no-lab was given");
   const { labAvailability } = await import("./lab/launch.ts");
   const availability = labAvailability();
-  if (!availability.ok) {
-    const message = `the kernel lab cannot run here: ${availability.reason}`;
-    if (inCi) {
-      total.failed += 1;
-      problems.push(`${message} (CI=true: this is a failure)`);
-      process.stderr.write(`FAIL: ${message}\n`);
-    } else {
-      process.stderr.write(
-        `\n${"!".repeat(78)}\nSKIPPED: ${message}.\nThe IPVS tests did NOT run. Run as root after tests/lab/setup.sh to run them.\n${"!".repeat(78)}\n\n`,
-      );
-    }
-    return;
-  }
+  if (!availability.ok) return labSkipped(availability.reason);
   const env: Record<string, string> = existsSync(join(root, "build/lbctl")) ? { LBCTL_BIN: join(root, "build/lbctl") } : {};
   const { exitCode, output } = await runEchoed([bun, "tests/lab/launch.ts", "--", bun, "test", "--timeout=180000", "--path-ignore-patterns=tests/lab/vm/**", "tests/lab"], env);
-  tallyBunTest("kernel-lab tests", exitCode, output);
+  return tallyBunTest("kernel-lab tests", exitCode, output);
 }
 
 const started = performance.now();
-const built = await build();
-await unitTests(built);
-if (!process.argv.includes("--no-lab")) await labTests();
+const steps: Step[] = [];
+steps.push(await step("Debian packages (tests/lab/packages.txt)", packages));
+const built = await step("build", build);
+steps.push(built);
+steps.push(await step("unit tests (host)", () => unitTests(built.result.failed === 0)));
+steps.push(await step("kernel-lab tests (guest)", labTests));
 
-const seconds = ((performance.now() - started) / 1000).toFixed(1);
-process.stdout.write(`\n${problems.map((p) => `problem: ${p}\n`).join("")}tests took ${seconds} s\n`);
-process.stdout.write(`${total.passed} passed, ${total.failed} failed\n`);
+const total = { passed: 0, failed: 0, skipped: 0 };
+const problems: string[] = [];
+const skippedTests: string[] = [];
+for (const { result } of steps) {
+  total.passed += result.passed;
+  total.failed += result.failed;
+  total.skipped += result.skipped;
+  problems.push(...result.problems);
+  skippedTests.push(...result.skippedTests);
+}
+if (inCi && total.skipped > 0) {
+  total.failed += 1;
+  problems.push(`CI=true: ${total.skipped} skipped, and a skip is a failure here (see the list above)`);
+}
+
+const durations = steps.map((s) => `${s.name.replace(/ \(.*\)$/, "")} ${s.seconds.toFixed(1)} s`).join(", ");
+process.stdout.write(
+  `\n${skippedTests.map((name) => `skipped: ${name}\n`).join("")}` +
+    `${problems.map((p) => `problem: ${p}\n`).join("")}` +
+    `durations: ${durations}; total ${((performance.now() - started) / 1000).toFixed(1)} s\n` +
+    `${summaryLine(total)}\n`,
+);
 process.exit(total.failed > 0 ? 1 : 0);
