@@ -11,7 +11,7 @@ export interface LabHost {
   kernel: LabKernel;
 }
 
-const SETUP_HINT = "run tests/lab/setup.sh as root";
+const SETUP_HINT = "`npm test` or `npm run demo` run as root installs it (tests/lab/setup.sh)";
 
 /** Checks the host can boot the lab; throws LabUnavailableError with one sentence saying what is missing. */
 export function requireLabHost(): LabHost {
