@@ -66,10 +66,14 @@ async function build(): Promise<SuiteResult> {
   return exitCode === 0 ? emptyResult() : failure("build: bun build.ts failed");
 }
 
+/** Paths given on the command line restrict the unit tests (`bun tests/run.ts --no-lab tests/runner`). */
+const unitPaths = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+
 async function unitTests(built: boolean): Promise<SuiteResult> {
   // The launcher's own unit tests (tests/lab/vm) need no kernel: they run here with the rest.
   const env: Record<string, string> = built ? { LBCTL_BIN: join(root, "build/lbctl") } : {};
-  const { exitCode, output } = await runEchoed([bun, "test", "--timeout=30000", "--path-ignore-patterns=tests/lab/*.test.ts", "tests/"], env);
+  const paths = unitPaths.length > 0 ? unitPaths : ["tests/"];
+  const { exitCode, output } = await runEchoed([bun, "test", "--timeout=30000", "--path-ignore-patterns=tests/lab/*.test.ts", ...paths], env);
   return tallyBunTest("unit tests", exitCode, output);
 }
 
@@ -78,7 +82,7 @@ function labTestFiles(): string[] {
 }
 
 /** The lab cannot run: a failure under CI, else one loud skip per lab test file. */
-function labSkipped(reason: string): SuiteResult {
+function labSkipped(reason: string, hint = "Run `npm test` as root to run them."): SuiteResult {
   const message = `the kernel lab cannot run here: ${reason}`;
   if (inCi) {
     process.stderr.write(`FAIL: ${message}\n`);
@@ -86,13 +90,13 @@ function labSkipped(reason: string): SuiteResult {
   }
   const files = labTestFiles();
   process.stderr.write(
-    `\n${"!".repeat(78)}\nSKIPPED: ${message}.\nThe IPVS tests did NOT run (${files.length} files, counted as ${files.length} skipped). Run \`npm test\` as root to run them.\n${"!".repeat(78)}\n\n`,
+    `\n${"!".repeat(78)}\nSKIPPED: ${message}.\nThe IPVS tests did NOT run (${files.length} files, counted as ${files.length} skipped). ${hint}\n${"!".repeat(78)}\n\n`,
   );
   return { ...emptyResult(), skipped: files.length, skippedTests: files.map((file) => `${file} (whole file: ${reason})`) };
 }
 
 async function labTests(): Promise<SuiteResult> {
-  if (process.argv.includes("--no-lab")) return labSkipped("--no-lab was given");
+  if (process.argv.includes("--no-lab")) return labSkipped("--no-lab was given", "Run without --no-lab to run them.");
   const { labAvailability } = await import("./lab/launch.ts");
   const availability = labAvailability();
   if (!availability.ok) return labSkipped(availability.reason);
