@@ -2,7 +2,7 @@
 # Installs, when missing, the Debian packages the tests need (the kernel lab, its tools and the real peers of the
 # health checks), listed with what each is for in tests/lab/packages.txt. Idempotent: a host that has them all is
 # left alone, without even an `apt-get update`. Run as root. `npm test` and `npm run demo` run it when something is
-# missing (tests/lab/ensure-packages.ts), and so does CI through `npm test`; it can also be run by hand.
+# missing (tests/lab/vm/packages.ts), and so does CI through `npm test`; it can also be run by hand.
 #
 # Some packages bring a service nobody here wants running: prometheus (only promtool is used) and chrony (the
 # tests start chronyd themselves on a loopback port). No service starts while installing (policy-rc.d below), and
