@@ -1,0 +1,39 @@
+import { describe, expect, test } from "bun:test";
+import type { BenchResult } from "../../bench/results.ts";
+import { BEGIN_MARKER, END_MARKER, renderSummaryTable, replaceSummary } from "../../bench/summary-table.ts";
+
+const base: BenchResult = {
+  id: "P4",
+  what: "10,000 TCP targets",
+  name: "CPU of the probing process",
+  target: "< 50 % of one core",
+  measured: "79 %",
+  value: 79,
+  unit: "%",
+  ok: false,
+  where: "host",
+  bench: "health-scheduler",
+  at: "2026-12-03T07:00:00.000Z",
+  commit: "900bf94abcdef",
+  loaded: true,
+};
+
+describe("the summary table", () => {
+  test("a missed target says so; a figure without a target shows a dash; the run and the command are given", () => {
+    const table = renderSummaryTable([base, { ...base, name: "peer | floor", target: undefined, measured: "61 %", ok: true, loaded: false }]);
+    const [, , missed, context] = table.split("\n");
+    expect(missed).toBe("| P4 | 10,000 TCP targets: CPU of the probing process (host) | < 50 % of one core | **79 %: missed** | 2026-12-03 900bf94 loaded host | `npm run bench -- health-scheduler` |");
+    expect(context).toBe("| P4 | 10,000 TCP targets: peer \\| floor (host) | - | 61 % | 2026-12-03 900bf94 | `npm run bench -- health-scheduler` |");
+  });
+
+  test("only what lies between the markers is replaced", () => {
+    const doc = `# Performance\n\nintro\n\n${BEGIN_MARKER}\nold table\n${END_MARKER}\n\n## After\n`;
+    expect(replaceSummary(doc, "NEW")).toBe(`# Performance\n\nintro\n\n${BEGIN_MARKER}\nNEW\n${END_MARKER}\n\n## After\n`);
+  });
+
+  test("missing, reversed or repeated markers are refused", () => {
+    expect(() => replaceSummary("no markers", "x")).toThrow(/markers/);
+    expect(() => replaceSummary(`${END_MARKER}\n${BEGIN_MARKER}`, "x")).toThrow(/in that order/);
+    expect(() => replaceSummary(`${BEGIN_MARKER}\n${END_MARKER}\n${BEGIN_MARKER}`, "x")).toThrow(/more than once/);
+  });
+});
