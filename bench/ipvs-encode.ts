@@ -3,9 +3,9 @@
  * writer, as a batch does. "grouped" lists each service's destinations together, as a plan does; "interleaved" changes
  * service at every message (no reuse of the service key's bytes). Run: bun bench/ipvs-encode.ts [grouped|interleaved]
  *
- * Target: the median of the warm rounds ≤ 20 ms, 1 µs a message: encoding is then a small part of a bulk apply (the
- * emulated guest's kernel takes about 70 µs a request) and never the reason a batch waits. The first, cold round
- * (JIT warming up, as in a one-shot `lbctl apply`) is reported beside it.
+ * Target: the median of the warm rounds ≤ 20 ms, 1 µs a message: encoding then stays a small part of a bulk apply
+ * (P1) and never the reason a batch waits. The first, cold round (JIT warming up, as in a one-shot `lbctl apply`) is
+ * reported beside it.
  */
 
 import { type RequestHeader, encodeOperation } from "../src/ipvs/codec/requests.ts";
