@@ -6,7 +6,10 @@
  */
 
 export interface Observation {
+  /** When the read that showed this state ended. */
   t: number;
+  /** When the read before it began: the state changed after that (absent on the first line). */
+  since?: number;
   total: number;
   zero: number;
 }
@@ -30,8 +33,10 @@ export interface Failover {
   kernelZeroAt: number;
   /** The health check's part: stop → verdict (interval × fail_after at most, plus the failing probe's own time). */
   stopToVerdictMs: number;
-  /** lbctl's part as an outsider sees it: verdict → weight 0 in the kernel's table. */
+  /** lbctl's part as an outsider sees it: verdict → the read that showed weight 0 in the kernel's table. */
   verdictToKernelMs: number;
+  /** The same from the read before, which did not show it yet: the change happened between the two. */
+  verdictToKernelAtLeastMs: number;
   stopToKernelMs: number;
   /** The daemon's own measurement of the same change (verdict → kernel acknowledgement), when it logged one. */
   daemonMs: number | undefined;
@@ -64,6 +69,7 @@ export function pairFailovers(inputs: FailoverInputs): FailoverReport {
       kernelZeroAt: zero.t,
       stopToVerdictMs: verdictAt - stopAt,
       verdictToKernelMs: zero.t - verdictAt,
+      verdictToKernelAtLeastMs: Math.max(0, (zero.since ?? zero.t) - verdictAt),
       stopToKernelMs: zero.t - stopAt,
       daemonMs: reconcile?.durationMs,
     });

@@ -97,7 +97,7 @@ try {
   );
   const daemon = await startDaemon(join(dir, "config.yaml"), socket);
   const victim = network.backends[0]!;
-  const observations: Array<Observation & { polls?: number; ms?: number }> = [];
+  const observations: Array<Observation & { polls?: number; ms?: number; maxGapMs?: number }> = [];
   const observer = Bun.spawn([process.execPath, join(import.meta.dir, "ipvs-observer.ts"), victim.address, "80"], { stdout: "pipe", stderr: "inherit" });
   const observed = jsonLines(observer.stdout, observations);
   const latest = () => observations.at(-1);
@@ -138,6 +138,7 @@ try {
 
   const detect = spread(failovers.map((f) => f.stopToVerdictMs));
   const outside = spread(failovers.map((f) => f.verdictToKernelMs));
+  const outsideAtLeast = spread(failovers.map((f) => f.verdictToKernelAtLeastMs));
   const total = spread(failovers.map((f) => f.stopToKernelMs));
   const ownTimes = failovers.flatMap((f) => (f.daemonMs === undefined ? [] : [f.daemonMs]));
   const own = spread(ownTimes);
@@ -146,20 +147,21 @@ try {
   const pair = (s: { median: number; worst: number }) => `${ms(s.median)} median, ${ms(s.worst)} worst`;
 
   console.log(`failover latency (kernel lab guest): ${failovers.length} failures of a backend with ${PORTS} destinations, recoveries not counted`);
-  console.log(`  observer: /proc/net/ip_vs every ${resolution.toFixed(1)} ms on average (${pollStats?.polls ?? "?"} reads), in its own process`);
+  console.log(`  observer: /proc/net/ip_vs every ${resolution.toFixed(1)} ms on average, ${pollStats?.maxGapMs ?? "?"} ms at most (${pollStats?.polls ?? "?"} reads), in its own process`);
   // A starved guest (a busy host under the emulator) shows first in the observer's own pace: it sleeps 1 ms a read.
   const loaded = !(resolution <= OBSERVER_SLOW_MS);
   if (loaded) console.log(`  WARNING: the observer read only every ${resolution.toFixed(1)} ms: the guest was starved of CPU, the figures are doubtful`);
   if (unexpectedVerdicts > 0) console.log(`  WARNING: ${unexpectedVerdicts} unhealthy verdicts followed no stop of the bench (flaps)`);
   const outsideOk = outside.median <= TARGET_MS && outside.worst <= TARGET_MS;
   const totalTarget = DETECTION_BOUND_MS + TARGET_MS;
-  console.log(row("P3 verdict → weight 0 seen in /proc/net/ip_vs", pair(outside), `≤ ${TARGET_MS} ms`, outsideOk));
+  const bracket = `${pair(outside)} (the read before: ${ms(outsideAtLeast.median)}, ${ms(outsideAtLeast.worst)})`;
+  console.log(row("P3 verdict → weight 0 seen in /proc/net/ip_vs", bracket, `≤ ${TARGET_MS} ms`, outsideOk));
   console.log(row("P3 backend stop → verdict (health check)", `${pair(detect)} (bound ${DETECTION_BOUND_MS} ms + probe)`, "-", true));
   console.log(row("P3 backend stop → weight 0 (what a user waits)", pair(total), `≤ ${totalTarget} ms`, total.worst <= totalTarget));
   console.log(row("P3 daemon's own verdict → kernel ack (its log)", ownTimes.length ? pair(own) : "none logged", "-", true));
 
   const common = { id: "P3", what: WHAT, where: "guest" as const, bench: "failover-latency", unit: "ms", loaded };
-  report({ ...common, name: `probe verdict → weight 0 seen by an observer reading /proc/net/ip_vs (every ${resolution.toFixed(0)} ms)`, target: `≤ ${TARGET_MS} ms median and worst`, measured: pair(outside), value: outside.worst, ok: outsideOk });
+  report({ ...common, name: `probe verdict → weight 0 seen by an observer reading /proc/net/ip_vs (every ${resolution.toFixed(0)} ms on average, ${pollStats?.maxGapMs ?? "?"} ms at most)`, target: `≤ ${TARGET_MS} ms median and worst`, measured: bracket, value: outside.worst, ok: outsideOk });
   report({ ...common, name: "backend stop → weight 0 seen by the observer", target: `≤ ${totalTarget} ms (interval × fail_after + ${TARGET_MS} ms)`, measured: pair(total), value: total.worst, ok: total.worst <= totalTarget });
   report({ ...common, name: "of which backend stop → verdict (the health check's part)", measured: `${pair(detect)} (bound ${DETECTION_BOUND_MS} ms + the failing probe)`, value: detect.worst, ok: true });
   if (ownTimes.length) report({ ...common, name: "the daemon's own log, verdict → kernel acknowledgement", measured: pair(own), value: own.worst, ok: true });

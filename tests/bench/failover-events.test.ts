@@ -5,7 +5,7 @@ describe("pairing P3's failures", () => {
   const observations = [
     { t: 900, total: 2, zero: 0 },
     { t: 1320, total: 2, zero: 1 },
-    { t: 1330, total: 2, zero: 2 },
+    { t: 1330, since: 1318, total: 2, zero: 2 },
     { t: 1500, total: 2, zero: 0 }, // recovered
     { t: 2410, total: 2, zero: 2 },
   ];
@@ -22,15 +22,16 @@ describe("pairing P3's failures", () => {
       destinations: 2,
     });
     expect(report.unexpectedVerdicts).toBe(0);
-    expect(report.failovers.map((f) => [f.stopToVerdictMs, f.verdictToKernelMs, f.stopToKernelMs, f.daemonMs])).toEqual([
-      [300, 30, 330, 24],
-      [379.5, 30, 409.5, 20],
+    expect(report.failovers.map((f) => [f.stopToVerdictMs, f.verdictToKernelMs, f.verdictToKernelAtLeastMs, f.stopToKernelMs, f.daemonMs])).toEqual([
+      [300, 30, 18, 330, 24],
+      [379.5, 30, 30, 409.5, 20],
     ]);
   });
 
-  test("a verdict in the same millisecond as the stop still follows it", () => {
-    const report = pairFailovers({ stops: [1000.7], verdicts: [1000], reconciles: [], observations: [{ t: 1010, total: 1, zero: 1 }], destinations: 1 });
+  test("a verdict in the same millisecond as the stop still follows it; a read begun before the verdict bounds at 0", () => {
+    const report = pairFailovers({ stops: [1000.7], verdicts: [1000], reconciles: [], observations: [{ t: 1010, since: 990, total: 1, zero: 1 }], destinations: 1 });
     expect(report.failovers[0]!.verdictToKernelMs).toBe(10);
+    expect(report.failovers[0]!.verdictToKernelAtLeastMs).toBe(0);
     expect(report.failovers[0]!.daemonMs).toBeUndefined();
   });
 
