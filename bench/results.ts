@@ -115,3 +115,15 @@ export function mergeResults(earlier: readonly BenchResult[], fresh: readonly Be
   for (const rest of freshByBench.values()) merged.push(...rest);
   return merged;
 }
+
+/** The results ordered as the benches are listed (`order`, bench names), each bench's own lines kept in order; benches not listed go last. */
+export function orderResults(results: readonly BenchResult[], order: readonly string[]): BenchResult[] {
+  const rank = (r: BenchResult) => {
+    const index = order.indexOf(r.bench);
+    return index < 0 ? order.length : index;
+  };
+  return results
+    .map((result, index) => ({ result, index }))
+    .sort((a, b) => rank(a.result) - rank(b.result) || a.index - b.index)
+    .map(({ result }) => result);
+}

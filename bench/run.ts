@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../src/system/atomic-file.ts";
 import { labAvailability } from "../tests/lab/launch.ts";
-import { type BenchResult, formatResultsFile, mergeResults, parseResultLines, parseResultsFile } from "./results.ts";
+import { type BenchResult, formatResultsFile, mergeResults, orderResults, parseResultLines, parseResultsFile } from "./results.ts";
 
 interface Bench {
   /** bench/NAME.ts */
@@ -125,7 +125,8 @@ if (lab.length > 0) {
 
 if (fresh.length > 0) {
   const earlier = existsSync(resultsFile) ? parseResultsFile(readFileSync(resultsFile, "utf8")) : [];
-  writeFileAtomic(resultsFile, formatResultsFile(mergeResults(earlier, fresh)));
+  const merged = orderResults(mergeResults(earlier, fresh), BENCHES.map((b) => b.name));
+  writeFileAtomic(resultsFile, formatResultsFile(merged));
 }
 
 const missed = fresh.filter((r) => !r.ok);

@@ -25,11 +25,22 @@ function runCell(result: BenchResult): string {
   return parts.join(" ") || "-";
 }
 
-/** One row per result, in the order given; figures without a target (peers, breakdowns) show a dash as target. */
+/** The results grouped by id, ids in the order they first appear, each id's results in the order given. */
+function groupedById(results: readonly BenchResult[]): BenchResult[] {
+  const groups = new Map<string, BenchResult[]>();
+  for (const result of results) groups.set(result.id, [...(groups.get(result.id) ?? []), result]);
+  return [...groups.values()].flat();
+}
+
+/**
+ * One row per result, grouped by id; the first row of an id describes its scenario, the others only their figure.
+ * Figures without a target (peers, breakdowns) show a dash as target.
+ */
 export function renderSummaryTable(results: readonly BenchResult[]): string {
-  const rows = results.map((r) =>
-    [r.id, `${r.what}: ${r.name} (${r.where})`, r.target ?? "-", measuredCell(r), runCell(r), `\`npm run bench -- ${r.bench}\``].map(cell),
-  );
+  const rows = groupedById(results).map((r, index, all) => {
+    const what = index > 0 && all[index - 1]!.id === r.id && all[index - 1]!.what === r.what ? r.name : `${r.what} (${r.where}): ${r.name}`;
+    return [r.id, what, r.target ?? "-", measuredCell(r), runCell(r), `\`npm run bench -- ${r.bench}\``].map(cell);
+  });
   return [...HEADER, ...rows.map((cells) => `| ${cells.join(" | ")} |`)].join("\n");
 }
 

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       ...common,
       name: `probes started ≤ ${ON_TIME_MS} ms late and answered correctly, of the ${schedule.scheduled.toLocaleString("en")} scheduled`,
       target: "≥ 99 %",
-      measured: `${schedule.onTimePct.toFixed(2)} % (${skipped} skipped, ${schedule.missing} missing, ${finished - ok} failed, p99 lateness ${pct(lateness, 0.99).toFixed(1)} ms)`,
+      measured: `${schedule.onTimePct.toFixed(2)} % (${skipped.toLocaleString("en")} skipped, ${schedule.missing.toLocaleString("en")} missing, ${(finished - ok).toLocaleString("en")} failed, p99 lateness ${pct(lateness, 0.99).toFixed(1)} ms)`,
       value: schedule.onTimePct,
       unit: "%",
       ok: schedule.onTimePct >= 99,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type BenchResult, formatResultLine, formatResultsFile, mergeResults, parseResultLines, parseResultsFile } from "../../bench/results.ts";
+import { type BenchResult, formatResultLine, formatResultsFile, mergeResults, orderResults, parseResultLines, parseResultsFile } from "../../bench/results.ts";
 
 const result = (over: Partial<BenchResult> = {}): BenchResult => ({
   id: "P3",
@@ -55,4 +55,19 @@ describe("merging a run into earlier results", () => {
     const merged = mergeResults([result({ id: "B0", bench: "validate" })], [result({ id: "P9", bench: "port-range" })]);
     expect(merged.map((r) => r.bench)).toEqual(["validate", "port-range"]);
   });
+});
+
+test("results are ordered as the benches are listed, each bench's lines in their order, unknown benches last", () => {
+  const results = [
+    result({ id: "X", bench: "port-range" }),
+    result({ id: "P3", value: 1 }),
+    result({ id: "B0", bench: "validate" }),
+    result({ id: "P3", value: 2 }),
+  ];
+  expect(orderResults(results, ["validate", "failover-latency"]).map((r) => [r.id, r.value])).toEqual([
+    ["B0", 26],
+    ["P3", 1],
+    ["P3", 2],
+    ["X", 26],
+  ]);
 });

@@ -23,7 +23,7 @@ describe("the summary table", () => {
     const table = renderSummaryTable([base, { ...base, name: "peer | floor", target: undefined, measured: "61 %", ok: true, loaded: false }]);
     const [, , missed, context] = table.split("\n");
     expect(missed).toBe("| P4 | 10,000 TCP targets: CPU of the probing process (host) | < 50 % of one core | **79 %: missed** | 2026-12-03 900bf94 loaded host | `npm run bench -- health-scheduler` |");
-    expect(context).toBe("| P4 | 10,000 TCP targets: peer \\| floor (host) | - | 61 % | 2026-12-03 900bf94 | `npm run bench -- health-scheduler` |");
+    expect(context).toBe("| P4 | peer \\| floor | - | 61 % | 2026-12-03 900bf94 | `npm run bench -- health-scheduler` |");
   });
 
   test("only what lies between the markers is replaced", () => {
@@ -36,4 +36,11 @@ describe("the summary table", () => {
     expect(() => replaceSummary(`${END_MARKER}\n${BEGIN_MARKER}`, "x")).toThrow(/in that order/);
     expect(() => replaceSummary(`${BEGIN_MARKER}\n${END_MARKER}\n${BEGIN_MARKER}`, "x")).toThrow(/more than once/);
   });
+});
+
+test("rows are grouped by id; only the first of a group repeats the scenario", () => {
+  const m1 = { ...base, id: "M1", what: "a stats cycle", name: "checks off", bench: "metrics-scrape" };
+  const m2 = { ...base, id: "M2", what: "a scrape", name: "scrape", bench: "metrics-scrape" };
+  const lines = renderSummaryTable([m1, m2, { ...m1, name: "checks on" }]).split("\n").slice(2);
+  expect(lines.map((l) => l.split(" | ").slice(0, 2).join(" | "))).toEqual(["| M1 | a stats cycle (host): checks off", "| M1 | checks on", "| M2 | a scrape (host): scrape"]);
 });
