@@ -22,7 +22,7 @@ describe("the summary table", () => {
   test("a missed target says so; a figure without a target shows a dash; the run and the command are given", () => {
     const table = renderSummaryTable([base, { ...base, name: "peer | floor", target: undefined, measured: "61 %", ok: true, loaded: false }]);
     const [, , missed, context] = table.split("\n");
-    expect(missed).toBe("| P4 | 10,000 TCP targets: CPU of the probing process (host) | < 50 % of one core | **79 %: missed** | 2026-12-03 900bf94 loaded host | `npm run bench -- health-scheduler` |");
+    expect(missed).toBe("| P4 | 10,000 TCP targets (host): CPU of the probing process | < 50 % of one core | **79 %: missed** | 2026-12-03 900bf94 loaded host | `npm run bench -- health-scheduler` |");
     expect(context).toBe("| P4 | peer \\| floor | - | 61 % | 2026-12-03 900bf94 | `npm run bench -- health-scheduler` |");
   });
 
