@@ -2,8 +2,9 @@
  * P3, in the kernel lab guest: how long a failed backend keeps its weight in the kernel, timed from outside lbctl.
  * The bench stops the backend's server itself (and notes the instant), the daemon's audit record gives its verdict
  * (`health_state_changed new_state=unhealthy`, stamped when the verdict is handled), and a separate observer process
- * (bench/ipvs-observer.ts) reading /proc/net/ip_vs every ~2 ms gives the instant weight 0 is in the kernel's table on
- * all the backend's destinations. Only failures are counted: each figure hangs off a stop the bench made.
+ * (bench/ipvs-observer.ts) reading /proc/net/ip_vs with 1 ms sleeps between reads gives the instant weight 0 is in
+ * the kernel's table on all the backend's destinations, between two reads. Only failures are counted: each figure
+ * hangs off a stop the bench made.
  *
  *   verdict → kernel weight 0: lbctl's part. Target ≤ 100 ms, median and worst.
  *   stop → verdict: the health check's part, at most interval × fail_after plus the failing probe's own time.

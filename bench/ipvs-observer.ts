@@ -7,8 +7,8 @@
  *
  *   bun bench/ipvs-observer.ts ADDRESS PORT
  *
- * Reading the proc file costs about 0.3 ms in the emulated guest; spawning `ipvsadm -Ln` costs about 270 ms there,
- * too coarse for a 100 ms target.
+ * Reading the proc file is cheap; spawning `ipvsadm -Ln` for each read is a process start per read, too coarse in
+ * the emulated guest for a 100 ms target.
  */
 
 import { readFileSync } from "node:fs";
