@@ -152,6 +152,10 @@ try {
   // A starved guest (a busy host under the emulator) shows first in the observer's own pace: it sleeps 1 ms a read.
   const loaded = !(resolution <= OBSERVER_SLOW_MS);
   if (loaded) console.log(`  WARNING: the observer read only every ${resolution.toFixed(1)} ms: the guest was starved of CPU, the figures are doubtful`);
+  for (const [index, f] of failovers.entries()) {
+    const daemonPart = f.daemonMs === undefined ? "" : `, daemon's log ${ms(f.daemonMs)}`;
+    console.log(`  failure ${index + 1}: stop → verdict ${ms(f.stopToVerdictMs)}, verdict → weight 0 ${ms(f.verdictToKernelAtLeastMs)}-${ms(f.verdictToKernelMs)}${daemonPart}`);
+  }
   if (unexpectedVerdicts > 0) console.log(`  WARNING: ${unexpectedVerdicts} unhealthy verdicts followed no stop of the bench (flaps)`);
   const outsideOk = outside.median <= TARGET_MS && outside.worst <= TARGET_MS;
   const totalTarget = DETECTION_BOUND_MS + TARGET_MS;
