@@ -127,3 +127,25 @@ export function orderResults(results: readonly BenchResult[], order: readonly st
     .sort((a, b) => rank(a.result) - rank(b.result) || a.index - b.index)
     .map(({ result }) => result);
 }
+
+/**
+ * What a run of some benches printed: their results, and a problem for each bench that printed none (it measured
+ * nothing, whatever its exit status) or for a malformed BENCH line.
+ */
+export function resultsOfRun(benches: readonly string[], output: string): { results: BenchResult[]; problems: string[] } {
+  let printed: BenchResult[];
+  try {
+    printed = parseResultLines(output);
+  } catch (error) {
+    return { results: [], problems: [(error as Error).message] };
+  }
+  const results = printed.filter((r) => benches.includes(r.bench));
+  const problems = benches.filter((name) => !results.some((r) => r.bench === name)).map((name) => `${name} printed no result`);
+  return { results, problems };
+}
+
+/** The exit status of `npm run bench`: 1 on any problem, or on a missed target unless `noFail` (for exploring). */
+export function runExitStatus(results: readonly BenchResult[], problems: readonly string[], noFail: boolean): 0 | 1 {
+  if (problems.length > 0) return 1;
+  return results.some((r) => !r.ok) && !noFail ? 1 : 0;
+}

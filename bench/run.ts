@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../src/system/atomic-file.ts";
 import { labAvailability } from "../tests/lab/launch.ts";
 import { loadLine, startLoadMeter } from "./support.ts";
-import { type BenchResult, formatResultsFile, mergeResults, orderResults, parseResultLines, parseResultsFile } from "./results.ts";
+import { type BenchResult, formatResultsFile, mergeResults, orderResults, parseResultsFile, resultsOfRun, runExitStatus } from "./results.ts";
 
 interface Bench {
   /** bench/NAME.ts */
@@ -90,18 +90,9 @@ const fresh: BenchResult[] = [];
  */
 function collect(benches: Bench[], exitCode: number, stdout: string, label: string, hostLoaded = false): void {
   if (exitCode !== 0) problems.push(`${label} exited with status ${exitCode}`);
-  let results: BenchResult[];
-  try {
-    results = parseResultLines(stdout);
-  } catch (error) {
-    problems.push(`${label}: ${(error as Error).message}`);
-    return;
-  }
-  for (const bench of benches) {
-    const own = results.filter((r) => r.bench === bench.name);
-    if (own.length === 0) problems.push(`${bench.name} printed no result`);
-    fresh.push(...own.map((r) => ({ ...r, ...(hostLoaded ? { loaded: true } : {}), ...stamp })));
-  }
+  const run = resultsOfRun(benches.map((b) => b.name), stdout);
+  problems.push(...run.problems);
+  fresh.push(...run.results.map((r) => ({ ...r, ...(hostLoaded ? { loaded: true } : {}), ...stamp })));
 }
 
 const build = Bun.spawnSync([bun, join(root, "build.ts")], { cwd: root, stdout: "ignore", stderr: "inherit" });
@@ -119,7 +110,7 @@ if (lab.length > 0) {
   const availability = labAvailability();
   if (!availability.ok) problems.push(`the kernel lab cannot run here (${availability.reason}): ${lab.map((b) => b.name).join(", ")} did not run`);
   else {
-    // Each lab bench runs even when one before it failed; the guest's status is the first failure's.
+    // Each lab bench runs even when one before it failed; the guest's status is then the last failure's.
     const script = `status=0; ${lab.map((b) => `${bun} ${join(root, "bench", `${b.name}.ts`)} || status=$?`).join("; ")}; exit $status`;
     const launch = [bun, join(root, "tests/lab/launch.ts"), "--timeout", "3600", "--", "sh", "-c", script];
     // The guest's vCPUs are threads of qemu, a child of this process: other work on the host slows them down unseen.
@@ -143,4 +134,4 @@ for (const r of missed) console.log(`MISSED ${r.id} ${r.name}: ${r.measured} (ta
 for (const problem of problems) console.log(`FAILED ${problem}`);
 if (fresh.length > 0) console.log(`Results in ${resultsFile}; bun bench/summary.ts rewrites the table of docs/performance.md from them.`);
 if (missed.length > 0 && noFail) console.log("--no-fail: missed targets do not change the exit status");
-process.exit(problems.length > 0 || (missed.length > 0 && !noFail) ? 1 : 0);
+process.exit(runExitStatus(fresh, problems, noFail));

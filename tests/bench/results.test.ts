@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type BenchResult, formatResultLine, formatResultsFile, mergeResults, orderResults, parseResultLines, parseResultsFile } from "../../bench/results.ts";
+import { type BenchResult, formatResultLine, formatResultsFile, mergeResults, orderResults, parseResultLines, parseResultsFile, resultsOfRun, runExitStatus } from "../../bench/results.ts";
 
 const result = (over: Partial<BenchResult> = {}): BenchResult => ({
   id: "P3",
@@ -70,4 +70,22 @@ test("results are ordered as the benches are listed, each bench's lines in their
     ["P3", 2],
     ["X", 26],
   ]);
+});
+
+describe("a run's verdict", () => {
+  test("a bench that printed no result is a problem, whatever its exit status; other benches' lines are not taken", () => {
+    const output = [formatResultLine(result()), formatResultLine(result({ bench: "stray" }))].join("\n");
+    const run = resultsOfRun(["failover-latency", "ipvs-apply"], output);
+    expect(run.results.map((r) => r.bench)).toEqual(["failover-latency"]);
+    expect(run.problems).toEqual(["ipvs-apply printed no result"]);
+    expect(resultsOfRun(["validate"], "BENCH nope").problems[0]).toMatch(/Not JSON/);
+  });
+
+  test("a missed target fails the run unless --no-fail; a problem fails it always", () => {
+    const missed = [result(), result({ ok: false })];
+    expect(runExitStatus(missed, [], false)).toBe(1);
+    expect(runExitStatus(missed, [], true)).toBe(0);
+    expect(runExitStatus([result()], [], false)).toBe(0);
+    expect(runExitStatus([result()], ["validate printed no result"], true)).toBe(1);
+  });
 });
