@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import type { BenchResult } from "../../bench/results.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type BenchResult, parseResultsFile } from "../../bench/results.ts";
 import { BEGIN_MARKER, END_MARKER, renderSummaryTable, replaceSummary } from "../../bench/summary-table.ts";
 
 const base: BenchResult = {
@@ -43,4 +45,12 @@ test("rows are grouped by id; only the first of a group repeats the scenario", (
   const m2 = { ...base, id: "M2", what: "a scrape", name: "scrape", bench: "metrics-scrape" };
   const lines = renderSummaryTable([m1, m2, { ...m1, name: "checks on" }]).split("\n").slice(2);
   expect(lines.map((l) => l.split(" | ").slice(0, 2).join(" | "))).toEqual(["| M1 | a stats cycle (host): checks off", "| M1 | checks on", "| M2 | a scrape (host): scrape"]);
+});
+
+test("the table in docs/performance.md is the one bench/results.jsonl gives (regenerate: bun bench/summary.ts)", () => {
+  const root = join(import.meta.dir, "../..");
+  const results = parseResultsFile(readFileSync(join(root, "bench/results.jsonl"), "utf8"));
+  expect(results.length).toBeGreaterThan(0);
+  const doc = readFileSync(join(root, "docs/performance.md"), "utf8");
+  expect(doc).toBe(replaceSummary(doc, renderSummaryTable(results)));
 });
