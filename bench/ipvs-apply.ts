@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { median, row } from "./support.ts";
+import { median, report, row } from "./support.ts";
 
 const root = join(import.meta.dir, "..");
 const binary = process.env.LBCTL_BIN ?? join(root, "build/lbctl");
@@ -96,6 +96,11 @@ try {
   console.log(row("P2 lbctl apply, nothing to change", `${median(noopTimes).toFixed(0)} ms`, "-", true));
   console.log(row("P2 ipvsadm -Sn", `${median(saveTimes).toFixed(0)} ms`, "-", true));
   console.log(row("P2 ratio lbctl / ipvsadm -Sn", p2.toFixed(2), "≤ 1.5", p2 <= 1.5));
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const common = { where: "guest" as const, bench: "ipvs-apply", unit: "ratio" };
+  const shape = `${SERVICES} services × ${PORTS_PER_SERVICE}-port ranges × ${BACKENDS} backends (${size}), median of ${RUNS}`;
+  report({ ...common, id: "P1", what: `program an empty table, ${shape}`, name: "`lbctl apply` / `ipvsadm -R` of the same rules", target: "≤ 0.5", measured: `${p1.toFixed(2)} (${s(median(lbctlTimes))} / ${s(median(ipvsadmTimes))})`, value: p1, ok: p1 <= 0.5 });
+  report({ ...common, id: "P2", what: `apply with nothing to change, ${shape}`, name: "`lbctl apply` / one `ipvsadm -Sn`", target: "≤ 1.5", measured: `${p2.toFixed(2)} (${s(median(noopTimes))} / ${s(median(saveTimes))})`, value: p2, ok: p2 <= 1.5 });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

