@@ -34,10 +34,12 @@ mount --make-rprivate /
 for path in $writable; do mount --bind "$path" "$path"; done
 mount --bind /proc/sys /proc/sys
 for mp in $(awk '{ print $5 }' /proc/self/mountinfo | sort -u); do
-  case $mp in /proc | /proc/[0-9]* | /proc/self* | /dev | /dev/*) continue ;; esac
+  case $mp in /proc | /proc/[0-9]* | /proc/self* | /dev | /dev/* | /run/netns/*) continue ;; esac
   keep=0
   for path in $writable; do case $mp in "$path" | "$path"/*) keep=1 ;; esac; done
-  [ $keep = 1 ] || mount -o remount,bind,ro "$mp" 2>/dev/null || mount -o remount,ro "$mp"
+  # Per mount point, in this namespace only (never "remount,ro" without bind: that would change the file system
+  # for every namespace).
+  [ $keep = 1 ] || mount -o remount,bind,ro "$mp" || echo "sandbox: $mp stays writable" >&2
 done
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
@@ -145,6 +147,7 @@ describe("the daemon under the shipped unit's restrictions", () => {
       await Promise.race([pumped, Bun.sleep(5_000)]);
     }
     expect(await child.exited, log).toBe(0);
+    expect(log).not.toContain("stays writable");
     // SIGTERM leaves the rules in place, as under systemd.
     expect(ipvsadmSave().some((l) => l.startsWith(`-A -t ${VIP}:80 `))).toBe(true);
 
