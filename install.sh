@@ -8,7 +8,8 @@
 # Flags: --binary PATH, --version X.Y.Z, --dry-run, --uninstall, --skip-frr, --help
 # Environment: LBCTL_DOWNLOAD_URL (default below).
 #
-# It places /usr/local/bin/lbctl, /etc/systemd/system/lbctl.service, /etc/modules-load.d/lbctl.conf (when absent),
+# It places /usr/local/bin/lbctl, /etc/systemd/system/lbctl.service, the man page lbctl(8) in
+# /usr/local/share/man/man8, /etc/modules-load.d/lbctl.conf (when absent),
 # /etc/lbctl/config.yaml and /etc/lbctl/config.d/ (when absent: an operator's config is never overwritten). It never
 # starts the service. Exit 0 on success, 1 on failure (with nothing half-installed), 2 on a usage error.
 
@@ -19,6 +20,7 @@ readonly DEFAULT_DOWNLOAD_URL="https://github.com/libraflux/lbctl/releases/lates
 readonly BIN=/usr/local/bin/lbctl
 readonly UNIT=/etc/systemd/system/lbctl.service
 readonly MODULES_LOAD=/etc/modules-load.d/lbctl.conf
+readonly MAN_PAGE=/usr/local/share/man/man8/lbctl.8
 readonly CONFIG_DIR=/etc/lbctl
 readonly STATE_DIR=/var/lib/lbctl
 readonly FRR_DAEMONS=/etc/frr/daemons
@@ -52,7 +54,7 @@ Usage: install.sh [--binary PATH] [--version X.Y.Z] [--dry-run] [--uninstall] [-
   --binary PATH     install this lbctl binary (air-gapped: nothing is downloaded)
   --version X.Y.Z   download this release instead of the latest
   --dry-run         print each step without doing it
-  --uninstall       stop and disable the service, remove the binary, unit and modules-load file; keep /etc/lbctl
+  --uninstall       stop and disable the service, remove the binary, unit, man page and modules-load file; keep /etc/lbctl
   --skip-frr        do not install FRR or enable its vrrpd
   LBCTL_DOWNLOAD_URL  where lbctl-linux-ARCH and SHA256SUMS are (default: the project's releases)
 EOF
@@ -187,10 +189,7 @@ obtain_binary() {
     if [[ -f $(dirname "$binary")/SHA256SUMS ]] && grep -q "[ *]$base\$" "$(dirname "$binary")/SHA256SUMS"; then
       verify_checksum "$binary" "$base" "$(dirname "$binary")/SHA256SUMS"
     fi
-    if ((dry_run)); then
-      printf '[dry-run] install %s as %s\n' "$binary" "$BIN"
-      return
-    fi
+    # Checked in the private folder with --dry-run too: a dry run says what a real run would refuse.
     cp "$binary" "$work/lbctl"
   else
     local url=${LBCTL_DOWNLOAD_URL:-$DEFAULT_DOWNLOAD_URL}
@@ -207,11 +206,16 @@ obtain_binary() {
     mv "$work/$name" "$work/lbctl"
   fi
   chmod 0755 "$work/lbctl"
+  # An ELF executable, before anything runs it: bash would run any other file as a shell script.
+  local magic
+  magic=$(head -c 4 "$work/lbctl" | od -An -tx1 | tr -d ' \n')
+  [[ $magic == 7f454c46 ]] || die "${binary:-the download} is not an executable (ELF) file: nothing was installed"
   local reported
   reported=$("$work/lbctl" --version 2>/dev/null) || die "$binary does not run on this host ($(uname -m)): wrong architecture or a damaged file. Nothing was installed"
   [[ $reported == lbctl\ * ]] || die "the binary printed \"$reported\" for --version, not lbctl: nothing was installed"
   if [[ -n $version && $reported != "lbctl $version" ]]; then die "asked for $version but the download is $reported: nothing was installed"; fi
   say "binary ok: $reported"
+  if ((dry_run)); then printf '[dry-run] install %s as %s\n' "$binary" "$BIN"; fi
 }
 
 # True when the dynamic linker can find libnl-genl-3: its cache (ldconfig lives in /sbin, which a minimal PATH may
@@ -270,8 +274,13 @@ install_files() {
   note_new "$UNIT"
   note_new "$MODULES_LOAD"
   note_new "$CONFIG_DIR/config.yaml"
-  if ((dry_run)); then
-    printf '[dry-run] lbctl setup files   (%s, %s when absent, %s/config.yaml when absent, %s/config.d/)\n' "$UNIT" "$MODULES_LOAD" "$CONFIG_DIR" "$CONFIG_DIR"
+  note_new "$MAN_PAGE"
+  if ((dry_run)) && [[ -x $work/lbctl ]]; then
+    # The checked binary says exactly what it would write.
+    printf '[dry-run] lbctl setup files:\n'
+    "$work/lbctl" setup files --dry-run | sed 's/^/  /'
+  elif ((dry_run)); then
+    printf '[dry-run] lbctl setup files   (%s, %s, %s when absent, %s/config.yaml when absent, %s/config.d/)\n' "$UNIT" "$MAN_PAGE" "$MODULES_LOAD" "$CONFIG_DIR" "$CONFIG_DIR"
   else
     "$BIN" setup files | sed 's/^/  /'
   fi
@@ -375,7 +384,7 @@ do_uninstall() {
     say "no running systemd here: nothing to stop"
   fi
   local path removed=0
-  for path in "$BIN" "$UNIT" "$MODULES_LOAD"; do
+  for path in "$BIN" "$UNIT" "$MAN_PAGE" "$MODULES_LOAD"; do
     if [[ -e $path ]]; then
       step rm -f "$path"
       say "removed $path"

@@ -2,9 +2,10 @@
  * `lbctl setup frr [--dry-run] [--macvlan]`: writes the managed VRRP block into system.frr_config (everything
  * outside the markers kept byte for byte; atomic; the previous file kept as one of 5 rotated backups in
  * state_dir/backups), reloads FRR when it runs, and checks the macvlan FRR's VRRP needs (`--macvlan` creates it).
+ * `--dry-run` runs the same checks and exits as the real run would (1 while the macvlan is missing), changing nothing.
  */
 
-import { chownSync, existsSync, readFileSync, statSync } from "node:fs";
+import { accessSync, chownSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadConfigOrThrow } from "../config/load.ts";
 import { writeFileAtomic } from "../system/atomic-file.ts";
@@ -19,6 +20,16 @@ import { configPath, lbctlCommand } from "./common.ts";
 import { CliError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput } from "./output.ts";
+
+/** Why writing `target` (atomically: a temporary file beside it) would fail, or undefined. */
+function cannotWrite(target: string): string | undefined {
+  try {
+    accessSync(dirname(target), constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `cannot write ${target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} on ${dirname(target)}`;
+  }
+}
 
 function readLinks(): LinkInfo[] {
   const proc = Bun.spawnSync(["ip", "-json", "-details", "address", "show"], { stdout: "pipe", stderr: "pipe" });
@@ -61,12 +72,22 @@ export default lbctlCommand({
     const macvlans = macvlanPlan(plan, readLinks(), config.main.network.frontend.vip, config.main.network.frontend.cidr);
 
     if (dryRun) {
+      // The same checks as a real run, so the exit code is the one a real run would have.
       out.print(unifiedDiff(target, before, after) || `${target}: no change`);
+      const unwritable = before !== after ? cannotWrite(target) : undefined;
+      if (unwritable) out.log.error(unwritable);
+      let failing = unwritable ? 1 : 0;
       for (const family of macvlans) {
         for (const problem of family.problems) out.print(`macvlan: ${problem}`);
-        for (const command of family.commands) out.print(`  would run: ${shellCommand(command)}`);
+        if (family.problems.length === 0) continue;
+        if (args.macvlan && family.commands.length > 0) {
+          for (const command of family.commands) out.print(`  would run: ${shellCommand(command)}`);
+        } else {
+          failing++;
+          if (family.commands.length > 0) out.print(`  to fix it: ${family.commands.map(shellCommand).join(" && ")} (or rerun with --macvlan)`);
+        }
       }
-      return ExitCode.ok;
+      return failing > 0 ? ExitCode.failed : ExitCode.ok;
     }
 
     if (before !== after) {
@@ -89,7 +110,7 @@ export default lbctlCommand({
     let missing = 0;
     for (const family of macvlans) {
       if (family.problems.length === 0) continue;
-      if (args.macvlan) {
+      if (args.macvlan && family.commands.length > 0) {
         for (const command of family.commands) {
           const proc = Bun.spawnSync(["ip", ...command], { stdout: "ignore", stderr: "pipe" });
           if (proc.exitCode !== 0) throw new CliError(`${shellCommand(command)} failed: ${proc.stderr.toString().trim()}`);
@@ -100,7 +121,7 @@ export default lbctlCommand({
       }
       missing++;
       for (const problem of family.problems) out.log.error(`FRR's VRRP (IPv${family.family}) cannot work yet: ${problem}`);
-      out.log.info(`to fix it: ${family.commands.map(shellCommand).join(" && ")} (or rerun with --macvlan)`);
+      if (family.commands.length > 0) out.log.info(`to fix it: ${family.commands.map(shellCommand).join(" && ")} (or rerun with --macvlan)`);
     }
     return missing > 0 ? ExitCode.failed : ExitCode.ok;
   },

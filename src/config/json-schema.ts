@@ -22,7 +22,10 @@ export function configJsonSchema(kind: SchemaKind): JsonSchema {
     errorMode: "ignore",
     overrideSchema: (context) => registeredJsonSchema(context.valibotSchema),
   });
-  return { $schema: json.$schema, $id: `https://libraflux.dev/schema/lbctl-${kind}.json`, title: TITLES[kind], ...allowNullOptionals(json) };
+  const body = allowNullOptionals(json) as Record<string, unknown>;
+  // An empty service file (or one holding only comments) is allowed: YAML reads it as null.
+  if (kind === "service") body.type = ["object", "null"];
+  return { $schema: json.$schema, $id: `https://libraflux.dev/schema/lbctl-${kind}.json`, title: TITLES[kind], ...body } as JsonSchema;
 }
 
 /** `key:` with no value means "the default" to lbctl, so editors must accept null for every optional key. */

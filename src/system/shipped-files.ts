@@ -1,5 +1,5 @@
 /**
- * The files of dist/ that a host needs, embedded in the binary at build time (text imports are bundled by
+ * The files of dist/ that a host needs (and the man page generated there), embedded in the binary at build time (text imports are bundled by
  * `bun build --compile`), and written by `lbctl setup files [--root DIR]`: a host needs nothing but the binary.
  * Config files are written only when absent; lbctl's own files (the unit, the examples) are replaced when they differ.
  */
@@ -10,6 +10,8 @@ import exampleConfig from "../../dist/config.yaml.example" with { type: "text" }
 import exampleService from "../../dist/config.d/example-service.yaml" with { type: "text" };
 import systemdUnit from "../../dist/lbctl.service" with { type: "text" };
 import modulesLoad from "../../dist/modules-load.d-lbctl.conf" with { type: "text" };
+// Generated from docs/cli.md by build.ts (src/docs/man-page.ts).
+import manPage from "../../dist/lbctl.8" with { type: "text" };
 import { writeFileAtomic } from "./atomic-file.ts";
 
 export type ShippedPolicy = "if-absent" | "replace";
@@ -25,6 +27,7 @@ export interface ShippedFile {
 
 export const SHIPPED_FILES: readonly ShippedFile[] = [
   { path: "/etc/systemd/system/lbctl.service", text: systemdUnit, mode: 0o644, policy: "replace", what: "systemd unit" },
+  { path: "/usr/local/share/man/man8/lbctl.8", text: manPage, mode: 0o644, policy: "replace", what: "man page lbctl(8)" },
   // `lbctl setup sysctl` owns this file's updates (it lists the schedulers of the config).
   { path: "/etc/modules-load.d/lbctl.conf", text: modulesLoad, mode: 0o644, policy: "if-absent", what: "kernel modules loaded at boot" },
   { path: "/etc/lbctl/config.yaml", text: exampleConfig, mode: 0o640, policy: "if-absent", what: "main config (from the example)" },

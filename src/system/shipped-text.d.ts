@@ -11,3 +11,7 @@ declare module "*.example" {
   const text: string;
   export default text;
 }
+declare module "*.8" {
+  const text: string;
+  export default text;
+}

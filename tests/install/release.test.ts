@@ -28,7 +28,8 @@ test("release build: x64, x64-baseline and arm64 binaries with their checksums",
     expect(elfMachine(join(out, "lbctl-linux-x64-baseline"))).toBe(62);
     expect(elfMachine(join(out, "lbctl-linux-arm64"))).toBe(183);
     const sums = readFileSync(join(out, "SHA256SUMS"), "utf8");
-    expect(sums.trim().split("\n").map((line) => line.split("  ")[1])).toEqual(["lbctl-linux-x64", "lbctl-linux-x64-baseline", "lbctl-linux-arm64"]);
+    expect(sums.trim().split("\n").map((line) => line.split("  ")[1])).toEqual(["lbctl-linux-x64", "lbctl.8", "lbctl-linux-x64-baseline", "lbctl-linux-arm64"]);
+    expect(readFileSync(join(out, "lbctl.8"), "utf8")).toStartWith(".TH LBCTL 8 ");
     const check = Bun.spawnSync(["sha256sum", "-c", "SHA256SUMS"], { cwd: out, stdout: "pipe", stderr: "pipe" });
     expect(check.exitCode).toBe(0);
     // The baseline binary runs on any x86-64, this host included.

@@ -2,7 +2,8 @@
 
 import * as v from "valibot";
 import { asText, boolean, choice, describe, integer, leaf, text } from "./primitives.ts";
-import { caseInsensitivePattern } from "./json.ts";
+import type { JsonSchema } from "@valibot/to-json-schema";
+import { caseInsensitivePattern, STATUS_PATTERN } from "./json.ts";
 import { section } from "./structure.ts";
 
 export const CHECK_TYPES = ["tcp", "udp_echo", "udp_dns", "udp_sip", "udp_ntp", "http"] as const;
@@ -44,15 +45,16 @@ function statusRanges(description: string) {
       const ok = items.length > 0 && items.every((item) => parseOne(item, out));
       return ok ? { value: out } : { error: `must be ${expected}, got ${describe(input)}` };
     },
-    {
-      anyOf: [
-        { type: "integer", minimum: 100, maximum: 599 },
-        { type: "string", pattern: "^\\s*\\d{3}(\\s*-\\s*\\d{3})?(\\s*,\\s*\\d{3}(\\s*-\\s*\\d{3})?)*\\s*$" },
-        { type: "array", items: { anyOf: [{ type: "integer", minimum: 100, maximum: 599 }, { type: "string" }] } },
-      ],
-      description,
-    },
+    statusRangesJson(description),
   );
+}
+
+/** The JSON form of a status list; it cannot compare a range's two ends ("399-200"): lbctl validate reports that. */
+function statusRangesJson(description: string): JsonSchema {
+  const range = `\\s*${STATUS_PATTERN}(?:\\s*-\\s*${STATUS_PATTERN})?\\s*`;
+  const code: JsonSchema = { type: "integer", minimum: 100, maximum: 599 };
+  const ranges: JsonSchema = { type: "string", pattern: `^${range}(?:,${range})*$` };
+  return { anyOf: [code, ranges, { type: "array", minItems: 1, items: { anyOf: [code, ranges] } }], description };
 }
 
 function rcodes(description: string) {
@@ -71,7 +73,7 @@ function rcodes(description: string) {
     {
       anyOf: [
         { type: "string", pattern: caseInsensitivePattern(DNS_RCODES, false) },
-        { type: "array", items: { type: "string", pattern: caseInsensitivePattern(DNS_RCODES, false) } },
+        { type: "array", minItems: 1, items: { type: "string", pattern: caseInsensitivePattern(DNS_RCODES, false) } },
       ],
       description,
     },

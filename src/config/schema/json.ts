@@ -20,7 +20,9 @@ export const ENV_REFERENCE: JsonSchema = {
   description: "An environment variable reference, expanded when lbctl loads the file",
 };
 
-/** `^(?:[nN][aA][tT]|...)$`: JSON Schema regexes have no case-insensitive flag. */
+/**
+ * `^\s*(?:[nN][aA][tT]|...)\s*$`: JSON Schema regexes have no case-insensitive flag; lbctl trims these values.
+ */
 export function caseInsensitivePattern(values: readonly string[], allowEmpty: boolean): string {
   const alternatives = values.map((value) =>
     [...value]
@@ -28,9 +30,16 @@ export function caseInsensitivePattern(values: readonly string[], allowEmpty: bo
       .join(""),
   );
   if (allowEmpty) alternatives.push("");
-  return `^(?:${alternatives.join("|")})$`;
+  return `^\\s*(?:${alternatives.join("|")})\\s*$`;
 }
 
 function escapeRegex(ch: string): string {
   return /[\\^$.*+?()[\]{}|/-]/.test(ch) ? `\\${ch}` : ch;
 }
+
+/** 1-65535 in at most 5 digits (leading zeros allowed), as lbctl reads a port inside a string. */
+export const PORT_PATTERN =
+  "(?:0{0,4}[1-9]|0{0,3}[1-9]\\d|0{0,2}[1-9]\\d{2}|0?[1-9]\\d{3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])";
+
+/** 100-599, as lbctl reads a status code inside a string. */
+export const STATUS_PATTERN = "[1-5]\\d{2}";

@@ -145,7 +145,7 @@ export const MainFileSchema = section({
   node,
   network,
   vrrp: v.optional(vrrp),
-  include: v.optional(text({ allowEmpty: false, description: "Glob of service files, relative to this file" }), "config.d/*.yaml"),
+  include: v.optional(text({ allowEmpty: false, numbers: false, expected: "a glob (a string)", description: "Glob of service files, relative to this file" }), "config.d/*.yaml"),
   observability: v.optional(section({ logging: v.optional(logging, {}), metrics: v.optional(metrics, {}) }), {}),
   system: v.optional(system, {}),
   daemon: v.optional(daemon, {}),

@@ -73,20 +73,26 @@ export function integer(min: number, max: number, options: IntegerOptions = {}) 
   }, json);
 }
 
-const TRUE_WORDS = new Set(["true", "yes", "on"]);
-const FALSE_WORDS = new Set(["false", "no", "off"]);
+const TRUE_WORDS = ["true", "yes", "on"] as const;
+const FALSE_WORDS = ["false", "no", "off"] as const;
 
-/** Booleans; also yes/no/on/off as the Go LibraFlux's YAML decoder accepted them for boolean keys. */
+/**
+ * Booleans; also yes/no/on/off in any case (YAML 1.1 spellings, which YAML 1.2 parsers hand over as strings), as the
+ * Go LibraFlux's YAML decoder accepted them for boolean keys.
+ */
 export function boolean(description?: string) {
   return leaf<boolean>(
     (input) => {
       if (typeof input === "boolean") return { value: input };
       const word = typeof input === "string" || input instanceof EnvValue ? String(input).trim().toLowerCase() : undefined;
-      if (word !== undefined && TRUE_WORDS.has(word)) return { value: true };
-      if (word !== undefined && FALSE_WORDS.has(word)) return { value: false };
-      return { error: `must be true or false, got ${describe(input)}` };
+      if (word !== undefined && (TRUE_WORDS as readonly string[]).includes(word)) return { value: true };
+      if (word !== undefined && (FALSE_WORDS as readonly string[]).includes(word)) return { value: false };
+      return { error: `must be true or false (or yes/no, on/off), got ${describe(input)}` };
     },
-    { anyOf: [{ type: "boolean" }, ENV_REFERENCE], ...(description ? { description } : {}) },
+    {
+      anyOf: [{ type: "boolean" }, { type: "string", pattern: caseInsensitivePattern([...TRUE_WORDS, ...FALSE_WORDS], false) }, ENV_REFERENCE],
+      ...(description ? { description } : {}),
+    },
   );
 }
 
@@ -105,18 +111,27 @@ export interface TextOptions {
   /** What an empty string stands for (Go compatibility: empty means the default). */
   emptyMeans?: string;
   check?: (text: string) => string | undefined;
+  /**
+   * Whether a YAML number is read as its decimal text (`name: 2024`), as the Go LibraFlux read it. Default: only for
+   * free text (no pattern). Off where digits are data whose spelling matters (hex bytes, globs, paths).
+   */
+  numbers?: boolean;
   description?: string;
 }
 
 export function text(options: TextOptions = {}) {
   const { pattern, expected = "a string", allowEmpty = true, emptyMeans, check, description } = options;
-  const json: JsonSchema = {
+  const numbers = options.numbers ?? pattern === undefined;
+  const stringJson: JsonSchema = {
     type: "string",
-    ...(pattern ? { pattern: pattern.source } : {}),
-    ...(description ? { description } : {}),
+    ...(pattern ? { pattern: emptyMeans !== undefined ? `^$|${pattern.source}` : pattern.source } : {}),
+    ...(!allowEmpty && emptyMeans === undefined ? { minLength: 1 } : {}),
   };
+  const alternatives: JsonSchema[] = [stringJson, ...(numbers ? [{ type: "number" } as JsonSchema] : []), ...(pattern ? [ENV_REFERENCE] : [])];
+  const json: JsonSchema = alternatives.length === 1 ? stringJson : { anyOf: alternatives };
   return leaf<string>(
     (input) => {
+      if (typeof input === "number" && !numbers) return { error: `must be ${expected} in quotes, got the number ${describe(input)}` };
       const value = asText(input);
       if (value === undefined) return { error: `must be ${expected}, got ${describe(input)}` };
       if (value === "" && emptyMeans !== undefined) return { value: emptyMeans };
@@ -125,7 +140,7 @@ export function text(options: TextOptions = {}) {
       const problem = check?.(value);
       return problem ? { error: problem } : { value };
     },
-    pattern ? { anyOf: [json, ENV_REFERENCE] } : json,
+    description ? { ...json, description } : json,
   );
 }
 
@@ -170,6 +185,7 @@ export function interfaceName(description?: string) {
     pattern: INTERFACE_NAME,
     expected: "a Linux interface name: 1-15 characters of A-Z a-z 0-9 _ . @ -",
     allowEmpty: false,
+    numbers: true,
     ...(description ? { description } : {}),
   });
 }
@@ -181,6 +197,7 @@ export function objectName(description?: string) {
     pattern: NAME_PATTERN,
     expected: "1-64 characters of A-Z a-z 0-9 _ . -",
     allowEmpty: false,
+    numbers: true,
     ...(description ? { description } : {}),
   });
 }

@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { HealthSchema } from "./health.ts";
 import { FORWARD_MODES } from "./main.ts";
 import { asText, choice, choiceOrUnset, describe, integer, ipAddress, leaf, objectName } from "./primitives.ts";
-import { ENV_REFERENCE } from "./json.ts";
+import { ENV_REFERENCE, PORT_PATTERN } from "./json.ts";
 import { list, section } from "./structure.ts";
 
 export const SCHEDULERS = ["rr", "wrr", "lc", "wlc", "sh", "mh", "dh", "sed", "nq", "lblc", "lblcr", "fo", "ovf", "twos"] as const;
@@ -34,7 +34,12 @@ function portEntry() {
       return { value: { start, end } };
     },
     {
-      anyOf: [{ type: "integer", minimum: 1, maximum: 65535 }, { type: "string", pattern: "^\\s*\\d{1,5}\\s*(-\\s*\\d{1,5}\\s*)?$" }, ENV_REFERENCE],
+      // The schema cannot compare a range's two ends ("90-80"): lbctl validate reports that.
+      anyOf: [
+        { type: "integer", minimum: 1, maximum: 65535 },
+        { type: "string", pattern: `^\\s*${PORT_PATTERN}\\s*(?:-\\s*${PORT_PATTERN}\\s*)?$` },
+        ENV_REFERENCE,
+      ],
     },
   );
 }
