@@ -1,7 +1,8 @@
 /** Health targets from configs: backend keys, probe ports, IPv6, disabled checks, and the fingerprint rule. */
 
 import { describe, expect, test } from "bun:test";
-import { healthTargets, targetId } from "../../src/health/targets.ts";
+import { targetId } from "../../src/health/target-key.ts";
+import { healthTargets } from "../../src/health/targets.ts";
 import { configFrom, service, type Patch } from "../support/load-helpers.ts";
 
 const HEALTH = { enabled: true, interval_ms: 1000, timeout_ms: 500 };
@@ -66,8 +67,9 @@ describe("healthTargets", () => {
     expect(target!.health).toMatchObject({ type: "http", http_path: "/healthz", fail_after: 5, recover_after: 2, interval_ms: 1000, timeout_ms: 500 });
   });
 
-  test("targetId joins service and key", () => {
-    expect(targetId("web", "[::1]:80")).toBe("web/[::1]:80");
+  test("targetId joins service and key; a service name may hold slashes (k8s/<namespace>/<name>)", () => {
+    expect(targetId({ service: "web", backend: "[::1]:80" })).toBe("web/[::1]:80");
+    expect(targetId({ service: "k8s/default/web", backend: "10.0.0.1:80" })).toBe("k8s/default/web/10.0.0.1:80");
   });
 });
 
