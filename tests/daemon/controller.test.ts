@@ -2,23 +2,30 @@
 
 import { describe, expect, test } from "bun:test";
 import { stringify } from "yaml";
-import { loadConfig } from "../../src/config/load.ts";
 import { Controller, type ControllerDeps, type HealthChecks } from "../../src/daemon/controller.ts";
-import { RecordingSink } from "../../src/daemon/events.ts";
-import type { HealthTarget, HealthTransition } from "../../src/health/types.ts";
+import { RecordingSink } from "../../src/observability/events.ts";
+import { fileSource } from "../../src/daemon/sources/files.ts";
+import type { TargetId } from "../../src/health/target-key.ts";
+import type { HealthState, HealthTarget, HealthTransition } from "../../src/health/types.ts";
 import { configTree, type ConfigTree } from "../support/config-tree.ts";
 import { FakeKernel, foreignService } from "../support/fake-ipvs.ts";
 import { BASE_MAIN, merge, service, type Patch } from "../support/load-helpers.ts";
 
 class FakeHealth implements HealthChecks {
-  states = new Map<string, "unknown" | "healthy" | "unhealthy">();
+  states = new Map<string, HealthState>();
+  /** Targets whose checks a reload replaces: they start over as unknown (the monitor's fingerprint rule). */
+  replaced = new Set<string>();
   synced: { targets: string[]; probeFirst: string[] }[] = [];
-  sync(targets: readonly HealthTarget[], options: { probeFirst?: Iterable<string> } = {}): void {
+  sync(targets: readonly HealthTarget[], options: { probeFirst?: Iterable<TargetId> } = {}): void {
+    for (const id of this.replaced) this.states.delete(id);
     this.synced.push({ targets: targets.map((t) => t.id), probeFirst: [...(options.probeFirst ?? [])] });
   }
-  state(id: string) {
+  state(id: TargetId) {
     const state = this.states.get(id);
     return state ? { state } : undefined;
+  }
+  stateAfterSync(target: HealthTarget): HealthState {
+    return this.replaced.has(target.id) ? "unknown" : (this.states.get(target.id) ?? "unknown");
   }
 }
 
@@ -53,7 +60,7 @@ function rig(services: Patch[], main: Patch = {}, kernel = new FakeKernel()): Ri
   };
   r.write(services, main);
   r.deps = {
-    load: () => loadConfig(tree.main, { env: {} }),
+    sources: [fileSource(tree.main, { env: {} })],
     ipvs: kernel,
     addresses: { localAddresses: () => r.local },
     health: r.health,
@@ -66,7 +73,6 @@ function rig(services: Patch[], main: Patch = {}, kernel = new FakeKernel()): Ri
 
 const checked = (patch: Patch) => service({ health: { enabled: true }, ...patch });
 const transition = (service: string, backend: string, from: HealthTransition["from"], to: HealthTransition["to"]): HealthTransition => ({
-  targetId: `${service}/${backend}`,
   service,
   backend,
   from,

@@ -153,7 +153,7 @@ describe("health monitor", () => {
     await clock.advance(10);
     monitor.sync(targets.slice(1));
     expect(monitor.state(id("web/10.0.0.1:80"))).toBeUndefined();
-    expect(monitor.snapshot().map((s) => s.id)).toEqual(["web/10.0.0.2:80"]);
+    expect(monitor.snapshot().map((s): string => s.id)).toEqual(["web/10.0.0.2:80"]);
   });
 
   test("a check type this build lacks is refused before anything changes", () => {
@@ -178,7 +178,7 @@ describe("health monitor", () => {
     expect((error as Error).message).toBe(
       "Health check types not available in this version of lbctl: udp_dns (services dns, dns2); udp_echo (service echo); available: tcp",
     );
-    expect(monitor.snapshot().map((s) => s.id)).toEqual(["web/10.0.0.1:80", "web/10.0.0.2:80"]);
+    expect(monitor.snapshot().map((s): string => s.id)).toEqual(["web/10.0.0.1:80", "web/10.0.0.2:80"]);
   });
 
   test("the built-in registry runs every check type the config accepts", () => {
@@ -194,7 +194,7 @@ describe("health monitor", () => {
     monitor.sync(targets, { probeFirst: targets.map((t) => t.id) });
     await clock.advance(10);
     expect(monitor.snapshot()[0]).toEqual({
-      id: "web/10.0.0.1:80",
+      id: id("web/10.0.0.1:80"),
       service: "web",
       backend: "10.0.0.1:80",
       address: "10.0.0.1",

@@ -50,7 +50,7 @@ describe("healthTargets", () => {
       service({ name: "block-without-enabled", ports: [82], health: { interval_ms: 1000, timeout_ms: 500 } }),
       service({ name: "on", ports: [83], health: HEALTH }),
     );
-    expect(targets.map((t) => t.id)).toEqual(["on/10.0.0.1:83"]);
+    expect(targets.map((t): string => t.id)).toEqual(["on/10.0.0.1:83"]);
   });
 
   test("a service with no backends has no targets", () => {
@@ -59,7 +59,7 @@ describe("healthTargets", () => {
 
   test("the same backend in two services is two targets", () => {
     const targets = targetsOf(service({ name: "a", health: HEALTH }), service({ name: "b", ports: [81], backends: [{ address: "10.0.0.1", port: 80 }], health: HEALTH }));
-    expect(targets.map((t) => t.id)).toEqual(["a/10.0.0.1:80", "b/10.0.0.1:80"]);
+    expect(targets.map((t): string => t.id)).toEqual(["a/10.0.0.1:80", "b/10.0.0.1:80"]);
   });
 
   test("targets carry the service's health settings, check-specific keys included", () => {
@@ -68,8 +68,8 @@ describe("healthTargets", () => {
   });
 
   test("targetId joins service and key; a service name may hold slashes (k8s/<namespace>/<name>)", () => {
-    expect(targetId({ service: "web", backend: "[::1]:80" })).toBe("web/[::1]:80");
-    expect(targetId({ service: "k8s/default/web", backend: "10.0.0.1:80" })).toBe("k8s/default/web/10.0.0.1:80");
+    expect(targetId({ service: "web", backend: "[::1]:80" }) as string).toBe("web/[::1]:80");
+    expect(targetId({ service: "k8s/default/web", backend: "10.0.0.1:80" }) as string).toBe("k8s/default/web/10.0.0.1:80");
   });
 });
 

@@ -3,7 +3,7 @@
  * this model at scrape time; tests feed it events and read it back.
  */
 
-import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../../daemon/events.ts";
+import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../events.ts";
 import { CHECK_LATENCY_BUCKETS, RECONCILE_BUCKETS } from "./families.ts";
 import { HistogramCounts } from "./histogram.ts";
 import type { LabelSet } from "./series.ts";
