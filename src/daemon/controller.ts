@@ -402,7 +402,7 @@ export class Controller {
   /** Once the kernel has no service left on a VIP the config dropped, the VIP is no longer managed. */
   #forgetDroppedVips(config: Config): void {
     const current = new Set(configuredVips(config));
-    const stillUsed = new Set(this.#cache.get().map((e) => e.service.address));
+    const stillUsed = new Set([...this.#cache.known().values()].map((s) => s.address));
     const keep = [...this.#managed].filter((vip) => current.has(vip) || stillUsed.has(vip));
     if (keep.length === this.#managed.size) return;
     this.#managed = new Set(keep);
@@ -433,7 +433,7 @@ export class Controller {
         service,
         backend: key.backend,
         weightOf: this.weightOf,
-        known: (id) => known.get(id),
+        known: (id) => known.get(id)?.destinations,
         ...(includeVip ? { includeVip } : {}),
       });
     } catch (error) {

@@ -18,8 +18,14 @@ export interface StateCacheSettings {
 /** Past this many writes since the last read, replaying them costs more than a read: the next `known()` reads. */
 const MAX_PENDING_WRITES = 100_000;
 
-/** Destinations of each virtual service (`PROTO:VIP:PORT`). */
-export type KnownTable = ReadonlyMap<string, readonly KernelDestination[]>;
+/** A virtual service as known: its address and destinations. */
+export interface KnownService {
+  address: string;
+  destinations: KernelDestination[];
+}
+
+/** Each virtual service by `PROTO:VIP:PORT`. */
+export type KnownTable = ReadonlyMap<string, Readonly<KnownService>>;
 
 export class StateCache {
   #entries: KernelServiceEntry[] | undefined;
@@ -29,7 +35,7 @@ export class StateCache {
   #lastRead: KernelServiceEntry[] | undefined;
   /** Writes the kernel accepted since `#lastRead`, not yet in `#known`. */
   #pending: IpvsOperation[] = [];
-  #known: Map<string, KernelDestination[]> | undefined;
+  #known: Map<string, KnownService> | undefined;
   hits = 0;
   misses = 0;
 
@@ -87,7 +93,9 @@ export class StateCache {
     if (this.#lastRead === undefined) this.get();
     if (this.#known === undefined) {
       this.#known = new Map();
-      for (const entry of this.#lastRead!) if (entry.service.fwmark === 0) this.#known.set(formatServiceKey(entry.service), [...entry.destinations]);
+      for (const { service, destinations } of this.#lastRead!) {
+        if (service.fwmark === 0) this.#known.set(formatServiceKey(service), { address: service.address, destinations: [...destinations] });
+      }
     }
     for (const operation of this.#pending) applyWrite(this.#known, operation);
     this.#pending = [];
@@ -95,11 +103,11 @@ export class StateCache {
   }
 }
 
-function applyWrite(table: Map<string, KernelDestination[]>, operation: IpvsOperation): void {
+function applyWrite(table: Map<string, KnownService>, operation: IpvsOperation): void {
   const id = formatServiceKey(operation.service);
   switch (operation.kind) {
     case "new-service":
-      table.set(id, []);
+      table.set(id, { address: operation.service.address, destinations: [] });
       return;
     case "del-service":
       table.delete(id);
@@ -107,7 +115,7 @@ function applyWrite(table: Map<string, KernelDestination[]>, operation: IpvsOper
     case "set-service":
       return;
   }
-  const destinations = table.get(id);
+  const destinations = table.get(id)?.destinations;
   if (!destinations) return;
   const { address, port } = operation.destination;
   const index = destinations.findIndex((d) => d.address === address && d.port === port);
