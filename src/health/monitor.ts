@@ -66,7 +66,7 @@ export class HealthMonitor {
   readonly #scheduler: ProbeScheduler<HealthTarget>;
 
   constructor(options: MonitorOptions = {}) {
-    this.#lookup = options.checkers ?? builtinCheckers;
+    this.#lookup = options.checkers ?? builtinCheckers();
     this.#listener = options.listener ?? {};
     this.#onListenerError = options.onListenerError ?? rethrowLater;
     this.#scheduler = new ProbeScheduler<HealthTarget>({
