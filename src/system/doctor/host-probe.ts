@@ -5,7 +5,7 @@ import { release } from "node:os";
 import { daemonAnswers } from "../../daemon/control-client.ts";
 import { createIpvsClient } from "../../ipvs/client.ts";
 import { IpvsUnavailableError, LibraryMissingError } from "../../ipvs/errors.ts";
-import { loadLibnl } from "../../ipvs/transport/libnl-symbols.ts";
+import { bindLibnl } from "../../ipvs/transport/native.ts";
 import { parseIpJson, type LinkInfo } from "../frr/links.ts";
 import { LocalAddressReader } from "../local-addresses.ts";
 import type { HealthProbe, HostProbe, IpvsProbe } from "./types.ts";
@@ -27,7 +27,7 @@ export function createHostProbe(): HostProbe {
     ipvsInfo,
     libnlError() {
       try {
-        loadLibnl();
+        bindLibnl();
         return undefined;
       } catch (error) {
         return error instanceof Error ? error.message : String(error);
