@@ -174,7 +174,10 @@ export class Controller {
     this.#applyBackendWeight(transition, decidedAt);
   }
 
-  /** The first probe of an adopted target ends its adoption even without a transition. */
+  /**
+   * A probe of an adopted target ends its adoption. The first probe of an UNKNOWN target always changes its state, so
+   * onHealthTransition (called first) has normally done this; this keeps adoption from outliving a probe regardless.
+   */
   onProbe(target: TargetKey): void {
     if (this.#adopting.delete(targetId(target))) this.#applyBackendWeight(target, this.deps.now());
   }
