@@ -10,7 +10,7 @@
 
 import { ConfigError } from "../config/errors.ts";
 import type { Config } from "../config/model.ts";
-import type { Clock } from "../health/clock.ts";
+import type { Clock, Timer } from "../health/clock.ts";
 import type { HealthListener } from "../health/monitor.ts";
 import type { IpvsClient } from "../ipvs/types.ts";
 import { fanOut, type EventSink } from "../observability/events.ts";
@@ -258,7 +258,11 @@ class RunningDaemon implements Daemon {
     this.#stopping = true;
     this.#ticker.stop();
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
-    if (this.#monitor) await Promise.race([this.#monitor.stop(), new Promise<void>((resolve) => this.deps.clock.setTimer(resolve, STOP_PROBES_TIMEOUT_MS))]);
+    if (this.#monitor) {
+      let timer: Timer | undefined;
+      await Promise.race([this.#monitor.stop(), new Promise<void>((resolve) => (timer = this.deps.clock.setTimer(resolve, STOP_PROBES_TIMEOUT_MS)))]);
+      timer?.cancel();
+    }
     this.#control?.stop();
     await this.deps.observability.stop();
     this.#ipvs?.close();
