@@ -74,8 +74,9 @@ export class StateCache {
 
   /** The kernel accepted these operations (in order): `known()` includes them; `get()` reads again. */
   wrote(operations: readonly IpvsOperation[]): void {
+    if (operations.length === 0) return;
     this.invalidate();
-    if (operations.length === 0 || this.#lastRead === undefined) return;
+    if (this.#lastRead === undefined) return;
     if (this.#pending.length + operations.length > MAX_PENDING_WRITES) return this.forget();
     this.#pending.push(...operations);
   }
