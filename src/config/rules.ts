@@ -7,7 +7,7 @@ import type { YamlSource } from "./document.ts";
 import type { ConfigIssue } from "./errors.ts";
 import { addressFamily, forwardMode, hostPort, serviceVip, servicePorts, type LoadedService } from "./model.ts";
 import { parseIp } from "./ip.ts";
-import { dnsNameProblem } from "../health/checks/dns/name.ts";
+import { dnsNameProblem } from "./dns-name.ts";
 import { CHECK_SPECIFIC_KEYS } from "./schema/health.ts";
 import type { MainFile } from "./schema/main.ts";
 

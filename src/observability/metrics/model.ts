@@ -3,10 +3,9 @@
  * this model at scrape time; tests feed it events and read it back.
  */
 
-import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../../daemon/events.ts";
-import { CHECK_LATENCY_BUCKETS, RECONCILE_BUCKETS } from "./families.ts";
+import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../events.ts";
+import { CHECK_LATENCY_BUCKETS, RECONCILE_BUCKETS, type LabelSet } from "./families.ts";
 import { HistogramCounts } from "./histogram.ts";
-import type { LabelSet } from "./series.ts";
 import { BackendTraffic, DestinationCounters } from "./traffic.ts";
 
 /** What metrics know of one (service, backend) of the config. */
