@@ -1,0 +1,93 @@
+/**
+ * lbctl's own families as served, kept between scrapes: a family is rendered again only when the model says it
+ * changed (MetricsModel.changedAt), and compressed at most once per change, when a scraper first asks for gzip.
+ * At 20,000 backends the six traffic families are 13 MB that change once per stats cycle, while a reconcile every
+ * second changes two families of a few lines.
+ */
+
+import { ByteWriter } from "./byte-writer.ts";
+import { writeFamily } from "./exposition.ts";
+import type { FamilyKey } from "./families.ts";
+import { deflateLastPiece, deflatePiece, gzipMember, type DeflatedPiece } from "./gzip-pieces.ts";
+import type { MetricsModel } from "./model.ts";
+
+const BLANK_LINE = new Uint8Array([0x0a, 0x0a]);
+
+/** One family's text as of a generation of the model, preceded by the blank line after the family before it. */
+export class RenderedFamily {
+  #deflated: Promise<DeflatedPiece> | undefined;
+
+  constructor(
+    /** model.changedAt(key) when rendered. */
+    readonly generation: number,
+    readonly text: Uint8Array,
+  ) {}
+
+  /** The text compressed, once (a failure is not kept: the next scrape tries again). */
+  deflated(): Promise<DeflatedPiece> {
+    if (!this.#deflated) {
+      const pending = deflatePiece(this.text);
+      this.#deflated = pending;
+      pending.catch(() => {
+        if (this.#deflated === pending) this.#deflated = undefined;
+      });
+    }
+    return this.#deflated;
+  }
+}
+
+export class ExpositionCache {
+  readonly #rendered = new Map<FamilyKey, RenderedFamily>();
+
+  constructor(
+    private readonly model: MetricsModel,
+    /** In the order served. */
+    private readonly keys: readonly FamilyKey[],
+  ) {}
+
+  /** Every family's text as of now: the ones changed since their last render are rendered again. */
+  families(): RenderedFamily[] {
+    return this.keys.map((key, i) => {
+      const generation = this.model.changedAt(key);
+      const cached = this.#rendered.get(key);
+      if (cached?.generation === generation) return cached;
+      // Sized from the last render: a family's size changes little between changes.
+      const out = new ByteWriter(cached ? cached.text.length + (cached.text.length >> 3) + 64 : 4096);
+      if (i > 0) out.bytes(BLANK_LINE);
+      writeFamily(this.model, key, out);
+      const fresh = new RenderedFamily(generation, out.result());
+      this.#rendered.set(key, fresh);
+      return fresh;
+    });
+  }
+}
+
+/** One scrape's exposition, in either encoding: the families as rendered, then `tail` (the rest, ending the text). */
+export interface Exposition {
+  /** The text (UTF-8). */
+  plain(): Uint8Array;
+  /** The same text as one gzip member. */
+  gzip(): Promise<Uint8Array>;
+}
+
+export function exposition(families: readonly RenderedFamily[], tail: Uint8Array): Exposition {
+  return {
+    plain() {
+      let size = tail.length;
+      for (const family of families) size += family.text.length;
+      // Every byte is written below: no need to zero 13 MB first.
+      const out = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (const family of families) {
+        out.set(family.text, at);
+        at += family.text.length;
+      }
+      out.set(tail, at);
+      return out;
+    },
+    async gzip() {
+      const pieces = await Promise.all(families.map((family) => family.deflated()));
+      return gzipMember([...pieces, deflateLastPiece(tail)]);
+    },
+  };
+}
