@@ -38,7 +38,7 @@ export function metricsRequestHandler(handlers: MetricsHandlers, path: () => str
       const exposition = await handlers.scrape();
       // The body depends on Accept-Encoding: caches between scraper and daemon must key on it.
       const headers = { "content-type": handlers.contentType, vary: "Accept-Encoding" };
-      if (!acceptsGzip(request.headers.get("accept-encoding"))) return new Response(exposition.plain(), { headers });
+      if (!acceptsGzip(request.headers.get("accept-encoding"))) return new Response(new Blob(exposition.parts as Uint8Array<ArrayBuffer>[]), { headers });
       return new Response(await exposition.gzip(), { headers: { ...headers, "content-encoding": "gzip" } });
     }
     if (url.pathname === "/health") {

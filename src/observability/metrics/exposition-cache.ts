@@ -64,25 +64,28 @@ export class ExpositionCache {
 
 /** One scrape's exposition, in either encoding: the families as rendered, then `tail` (the rest, ending the text). */
 export interface Exposition {
-  /** The text (UTF-8). */
+  /** The text (UTF-8) in pieces, in order: a response body made of them needs no 13 MB join per scrape. */
+  readonly parts: readonly Uint8Array[];
+  /** The text (UTF-8) in one piece. */
   plain(): Uint8Array;
   /** The same text as one gzip member. */
   gzip(): Promise<Uint8Array>;
 }
 
 export function exposition(families: readonly RenderedFamily[], tail: Uint8Array): Exposition {
+  const parts = [...families.map((family) => family.text), tail];
   return {
+    parts,
     plain() {
-      let size = tail.length;
-      for (const family of families) size += family.text.length;
+      let size = 0;
+      for (const part of parts) size += part.length;
       // Every byte is written below: no need to zero 13 MB first.
       const out = Buffer.allocUnsafe(size);
       let at = 0;
-      for (const family of families) {
-        out.set(family.text, at);
-        at += family.text.length;
+      for (const part of parts) {
+        out.set(part, at);
+        at += part.length;
       }
-      out.set(tail, at);
       return out;
     },
     async gzip() {
