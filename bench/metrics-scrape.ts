@@ -151,8 +151,8 @@ async function measure(health: boolean): Promise<Result> {
       }
       return median(times.slice(1));
     };
-    const render = await renderTimes(true, (e) => e.plain());
-    const renderCached = await renderTimes(false, (e) => e.plain());
+    const render = await renderTimes(true, (e) => e.parts);
+    const renderCached = await renderTimes(false, (e) => e.parts);
     const gzipRender = await renderTimes(true, (e) => e.gzip());
     const gzipCached = await renderTimes(false, (e) => e.gzip());
     const url = `http://127.0.0.1:${obs.metricsPort}/metrics`;
