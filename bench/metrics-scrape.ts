@@ -156,8 +156,8 @@ async function measure(health: boolean): Promise<Result> {
     const gzipRender = await renderTimes(true, (e) => e.gzip());
     const gzipCached = await renderTimes(false, (e) => e.gzip());
     const url = `http://127.0.0.1:${obs.metricsPort}/metrics`;
-    // The floor: the same bytes from a trivial Bun.serve in this process, as Blobs made once (Bun sends a Blob
-    // without copying it). `/change` runs a stats cycle here.
+    // The floor: the same bytes from a trivial Bun.serve in this process, as Blobs made once. `/change` runs a stats
+    // cycle here.
     const plainBytes = new Blob([(await obs.metrics.scrape()).plain()]);
     const gzipBytes = new Blob([await (await obs.metrics.scrape()).gzip()]);
     const bare = Bun.serve({

@@ -242,6 +242,24 @@ describe("gzip", () => {
     expect(Buffer.from(gunzipSync(gzip)).equals(Buffer.from(plain))).toBe(true);
   });
 
+  test("once a scraper asked for gzip, a family rendered again goes to the compressor at once; before, never", async () => {
+    const model = busyModel();
+    const cache = new ExpositionCache(model, KEYS);
+    const tail = new Uint8Array([0x0a]);
+    let families = cache.families();
+    model.emit(stats(2000));
+    families = cache.families();
+    cache.exposition(families, tail).plain();
+    expect(families.filter((family) => family.compressing)).toEqual([]);
+    const gzip = await cache.exposition(families, tail).gzip();
+    expect(gunzipSync(gzip).toString()).toBe(`${KEYS.map((key) => familyText(model, key)).join("\n\n")}\n`);
+    model.emit(stats(3000));
+    const next = cache.families();
+    const rendered = next.filter((family, i) => family !== families[i]);
+    expect(rendered).toHaveLength(7);
+    expect(rendered.every((family) => family.compressing)).toBe(true);
+  });
+
   test("concurrent scrapes of one generation share one compression per family", async () => {
     const model = busyModel();
     const registry = createMetricsRegistry(model, { processMetrics: false });

@@ -23,6 +23,11 @@ export class RenderedFamily {
     readonly text: Uint8Array,
   ) {}
 
+  /** Whether deflated() has been called (compression started or done). */
+  get compressing(): boolean {
+    return this.#deflated !== undefined;
+  }
+
   /** The text compressed, once (a failure is not kept: the next scrape tries again). */
   deflated(): Promise<DeflatedPiece> {
     if (!this.#deflated) {
@@ -38,6 +43,11 @@ export class RenderedFamily {
 
 export class ExpositionCache {
   readonly #rendered = new Map<FamilyKey, RenderedFamily>();
+  /**
+   * Set by the first gzip scrape: from then on each family is handed to the compressor as soon as it is rendered,
+   * so the thread pool compresses it while the next family renders (a scraper that asked for gzip asks every time).
+   */
+  #compressAhead = false;
 
   constructor(
     private readonly model: MetricsModel,
@@ -57,12 +67,20 @@ export class ExpositionCache {
       writeFamily(this.model, key, out);
       const fresh = new RenderedFamily(generation, out.result());
       this.#rendered.set(key, fresh);
+      if (this.#compressAhead) void fresh.deflated().catch(() => {});
       return fresh;
+    });
+  }
+
+  /** One scrape's exposition: the families as rendered now, then `tail` (the rest, ending the text). */
+  exposition(families: readonly RenderedFamily[], tail: Uint8Array): Exposition {
+    return exposition(families, tail, () => {
+      this.#compressAhead = true;
     });
   }
 }
 
-/** One scrape's exposition, in either encoding: the families as rendered, then `tail` (the rest, ending the text). */
+/** One scrape's exposition, in either encoding. */
 export interface Exposition {
   /** The text (UTF-8) in pieces, in order: a response body made of them needs no 13 MB join per scrape. */
   readonly parts: readonly Uint8Array[];
@@ -72,7 +90,7 @@ export interface Exposition {
   gzip(): Promise<Uint8Array>;
 }
 
-export function exposition(families: readonly RenderedFamily[], tail: Uint8Array): Exposition {
+function exposition(families: readonly RenderedFamily[], tail: Uint8Array, onGzip: () => void): Exposition {
   const parts = [...families.map((family) => family.text), tail];
   return {
     parts,
@@ -89,6 +107,7 @@ export function exposition(families: readonly RenderedFamily[], tail: Uint8Array
       return out;
     },
     async gzip() {
+      onGzip();
       const pieces = await Promise.all(families.map((family) => family.deflated()));
       return gzipMember([...pieces, deflateLastPiece(tail)]);
     },

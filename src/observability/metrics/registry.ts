@@ -12,7 +12,7 @@ import processStartTime from "prom-client/lib/metrics/processStartTime.js";
 import osMemoryHeap from "prom-client/lib/metrics/osMemoryHeap.js";
 import processOpenFileDescriptors from "prom-client/lib/metrics/processOpenFileDescriptors.js";
 import processMaxFileDescriptors from "prom-client/lib/metrics/processMaxFileDescriptors.js";
-import { ExpositionCache, exposition, type Exposition } from "./exposition-cache.ts";
+import { ExpositionCache, type Exposition } from "./exposition-cache.ts";
 import { formatValue } from "./exposition.ts";
 import { FAMILIES, type FamilyKey, type FamilySpec } from "./families.ts";
 import type { MetricsModel } from "./model.ts";
@@ -108,7 +108,7 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
         if (ownFamilies.has(metric.name)) continue;
         tail += `${rendered.length > 0 || tail ? "\n\n" : ""}${await registry.getSingleMetricAsString(metric.name)}`;
       }
-      return exposition(rendered, encoder.encode(`${tail}\n`));
+      return cache.exposition(rendered, encoder.encode(`${tail}\n`));
     },
     async scrapeText() {
       return new TextDecoder().decode((await this.scrape()).plain());
