@@ -1,8 +1,7 @@
 /**
  * lbctl's own families as served, kept between scrapes: a family is rendered again only when the model says it
- * changed (MetricsModel.changedAt), and compressed at most once per change, when a scraper first asks for gzip.
- * At 20,000 backends the six traffic families are 13 MB that change once per stats cycle, while a reconcile every
- * second changes two families of a few lines.
+ * changed (MetricsModel.changedAt), and compressed at most once per change. At 20,000 backends the families that a
+ * stats cycle changes are 13 MB, while a reconcile every second changes a few lines.
  */
 
 import { ByteWriter } from "./byte-writer.ts";
