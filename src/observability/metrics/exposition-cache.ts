@@ -64,7 +64,9 @@ export class ExpositionCache {
       const out = new ByteWriter(cached ? cached.text.length + (cached.text.length >> 3) + 64 : 4096);
       if (i > 0) out.bytes(BLANK_LINE);
       writeFamily(this.model, key, out);
-      const fresh = new RenderedFamily(generation, out.result());
+      const text = out.result();
+      // Kept until the family changes: a buffer that grew by doubling is copied to its size rather than kept half empty.
+      const fresh = new RenderedFamily(generation, text.length < text.buffer.byteLength * 0.75 ? new Uint8Array(text) : text);
       this.#rendered.set(key, fresh);
       if (this.#compressAhead) void fresh.deflated().catch(() => {});
       return fresh;
