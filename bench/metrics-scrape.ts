@@ -163,12 +163,14 @@ async function measure(health: boolean): Promise<Result> {
     const bare = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
-      fetch: (request) =>
-        new URL(request.url).pathname === "/change"
-          ? (statsCycle(), new Response("changed"))
-          : request.headers.get("accept-encoding") === "gzip"
-            ? new Response(gzipBytes, { headers: { "content-encoding": "gzip" } })
-            : new Response(plainBytes),
+      fetch(request) {
+        if (new URL(request.url).pathname === "/change") {
+          statsCycle();
+          return new Response("changed");
+        }
+        if (request.headers.get("accept-encoding") === "gzip") return new Response(gzipBytes, { headers: { "content-encoding": "gzip" } });
+        return new Response(plainBytes);
+      },
     });
     const cases = {
       barePlain: { url: `http://127.0.0.1:${bare.port}/`, gzip: false, change: false },
