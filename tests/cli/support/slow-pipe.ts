@@ -1,7 +1,9 @@
 /**
- * Running lbctl as `lbctl ... | slow-reader` runs in a shell: the reader starts reading only after a pause, so the
- * pipe (64 KiB) fills and lbctl must wait for it to drain. A program that exits with output still queued loses all
- * but the first 64 KiB here, which is what a script piping into jq saw.
+ * Running lbctl as `lbctl ... | slow-reader` runs in a shell: the reader takes the first byte as soon as lbctl
+ * writes it, then pauses before reading on, so the pipe (64 KiB) fills and lbctl must wait for it to drain. A
+ * program that exits with output still queued loses all but the first 64 KiB here, which is what a script piping
+ * into jq saw. The pause starts at the first byte, not at start-up, so a slow machine (the emulated lab) cannot
+ * spend it before lbctl writes anything.
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -14,13 +16,14 @@ export interface PipedRun {
   text: string;
 }
 
-/** Pause before the reader takes its first byte; long enough for lbctl to have exited were it not waiting. */
+/** Pause after the first byte; long enough for lbctl to have exited were it not waiting for the reader. */
 const READER_PAUSE_S = 1.5;
 
 /** Runs lbctl with `stream` piped into a reader that starts late; the other stream is discarded. */
 export async function runThroughSlowReader(args: string[], stream: "stdout" | "stderr", env: Record<string, string> = {}): Promise<PipedRun> {
   const redirect = stream === "stdout" ? "2>/dev/null" : "2>&1 >/dev/null";
-  const script = `"$@" ${redirect} | { sleep ${READER_PAUSE_S}; cat; }; exit "\${PIPESTATUS[0]}"`;
+  // dd reads exactly one byte (head -c 1 may read, and drop, a whole block).
+  const script = `"$@" ${redirect} | { dd bs=1 count=1 status=none; sleep ${READER_PAUSE_S}; cat; }; exit "\${PIPESTATUS[0]}"`;
   const { LBCTL_CONFIG: _ignored, ...inherited } = process.env;
   const proc = Bun.spawn(["bash", "-c", script, "bash", ...lbctlCommandLine(), ...args], {
     env: { ...inherited, NO_COLOR: "1", ...env },
