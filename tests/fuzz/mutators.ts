@@ -136,8 +136,11 @@ const hugeValue: Mutator = (text, random) => {
 };
 
 const nest: Mutator = (text, random) => {
-  const depth = 1 + random.below(random.chance(0.1) ? 500 : 30);
+  // Now and then far deeper than any config needs (the documented limit is the point): 10,000 to 30,000 levels.
+  let depth = random.chance(0.02) ? 10_000 + random.below(20_000) : 1 + random.below(random.chance(0.1) ? 500 : 30);
   const [open, close] = random.pick([["[", "]"], ["{a: ", "}"], ["- ", ""]] as const);
+  // A block list indents each level: its size grows with the square of the depth.
+  if (open === "- ") depth = Math.min(depth, 300);
   const all = lines(text);
   const at = lineIndex(all, random);
   const line = all[at] ?? "";
