@@ -71,6 +71,21 @@ describe("large output through a slow pipe", () => {
     expect(run.exitCode).toBe(1);
   });
 
+  test("into a file and onto a terminal too: the whole object, exit 0", async () => {
+    const file = join(dir, "validate.json");
+    const toFile = Bun.spawnSync(["bash", "-c", `"$@" > ${file}`, "bash", ...lbctlCommandLine(), "validate", "--json", "--config", valid]);
+    expect(toFile.exitCode).toBe(0);
+    expect(JSON.parse(await Bun.file(file).text()).files).toHaveLength(SERVICES + 1);
+    // script(1) (util-linux) runs lbctl on a pseudo-terminal and copies what it printed.
+    const typescript = join(dir, "typescript");
+    const command = [...lbctlCommandLine(), "validate", "--json", "--config", valid].map((word) => `'${word}'`).join(" ");
+    const onTerminal = Bun.spawnSync(["script", "-qec", command, typescript], { stdout: "ignore", stderr: "pipe" });
+    expect(onTerminal.exitCode).toBe(0);
+    const printed = (await Bun.file(typescript).text()).replaceAll("\r\n", "\n");
+    const json = printed.slice(printed.indexOf("{"), printed.lastIndexOf("}") + 1);
+    expect(JSON.parse(json).files).toHaveLength(SERVICES + 1);
+  });
+
   test("schema main and service: whole JSON documents", async () => {
     for (const kind of ["main", "service"]) {
       const run = await runThroughSlowReader(["schema", kind], "stdout");
