@@ -4,13 +4,16 @@
  * (citty's) read as lbctl's own.
  */
 
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { configTree, MINIMAL_MAIN } from "../support/config-tree.ts";
 import { runLbctl } from "../support/run-lbctl.ts";
 
 /** Characters a terminal acts on, except the newline that ends each line. */
 const TERMINAL_ACTIVE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const TITLE = "\u001b]0;pwned\u0007";
+
+// Each test runs lbctl a few times; a shared 2-core machine can take seconds per run.
+setDefaultTimeout(30_000);
 
 function expectInert(text: string): void {
   const at = text.search(TERMINAL_ACTIVE);
