@@ -74,6 +74,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Error messages may span lines (a daemon's list of config errors): lines kept, the rest escaped, a runaway cut. */
+const LAID_OUT = { newlines: "keep", max: 100_000 } as const;
+
 /** Prints what went wrong for the operator; `name` is the command that ran (`lbctl setup frr`), for the help hint. */
 function report(error: unknown, debug: boolean, name: string): number {
   if (error instanceof ConfigError) {
@@ -82,7 +85,7 @@ function report(error: unknown, debug: boolean, name: string): number {
   }
   if (error instanceof CliError) {
     const hint = error instanceof UsageError && !error.message.includes("--help") ? `; see ${name} --help` : "";
-    process.stderr.write(`lbctl: ${printable(error.message)}${hint}\n`);
+    process.stderr.write(`lbctl: ${printable(error.message, LAID_OUT)}${hint}\n`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
@@ -92,7 +95,7 @@ function report(error: unknown, debug: boolean, name: string): number {
     return ExitCode.usage;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`lbctl: ${printable(message)}\n`);
+  process.stderr.write(`lbctl: ${printable(message, LAID_OUT)}\n`);
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return ExitCode.failed;
 }
