@@ -121,7 +121,7 @@ function runInProcess(main: string, env: Record<string, string>, lines: Readonly
 }
 
 /** Kill a binary run after this long: a hang is a finding, not a stuck harness. */
-const BINARY_KILL_MS = 30_000;
+const BINARY_KILL_MS = 10_000;
 
 async function runBinary(command: string[], main: string, env: Record<string, string>, lines: ReadonlyMap<string, number>, startupMs: number): Promise<Outcome> {
   const started = performance.now();

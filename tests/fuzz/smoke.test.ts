@@ -1,6 +1,6 @@
 /**
  * The short fuzzing run CI does on every change: a few hundred mutated configs from the shipped example and the
- * docs through `validate --json`, in-process and (every 15th) through lbctl, under the properties of
+ * docs through `validate --json`, in-process and (every 20th) through lbctl, under the properties of
  * properties.ts. Seeded: the seed is printed, FUZZ_SEED=N repeats a run. The long run is `bun tests/fuzz/run.ts`.
  */
 
@@ -17,7 +17,7 @@ const INPUTS = 300;
 const workDir = mkdtempSync(join(tmpdir(), "lbctl-fuzz-smoke-"));
 
 test(`${INPUTS} mutated configs through validate --json (seed ${SEED})`, async () => {
-  const summary = await fuzz({ count: INPUTS, seed: SEED, binary: lbctlCommandLine(), binaryEvery: 15, workDir });
+  const summary = await fuzz({ count: INPUTS, seed: SEED, binary: lbctlCommandLine(), binaryEvery: 20, workDir });
   const lines: string[] = [];
   printSummary(summary, (line) => lines.push(line));
   console.log(lines.join("\n"));
@@ -25,7 +25,7 @@ test(`${INPUTS} mutated configs through validate --json (seed ${SEED})`, async (
   expect(summary.inputs).toBe(INPUTS);
   expect(summary.verdicts.valid).toBeGreaterThan(0);
   expect(summary.verdicts.invalid).toBeGreaterThan(0);
-  expect(summary.binaryRuns).toBe(Math.ceil(INPUTS / 15));
+  expect(summary.binaryRuns).toBe(Math.ceil(INPUTS / 20));
   // Each finding is kept in workDir for `bun tests/fuzz/run.ts --replay DIR`; the folder goes only when all is well.
   expect(summary.findings.map((f) => `${f.saved}: ${f.problems.join("; ")}`)).toEqual([]);
   rmSync(workDir, { recursive: true, force: true });
