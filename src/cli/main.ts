@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
 /**
- * lbctl entry point. Commands load lazily (one file each). This is the one place that turns errors into exit codes
- * (spec/cli.md), and the one exit path: the process ends only after stdout and stderr are written out (written.ts).
+ * lbctl entry point. It finds the command on the command line (each loads lazily, from its own file), runs it, turns
+ * what it throws into a message and an exit code (spec/cli.md), and is the one exit path: the process ends only
+ * once stdout and stderr are written out (written.ts).
  */
 
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
