@@ -53,6 +53,12 @@ describe("kernel checks", () => {
     expect(result!.fix).toContain("kernel built with IPVS");
   });
 
+  test("ip_vs loaded but its netlink family silent (a container): no modprobe, which would change nothing", () => {
+    const [result] = checkIpvs(ctx({ ipvs: { ok: false, reason: "family", message: "x" }, files: { "/proc/modules": "ip_vs 176128 0 - Live 0x0\n", [DEP]: "kernel/net/netfilter/ipvs/ip_vs.ko.xz:\n" } }));
+    expect(result).toMatchObject({ status: "fail", message: expect.stringContaining("ip_vs is in kernel 6.1.0-30-amd64, but its netlink family does not answer here") });
+    expect(result!.fix).not.toContain("modprobe");
+  });
+
   test("libnl missing: fail with the package names", () => {
     expect(checkLibnl(ctx({ libnlError: "libnl-genl-3.so.200: cannot open" }))[0]).toMatchObject({ status: "fail", fix: expect.stringContaining("libnl-genl-3-200") });
   });
