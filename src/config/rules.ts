@@ -37,7 +37,7 @@ export function checkRules(mainSource: YamlSource, main: MainFile, serviceSource
   const report = new Reporter();
   checkMain(report, mainSource, main);
   const seenNames = new Map<string, LoadedService>();
-  const seenVirtualServices = new Map<string, LoadedService>();
+  const seenVirtualServices = new Map<string, Map<number, LoadedService>>();
   for (const { source, services } of serviceSources) {
     for (const service of services) {
       checkService(report, source, main, service);
@@ -109,7 +109,7 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
   const family = addressFamily(vip);
   const mode = forwardMode(main, service);
   if (service.mode && service.mode !== "nat") report.notice(source, `${at}.mode`, forwardNotice(service.mode));
-  const seenBackends = new Map<string, number>();
+  const claims = new BackendClaims(ports);
   service.backends.forEach((backend, j) => {
     const path = `${at}.backends[${j}]`;
     if (addressFamily(backend.address) !== family) {
@@ -119,15 +119,9 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
         `${backend.address} is IPv${addressFamily(backend.address)} but the service's VIP ${vip} is IPv${family}: a backend must have the VIP's address family`,
       );
     }
-    const effectivePorts = backend.port === 0 ? ports : [backend.port];
-    for (const port of effectivePorts) {
-      const key = hostPort(backend.address, port);
-      const earlier = seenBackends.get(key);
-      if (earlier !== undefined) {
-        report.error(source, path, `repeats backend ${key} of ${at}.backends[${earlier}]: each address and port may appear once per service`);
-        break;
-      }
-      if (backend.port !== 0 || ports.includes(port)) seenBackends.set(key, j);
+    const clash = claims.claim(backend.address, backend.port, j);
+    if (clash) {
+      report.error(source, path, `repeats backend ${hostPort(backend.address, clash.port)} of ${at}.backends[${clash.earlier}]: each address and port may appear once per service`);
     }
     if ((mode === "dr" || mode === "tun") && backend.port !== 0 && ports.some((port) => port !== backend.port)) {
       report.error(
@@ -138,6 +132,47 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
     }
   });
   checkHealth(report, source, service, at);
+}
+
+/**
+ * Which backend first claimed each destination (address, port) of a service, without expanding ports: a backend
+ * with port 0 claims its address on every service port, one with a port claims that port. Cost: the backends
+ * sharing an address, not the service's ports (60,000-port RTP ranges are ordinary).
+ */
+class BackendClaims {
+  readonly #ports: ReadonlySet<number>;
+  readonly #lowest: number;
+  readonly #byAddress = new Map<string, { everyPort?: number; fixed: Map<number, number> }>();
+
+  constructor(ports: readonly number[]) {
+    this.#ports = new Set(ports);
+    this.#lowest = ports[0] ?? 0;
+  }
+
+  /** Records the backend's claim; returns the earlier backend it clashes with (and the first port of the clash). */
+  claim(address: string, port: number, index: number): { earlier: number; port: number } | undefined {
+    let claims = this.#byAddress.get(address);
+    if (!claims) this.#byAddress.set(address, (claims = { fixed: new Map() }));
+    const clash = this.#clash(claims, port);
+    if (clash) return clash;
+    if (port === 0) claims.everyPort = index;
+    else claims.fixed.set(port, index);
+    return undefined;
+  }
+
+  #clash(claims: { everyPort?: number; fixed: Map<number, number> }, port: number): { earlier: number; port: number } | undefined {
+    if (port !== 0) {
+      const fixed = claims.fixed.get(port);
+      if (fixed !== undefined) return { earlier: fixed, port };
+      return claims.everyPort !== undefined && this.#ports.has(port) ? { earlier: claims.everyPort, port } : undefined;
+    }
+    if (claims.everyPort !== undefined) return { earlier: claims.everyPort, port: this.#lowest };
+    let first: { earlier: number; port: number } | undefined;
+    for (const [fixedPort, earlier] of claims.fixed) {
+      if (this.#ports.has(fixedPort) && (!first || fixedPort < first.port)) first = { earlier, port: fixedPort };
+    }
+    return first;
+  }
 }
 
 function checkHealth(report: Reporter, source: YamlSource, service: LoadedService, at: string): void {
@@ -209,7 +244,7 @@ function checkUniqueness(
   main: MainFile,
   service: LoadedService,
   seenNames: Map<string, LoadedService>,
-  seenVirtualServices: Map<string, LoadedService>,
+  seenVirtualServices: Map<string, Map<number, LoadedService>>,
 ): void {
   const at = `services[${service.source.index}]`;
   const earlierName = seenNames.get(service.name);
@@ -219,10 +254,14 @@ function checkUniqueness(
     seenNames.set(service.name, service);
   }
   const vip = serviceVip(main, service);
+  // Keyed by protocol and VIP, then by port number: no string is built per port.
+  const identityPrefix = `${service.protocol}:${vip}`;
+  let byPort = seenVirtualServices.get(identityPrefix);
+  if (!byPort) seenVirtualServices.set(identityPrefix, (byPort = new Map()));
   for (const port of servicePorts(service)) {
-    const identity = `${service.protocol}:${hostPort(vip, port)}`;
-    const earlier = seenVirtualServices.get(identity);
+    const earlier = byPort.get(port);
     if (earlier) {
+      const identity = `${service.protocol}:${hostPort(vip, port)}`;
       const inPorts = service.ports.some((range) => port >= range.start && port <= range.end);
       report.error(
         source,
@@ -231,7 +270,7 @@ function checkUniqueness(
       );
       return;
     }
-    seenVirtualServices.set(identity, service);
+    byPort.set(port, service);
   }
 }
 
