@@ -118,28 +118,29 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
 
 /**
  * A service's kernel destinations by address and port, without building a string key per destination: on a
- * no-op plan of tens of thousands of destinations, that string building was the planner's main cost.
+ * no-op plan of tens of thousands of destinations, that string building was the planner's main cost. Ports are a
+ * map too, so that many destinations on one address (one host, many ports) cost no more than many addresses.
  */
 class DestinationIndex {
-  readonly #byAddress = new Map<string, KernelDestination[]>();
+  readonly #byAddress = new Map<string, Map<number, KernelDestination>>();
   readonly #taken = new Set<KernelDestination>();
 
   constructor(readonly all: readonly KernelDestination[]) {
     for (const destination of all) {
-      const list = this.#byAddress.get(destination.address);
-      if (list) list.push(destination);
-      else this.#byAddress.set(destination.address, [destination]);
+      const ports = this.#byAddress.get(destination.address);
+      if (ports) ports.set(destination.port, destination);
+      else this.#byAddress.set(destination.address, new Map([[destination.port, destination]]));
     }
   }
 
   take(address: string, port: number): KernelDestination | undefined {
-    const found = this.#byAddress.get(address)?.find((d) => d.port === port);
+    const found = this.#byAddress.get(address)?.get(port);
     if (found) this.#taken.add(found);
     return found;
   }
 
   rest(): KernelDestination[] {
-    return this.all.filter((d) => !this.#taken.has(d));
+    return this.#taken.size === this.all.length ? [] : this.all.filter((d) => !this.#taken.has(d));
   }
 }
 

@@ -1,0 +1,109 @@
+/**
+ * P4 (host): one UDP service of 60,000 ports × 4 backends (an RTP range) beside 100 TCP services × 50 ports × 4,
+ * through every stage from config to plan: load and validate (in-process and `lbctl validate` as a process), the
+ * desired state, and the plan against an empty kernel table and against one that already holds everything.
+ * Each stage must be linear in ports × backends: the same stages at a quarter of the range must cost about a
+ * quarter (the ratio is printed; a quadratic stage shows ~16).
+ * Run: npm run bench (or bun bench/port-range.ts).
+ */
+
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { loadConfig } from "../src/config/load.ts";
+import type { Config } from "../src/config/model.ts";
+import type { KernelServiceEntry } from "../src/ipvs/types.ts";
+import { desiredServices, type DesiredService } from "../src/plan/desired.ts";
+import { planChanges } from "../src/plan/diff.ts";
+import { median, medianOf, row } from "./support.ts";
+
+const root = join(import.meta.dir, "..");
+const binary = join(root, "build/lbctl");
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RANGE_PORTS = 60_000;
+const VIP = "10.220.0.1";
+
+function writeConfig(rangePorts: number, withWeb = true): { dir: string; main: string } {
+  const dir = mkdtempSync(join(tmpdir(), "lbctl-bench-ports-"));
+  const backends = (s: number) => Array.from({ length: 4 }, (_, b) => ({ address: `10.${30 + b}.${s >> 8}.${(s & 255) + 1}`, weight: 1 + b }));
+  const rtp = { name: "rtp", protocol: "udp", ports: [`2000-${2000 + rangePorts - 1}`], backends: backends(200) };
+  const web = Array.from({ length: withWeb ? 100 : 0 }, (_, s) => ({ name: `svc${s}`, ports: [`${10000 + s * 50}-${10000 + s * 50 + 49}`], backends: backends(s) }));
+  const main = join(dir, "config.yaml");
+  mkdirSync(join(dir, "config.d"));
+  writeFileSync(main, stringify({ node: { name: "bench" }, network: { frontend: { vip: VIP } } }));
+  writeFileSync(join(dir, "config.d/rtp.yaml"), stringify({ services: [rtp] }));
+  writeFileSync(join(dir, "config.d/web.yaml"), stringify({ services: web }));
+  return { dir, main };
+}
+
+function timeIt<T>(work: () => T): { ms: number; result: T } {
+  const started = Bun.nanoseconds();
+  const result = work();
+  return { ms: (Bun.nanoseconds() - started) / 1e6, result };
+}
+
+function medianMs<T>(work: () => T): { ms: number; result: T } {
+  const runs = Array.from({ length: RUNS }, () => timeIt(work));
+  return { ms: median(runs.map((run) => run.ms)), result: runs.at(-1)!.result };
+}
+
+function asKernel(desired: readonly DesiredService[]): KernelServiceEntry[] {
+  return desired.map((service) => ({
+    service: { ...service, fwmark: 0 },
+    destinations: service.destinations.map((d) => ({ ...d, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 })),
+  }));
+}
+
+interface Stages {
+  load: number;
+  desired: number;
+  planEmpty: number;
+  planFull: number;
+  destinations: number;
+}
+
+function stages(rangePorts: number, withWeb: boolean): Stages {
+  const { dir, main } = writeConfig(rangePorts, withWeb);
+  try {
+    const load = medianMs(() => loadConfig(main, { env: {} }));
+    if (!load.result.ok) throw new Error(`the benchmark config is invalid: ${JSON.stringify(load.result.issues.slice(0, 3))}`);
+    const config: Config = load.result.config;
+    const desired = medianMs(() => desiredServices(config));
+    const kernel = asKernel(desired.result);
+    const isManagedVip = (address: string) => address === VIP;
+    const planEmpty = medianMs(() => planChanges(desired.result, [], { isManagedVip }));
+    const planFull = medianMs(() => planChanges(desired.result, kernel, { isManagedVip }));
+    if (planFull.result.changes.length !== 0) throw new Error(`a full kernel should need no change, got ${planFull.result.changes.length}`);
+    const destinations = desired.result.reduce((sum, service) => sum + service.destinations.length, 0);
+    return { load: load.ms, desired: desired.ms, planEmpty: planEmpty.ms, planFull: planFull.ms, destinations };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+stages(RANGE_PORTS / 4, false); // warm the JIT
+const full = stages(RANGE_PORTS, true);
+// The scaling check uses the range service alone, so that the fixed 100 × 50 part does not hide its growth.
+const rangeOnly = stages(RANGE_PORTS, false);
+const quarter = stages(RANGE_PORTS / 4, false);
+const ratio = (name: keyof Stages) => rangeOnly[name] / quarter[name];
+
+console.log(`port range (host, median of ${RUNS} runs): ${RANGE_PORTS.toLocaleString("en")} UDP ports × 4 beside 100 × 50 × 4 TCP (${full.destinations.toLocaleString("en")} destinations)`);
+const stage = (name: string, key: Exclude<keyof Stages, "destinations">, target: number) =>
+  console.log(row(name, `${full[key].toFixed(0)} ms (range alone ×${ratio(key).toFixed(1)} for 4× ports)`, `≤ ${target} ms, ratio < 8`, full[key] <= target && ratio(key) < 8));
+stage("load + validate (in-process)", "load", 1000);
+stage("desired state", "desired", 1000);
+stage("plan against an empty kernel", "planEmpty", 2000);
+stage("plan against a full kernel (no change)", "planFull", 1000);
+if (existsSync(binary)) {
+  const { dir, main } = writeConfig(RANGE_PORTS);
+  try {
+    const validate = medianOf(RUNS, [binary, "validate", "--quiet", "--config", main]);
+    console.log(row("lbctl validate --quiet (process)", `${validate.toFixed(0)} ms median`, "≤ 1000 ms", validate <= 1000));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else {
+  console.log("MISS  lbctl validate --quiet (process): build/lbctl is missing (npm run build)");
+}
