@@ -25,6 +25,7 @@ failures += host("ipvs-encode", "ipvs-encode.ts");
 failures += host("metrics-scrape", "metrics-scrape.ts");
 failures += host("health-scheduler", "health-scheduler.ts");
 failures += host("udp-echo", "udp-echo.ts");
+failures += host("port-range", "port-range.ts");
 
 const labBenches = ["ipvs-apply", "failover-latency"].filter(wanted);
 if (labBenches.length > 0) {
