@@ -6,7 +6,7 @@
 import type { YamlSource } from "./document.ts";
 import type { ConfigIssue } from "./errors.ts";
 import { addressFamily, forwardMode, hostPort, serviceVip, servicePorts, type LoadedService } from "./model.ts";
-import { parseIp } from "./ip.ts";
+import { mappedIpv4, parseIp } from "./ip.ts";
 import { dnsNameProblem } from "../health/checks/dns/name.ts";
 import { CHECK_SPECIFIC_KEYS } from "./schema/health.ts";
 import type { MainFile } from "./schema/main.ts";
@@ -36,11 +36,12 @@ class Reporter {
 export function checkRules(mainSource: YamlSource, main: MainFile, serviceSources: readonly ServiceSource[]): RuleFindings {
   const report = new Reporter();
   checkMain(report, mainSource, main);
+  const mainVip = written(mainSource, "network.frontend.vip", main.network.frontend.vip);
   const seenNames = new Map<string, LoadedService>();
   const seenVirtualServices = new Map<string, Map<number, LoadedService>>();
   for (const { source, services } of serviceSources) {
     for (const service of services) {
-      checkService(report, source, main, service);
+      checkService(report, source, main, service, mainVip);
       checkUniqueness(report, source, main, service, seenNames, seenVirtualServices);
     }
   }
@@ -99,7 +100,8 @@ function forwardNotice(mode: string): string {
   return `mode ${mode}: destinations are programmed as ${mode === "dr" ? "direct routing (ipvsadm -g)" : "IP-in-IP tunnel (ipvsadm -i)"}; the Go LibraFlux programmed NAT for every mode. Backends must hold the VIP on a loopback/dummy interface with arp_ignore=1 and arp_announce=2`;
 }
 
-function checkService(report: Reporter, source: YamlSource, main: MainFile, service: LoadedService): void {
+/** `mainVip`: the main file's VIP as written there, for messages. */
+function checkService(report: Reporter, source: YamlSource, main: MainFile, service: LoadedService, mainVip: string): void {
   const at = `services[${service.source.index}]`;
   const ports = servicePorts(service);
   if (ports.length === 0) {
@@ -113,10 +115,13 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
   service.backends.forEach((backend, j) => {
     const path = `${at}.backends[${j}]`;
     if (addressFamily(backend.address) !== family) {
+      const address = written(source, `${path}.address`, backend.address);
+      const mapped = mappedIpv4(backend.address);
+      const hint = mapped && family === 4 ? ` (${address} is an IPv4-mapped IPv6 address: write ${mapped} for an IPv4 backend)` : "";
       report.error(
         source,
         `${path}.address`,
-        `${backend.address} is IPv${addressFamily(backend.address)} but the service's VIP ${vip} is IPv${family}: a backend must have the VIP's address family`,
+        `${address} is IPv${addressFamily(backend.address)} but the service's VIP ${(service.vip !== undefined ? written(source, `${at}.vip`, service.vip) : mainVip)} is IPv${family}: a backend must have the VIP's address family${hint}${vipHint(vip, family)}`,
       );
     }
     const clash = claims.claim(backend.address, backend.port, j);
@@ -132,6 +137,21 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
     }
   });
   checkHealth(report, source, service, at);
+}
+
+/** The value at `path` as the file wrote it (before canonical formatting), for messages: `fallback` if absent. */
+function written(source: YamlSource, path: string, fallback: string): string {
+  let value: unknown = source.data;
+  for (const [, key, index] of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (value === null || typeof value !== "object") return fallback;
+    value = (value as Record<string, unknown>)[index ?? key!];
+  }
+  return typeof value === "string" || (typeof value === "object" && value !== null && "variable" in value) ? String(value) : fallback;
+}
+
+function vipHint(vip: string, family: number): string {
+  const mapped = family === 6 ? mappedIpv4(vip) : undefined;
+  return mapped ? ` (the VIP is an IPv4-mapped IPv6 address: write ${mapped} for an IPv4 service)` : "";
 }
 
 /**
