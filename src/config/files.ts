@@ -80,8 +80,11 @@ const GLOB_CHARS = /[*?[\]{}]/;
 
 export type IncludeResult =
   | { ok: true; files: string[] }
-  /** `missing`: a literal include (no glob characters) that names no file; `bound`: the walk went past a bound. */
-  | { ok: false; kind: "missing" | "bound"; message: string };
+  /**
+   * `missing`: a literal include (no glob characters) that names no file; `refused`: one inside /proc, /sys or
+   * /dev; `bound`: a glob whose walk went past a bound (or would search those trees).
+   */
+  | { ok: false; kind: "missing" | "refused" | "bound"; message: string };
 
 /**
  * Files matched by `pattern` (relative to the main file's folder unless absolute), sorted, each once. A pattern
@@ -91,7 +94,10 @@ export type IncludeResult =
 export function resolveInclude(mainFile: string, pattern: string, exists: (file: string) => boolean = fileExists): IncludeResult {
   const { base, rest, absolute } = splitPattern(mainFile, pattern);
   const system = inSystemTree(resolve(rest === undefined ? absolute : base));
-  if (system) return { ok: false, kind: "bound", message: `${pattern} points inside ${system}: config files cannot live there` };
+  if (system) {
+    // A named file there is refused like any file that cannot be a config file; a glob there is a bad pattern.
+    return { ok: false, kind: rest === undefined ? "refused" : "bound", message: `${pattern} points inside ${system}: config files cannot live there` };
+  }
   if (rest === undefined) {
     if (exists(absolute)) return { ok: true, files: [absolute] };
     return { ok: false, kind: "missing", message: `names ${absolute}, which does not exist (a pattern without * ? [ ] { } names one file, which must exist)` };

@@ -117,7 +117,7 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (f
   const included = includedFiles(mainFile, main.include, options.overlay);
   if (!included.ok) {
     const issue = { file: mainFile, ...mainSource.locate("include"), path: "include", message: included.message };
-    return { ok: false, code: included.kind === "missing" ? "unreadable" : "invalid", issues: [issue], stage: "parsed" };
+    return { ok: false, code: included.kind === "bound" ? "invalid" : "unreadable", issues: [issue], stage: "parsed" };
   }
   const files = [mainFile];
   const serviceSources: ServiceSource[] = [];
