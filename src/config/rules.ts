@@ -3,10 +3,11 @@
  * files. Each finding names the file, line:column and key path, and says what is allowed.
  */
 
-import type { YamlSource } from "./document.ts";
+import { EnvValue, type YamlSource } from "./document.ts";
+import { mappedIpv4 } from "./ip.ts";
 import type { ConfigIssue } from "./errors.ts";
 import { addressFamily, forwardMode, hostPort, serviceVip, servicePorts, type LoadedService } from "./model.ts";
-import { mappedIpv4, parseIp } from "./ip.ts";
+import { parseIp } from "./ip.ts";
 import { dnsNameProblem } from "../health/checks/dns/name.ts";
 import { CHECK_SPECIFIC_KEYS } from "./schema/health.ts";
 import type { MainFile } from "./schema/main.ts";
@@ -146,7 +147,7 @@ function written(source: YamlSource, path: string, fallback: string): string {
     if (value === null || typeof value !== "object") return fallback;
     value = (value as Record<string, unknown>)[index ?? key!];
   }
-  return typeof value === "string" || (typeof value === "object" && value !== null && "variable" in value) ? String(value) : fallback;
+  return typeof value === "string" || value instanceof EnvValue ? String(value) : fallback;
 }
 
 function vipHint(vip: string, family: number): string {
