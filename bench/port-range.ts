@@ -6,6 +6,11 @@
  * quarter (the ratio is printed; a quadratic stage shows ~16).
  * Stages are timed in CPU time, best of BENCH_RUNS (default 5); the process figure is wall time, median.
  * Run: npm run bench (or bun bench/port-range.ts).
+ *
+ * With --kernel, inside the kernel lab guest (real IPVS, emulated CPU: only ratios mean much): `lbctl apply` of
+ * the same config into an empty table and again with nothing to change, beside one `ipvsadm -Sn` of the result,
+ * with the table checked line by line against the config. Run:
+ *   bun tests/lab/launch.ts --timeout 3600 -- bun bench/port-range.ts --kernel
  */
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -86,6 +91,11 @@ function stages(rangePorts: number, withWeb: boolean): Stages {
   }
 }
 
+if (process.argv.includes("--kernel")) {
+  kernelBench();
+  process.exit(0);
+}
+
 stages(RANGE_PORTS / 4, false); // warm the JIT
 const full = stages(RANGE_PORTS, true);
 // The scaling check uses the range service alone, so that the fixed 100 × 50 part does not hide its growth.
@@ -110,4 +120,48 @@ if (existsSync(binary)) {
   }
 } else {
   console.log("MISS  lbctl validate --quiet (process): build/lbctl is missing (npm run build)");
+}
+
+function kernelBench(): void {
+  if (!existsSync("/proc/net/ip_vs")) throw new Error("No IPVS here: run this inside the kernel lab (see the header)");
+  const lbctl = process.env.LBCTL_BIN ?? binary;
+  if (!existsSync(lbctl)) throw new Error(`${lbctl} is missing: run npm run build first`);
+  const { dir, main } = writeConfig(RANGE_PORTS, true);
+  writeFileSync(
+    main,
+    stringify({ node: { name: "bench" }, network: { frontend: { vip: VIP } }, system: { state_dir: join(dir, "state") }, daemon: { socket: join(dir, "lbctl.sock") } }),
+  );
+  const run = (command: string[]): { ms: number; stdout: string } => {
+    const started = Bun.nanoseconds();
+    const result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
+    const ms = (Bun.nanoseconds() - started) / 1e6;
+    if (result.exitCode !== 0) throw new Error(`${command.join(" ")} exited ${result.exitCode}: ${result.stderr.toString().slice(0, 2000)}`);
+    return { ms, stdout: result.stdout.toString() };
+  };
+  try {
+    run(["ipvsadm", "-C"]);
+    const fill = run([lbctl, "apply", "--force", "--config", main]);
+    const save = run(["ipvsadm", "-Sn"]);
+    const lines = save.stdout.trim().split("\n");
+    const services = lines.filter((line) => line.startsWith("-A ")).length;
+    const destinations = lines.filter((line) => line.startsWith("-a ")).length;
+    const expectedServices = RANGE_PORTS + 100 * 50;
+    const table = new Set(lines);
+    const last = 2000 + RANGE_PORTS - 1;
+    const samples = [`-A -u ${VIP}:2000 -s wlc`, `-A -u ${VIP}:${last} -s wlc`, `-a -u ${VIP}:${last} -r 10.33.0.201:${last} -m -w 4`, `-a -t ${VIP}:14999 -r 10.30.0.100:14999 -m -w 1`];
+    const missing = samples.filter((line) => !table.has(line));
+    if (services !== expectedServices || destinations !== 4 * expectedServices || missing.length > 0) {
+      throw new Error(`the kernel table does not match the config: ${services} services, ${destinations} destinations, missing ${JSON.stringify(missing)}`);
+    }
+    const noop = run([lbctl, "apply", "--config", main]);
+    run(["ipvsadm", "-C"]);
+    console.log(`port range (kernel lab guest, wall time, one run): ${expectedServices.toLocaleString("en")} virtual services × 4`);
+    console.log(row("lbctl apply, empty table → full", `${(fill.ms / 1000).toFixed(1)} s`, "-", true));
+    console.log(row("ipvsadm -Sn of the full table", `${(save.ms / 1000).toFixed(1)} s`, "-", true));
+    console.log(row("lbctl apply, nothing to change", `${(noop.ms / 1000).toFixed(1)} s`, "-", true));
+    console.log(row("ratio no-op apply / ipvsadm -Sn", (noop.ms / save.ms).toFixed(2), "≤ 1.5 (as P2)", noop.ms / save.ms <= 1.5));
+  } finally {
+    Bun.spawnSync(["ipvsadm", "-C"]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
