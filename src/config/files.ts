@@ -3,7 +3,7 @@
  * relative to the main file (the walk itself is bounded in include-walk.ts).
  */
 
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { inSystemTree, walkInclude } from "./include-walk.ts";
 
@@ -23,6 +23,9 @@ export function readConfigFile(path: string): ReadResult {
   try {
     const refused = notARegularFile(statSync(path));
     if (refused) return { ok: false, message: refused };
+    // Regular files under /proc and /sys are kernel interfaces: some block on read (trace_pipe), some hold secrets.
+    const kernelTree = inSystemTree(realpathSync.native(path));
+    if (kernelTree && kernelTree !== "/dev") return { ok: false, message: `is inside ${kernelTree}, a kernel interface, not a config file (refused unread)` };
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     const info = fstatSync(fd);
     const swapped = notARegularFile(info);

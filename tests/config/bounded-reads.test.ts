@@ -5,6 +5,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { symlinkSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { loadConfig } from "../../src/config/load.ts";
 import { findTooDeep, MAX_NESTING_DEPTH } from "../../src/config/nesting.ts";
@@ -78,6 +79,14 @@ describe("an included file that is not a regular file: exit 2, named", () => {
     expect(!result.ok && result.code).toBe("unreadable");
     expect(!result.ok && result.issues[0]).toMatchObject({ file: tree.main, path: "include", line: 5 });
     expect(!result.ok && result.issues[0]!.message).toContain("inside /dev");
+  });
+
+  test("a link to a regular file under /proc (a kernel interface) is refused unread", () => {
+    tree = configTree();
+    symlinkSync("/proc/self/environ", tree.path("config.d/env.yaml"));
+    const result = loadConfig(tree.main, { env: {} });
+    expect(!result.ok && result.code).toBe("unreadable");
+    expect(!result.ok && result.issues[0]).toMatchObject({ file: tree.path("config.d/env.yaml"), message: expect.stringContaining("is inside /proc") });
   });
 
   test("a literal include naming a directory", () => {
