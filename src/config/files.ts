@@ -85,7 +85,8 @@ export type IncludeResult =
   | { ok: true; files: string[] }
   /**
    * `missing`: a literal include (no glob characters) that names no file; `refused`: one inside /proc, /sys or
-   * /dev; `bound`: a glob whose walk went past a bound (or would search those trees).
+   * /dev, or a directory the glob must search that cannot be read; `bound`: a glob whose walk went past a bound
+   * (or would search those trees).
    */
   | { ok: false; kind: "missing" | "refused" | "bound"; message: string };
 
@@ -106,7 +107,10 @@ export function resolveInclude(mainFile: string, pattern: string, exists: (file:
     return { ok: false, kind: "missing", message: `names ${absolute}, which does not exist (a pattern without * ? [ ] { } names one file, which must exist)` };
   }
   const walked = walkInclude(base, rest);
-  if (!walked.ok) return { ok: false, kind: "bound", message: `pattern ${pattern} ${walked.message}` };
+  if (!walked.ok) {
+    if (walked.kind === "unreadable") return { ok: false, kind: "refused", message: `pattern ${pattern}: ${walked.message}` };
+    return { ok: false, kind: "bound", message: `pattern ${pattern} ${walked.message}` };
+  }
   return walked;
 }
 

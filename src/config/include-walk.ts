@@ -17,7 +17,8 @@ export interface WalkLimits {
   maxEntries: number;
 }
 
-export type WalkResult = { ok: true; files: string[] } | { ok: false; message: string };
+/** `bound`: past a bound (or into /proc, /sys, /dev); `unreadable`: a directory to search could not be read. */
+export type WalkResult = { ok: true; files: string[] } | { ok: false; kind: "bound" | "unreadable"; message: string };
 
 /** Whether `path` (absolute, resolved) is inside /proc, /sys or /dev. */
 export function inSystemTree(path: string): string | undefined {
@@ -36,7 +37,7 @@ export function walkInclude(base: string, rest: string, limits: WalkLimits = { m
     return { ok: true, files: [] }; // a pattern whose fixed part does not exist matches nothing
   }
   const system = inSystemTree(root);
-  if (system) return { ok: false, message: `would search ${base}, inside ${system}: config files cannot live there` };
+  if (system) return { ok: false, kind: "bound", message: `would search ${base}, inside ${system}: config files cannot live there` };
   return new Walk(base, root, rest, limits).run();
 }
 
@@ -72,7 +73,7 @@ class Walk {
     try {
       this.#enter(this.base, this.root, statSync(this.root), "", 0);
     } catch (error) {
-      if (error instanceof WalkBound) return { ok: false, message: error.message };
+      if (error instanceof WalkStop) return { ok: false, kind: error.kind, message: error.message };
       throw error;
     }
     return { ok: true, files: this.#files.sort() };
@@ -86,12 +87,16 @@ class Walk {
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return; // an unreadable directory holds nothing we can load
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return; // removed while we walked: nothing there to load
+      // A directory that may hold service files but cannot be read must not look like one holding none: an apply
+      // of that would delete every service it defines.
+      throw new WalkStop("unreadable", `cannot read the directory ${dir}: ${code === "EACCES" || code === "EPERM" ? "permission denied" : (error as Error).message}`);
     }
     this.#entries += entries.length;
     if (this.#entries > this.limits.maxEntries) {
-      throw new WalkBound(`read more than ${this.limits.maxEntries} directory entries under ${this.base}: narrow the pattern (e.g. /etc/lbctl/config.d/*.yaml)`);
+      throw new WalkStop("bound", `read more than ${this.limits.maxEntries} directory entries under ${this.base}: narrow the pattern (e.g. /etc/lbctl/config.d/*.yaml)`);
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
@@ -113,7 +118,7 @@ class Walk {
     if (depth >= this.#maxDepth) {
       // Nothing below can match a pattern of fixed depth; below a `**`, the bound is an error, not a silent cut.
       if (this.#unbounded) {
-        throw new WalkBound(`goes deeper than ${this.limits.maxDepth} directories below ${this.base} (at ${path}): narrow the pattern`);
+        throw new WalkStop("bound", `goes deeper than ${this.limits.maxDepth} directories below ${this.base} (at ${path}): narrow the pattern`);
       }
       return;
     }
@@ -131,7 +136,14 @@ class Walk {
   }
 }
 
-class WalkBound extends Error {}
+class WalkStop extends Error {
+  constructor(
+    readonly kind: "bound" | "unreadable",
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 function followed(path: string): { real: string; info: Stats } | undefined {
   try {

@@ -78,7 +78,7 @@ describe("bounds", () => {
       "/d0/x.yaml",
     ]);
     const walked = walkInclude(tree.path("walk"), "**/*.yaml", { maxDepth: 3, maxEntries: 1000 });
-    expect(walked).toEqual({ ok: false, message: expect.stringContaining("goes deeper than 3 directories below") });
+    expect(walked).toEqual({ ok: false, kind: "bound", message: expect.stringContaining("goes deeper than 3 directories below") });
   });
 
   test("more directory entries than the bound is an error", () => {
@@ -87,6 +87,7 @@ describe("bounds", () => {
     expect(walkInclude(tree.path("walk"), "*.yaml", { maxDepth: 10, maxEntries: 30 })).toMatchObject({ ok: true });
     expect(walkInclude(tree.path("walk"), "*.yaml", { maxDepth: 10, maxEntries: 29 })).toEqual({
       ok: false,
+      kind: "bound",
       message: expect.stringContaining("read more than 29 directory entries"),
     });
   });
