@@ -5,12 +5,13 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { walkInclude } from "../../src/config/include-walk.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { configTree, MINIMAL_MAIN, oneService, type ConfigTree } from "../support/config-tree.ts";
-import { runLbctl } from "../support/run-lbctl.ts";
+import { lbctlCommandLine, runLbctl } from "../support/run-lbctl.ts";
 
 let tree: ConfigTree | undefined;
 afterEach(() => {
@@ -128,6 +129,19 @@ describe("bounds", () => {
     expect(result.ok && result.config.services.map((s) => s.name)).toEqual(["a"]);
   });
 });
+
+test("a directory the glob must search but cannot read is an error (exit 2), not a config without services", () => {
+  tree = configTree({ services: { "a.yaml": service("a", 80) } });
+  chmodSync(tree.dir, 0o755);
+  chmodSync(tree.main, 0o644);
+  chmodSync(tree.path("config.d"), 0o700);
+  // Root reads every directory: run as nobody then (the tree is root's); anyone else is refused as they are.
+  const asUnprivileged = process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+  const [command, ...args] = [...asUnprivileged, ...lbctlCommandLine(), "validate", "--config", tree.main];
+  const run = spawnSync(command!, args, { env: { ...process.env, NO_COLOR: "1" } });
+  expect(run.stderr.toString()).toContain(`cannot read the directory ${tree.path("config.d")}: permission denied`);
+  expect(run.status).toBe(2);
+}, 20_000);
 
 describe("literal includes and the type of include", () => {
   test("a literal include naming a missing file is an error (exit 2), not a valid config with 0 services", async () => {
