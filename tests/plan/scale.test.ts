@@ -101,3 +101,29 @@ describe("cost grows with ports × backends, not its square", () => {
     expect(ratios.at(-1)!).toBeLessThan(MAX_RATIO);
   }, 60_000);
 });
+
+describe("many backends on one address (one host, many ports)", () => {
+  const trees: ConfigTree[] = [];
+  afterAll(() => {
+    for (const tree of trees) tree.remove();
+  });
+
+  function onOneHost(backends: number): { desired: DesiredService[]; kernel: KernelServiceEntry[] } {
+    const list = Array.from({ length: backends }, (_, i) => `      - { address: 10.0.0.1, port: ${10000 + i} }
+`).join("");
+    const tree = configTree({ main: MINIMAL_MAIN, services: { "one-host.yaml": `services:\n  - name: pool\n    ports: [80]\n    backends:\n${list}` } });
+    trees.push(tree);
+    const loaded = loadConfig(tree.main, { env: {} });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues.slice(0, 3)));
+    const desired = desiredServices(loaded.config);
+    return { desired, kernel: asKernel(desired) };
+  }
+
+  test("a no-op plan grows linearly with the backends", () => {
+    const sizes = { small: onOneHost(2_000), large: onOneHost(8_000) };
+    expect(sizes.large.desired[0]!.destinations).toHaveLength(8_000);
+    expect(planChanges(sizes.large.desired, sizes.large.kernel, { isManagedVip: () => true }).changes).toEqual([]);
+    const ratios = growth((size) => planChanges(sizes[size].desired, sizes[size].kernel, { isManagedVip: () => true }));
+    expect(ratios.at(-1)!).toBeLessThan(MAX_RATIO);
+  }, 60_000);
+});
