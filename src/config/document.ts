@@ -56,7 +56,9 @@ export function parseYamlSource(file: string, text: string, env: Environment): P
     // Later parser errors are almost always consequences of the first one: report that one only.
     const at = position(syntaxError.pos[0]);
     const line = text.split("\n")[at.line - 1] ?? "";
-    const hint = /[{[].*\$\{/.test(line) ? ' (inside { } or [ ], quote a ${VAR} value: "${VAR}")' : "";
+    // indexOf, not a regex with `.*`: a line of 25,000 brackets made that backtrack for seconds.
+    const open = line.search(/[{[]/);
+    const hint = open >= 0 && line.includes("${", open) ? ' (inside { } or [ ], quote a ${VAR} value: "${VAR}")' : "";
     return {
       ok: false,
       issues: [{ file, ...at, path: "", message: `YAML syntax error: ${firstLine(syntaxError.message)}${hint}` }],

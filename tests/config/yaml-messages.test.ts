@@ -145,3 +145,26 @@ describe("encodings", () => {
     expect(run.stderr).toContain(`${tree.main}: the file is UTF-16LE (little-endian) text: config files must be UTF-8`);
   }, 20_000);
 });
+
+describe("syntax errors on pathological lines", () => {
+  // Found by the fuzzer (tests/fuzz): `backends:[[[...` is a plain scalar, not a flow collection, so the nesting
+  // scan lets it through to the parser; the hint for ${VAR} inside brackets then backtracked for seconds per error.
+  test("a line of 100,000 brackets gets its located error at once, with the ${VAR} hint only when it applies", () => {
+    const brackets = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    tree = configTree({ main: MINIMAL_MAIN, services: { "web.yaml": `services:\n  - name: web\n    backends:${brackets}\n      - ip: 10.0.0.10\n` } });
+    const started = performance.now();
+    const result = failure(loadConfig(tree.main, { env: {} }));
+    // Linear work takes milliseconds; the quadratic version took minutes at this size. The bound only catches that.
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]).toMatchObject({ file: tree.path("config.d/web.yaml"), line: 3 });
+    expect(result.issues[0]!.message).toStartWith("YAML syntax error:");
+    expect(result.issues[0]!.message).not.toContain("${VAR}");
+  });
+
+  test("the ${VAR} hint still names a variable inside brackets", () => {
+    tree = configTree({ main: MINIMAL_MAIN, services: { "web.yaml": `services: [ { name: web, vip: \${VIP}, ports: [80] ]\n` } });
+    const result = failure(loadConfig(tree.main, { env: { VIP: "192.0.2.1" } }));
+    expect(result.issues[0]!.message).toContain('quote a ${VAR} value: "${VAR}"');
+  });
+});
