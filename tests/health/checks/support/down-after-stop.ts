@@ -13,10 +13,10 @@ const INTERVAL_MS = 300;
 const FAIL_AFTER = 3;
 /**
  * The first failed probe comes within one interval of the stop and each further one an interval later, so the
- * fail_after-th lands within fail_after intervals. Two more intervals of margin absorb a loaded machine (a stalled
- * scheduler skips ticks rather than bursting, which only makes it later); below that something is wrong.
+ * fail_after-th lands within fail_after intervals. Three more intervals of margin absorb a loaded machine (a stalled
+ * event loop delays ticks; the scheduler then skips them rather than bursting); beyond that something is wrong.
  */
-const MARGIN_INTERVALS = 2;
+const MARGIN_INTERVALS = 3;
 
 export interface DownAfterStopCase {
   /** What stops, for the test's name: "httpd", "chronyd". */
@@ -52,11 +52,9 @@ export function testDownAfterStop(scope: CheckScope, downCase: DownAfterStopCase
     expect(streak.map((result) => [result.ok, result.reason])).toEqual(Array.from({ length: FAIL_AFTER }, () => [false, downCase.reason]));
     expect(down.probe - FAIL_AFTER + 1).toBeGreaterThanOrEqual(firstAfterStop);
     expect(watched.results[down.probe - FAIL_AFTER]!.ok).toBe(true);
-    // Probes run an interval apart: fail_after of them span at least fail_after - 1 intervals (less a little for timer
-    // precision), and end within fail_after intervals of the stop, plus the margin.
-    const elapsed = downAt - stoppedAt;
-    expect(elapsed).toBeGreaterThanOrEqual((FAIL_AFTER - 1.5) * INTERVAL_MS);
-    expect(elapsed).toBeLessThan((FAIL_AFTER + MARGIN_INTERVALS) * INTERVAL_MS);
+    // No lower bound in time: after a stall, two ticks can fire close together. The streak above is what shows that
+    // fewer failures did not do it.
+    expect(downAt - stoppedAt).toBeLessThan((FAIL_AFTER + MARGIN_INTERVALS) * INTERVAL_MS);
     downCase.also?.(watched);
   }, 30_000);
 }
