@@ -71,7 +71,7 @@ describe("lbctl daemon", () => {
     await waitFor(() => weightOf(first!.address) === 2 && weightOf(second!.address) === 2, 10_000, "both backends programmed");
     const view = await status();
     expect(view.daemon).toBe(true);
-    await waitFor(async () => (await status()).services[0].destinations.every((d: any) => d.health === "healthy"), 10_000, "both healthy");
+    await waitFor(async () => (await status()).services[0].destinations.every((d: any) => d.health === "healthy"), 30_000, "both healthy");
 
     servers[0]!.stop();
     const stoppedAt = performance.now();
@@ -117,7 +117,7 @@ describe("lbctl daemon", () => {
     await waitFor(() => ipvsadmSave().includes(`-A -t ${VIP}:8080 -s wrr`), 10_000, "the edit in the kernel");
     expect(performance.now() - sent).toBeLessThan(RECONCILE_MS + 2000);
     // Applied by the reload (the periodic repair only restores the loaded config), and all of it.
-    expect(lab.daemon.log().slice(logBefore)).toContain("Config reloaded");
+    await waitFor(() => lab.daemon!.log().slice(logBefore).includes("Config reloaded"), 10_000, "the reload in the log");
     expect(ipvsadmSave().filter((rule) => rule.startsWith("-A"))).toEqual([`-A -t ${VIP}:80 -s wrr`, `-A -t ${VIP}:8080 -s wrr`]);
     expect(lab.daemon.process.exitCode).toBeNull();
   }, T);
@@ -216,7 +216,7 @@ describe("lbctl daemon", () => {
     await webWithBackends(2);
     lab.daemon = await startLabDaemon(lab);
     await waitFor(() => lab.network!.backends.every((b) => weightOf(b.address) === 2), 10_000, "programmed");
-    await waitFor(async () => (await status()).services[0].destinations.every((d: any) => d.health === "healthy"), 10_000, "both healthy");
+    await waitFor(async () => (await status()).services[0].destinations.every((d: any) => d.health === "healthy"), 30_000, "both healthy");
     let failures = 0;
     let requests = 0;
     let running = true;
@@ -236,29 +236,33 @@ describe("lbctl daemon", () => {
         }
       }
     })();
-    for (let i = 0; i < 20; i++) {
-      writeConfig([
-        { name: "web", ports: [80], scheduler: "rr", backends: lab.network!.backends.map((b) => ({ address: b.address, weight: 2 })), health },
-        { name: `other`, ports: [9000 + (i % 3)], scheduler: i % 2 ? "rr" : "wrr", backends: [{ address: lab.network!.backends[0]!.address, weight: 1 + i }] },
-      ]);
-      lab.daemon.signal("SIGHUP");
-      await Bun.sleep(300);
+    // Whatever happens, the request loop ends with the test (it reads lab.network, released after it).
+    try {
+      for (let i = 0; i < 20; i++) {
+        writeConfig([
+          { name: "web", ports: [80], scheduler: "rr", backends: lab.network!.backends.map((b) => ({ address: b.address, weight: 2 })), health },
+          { name: `other`, ports: [9000 + (i % 3)], scheduler: i % 2 ? "rr" : "wrr", backends: [{ address: lab.network!.backends[0]!.address, weight: 1 + i }] },
+        ]);
+        lab.daemon.signal("SIGHUP");
+        await Bun.sleep(300);
+      }
+      await waitFor(() => lab.daemon!.log().split("Config reloaded").length > 15, 60_000, "the reloads to be done");
+      const restarted = await lab.daemon.stop("SIGTERM");
+      expect(restarted.exitCode).toBe(0);
+      lab.daemon = await startLabDaemon(lab);
+      // Traffic goes on while the new daemon adopts the table, probes both backends and runs a periodic reconcile.
+      const requestsAtRestart = requests;
+      await waitFor(
+        () => lab.network!.backends.every((b) => probesOf(lab.daemon!.log(), "ok", b.address) > 0),
+        30_000,
+        "the restarted daemon probing both backends",
+      );
+      await waitForIntervalReconcile(0);
+      await waitFor(() => requests >= requestsAtRestart + 3, 60_000, "requests served after the restart");
+    } finally {
+      running = false;
+      await loop;
     }
-    await waitFor(() => lab.daemon!.log().split("Config reloaded").length > 15, 20_000, "the reloads to be done");
-    const restarted = await lab.daemon.stop("SIGTERM");
-    expect(restarted.exitCode).toBe(0);
-    lab.daemon = await startLabDaemon(lab);
-    // Traffic goes on while the new daemon adopts the table, probes both backends and runs a periodic reconcile.
-    const requestsAtRestart = requests;
-    await waitFor(
-      () => lab.network!.backends.every((b) => probesOf(lab.daemon!.log(), "ok", b.address) > 0),
-      10 * INTERVAL_MS,
-      "the restarted daemon probing both backends",
-    );
-    await waitForIntervalReconcile(0);
-    await waitFor(() => requests >= requestsAtRestart + 3, 60_000, "requests served after the restart");
-    running = false;
-    await loop;
     expect(requests).toBeGreaterThan(10);
     expect(failures).toBe(0);
   }, T);
