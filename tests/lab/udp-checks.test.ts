@@ -100,11 +100,15 @@ describe("UDP checks through the daemon", () => {
       expect(new Set(names)).toEqual(new Set([first.name, second.name]));
     }
 
+    const logBefore = lab.daemon.log().length;
     await echoes[0]!.stop();
     const stoppedAt = performance.now();
-    const logBefore = lab.daemon.log().length;
-    await waitFor(() => ports.every((port) => weightOf("-u", port, first.address) === 0), 20_000, "weight 0 for the backend whose echo stopped");
+    // Timed by the daemon's own log line (read every 100 ms; polling ipvsadm through `ip netns exec` costs seconds
+    // in a loaded guest), then the kernel is checked without a clock.
+    const down = new RegExp(`Backend unhealthy .*backend=${first.address}:`);
+    await waitFor(() => down.test(lab.daemon!.log().slice(logBefore)), 20_000, "the stopped backend's unhealthy transition in the log");
     expect(performance.now() - stoppedAt).toBeLessThan((FAIL_AFTER + 1) * INTERVAL_MS + 2500);
+    await waitFor(() => ports.every((port) => weightOf("-u", port, first.address) === 0), 20_000, "weight 0 for the backend whose echo stopped");
     expect(weightOf("-u", 7543, second.address)).toBe(1);
     // The service itself still answers on the drained backend; new flows go to the survivor only.
     for (const port of ports) {
