@@ -1,33 +1,34 @@
 /**
  * lbctl apply / status / disable against a real kernel, with `ipvsadm -Sn` as the independent oracle and real
- * traffic through namespaces. Runs inside the lab guest (npm test does that).
+ * traffic through namespaces. Each test runs lbctl and ipvsadm in a network namespace of its own, so each starts
+ * from an empty IPVS table. Runs inside the lab guest (npm test does that).
  */
 
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { stringify } from "yaml";
 import { configTree, type ConfigTree } from "../support/config-tree.ts";
-import { runLbctl } from "../support/run-lbctl.ts";
-import { createLabNetwork, ipvsadm, ipvsadmClear, ipvsadmSave, type LabNetwork, requireLab, startTcpNameServer, tcpRequest } from "./support/index.ts";
+import { createLabNetwork, ipvsNamespacePerTest, type LabNetwork, startTcpNameServer, tcpRequest } from "./support/index.ts";
 
 const VIP_A = "10.201.0.1";
 const VIP_B = "10.201.0.2";
 const VIP_6 = "fd00:201::1";
 const TRAFFIC_TIMEOUT_MS = 120_000;
 
+const perTest = ipvsNamespacePerTest();
+const ipvsadm = (args: string[]) => perTest.current().ipvsadm(args);
+const ipvsadmSave = () => perTest.current().ipvsadmSave();
+const runLbctl = (args: string[]) => perTest.current().lbctl(args);
+/** A client and backends whose director is the test's namespace. */
+const labNetwork = (backends: number) => createLabNetwork({ backends, director: perTest.current() });
+
 let tree: ConfigTree | undefined;
 let network: LabNetwork | undefined;
-
-beforeAll(() => {
-  requireLab();
-  ipvsadmClear();
-});
 
 afterEach(() => {
   network?.destroy();
   network = undefined;
   tree?.remove();
   tree = undefined;
-  ipvsadmClear();
 });
 
 type Service = Record<string, unknown>;
@@ -155,7 +156,7 @@ describe("lbctl apply against the kernel", () => {
   });
 
   test("a scheduler change happens in place: the service's counters survive (a recreated service starts at 0)", async () => {
-    network = createLabNetwork({ backends: 1 });
+    network = labNetwork(1);
     network.addDirectorAddress(VIP_A);
     const backend = network.backends[0]!;
     await startTcpNameServer(backend, 80);
@@ -254,7 +255,7 @@ describe("lbctl apply against the kernel", () => {
   });
 
   test("real TCP traffic through a NAT VIP reaches two backends in turn", async () => {
-    network = createLabNetwork({ backends: 2 });
+    network = labNetwork(2);
     network.addDirectorAddress(VIP_A);
     for (const backend of network.backends) await startTcpNameServer(backend, 80);
     writeConfig([{ name: "web", ports: [80], scheduler: "rr", backends: network.backends.map((b) => ({ address: b.address })) }]);

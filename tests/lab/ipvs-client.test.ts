@@ -1,11 +1,12 @@
 /**
- * The IPVS client against a real kernel, with `ipvsadm -Sn` as the independent oracle.
+ * The IPVS client against a real kernel, with `ipvsadm -Sn` as the independent oracle. Each test has a network
+ * namespace, and so an IPVS table, of its own. What every client must do (refusals, batches) is in the contract
+ * suite (tests/lab/ipvs-contract.test.ts); this file is about the netlink client and the kernel's own features.
  * Runs inside the guest: bun tests/lab/launch.ts -- bun test tests/lab/ipvs-client.test.ts
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { createIpvsClient } from "../../src/ipvs/client.ts";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { encodeGetDestinations } from "../../src/ipvs/codec/requests.ts";
-import { NetlinkError } from "../../src/ipvs/errors.ts";
+import { NetlinkError, TransportError } from "../../src/ipvs/errors.ts";
 import { MessageCursor } from "../../src/ipvs/netlink/messages.ts";
 import { MessageWriter } from "../../src/ipvs/netlink/writer.ts";
 import { createLibnlTransport } from "../../src/ipvs/transport/libnl.ts";
@@ -13,22 +14,11 @@ import type {
   DestinationSpec,
   IpvsAdminClient,
   IpvsOperation,
-  IpvsTimeouts,
   KernelService,
   ServiceKey,
   ServiceSpec,
 } from "../../src/ipvs/types.ts";
-import {
-  type LabNetwork,
-  createLabNetwork,
-  ipvsadm,
-  ipvsadmClear,
-  ipvsadmSave,
-  requireLab,
-  run,
-  startTcpNameServer,
-  tcpRequest,
-} from "./support/index.ts";
+import { type LabNetwork, createLabNetwork, ipvsNamespacePerTest, startTcpNameServer, tcpRequest } from "./support/index.ts";
 
 const VIP = "192.0.2.10";
 const TRAFFIC_TIMEOUT_MS = 120_000;
@@ -65,26 +55,36 @@ function executeOk(operations: IpvsOperation[]): void {
   if (!result.ok) throw result.error;
 }
 
+const perTest = ipvsNamespacePerTest();
+const ipvsadm = (args: string[]) => perTest.current().ipvsadm(args);
+const ipvsadmSave = () => perTest.current().ipvsadmSave();
+
+/** The client under test, its socket in the test's namespace. */
 let client: IpvsAdminClient;
-let originalTimeouts: IpvsTimeouts;
 let network: LabNetwork | undefined;
 
-beforeAll(() => {
-  requireLab();
-  ipvsadmClear();
-  client = createIpvsClient();
-  originalTimeouts = client.getTimeouts();
+beforeEach(() => {
+  client = perTest.current().ipvsClient();
 });
 
 afterEach(() => {
   network?.destroy();
   network = undefined;
-  ipvsadmClear();
+  client.close();
 });
 
-afterAll(() => {
-  client?.setTimeouts(originalTimeouts);
-  client?.close();
+describe("the libnl transport", () => {
+  test("opens a socket, resolves the IPVS family, and refuses use once closed", () => {
+    const transport = perTest.current().enter(() => {
+      const opened = createLibnlTransport();
+      opened.familyId();
+      return opened;
+    });
+    expect(transport.portId()).toBeGreaterThan(0);
+    expect(transport.familyId()).toBeGreaterThan(0);
+    transport.close();
+    expect(() => transport.familyId()).toThrow(new TransportError("The IPVS netlink socket is closed"));
+  });
 });
 
 describe("reading", () => {
@@ -190,12 +190,14 @@ describe("writing, checked with ipvsadm -Sn", () => {
     expect(listed?.destinations.map((d) => [d.family, d.address, d.port])).toEqual([[6, "2001:db8::2", 443]]);
   });
 
-  test("connection timeouts are set and read back", () => {
+  test("connection timeouts are set and read back (and ipvsadm sees them)", () => {
+    // Timeouts belong to the namespace: nothing to restore afterwards.
     client.setTimeouts({ tcp: 1000, tcpFin: 100, udp: 200 });
     expect(client.getTimeouts()).toEqual({ tcp: 1000, tcpFin: 100, udp: 200 });
     expect(ipvsadm(["-L", "--timeout"])).toContain("1000 100 200");
     client.setTimeouts({ tcp: 0, tcpFin: 0, udp: 300 }); // 0 leaves a timeout unchanged
     expect(client.getTimeouts()).toEqual({ tcp: 1000, tcpFin: 100, udp: 300 });
+    expect(ipvsadm(["-L", "--timeout"])).toContain("1000 100 300");
   });
 
   test("sync daemon: start, list, stop", () => {
@@ -220,11 +222,12 @@ describe("writing, checked with ipvsadm -Sn", () => {
   });
 });
 
-/** A dummy link for the sync daemon, which needs a multicast-capable interface. */
+/** A dummy link in the test's namespace for the sync daemon, which needs a multicast-capable interface. */
 function ipvsadmLink(action: "add" | "del"): void {
-  const argv = action === "add" ? ["ip", "link", "add", "lbsync0", "type", "dummy"] : ["ip", "link", "del", "lbsync0"];
-  Bun.spawnSync(argv);
-  if (action === "add") Bun.spawnSync(["ip", "link", "set", "lbsync0", "up", "multicast", "on"]);
+  const namespace = perTest.current();
+  if (action === "del") return void namespace.exec(["ip", "link", "del", "lbsync0"]);
+  namespace.exec(["ip", "link", "add", "lbsync0", "type", "dummy"]);
+  namespace.exec(["ip", "link", "set", "lbsync0", "up", "multicast", "on"]);
 }
 
 describe("refusals", () => {
@@ -273,7 +276,11 @@ describe("refusals", () => {
       { kind: "new-destination", service: service(), destination: destination("10.0.0.1") },
       { kind: "new-service", service: service({ port: 81 }) },
     ]);
-    const transport = createLibnlTransport();
+    const transport = perTest.current().enter(() => {
+      const opened = createLibnlTransport();
+      opened.familyId(); // opens the socket here, in the test's namespace
+      return opened;
+    });
     try {
       const writer = new MessageWriter();
       const header = { family: transport.familyId(), seq: 100, port: transport.portId() };
@@ -320,9 +327,9 @@ describe("at scale", () => {
       expect(saved.filter((line) => line.startsWith("-a"))).toHaveLength(4000);
 
       // The same table through ipvsadm -R, in the same guest: only the ratio means anything under emulation.
-      ipvsadmClear();
+      ipvsadm(["-C"]);
       const restoreStarted = performance.now();
-      run(["ipvsadm", "-R"], { input: `${saved.join("\n")}\n`, timeoutMs: BATCH_TIMEOUT_MS });
+      perTest.current().ipvsadm(["-R"], { input: `${saved.join("\n")}\n`, timeoutMs: BATCH_TIMEOUT_MS });
       const restoreMs = performance.now() - restoreStarted;
       console.log(
         `6,000 writes: lbctl execute ${executeMs.toFixed(0)} ms, ipvsadm -R ${restoreMs.toFixed(0)} ms; ` +
@@ -338,7 +345,7 @@ describe("with traffic", () => {
   test(
     "STATS64 counts connections, and a scheduler change keeps the service (counters survive)",
     async () => {
-      network = createLabNetwork({ backends: 2 });
+      network = createLabNetwork({ backends: 2, director: perTest.current() });
       const vip = "10.201.0.1";
       network.addDirectorAddress(vip);
       const web = service({ address: vip });

@@ -1,18 +1,18 @@
 /**
- * Proves the kernel lab end to end: IPVS is there, ipvsadm programs it, every scheduler loads, and real TCP and
- * UDP traffic goes through an IPVS NAT service to backends in their own namespaces.
+ * Proves the kernel lab end to end: IPVS is there, each network namespace has a table of its own (what every lab test
+ * relies on), ipvsadm programs it, every scheduler loads, and real TCP and UDP traffic goes through an IPVS NAT
+ * service to backends in their own namespaces.
  * Runs inside the guest: bun tests/lab/launch.ts -- bun test tests/lab/smoke.test.ts
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { release } from "node:os";
 import {
   createLabNetwork,
-  ipvsadm,
-  ipvsadmClear,
-  ipvsadmSave,
+  IpvsNamespace,
+  ipvsadmSave as rootIpvsadmSave,
+  ipvsNamespacePerTest,
   type LabNetwork,
-  requireLab,
   startTcpNameServer,
   startUdpEchoServer,
   tcpRequest,
@@ -33,22 +33,44 @@ function shippedSchedulers(): string[] {
     .sort();
 }
 
-let network: LabNetwork | undefined;
+const perTest = ipvsNamespacePerTest();
+const ipvsadm = (args: string[]) => perTest.current().ipvsadm(args);
+const ipvsadmSave = () => perTest.current().ipvsadmSave();
 
-beforeAll(() => {
-  requireLab();
-  ipvsadmClear();
-});
+let network: LabNetwork | undefined;
 
 afterEach(() => {
   network?.destroy();
   network = undefined;
-  ipvsadmClear();
 });
 
 describe("kernel lab", () => {
   test("IPVS is loaded", () => {
     expect(existsSync("/proc/net/ip_vs")).toBe(true);
+    expect(perTest.current().exec(["cat", "/proc/net/ip_vs"])).toContain("IP Virtual Server version 1.2.1");
+  });
+
+  test("each network namespace has an IPVS table of its own, gone with the namespace", () => {
+    const other = IpvsNamespace.create();
+    try {
+      const rootBefore = rootIpvsadmSave();
+      ipvsadm(["-A", "-t", `${VIP}:80`, "-s", "rr"]);
+      other.ipvsadm(["-A", "-u", `${VIP}:53`, "-s", "wlc"]);
+      expect(ipvsadmSave()).toEqual([`-A -t ${VIP}:80 -s rr`]);
+      expect(other.ipvsadmSave()).toEqual([`-A -u ${VIP}:53 -s wlc`]);
+      expect(rootIpvsadmSave()).toEqual(rootBefore);
+      // The per-namespace settings the tests rely on: forwarding on, the kernel's default connection timeouts.
+      expect(other.exec(["cat", "/proc/sys/net/ipv4/ip_forward"]).trim()).toBe("1");
+      expect(other.ipvsadm(["-L", "--timeout"])).toContain("900 120 300");
+    } finally {
+      other.destroy();
+    }
+    const again = IpvsNamespace.create();
+    try {
+      expect(again.ipvsadmSave()).toEqual([]);
+    } finally {
+      again.destroy();
+    }
   });
 
   test("ipvsadm -A/-a rules show up in ipvsadm -Sn", () => {
@@ -71,7 +93,7 @@ describe("kernel lab", () => {
   test(
     "TCP requests to a NAT VIP are spread round-robin over two backends",
     async () => {
-      network = createLabNetwork({ backends: 2 });
+      network = createLabNetwork({ backends: 2, director: perTest.current() });
       network.addDirectorAddress(VIP);
       await Promise.all(network.backends.map((backend) => startTcpNameServer(backend, 80)));
       ipvsadm(["-A", "-t", `${VIP}:80`, "-s", "rr"]);
@@ -92,7 +114,7 @@ describe("kernel lab", () => {
   test(
     "UDP datagrams to a NAT VIP reach both backends and the answers come back",
     async () => {
-      network = createLabNetwork({ backends: 2 });
+      network = createLabNetwork({ backends: 2, director: perTest.current() });
       network.addDirectorAddress(VIP);
       await Promise.all(network.backends.map((backend) => startUdpEchoServer(backend, 53)));
       ipvsadm(["-A", "-u", `${VIP}:53`, "-s", "rr"]);

@@ -10,9 +10,9 @@
 import { describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
 import { configTree } from "../support/config-tree.ts";
-import { daemonLab, labSocket, writeDaemonConfig } from "./support/daemon-lab.ts";
-import { startDaemon, waitFor } from "./support/lbctl-daemon.ts";
-import { createLabNetwork, ipvsadmSave, type LabNamespace, startUdpEchoServer, udpRequest } from "./support/index.ts";
+import { daemonLab, labNamespace, startLabDaemon, writeDaemonConfig } from "./support/daemon-lab.ts";
+import { waitFor } from "./support/lbctl-daemon.ts";
+import { createLabNetwork, type LabNamespace, startUdpEchoServer, udpRequest } from "./support/index.ts";
 
 const VIP = "10.204.0.1";
 // Everything is emulated in the guest: a socat echo (a fork per datagram) answers in 150-350 ms there, so the
@@ -23,7 +23,9 @@ const FAIL_AFTER = 2;
 const HEALTH_PORT = 7000;
 const T = 180_000;
 
-const lab = daemonLab();
+/** Each test's daemon runs in a network namespace of its own, with its own IPVS table. */
+const lab = daemonLab({ ownNamespace: true });
+const ipvsadmSave = () => labNamespace(lab).ipvsadmSave();
 
 function writeConfig(services: Array<Record<string, unknown>>): void {
   writeDaemonConfig(
@@ -72,7 +74,7 @@ const weightOf = (proto: "-u" | "-t", port: number, backend: string) => {
 
 describe("UDP checks through the daemon", () => {
   test("a UDP service end to end: udp_echo checks, traffic through the VIP, a stopped echo server gets weight 0 on every port", async () => {
-    lab.network = createLabNetwork({ backends: 2 });
+    lab.network = createLabNetwork({ backends: 2, director: labNamespace(lab) });
     lab.network.addDirectorAddress(VIP);
     const ports = [7543, 7544];
     const [first, second] = lab.network.backends as [LabNamespace, LabNamespace];
@@ -88,7 +90,7 @@ describe("UDP checks through the daemon", () => {
         health: { enabled: true, type: "udp_echo", port: HEALTH_PORT, interval_ms: INTERVAL_MS, timeout_ms: TIMEOUT_MS, fail_after: FAIL_AFTER, recover_after: 2, payload: "PING" },
       },
     ]);
-    lab.daemon = await startDaemon(lab.tree!.main, labSocket(lab));
+    lab.daemon = await startLabDaemon(lab);
     await waitFor(() => ports.every((port) => weightOf("-u", port, first.address) === 1 && weightOf("-u", port, second.address) === 1), 20_000, "both backends on both ports");
     await waitFor(() => (lab.daemon!.log().match(/Backend healthy/g) ?? []).length >= 2, 20_000, "both backends healthy");
 
@@ -98,11 +100,15 @@ describe("UDP checks through the daemon", () => {
       expect(new Set(names)).toEqual(new Set([first.name, second.name]));
     }
 
+    const logBefore = lab.daemon.log().length;
     await echoes[0]!.stop();
     const stoppedAt = performance.now();
-    const logBefore = lab.daemon.log().length;
-    await waitFor(() => ports.every((port) => weightOf("-u", port, first.address) === 0), 20_000, "weight 0 for the backend whose echo stopped");
+    // Timed by the daemon's own log line (read every 100 ms; polling ipvsadm through `ip netns exec` costs seconds
+    // in a loaded guest), then the kernel is checked without a clock.
+    const down = new RegExp(`Backend unhealthy .*backend=${first.address}:`);
+    await waitFor(() => down.test(lab.daemon!.log().slice(logBefore)), 20_000, "the stopped backend's unhealthy transition in the log");
     expect(performance.now() - stoppedAt).toBeLessThan((FAIL_AFTER + 1) * INTERVAL_MS + 2500);
+    await waitFor(() => ports.every((port) => weightOf("-u", port, first.address) === 0), 20_000, "weight 0 for the backend whose echo stopped");
     expect(weightOf("-u", 7543, second.address)).toBe(1);
     // The service itself still answers on the drained backend; new flows go to the survivor only.
     for (const port of ports) {
@@ -119,7 +125,7 @@ describe("UDP checks through the daemon", () => {
   }, T);
 
   test("udp_dns (dnsmasq), udp_ntp (chronyd), udp_sip (sipp) and http (busybox httpd): healthy, then weight 0 when the peer stops", async () => {
-    lab.network = createLabNetwork({ backends: 1 });
+    lab.network = createLabNetwork({ backends: 1, director: labNamespace(lab) });
     lab.network.addDirectorAddress(VIP);
     lab.tree = configTree();
     const backend = lab.network.backends[0]!;
@@ -152,9 +158,10 @@ describe("UDP checks through the daemon", () => {
       ["-u", 5060],
       ["-t", 80],
     ];
-    lab.daemon = await startDaemon(lab.tree.main, labSocket(lab));
+    lab.daemon = await startLabDaemon(lab);
     await waitFor(() => (lab.daemon!.log().match(/Backend healthy/g) ?? []).length >= 4, 30_000, "all four services healthy");
-    expect(checks.map(([proto, port]) => weightOf(proto, port, address))).toEqual([1, 1, 1, 1]);
+    // The transition is logged before the weight it causes reaches the kernel.
+    await waitFor(() => checks.every(([proto, port]) => weightOf(proto, port, address) === 1), 10_000, "weight 1 on all four");
 
     const logBefore = lab.daemon.log().length;
     await Promise.all(peers.map((peer) => peer.stop()));

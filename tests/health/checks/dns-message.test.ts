@@ -2,9 +2,10 @@
 
 import { describe, expect, test } from "bun:test";
 import { decodeName, decodeReply, DNS_TYPE_CODES, DnsMessageError, encodeQuery, isName, rcodeName } from "../../../src/health/checks/dns/message.ts";
-import { dnsNameProblem } from "../../../src/config/dns-name.ts";
+import { dnsLabels, dnsNameProblem } from "../../../src/config/dns-name.ts";
 import { dnsSettings, judgeDns } from "../../../src/health/checks/udp-dns.ts";
 import type { HealthFile } from "../../../src/health/types.ts";
+import { checkProperty, type Random } from "../../support/seeded-random.ts";
 
 const fromHex = (hex: string) => new Uint8Array(Buffer.from(hex.replace(/\s+/g, ""), "hex"));
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -66,15 +67,80 @@ describe("DNS replies", () => {
     }
   });
 
-  test("random garbage either decodes or throws DnsMessageError", () => {
-    for (let i = 0; i < 5000; i++) {
-      const bytes = crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 80)));
-      try {
-        decodeReply(bytes);
-      } catch (error) {
-        expect(error).toBeInstanceOf(DnsMessageError);
-      }
-    }
+  test("random garbage and mutated replies decode to a consistent reply or throw DnsMessageError (E_DNS_MALFORMED), nothing else", () => {
+    const valid = [DNSMASQ_ANSWER, DNSMASQ_NXDOMAIN];
+    checkProperty(
+      {
+        runs: 5000,
+        generate: (random) => {
+          if (random.next() < 0.5) return random.bytes(random.below(80));
+          // A real reply with a few bytes changed and maybe cut short: reaches the name and question parsers.
+          const bytes = random.pick(valid).slice();
+          for (let flips = 1 + random.below(4); flips > 0; flips--) bytes[random.below(bytes.length)] = random.below(256);
+          return random.next() < 0.3 ? bytes.subarray(0, random.below(bytes.length + 1)) : bytes;
+        },
+      },
+      (bytes) => {
+        let reply: ReturnType<typeof decodeReply>;
+        try {
+          reply = decodeReply(bytes);
+        } catch (error) {
+          expect(error).toBeInstanceOf(DnsMessageError);
+          expect((error as DnsMessageError).code).toBe("E_DNS_MALFORMED");
+          return;
+        }
+        expect(bytes.length).toBeGreaterThanOrEqual(12);
+        expect(reply.header.id).toBe((bytes[0]! << 8) | bytes[1]!);
+        expect(reply.header.qdcount).toBe((bytes[4]! << 8) | bytes[5]!);
+        if (reply.header.qdcount === 0) {
+          expect(reply.question).toBeUndefined();
+          return;
+        }
+        const question = reply.question!;
+        expect(question.name).toBe(question.labels.join("."));
+        expect(question.labels.every((label) => label.length >= 1 && label.length <= 63)).toBe(true);
+        expect(question.type).toBeGreaterThanOrEqual(0);
+        expect(question.type).toBeLessThanOrEqual(0xffff);
+      },
+    );
+  });
+
+  test("encode → decode round trips every sendable name; every other name is refused with E_DNS_NAME", () => {
+    const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+    const label = (random: Random, length: number) => Array.from({ length }, () => random.pick([...letters])).join("");
+    checkProperty(
+      {
+        runs: 2000,
+        generate: (random) => {
+          const id = random.below(0x10000);
+          const type = random.pick(Object.values(DNS_TYPE_CODES));
+          if (random.next() < 0.2) {
+            // Anything, dots and spaces included: mostly not a name.
+            return { id, type, name: Array.from({ length: random.below(40) }, () => String.fromCharCode(0x1f + random.below(0x61))).join("") };
+          }
+          // Labels of 1-70 characters (63 is the limit), 1-8 of them, sometimes a trailing dot.
+          const labels = Array.from({ length: 1 + random.below(8) }, () => label(random, 1 + (random.next() < 0.1 ? random.below(70) : random.below(20))));
+          return { id, type, name: labels.join(".") + (random.next() < 0.2 ? "." : "") };
+        },
+      },
+      ({ id, type, name }) => {
+        const problem = dnsNameProblem(name);
+        if (problem !== undefined) {
+          let refused: unknown;
+          try {
+            encodeQuery({ id, name, type });
+          } catch (error) {
+            refused = error;
+          }
+          expect(refused).toBeInstanceOf(DnsMessageError);
+          expect((refused as DnsMessageError).code).toBe("E_DNS_NAME");
+          return;
+        }
+        const decoded = decodeReply(encodeQuery({ id, name, type }));
+        expect(decoded.header).toMatchObject({ id, qr: false, opcode: 0, rd: true, rcode: 0, qdcount: 1, ancount: 0 });
+        expect(decoded.question).toEqual({ name: dnsLabels(name).join("."), labels: dnsLabels(name), type, class: 1 });
+      },
+    );
   });
 
   test("label types 01 and 10 are refused", () => {

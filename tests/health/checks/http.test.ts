@@ -9,14 +9,12 @@ import { expect, test } from "bun:test";
 import { httpChecker } from "../../../src/health/checks/http.ts";
 import type { HealthFile } from "../../../src/health/types.ts";
 import { blackhole, socketsTo, synSentTo } from "../support/blackhole.ts";
-import { watchBackend } from "./support/monitor.ts";
+import { testDownAfterStop } from "./support/down-after-stop.ts";
 import { describeWithPeers, findBinary, freeTcpPort, scratchDir, startPeer, type Peer } from "./support/peers.ts";
 import { checkScope, targetFor } from "./support/scope.ts";
 
 const HEALTH: HealthFile = { enabled: true, type: "http", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2 };
 const target = targetFor(HEALTH);
-const INTERVAL_MS = 200;
-const FAIL_AFTER = 3;
 
 const scope = checkScope();
 /** busybox httpd serving a folder with index.html and a CGI, cgi-bin/fail, that answers 500. */
@@ -53,15 +51,12 @@ describeWithPeers("http against busybox httpd", ["busybox", "ss"], () => {
     expect(await httpChecker.probe(target(server.port, { http_path: "/nope" }), AbortSignal.timeout(2000))).toMatchObject({ ok: false, reason: "HTTP 404 Not Found, expected 200-399" });
   });
 
-  test("healthy through the monitor, then unhealthy within fail_after × interval once httpd stops", async () => {
-    const server = await httpd();
-    scope.watched = watchBackend("tcp", server.port, { type: "http", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
-    await scope.watched.waitFor("healthy", 5000);
-    await server.stop();
-    const stoppedAt = performance.now();
-    const downAt = await scope.watched.waitFor("unhealthy", 5000);
-    expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
-    expect(scope.watched.transitions.at(-1)!.result.reason).toBe("connection refused");
+  testDownAfterStop(scope, {
+    peerName: "httpd",
+    protocol: "tcp",
+    health: { type: "http" },
+    start: () => httpd(),
+    reason: "connection refused",
   });
 });
 

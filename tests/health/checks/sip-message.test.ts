@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { decodeResponse, encodeOptions, mismatch, SipMessageError } from "../../../src/health/checks/sip/message.ts";
 import { defaultSipUri, judgeSip } from "../../../src/health/checks/udp-sip.ts";
+import { checkProperty, type Random } from "../../support/seeded-random.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const REQUEST = { branch: "z9hG4bKabc123", callId: "c0ffee@lbctl", cseq: 4711 };
@@ -74,15 +75,65 @@ describe("SIP responses", () => {
     expect(() => decodeResponse(new Uint8Array([0xff, 0, 1, 2]))).toThrow("not a SIP response: ????");
   });
 
-  test("random bytes never crash the decoder", () => {
-    for (let i = 0; i < 3000; i++) {
-      const bytes = crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 200)));
-      try {
-        decodeResponse(bytes);
-      } catch (error) {
-        expect(error).toBeInstanceOf(SipMessageError);
-      }
-    }
+  test("random bytes and mutated responses decode to a consistent response or throw SipMessageError, nothing else", () => {
+    const valid = utf8(SIPP_200);
+    checkProperty(
+      {
+        runs: 3000,
+        generate: (random) => {
+          if (random.next() < 0.4) return random.bytes(random.below(200));
+          // sipp's 200 with a few bytes changed (CR, LF, colon, space and tab are likely): reaches the header parser.
+          const bytes = valid.slice();
+          const likely = [13, 10, 58, 32, 9];
+          for (let flips = 1 + random.below(6); flips > 0; flips--) bytes[random.below(bytes.length)] = random.next() < 0.5 ? random.pick(likely) : random.below(256);
+          return random.next() < 0.3 ? bytes.subarray(0, random.below(bytes.length + 1)) : bytes;
+        },
+      },
+      (bytes) => {
+        let response: ReturnType<typeof decodeResponse>;
+        try {
+          response = decodeResponse(bytes);
+        } catch (error) {
+          expect(error).toBeInstanceOf(SipMessageError);
+          expect((error as SipMessageError).code).toBe("E_SIP_MALFORMED");
+          return;
+        }
+        expect(response.status).toBeGreaterThanOrEqual(100);
+        expect(response.status).toBeLessThanOrEqual(699);
+        expect(response.reasonPhrase).toMatch(/^[\x20-\x7e]{0,64}$/);
+        for (const [name, values] of response.headers) {
+          expect(name).toBe(name.toLowerCase());
+          expect(values.length).toBeGreaterThan(0);
+        }
+      },
+    );
+  });
+
+  test("a response that echoes a request's Via, Call-ID and CSeq round trips: decoded, it answers that request", () => {
+    const token = (random: Random, length: number) => Array.from({ length }, () => random.pick([..."abcdefghijklmnopqrstuvwxyz0123456789.-"])).join("");
+    checkProperty(
+      {
+        runs: 500,
+        generate: (random) => ({
+          uri: `sip:${token(random, 1 + random.below(10))}@127.0.0.1`,
+          via: { address: random.pick(["127.0.0.1", "::1", "192.0.2.7"]), port: 1 + random.below(65535) },
+          branch: `z9hG4bK${token(random, 1 + random.below(20))}`,
+          callId: `${token(random, 1 + random.below(20))}@lbctl`,
+          fromTag: token(random, 8),
+          cseq: 1 + random.below(2 ** 31 - 1),
+          status: 100 + random.below(600),
+        }),
+      },
+      ({ status, ...request }) => {
+        // What a UAS does (RFC 3261 §8.2.6.2): copy Via, From, Call-ID and CSeq from the request into the response.
+        const copied = encodeOptions(request).split("\r\n").filter((line) => /^(Via|From|Call-ID|CSeq):/.test(line));
+        const response = decodeResponse(utf8([`SIP/2.0 ${status} Whatever`, ...copied, "Content-Length: 0", "", ""].join("\r\n")));
+        expect(response.status).toBe(status);
+        expect(response.reasonPhrase).toBe("Whatever");
+        expect(mismatch(response, request)).toBeUndefined();
+        expect(mismatch(response, { ...request, cseq: request.cseq + 1 })).toBe(`the CSeq is ${request.cseq} OPTIONS, not "${request.cseq + 1} OPTIONS"`);
+      },
+    );
   });
 });
 

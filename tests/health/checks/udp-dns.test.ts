@@ -8,14 +8,12 @@ import { afterEach, expect, test } from "bun:test";
 import type { udp } from "bun";
 import { udpDnsChecker } from "../../../src/health/checks/udp-dns.ts";
 import type { HealthFile } from "../../../src/health/types.ts";
-import { watchBackend } from "./support/monitor.ts";
+import { testDownAfterStop } from "./support/down-after-stop.ts";
 import { describeWithPeers, findBinary, freeUdpPort, startPeer, type Peer } from "./support/peers.ts";
 import { checkScope, targetFor } from "./support/scope.ts";
 
 const HEALTH: HealthFile = { enabled: true, type: "udp_dns", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2, dns_query: "up.lbctl.test" };
 const target = targetFor(HEALTH);
-const INTERVAL_MS = 200;
-const FAIL_AFTER = 3;
 
 const scope = checkScope();
 const sockets: Array<udp.Socket<"uint8array">> = [];
@@ -94,15 +92,12 @@ describeWithPeers("udp_dns against dnsmasq", ["dnsmasq", "ss"], () => {
     expect(await udpDnsChecker.probe(target(server.port, { dns_query: "example.com" }), AbortSignal.timeout(2000))).toMatchObject({ ok: false, reason: "REFUSED, expected NOERROR" });
   });
 
-  test("healthy through the monitor, then unhealthy within fail_after × interval once dnsmasq stops", async () => {
-    const server = await dnsmasq();
-    scope.watched = watchBackend("udp", server.port, { type: "udp_dns", dns_query: "up.lbctl.test", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
-    await scope.watched.waitFor("healthy", 5000);
-    await server.stop();
-    const stoppedAt = performance.now();
-    const downAt = await scope.watched.waitFor("unhealthy", 5000);
-    expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
-    expect(scope.watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
+  testDownAfterStop(scope, {
+    peerName: "dnsmasq",
+    protocol: "udp",
+    health: { type: "udp_dns", dns_query: "up.lbctl.test" },
+    start: () => dnsmasq(),
+    reason: "ICMP port unreachable",
   });
 });
 

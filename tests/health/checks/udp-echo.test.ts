@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { echoBytes, echoExchange, echoNonce, judgeEcho, udpEchoChecker } from "../../../src/health/checks/udp-echo.ts";
 import type { HealthFile } from "../../../src/health/types.ts";
-import { watchBackend } from "./support/monitor.ts";
+import { testDownAfterStop } from "./support/down-after-stop.ts";
 import { describeWithPeers, findBinary, freeUdpPort, startPeer, type Peer } from "./support/peers.ts";
 import { checkScope, targetFor } from "./support/scope.ts";
 
@@ -71,8 +71,6 @@ describe("udp_echo bytes", () => {
 
 const target = targetFor(HEALTH);
 
-const INTERVAL_MS = 200;
-const FAIL_AFTER = 3;
 
 const scope = checkScope();
 
@@ -122,15 +120,12 @@ describeWithPeers("udp_echo against socat", ["socat", "ss"], () => {
     });
   });
 
-  test("healthy through the monitor, then unhealthy within fail_after × interval once socat stops (ICMP)", async () => {
-    const server = await socatEcho();
-    scope.watched = watchBackend("udp", server.port, { type: "udp_echo", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
-    await scope.watched.waitFor("healthy", 5000);
-    await server.stop();
-    const stoppedAt = performance.now();
-    const downAt = await scope.watched.waitFor("unhealthy", 5000);
-    expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
-    expect(scope.watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
-    expect(scope.watched.results.at(-1)!.latencyMs).toBeLessThan(100);
+  testDownAfterStop(scope, {
+    peerName: "socat",
+    protocol: "udp",
+    health: { type: "udp_echo" },
+    start: () => socatEcho(),
+    reason: "ICMP port unreachable",
+    also: (watched) => expect(watched.results.at(-1)!.latencyMs).toBeLessThan(100),
   });
 });

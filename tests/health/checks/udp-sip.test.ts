@@ -7,14 +7,12 @@
 import { expect, test } from "bun:test";
 import { udpSipChecker } from "../../../src/health/checks/udp-sip.ts";
 import type { HealthFile } from "../../../src/health/types.ts";
-import { watchBackend } from "./support/monitor.ts";
+import { testDownAfterStop } from "./support/down-after-stop.ts";
 import { describeWithPeers, findBinary, freeUdpPort, scratchDir, startPeer, type Peer } from "./support/peers.ts";
 import { checkScope, targetFor } from "./support/scope.ts";
 
 const HEALTH: HealthFile = { enabled: true, type: "udp_sip", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2 };
 const target = targetFor(HEALTH);
-const INTERVAL_MS = 200;
-const FAIL_AFTER = 3;
 
 const scope = checkScope();
 /** A sipp response to the last request; sipp fills the [fields] from it. `callId` replaces its Call-ID. */
@@ -84,15 +82,12 @@ describeWithPeers("udp_sip against sipp", ["sipp", "ss"], () => {
     });
   });
 
-  test("healthy through the monitor, then unhealthy within fail_after × interval once sipp stops", async () => {
-    const server = await sipp(response("200 OK"));
-    scope.watched = watchBackend("udp", server.port, { type: "udp_sip", interval_ms: INTERVAL_MS, timeout_ms: 150, fail_after: FAIL_AFTER, recover_after: 1 });
-    await scope.watched.waitFor("healthy", 5000);
-    await server.stop();
-    const stoppedAt = performance.now();
-    const downAt = await scope.watched.waitFor("unhealthy", 5000);
-    expect(downAt - stoppedAt).toBeLessThan(FAIL_AFTER * INTERVAL_MS + 300);
-    expect(scope.watched.transitions.at(-1)!.result.reason).toBe("ICMP port unreachable");
+  testDownAfterStop(scope, {
+    peerName: "sipp",
+    protocol: "udp",
+    health: { type: "udp_sip" },
+    start: () => sipp(response("200 OK")),
+    reason: "ICMP port unreachable",
   });
 });
 

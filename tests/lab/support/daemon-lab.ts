@@ -1,29 +1,46 @@
 /**
- * What lab tests of the real daemon share: per test, a config folder, a lab network and a daemon, all released
- * after the test (daemon killed, namespaces removed, folder deleted, IPVS table cleared).
+ * What lab tests of the real daemon share: per test, a config folder, a lab network, a daemon and (with
+ * `ownNamespace`) a network namespace of its own that directs, all released after the test (daemon killed,
+ * namespaces removed, folder deleted; without `ownNamespace`, the root IPVS table cleared).
  */
 
-import { afterEach, beforeAll } from "bun:test";
+import { afterEach, beforeAll, beforeEach } from "bun:test";
 import { stringify } from "yaml";
 import { configTree, type ConfigTree } from "../../support/config-tree.ts";
 import { ipvsadmClear } from "./ipvsadm.ts";
 import { requireLab } from "./guard.ts";
-import type { RunningDaemon } from "./lbctl-daemon.ts";
+import { IpvsNamespace } from "./ipvs-namespace.ts";
+import { type RunningDaemon, startDaemon } from "./lbctl-daemon.ts";
 import type { LabNetwork } from "./netns.ts";
 
 export interface DaemonLab {
   tree: ConfigTree | undefined;
   network: LabNetwork | undefined;
   daemon: RunningDaemon | undefined;
+  /** With `ownNamespace`: the test's namespace, created before it; run lbctl, ipvsadm and the daemon in it. */
+  namespace: IpvsNamespace | undefined;
+}
+
+export interface DaemonLabOptions {
+  /**
+   * Give every test a network namespace of its own (`lab.namespace`), with its own IPVS table, as the director of
+   * its networks. Without it, tests share the guest's root namespace and its table, cleared after each test.
+   */
+  ownNamespace?: boolean;
 }
 
 /** Registers the lab guard and the per-test release; tests assign the fields. */
-export function daemonLab(): DaemonLab {
-  const lab: DaemonLab = { tree: undefined, network: undefined, daemon: undefined };
+export function daemonLab(options: DaemonLabOptions = {}): DaemonLab {
+  const lab: DaemonLab = { tree: undefined, network: undefined, daemon: undefined, namespace: undefined };
   beforeAll(() => {
     requireLab();
-    ipvsadmClear();
+    if (!options.ownNamespace) ipvsadmClear();
   });
+  if (options.ownNamespace) {
+    beforeEach(() => {
+      lab.namespace = IpvsNamespace.create();
+    });
+  }
   afterEach(async () => {
     if (lab.daemon && lab.daemon.process.exitCode === null) await lab.daemon.stop("SIGKILL");
     lab.daemon = undefined;
@@ -31,9 +48,26 @@ export function daemonLab(): DaemonLab {
     lab.network = undefined;
     lab.tree?.remove();
     lab.tree = undefined;
-    ipvsadmClear();
+    if (options.ownNamespace) {
+      lab.namespace?.destroy();
+      lab.namespace = undefined;
+    } else {
+      ipvsadmClear();
+    }
   });
   return lab;
+}
+
+/** The test's namespace; throws when the lab was made without `ownNamespace`. */
+export function labNamespace(lab: DaemonLab): IpvsNamespace {
+  if (!lab.namespace) throw new Error("This daemon lab has no namespace of its own: daemonLab({ ownNamespace: true })");
+  return lab.namespace;
+}
+
+/** Starts the daemon on the test's config (in the test's namespace, if it has one). */
+export function startLabDaemon(lab: DaemonLab): Promise<RunningDaemon> {
+  if (!lab.tree) throw new Error("Write the config first (writeDaemonConfig)");
+  return startDaemon(lab.tree.main, labSocket(lab), { namespace: lab.namespace });
 }
 
 /** The daemon's control socket, inside the test's config folder. */

@@ -4,3 +4,4 @@ export { isInLab, NotInLabError, requireLab } from "./guard.ts";
 export { ipvsadm, ipvsadmClear, ipvsadmSave } from "./ipvsadm.ts";
 export { createLabNetwork, LabNetwork, type LabNamespace, type LabNetworkOptions } from "./netns.ts";
 export { type LabServer, type ServerOptions, startTcpNameServer, startUdpEchoServer } from "./servers.ts";
+export { IpvsNamespace, ipvsNamespacePerTest } from "./ipvs-namespace.ts";

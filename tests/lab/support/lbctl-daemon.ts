@@ -13,8 +13,18 @@ export interface RunningDaemon {
   signal(signal: NodeJS.Signals): void;
 }
 
-export async function startDaemon(configFile: string, socket: string, timeoutMs = 60_000): Promise<RunningDaemon> {
-  const child = Bun.spawn([...lbctlCommandLine(), "daemon", "--config", configFile], {
+export interface StartDaemonOptions {
+  /** How long to wait for the socket to answer; default 60 s. */
+  timeoutMs?: number;
+  /** Run the daemon inside this network namespace (its IPVS table, its VIPs); default the guest's root namespace. */
+  namespace?: { command(argv: readonly string[]): string[] };
+}
+
+export async function startDaemon(configFile: string, socket: string, options: StartDaemonOptions = {}): Promise<RunningDaemon> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const argv = [...lbctlCommandLine(), "daemon", "--config", configFile];
+  // `ip netns exec` execs the command in place: the child is the daemon itself, so signals reach it directly.
+  const child = Bun.spawn(options.namespace ? options.namespace.command(argv) : argv, {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

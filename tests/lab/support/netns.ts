@@ -14,7 +14,12 @@ export interface LabNamespace {
 export interface LabNetworkOptions {
   /** How many backend namespaces to create (at least 1). */
   backends: number;
-  /** Clear the IPVS table on destroy (default true): tests then start from an empty table. */
+  /**
+   * The namespace that directs (holds the VIPs, forwards, runs IPVS): a test's own IpvsNamespace. Without one the
+   * guest's root namespace directs, whose IPVS table every such test shares.
+   */
+  director?: { readonly name: string };
+  /** Root-namespace director only: clear the IPVS table on destroy (default true). */
   clearIpvsOnDestroy?: boolean;
 }
 
@@ -30,7 +35,7 @@ function allocateIndex(): number {
   throw new Error(`All ${MAX_NETWORKS} lab network slots are in use: tests are not destroying their networks`);
 }
 
-/** Runs `ip -batch -` (optionally inside a namespace): one process for many changes, which matters when emulated. */
+/** Runs `ip -batch -` (inside `namespace` if given): one process for many changes, which matters when emulated. */
 function ipBatch(commands: string[], namespace?: string): void {
   run(["ip", ...(namespace ? ["-n", namespace] : []), "-batch", "-"], { input: `${commands.join("\n")}\n` });
 }
@@ -50,18 +55,21 @@ export class LabNetwork {
   /** The director's dummy device that holds VIPs. */
   readonly vipDevice: string;
   readonly #clearIpvsOnDestroy: boolean;
+  /** The director's netns name; undefined for the guest's root namespace. */
+  readonly #director: string | undefined;
   /** Director-side veth of each namespace, by namespace name. */
   readonly #directorLinks = new Map<string, string>();
   #destroyed = false;
 
-  private constructor(index: number, backendCount: number, clearIpvsOnDestroy: boolean) {
+  private constructor(index: number, backendCount: number, clearIpvsOnDestroy: boolean, director: string | undefined) {
     this.index = index;
     this.vipDevice = `lab${index}vip`;
     this.client = this.#namespace(0, `lab${index}-client`, `lab${index}c`);
     this.backends = Array.from({ length: backendCount }, (_, offset) =>
       this.#namespace(offset + 1, `lab${index}-be${offset + 1}`, `lab${index}b${offset + 1}`),
     );
-    this.#clearIpvsOnDestroy = clearIpvsOnDestroy;
+    this.#clearIpvsOnDestroy = clearIpvsOnDestroy && director === undefined;
+    this.#director = director;
   }
 
   /** `directorLink` stays short: interface names are limited to 15 characters. */
@@ -74,7 +82,7 @@ export class LabNetwork {
     if (!Number.isInteger(options.backends) || options.backends < 1 || options.backends > 250) {
       throw new RangeError(`backends must be an integer from 1 to 250, not ${options.backends}`);
     }
-    const network = new LabNetwork(allocateIndex(), options.backends, options.clearIpvsOnDestroy ?? true);
+    const network = new LabNetwork(allocateIndex(), options.backends, options.clearIpvsOnDestroy ?? true, options.director?.name);
     try {
       network.#build();
     } catch (error) {
@@ -86,17 +94,17 @@ export class LabNetwork {
 
   #build(): void {
     const namespaces = [this.client, ...this.backends];
+    ipBatch(namespaces.map((namespace) => `netns add ${namespace.name}`));
     const director = [`link add ${this.vipDevice} type dummy`, `link set ${this.vipDevice} up`];
     for (const namespace of namespaces) {
       const link = this.#directorLinks.get(namespace.name)!;
       director.push(
-        `netns add ${namespace.name}`,
         `link add ${link} type veth peer name eth0 netns ${namespace.name}`,
         `address add ${namespace.gateway}/24 dev ${link}`,
         `link set ${link} up`,
       );
     }
-    ipBatch(director);
+    ipBatch(director, this.#director);
     for (const namespace of namespaces) {
       ipBatch(
         [
@@ -113,7 +121,18 @@ export class LabNetwork {
   /** Gives the director an address (e.g. a VIP: `addDirectorAddress("10.200.0.1")`), removed on destroy. */
   addDirectorAddress(address: string): void {
     const cidr = address.includes("/") ? address : `${address}/${address.includes(":") ? 128 : 32}`;
-    run(["ip", "address", "add", cidr, "dev", this.vipDevice]);
+    run(["ip", ...this.#onDirector(), "address", "add", cidr, "dev", this.vipDevice]);
+  }
+
+  /** Removes an address that addDirectorAddress (or the test) put on the VIP device. */
+  removeDirectorAddress(address: string): void {
+    const cidr = address.includes("/") ? address : `${address}/${address.includes(":") ? 128 : 32}`;
+    run(["ip", ...this.#onDirector(), "address", "del", cidr, "dev", this.vipDevice]);
+  }
+
+  /** `ip` arguments that address the director's namespace. */
+  #onDirector(): string[] {
+    return this.#director === undefined ? [] : ["-n", this.#director];
   }
 
   /** Runs a command inside the namespace and returns its stdout (throws CommandError on failure). */
@@ -139,7 +158,7 @@ export class LabNetwork {
       }
       runQuietly(["ip", "netns", "delete", namespace.name]);
     }
-    runQuietly(["ip", "link", "delete", this.vipDevice]);
+    runQuietly(["ip", ...this.#onDirector(), "link", "delete", this.vipDevice]);
     if (this.#clearIpvsOnDestroy) runQuietly(["ipvsadm", "-C"]);
   }
 }

@@ -17,6 +17,7 @@ export interface ServerOptions {
 
 const SAFE_REPLY = /^[A-Za-z0-9._-]+$/;
 const POLL_INTERVAL_MS = 50;
+const ANSWER_GRACE_SECONDS = 20;
 
 function replyOf(namespace: LabNamespace, options: ServerOptions): string {
   const reply = options.reply ?? namespace.name;
@@ -47,7 +48,9 @@ async function startServer(
   timeoutMs: number,
 ): Promise<LabServer> {
   // Health probes connect and close without reading: socat then reports a broken pipe per probe. Not news.
-  const child = Bun.spawn(["ip", "netns", "exec", namespace.name, "socat", ...socatArgs], {
+  // -t: once the client has sent all it will (EOF), socat gives the forked shell this long to answer. Its default,
+  // 0.5 s, is shorter than a fork and exec take in a loaded emulated guest: the client then got an empty answer.
+  const child = Bun.spawn(["ip", "netns", "exec", namespace.name, "socat", "-t", String(ANSWER_GRACE_SECONDS), ...socatArgs], {
     stdin: "ignore",
     stdout: "ignore",
     stderr: "ignore",

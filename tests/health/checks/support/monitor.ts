@@ -8,9 +8,13 @@ import { healthTargets } from "../../../../src/health/targets.ts";
 import type { HealthState, HealthTransition, ProbeResult } from "../../../../src/health/types.ts";
 import { configFrom, service, type Patch } from "../../../support/load-helpers.ts";
 
+/** A transition, when it was seen, and the index in `results` of the probe that caused it. */
+export type WatchedTransition = HealthTransition & { at: number; probe: number };
+
 export interface Watched {
-  readonly transitions: ReadonlyArray<HealthTransition & { at: number }>;
-  readonly results: readonly ProbeResult[];
+  readonly transitions: readonly WatchedTransition[];
+  /** Every probe's result, in the order they completed, with when it was seen. */
+  readonly results: ReadonlyArray<ProbeResult & { at: number }>;
   state(): HealthState;
   /** Resolves when the target reaches `state` (at once if it is there), with when it got there; throws after `timeoutMs`. */
   waitFor(state: HealthState, timeoutMs: number): Promise<number>;
@@ -22,17 +26,18 @@ export function watchBackend(protocol: "tcp" | "udp", port: number, health: Patc
   const config = configFrom({}, [service({ name: "svc", protocol, ports: [port], backends: [{ address: "127.0.0.1" }], health: { enabled: true, ...health } })]);
   const targets = healthTargets(config);
   const id = targets[0]!.id;
-  const transitions: Array<HealthTransition & { at: number }> = [];
-  const results: ProbeResult[] = [];
+  const transitions: WatchedTransition[] = [];
+  const results: Array<ProbeResult & { at: number }> = [];
   let state: HealthState = "unknown";
   const monitor = new HealthMonitor({
     listener: {
       transition(event) {
-        transitions.push({ ...event, at: performance.now() });
+        // The monitor reports a probe's transition before the probe itself: its result is the next one pushed.
+        transitions.push({ ...event, at: performance.now(), probe: results.length });
         state = event.to;
       },
       probe(event) {
-        results.push(event.result);
+        results.push({ ...event.result, at: performance.now() });
       },
     },
   });
