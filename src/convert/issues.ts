@@ -1,0 +1,48 @@
+/** What a conversion reports: warnings (something not carried over, or approximated) and errors (nothing written). */
+
+/** A place in the input: the file as the user named it (or as `nginx -T` recorded it), 1-based line and column. */
+export interface Location {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** Something the converter could not carry over exactly; `directive` is the directive at fault. */
+export interface ConvertWarning {
+  file: string;
+  line: number;
+  directive: string;
+  message: string;
+}
+
+export type ConvertErrorCode =
+  /** The input is not valid nginx/keepalived syntax, or an include cannot be followed. */
+  | "syntax"
+  /** The input (or an included file) cannot be read: exit 2. */
+  | "unreadable"
+  /** Two input blocks claim the same (protocol, VIP, port), or an output file collides. */
+  | "conflict"
+  /** The input was read but holds nothing lbctl can program. */
+  | "nothing";
+
+/** A located error meant for the operator: `file:line:column: message`. */
+export class ConvertError extends Error {
+  override readonly name = "ConvertError";
+  constructor(
+    readonly code: ConvertErrorCode,
+    message: string,
+    readonly location?: Location,
+  ) {
+    super(message);
+  }
+
+  /** The one line printed for the operator. */
+  describe(): string {
+    const at = this.location;
+    return at ? `${at.file}:${at.line}:${at.column}: ${this.message}` : this.message;
+  }
+}
+
+export function formatWarning(warning: ConvertWarning): string {
+  return `${warning.file}:${warning.line}: ${warning.directive}: ${warning.message}`;
+}
