@@ -12,7 +12,10 @@ export interface ConvertWarning {
   file: string;
   line: number;
   directive: string;
+  /** One sentence: what was found and what happens to it. */
   message: string;
+  /** Why, and what to do instead: shown indented under the message. */
+  detail?: string[];
 }
 
 export type ConvertErrorCode =
@@ -43,6 +46,9 @@ export class ConvertError extends Error {
   }
 }
 
+/** The roadmap's warning style: a headline naming file and line, then the why and the suggestion indented. */
 export function formatWarning(warning: ConvertWarning): string {
-  return `${warning.file}:${warning.line}: ${warning.directive}: ${warning.message}`;
+  const lines = [`⚠ WARNING: ${warning.message} (${warning.file}:${warning.line}, ${warning.directive})`];
+  for (const line of warning.detail ?? []) lines.push(`  ${line}`);
+  return lines.join("\n");
 }
