@@ -18,7 +18,10 @@ export interface DraftHealth {
   expect?: string;
   dns_query?: string;
   dns_type?: string;
+  payload_hex?: string;
+  expect_hex?: string;
   http_path?: string;
+  http_host?: string;
   http_status?: string;
 }
 
