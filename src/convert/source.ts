@@ -14,8 +14,8 @@ export interface SourceReader {
   isFile(path: string): boolean;
 }
 
-/** Files are refused past this size: a config larger than this is a mistake or an attack, never a real config. */
-export const MAX_FILE_BYTES = 50 * 1024 * 1024;
+/** Files are refused past this size (16 MiB): real configs are kilobytes; a larger file is a mistake or an attack. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** Every file read by one conversion, together. */
 export const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 /** Includes followed by one conversion (a glob matching thousands of files is a mistake). */

@@ -136,10 +136,11 @@ function parseText(state: State, file: string, text: string, top: KDirective[], 
 }
 
 function includeFiles(state: State, directive: KDirective, into: KDirective[], depth: number): void {
-  if (directive.args.length !== 1) throw new ConvertError("syntax", `include needs one file or pattern, got ${directive.args.length}`, directive);
+  if (directive.args.length !== 1) throw new ConvertError("syntax", `include needs one file or pattern, got ${directive.args.length}`, { file: directive.file, line: directive.line, column: directive.column });
   const arg = directive.args[0]!;
   const folder = directive.file.includes("/") ? directive.file.slice(0, directive.file.lastIndexOf("/")) || "/" : ".";
   const pattern = arg.startsWith("/") ? arg : folder === "." ? arg : `${folder.replace(/\/$/, "")}/${arg}`;
   const paths = hasGlob(pattern) ? expandGlob(pattern, state.reader) : [pattern];
-  for (const path of paths) parseFile(state, path, into, depth, directive);
+  const at = { file: directive.file, line: directive.line, column: directive.column };
+  for (const path of paths) parseFile(state, path, into, depth, at);
 }

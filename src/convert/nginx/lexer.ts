@@ -40,9 +40,13 @@ export class NginxLexer {
     const text = this.text;
     // Blanks and comments before the token.
     while (this.pos < text.length) {
-      const ch = text[this.pos]!;
-      if (isBlank(ch)) this.advance();
-      else if (ch === "#") {
+      const ch = text.charCodeAt(this.pos);
+      if (ch === 10) {
+        this.pos++;
+        this.line++;
+        this.lineStart = this.pos;
+      } else if (ch === 32 || ch === 9 || ch === 13) this.pos++;
+      else if (ch === 35 /* # */) {
         const end = text.indexOf("\n", this.pos);
         this.pos = end === -1 ? text.length : end;
       } else break;
@@ -82,28 +86,37 @@ export class NginxLexer {
     const text = this.text;
     const start = this.pos;
     let variable = false;
-    while (this.pos < text.length) {
-      const ch = text[this.pos]!;
-      if (ch === "{" && variable) {
+    let escaped = false;
+    let pos = this.pos;
+    while (pos < text.length) {
+      const code = text.charCodeAt(pos);
+      if (code === 123 /* { */ && variable) {
         variable = false;
-        this.pos++;
+        pos++;
         continue;
       }
       variable = false;
-      if (ch === "\\") {
-        this.advance();
-        if (this.pos < text.length) this.advance();
+      if (code === 92 /* \ */) {
+        escaped = true;
+        // An escaped newline still counts as a line.
+        if (text.charCodeAt(pos + 1) === 10) {
+          this.line++;
+          this.lineStart = pos + 2;
+        }
+        pos += 2;
         continue;
       }
-      if (ch === "$") {
+      if (code === 36 /* $ */) {
         variable = true;
-        this.pos++;
+        pos++;
         continue;
       }
-      if (isBlank(ch) || ch === ";" || ch === "{") break;
-      this.pos++;
+      if (code === 32 || code === 9 || code === 13 || code === 10 || code === 59 /* ; */ || code === 123 /* { */) break;
+      pos++;
     }
-    return { kind: "word", value: unescape(text.slice(start, this.pos)), quoted: false, line, column };
+    this.pos = Math.min(pos, text.length);
+    const raw = text.slice(start, this.pos);
+    return { kind: "word", value: escaped ? unescape(raw) : raw, quoted: false, line, column };
   }
 
   /**

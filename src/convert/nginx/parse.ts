@@ -79,8 +79,8 @@ function parseText(state: State, lexer: NginxLexer, top: Directive[], baseDepth:
       words.push(token);
       continue;
     }
-    const at = { file, line: token.line, column: token.column };
     if (token.kind === "eof") {
+      const at = { file, line: token.line, column: token.column };
       if (words.length > 0) throw new ConvertError("syntax", `unexpected end of file, expecting ";" or "}" after "${words[0]!.value}"`, at);
       if (current.opener) {
         const o = current.opener;
@@ -89,14 +89,17 @@ function parseText(state: State, lexer: NginxLexer, top: Directive[], baseDepth:
       return;
     }
     if (token.kind === "}") {
+      const at = { file, line: token.line, column: token.column };
       if (words.length > 0) throw new ConvertError("syntax", `unexpected "}", expecting ";" after "${words.map((w) => w.value).join(" ")}"`, at);
       if (!current.opener) throw new ConvertError("syntax", 'unexpected "}": no block is open here', at);
       blocks.pop();
       continue;
     }
-    if (words.length === 0) throw new ConvertError("syntax", `unexpected "${token.kind}", expecting a directive name`, at);
-    const [name, ...args] = words;
-    const directive: Directive = { name: name!.value, args: args.map((w) => w.value), file, line: name!.line, column: name!.column };
+    if (words.length === 0) throw new ConvertError("syntax", `unexpected "${token.kind}", expecting a directive name`, { file, line: token.line, column: token.column });
+    const name = words[0]!;
+    const args: string[] = new Array(words.length - 1);
+    for (let i = 1; i < words.length; i++) args[i - 1] = words[i]!.value;
+    const directive: Directive = { name: name.value, args, file, line: name.line, column: name.column };
     words = [];
     if (token.kind === ";") {
       if (directive.name === "include") includeFiles(state, directive, current.children, baseDepth + blocks.length - 1);
@@ -109,7 +112,7 @@ function parseText(state: State, lexer: NginxLexer, top: Directive[], baseDepth:
       directive.lua = lexer.luaBlock(token.line, token.column);
       continue;
     }
-    if (baseDepth + blocks.length > MAX_NESTING) throw new ConvertError("syntax", `blocks nested deeper than ${MAX_NESTING} levels`, at);
+    if (baseDepth + blocks.length > MAX_NESTING) throw new ConvertError("syntax", `blocks nested deeper than ${MAX_NESTING} levels`, { file, line: token.line, column: token.column });
     directive.block = [];
     blocks.push({ children: directive.block, opener: directive });
   }
@@ -117,11 +120,12 @@ function parseText(state: State, lexer: NginxLexer, top: Directive[], baseDepth:
 
 function includeFiles(state: State, directive: Directive, into: Directive[], depth: number): void {
   if (directive.args.length !== 1) {
-    throw new ConvertError("syntax", `invalid number of arguments in "include": expecting one file or pattern, got ${directive.args.length}`, directive);
+    throw new ConvertError("syntax", `invalid number of arguments in "include": expecting one file or pattern, got ${directive.args.length}`, { file: directive.file, line: directive.line, column: directive.column });
   }
   const pattern = absolute(state.prefix, directive.args[0]!);
   const paths = hasGlob(pattern) ? expandGlob(pattern, state.reader) : [pattern];
-  for (const path of paths) parseFile(state, path, into, depth, directive);
+  const at = { file: directive.file, line: directive.line, column: directive.column };
+  for (const path of paths) parseFile(state, path, into, depth, at);
 }
 
 function folderOf(path: string): string {
@@ -148,7 +152,8 @@ export function renderTree(directives: readonly Directive[]): string {
     const indent = "  ".repeat(stack.length - 1);
     const args = directive.args.map((a) => JSON.stringify(a)).join(" ");
     const tail = directive.lua !== undefined ? ` {lua ${JSON.stringify(directive.lua)}}` : directive.block ? " {" : "";
-    lines.push(`${indent}${directive.file}:${directive.line}:${directive.column} ${directive.name}${args ? ` ${args}` : ""}${tail}`);
+    const name = /^[^\s"']+$/.test(directive.name) ? directive.name : JSON.stringify(directive.name);
+    lines.push(`${indent}${directive.file}:${directive.line}:${directive.column} ${name}${args ? ` ${args}` : ""}${tail}`);
     if (directive.block) stack.push({ list: directive.block, index: 0 });
   }
   return lines.join("\n");
