@@ -63,7 +63,18 @@ export function mapKeepalived(config: KeepalivedConfig, _options: KeepalivedMapO
       services.push(converted);
     }
   }
-  return { services, warnings };
+  return { services, warnings: dedupe(warnings) };
+}
+
+/** A block shared by several services (a group's checkers) is reported once. */
+export function dedupe<W extends { file: string; line: number; directive: string; message: string }>(warnings: W[]): W[] {
+  const seen = new Set<string>();
+  return warnings.filter((w) => {
+    const key = `${w.file}|${w.line}|${w.directive}|${w.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function virtualTargets(d: KDirective, groups: Map<string, KDirective>, warn: Warn): Target[] {
@@ -161,7 +172,9 @@ function convertVirtualServer(d: KDirective, target: Target, grouped: boolean, w
   const mode = kind === "DR" ? "dr" : kind === "TUN" ? "tun" : "nat";
   if (kind !== "NAT" && kind !== "DR" && kind !== "TUN") warn(kindDirective!, `lb_kind ${kind} is unknown; nat is used`);
   const persistenceDirective = find(block, "persistence_timeout");
-  const persistence = persistenceDirective ? { timeout_seconds: Math.min(Math.max(Number(arg(persistenceDirective) ?? 360) || 360, 1), 31536000) } : undefined;
+  // keepalived: no value means 360 s; 0 means no persistence.
+  const persistenceSeconds = persistenceDirective ? Number(arg(persistenceDirective) ?? 360) : 0;
+  const persistence = persistenceSeconds > 0 ? { timeout_seconds: Math.min(Math.floor(persistenceSeconds), 31536000) } : undefined;
 
   for (const other of block) {
     if (QUIET.has(other.name)) continue;

@@ -76,6 +76,7 @@ function streamClaims(block: Directive[], upstreams: Map<string, Directive>, cla
     if (d.name === "map") warn(d, `map ${d.args.join(" ")} routes by variable and is not converted`, ["L4 IPVS picks backends by the scheduler only; it cannot route on SNI, client address maps or other variables.", "Give each route its own VIP or port, then each becomes a service."]);
     else if (d.name === "ssl_preread" && d.args[0] === "on") warn(d, "ssl_preread (routing by TLS SNI) cannot be converted", ["IPVS never reads the TLS handshake; every connection to a port goes to the same backend pool."]);
     else if (d.name === "server" && d.block) serverClaims(d, upstreams, claims, warn);
+    else if (d.name === "proxy_protocol" && d.args[0] === "on") warn(d, "proxy_protocol on (for every server): the backends expect a PROXY header that IPVS does not send", ["With NAT or DR the backends see the client's address directly: turn PROXY protocol off on the backends."]);
   }
 }
 
@@ -182,6 +183,7 @@ function groupClaims(claims: Claim[], matches: Map<string, Directive>, options: 
       return false;
     });
     if (vip === undefined) notes.push("No listen address in nginx: the service uses the main file's network.frontend.vip.");
+    if (backends.length === 0) notes.push("No backend could be converted (see the warnings): until backends are added, this service accepts connections and has nowhere to send them.");
     const families = new Set(backends.map((b) => (b.address.includes(":") ? 6 : 4)));
     if (families.size > 1) warn(first.upstream ?? first.proxyPass, "the backends mix IPv4 and IPv6; lbctl validate will refuse the ones whose family differs from the VIP's", ["Split them into two services, one per family, each with a VIP of that family."]);
 

@@ -41,6 +41,8 @@ interface ServerEntry {
   failTimeoutMs: number;
   explicitPassive: boolean;
   resolvedFrom?: string;
+  /** Left out (backup, host name, unix socket...): it still tells what nginx's passive checks were. */
+  leftOut?: boolean;
 }
 
 export function convertUpstream(upstream: Directive, options: UpstreamOptions): UpstreamResult {
@@ -57,14 +59,15 @@ export function convertUpstream(upstream: Directive, options: UpstreamOptions): 
 
 /** A `proxy_pass ADDR:PORT` without an upstream: one backend with nginx's defaults. */
 export function convertSingle(proxyPass: Directive, target: string, options: UpstreamOptions): UpstreamResult {
+  // Read as an upstream server line, but every warning names the proxy_pass line itself.
   const synthetic: Directive = { ...proxyPass, name: "server", args: [target] };
-  return finish(serverEntries(synthetic, options), undefined, options);
+  return finish(serverEntries(synthetic, options, proxyPass), undefined, options);
 }
 
-function serverEntries(d: Directive, options: UpstreamOptions): ServerEntry[] {
+function serverEntries(d: Directive, options: UpstreamOptions, at: Directive = d): ServerEntry[] {
   const [target, ...params] = d.args;
   if (target === undefined) {
-    options.warn(d, "upstream server without an address is left out");
+    options.warn(at, "upstream server without an address is left out");
     return [];
   }
   let weight = 1;
@@ -83,51 +86,53 @@ function serverEntries(d: Directive, options: UpstreamOptions): ServerEntry[] {
       failTimeoutMs = parseTimeMs(value)!;
       explicitPassive = true;
     } else if (key === "backup") {
-      options.warn(d, `backup server ${target} is left out`, [
+      options.warn(at, `backup server ${target} is left out`, [
         "IPVS has no backup destinations: every destination takes traffic unless its weight is 0.",
         "Add it with weight: 0 and raise the weight by hand (or with lbctl's health checks) when the others fail.",
       ]);
-      return [];
+      return [{ directive: at, weight, down, maxFails, failTimeoutMs, explicitPassive, address: "", port: 0, leftOut: true }];
     } else if (key === "max_conns") {
-      options.warn(d, `max_conns=${value} on ${target} is not carried over`, ["lbctl sets no per-destination connection limit; the backend takes every connection IPVS gives it."]);
+      options.warn(at, `max_conns=${value} on ${target} is not carried over`, ["lbctl sets no per-destination connection limit; the backend takes every connection IPVS gives it."]);
     } else if (key === "slow_start") {
-      options.warn(d, `slow_start=${value} on ${target} is not carried over`, ["A recovered backend gets its full weight at once."]);
+      options.warn(at, `slow_start=${value} on ${target} is not carried over`, ["A recovered backend gets its full weight at once."]);
     } else if (key === "resolve") {
-      options.warn(d, `resolve on ${target} is not carried over: lbctl programs fixed addresses`, ["Re-run the conversion (with --resolve) when the name's addresses change."]);
+      options.warn(at, `resolve on ${target} is not carried over: lbctl programs fixed addresses`, ["Re-run the conversion (with --resolve) when the name's addresses change."]);
     } else if (key === "service" || key === "route" || key === "drain") {
-      options.warn(d, `${key}${value !== undefined ? `=${value}` : ""} on ${target} is not carried over`, ["nginx Plus feature with no IPVS equivalent."]);
-    } else options.warn(d, `unknown server parameter "${param}" is ignored`);
+      options.warn(at, `${key}${value !== undefined ? `=${value}` : ""} on ${target} is not carried over`, ["nginx Plus feature with no IPVS equivalent."]);
+    } else options.warn(at, `unknown server parameter "${param}" is ignored`);
   }
   const endpoint = parseEndpoint(target);
-  const common = { directive: d, weight, down, maxFails, failTimeoutMs, explicitPassive };
+  const common = { directive: at, weight, down, maxFails, failTimeoutMs, explicitPassive };
+  const leftOut: ServerEntry[] = [{ ...common, address: "", port: 0, leftOut: true }];
   switch (endpoint.kind) {
     case "unix":
-      options.warn(d, `unix socket ${target} is left out`, ["IPVS forwards to IP addresses only."]);
-      return [];
+      options.warn(at, `unix socket ${target} is left out`, ["IPVS forwards to IP addresses only."]);
+      return leftOut;
     case "invalid":
-      options.warn(d, `server ${target} is left out: ${endpoint.reason}`);
-      return [];
+      options.warn(at, `server ${target} is left out: ${endpoint.reason}`);
+      return leftOut;
     case "ip":
     case "host": {
       const port = endpoint.port ?? (options.context === "http" ? 80 : undefined);
       if (port === undefined) {
-        options.warn(d, `server ${target} is left out: no port (nginx's stream module requires one)`);
-        return [];
+        options.warn(at, `server ${target} is left out: no port (nginx's stream module requires one)`);
+        return leftOut;
       }
       if (endpoint.kind === "ip") return [{ ...common, address: endpoint.address, port }];
       const addresses = options.resolved?.get(endpoint.host);
       if (!addresses || addresses.length === 0) {
-        options.warn(d, `host name ${endpoint.host} is left out: IPVS needs addresses`, [
+        options.warn(at, `host name ${endpoint.host} is left out: IPVS needs addresses`, [
           options.resolved ? `${endpoint.host} did not resolve at conversion time.` : "Re-run with --resolve to look it up now (the file then says so), or write its addresses in the file.",
         ]);
-        return [];
+        return leftOut;
       }
       return addresses.map((address) => ({ ...common, address, port, resolvedFrom: endpoint.host }));
     }
   }
 }
 
-function finish(entries: ServerEntry[], balancing: Directive | undefined, options: UpstreamOptions): UpstreamResult {
+function finish(all: ServerEntry[], balancing: Directive | undefined, options: UpstreamOptions): UpstreamResult {
+  const entries = all.filter((e) => !e.leftOut);
   const comments = new Map<string, string>();
   const notes: string[] = [];
   const backends: DraftBackend[] = [];
@@ -152,7 +157,7 @@ function finish(entries: ServerEntry[], balancing: Directive | undefined, option
   const { scheduler, comment } = chooseScheduler(balancing, equal, options);
 
   const live = entries.filter((e) => !e.down);
-  const basis = live.length > 0 ? live : entries;
+  const basis = live.length > 0 ? live : entries.length > 0 ? entries : all;
   const passive = mostCommon(basis.map((e) => `${e.maxFails}|${e.failTimeoutMs}`)) ?? `${NGINX_DEFAULT_MAX_FAILS}|${NGINX_DEFAULT_FAIL_TIMEOUT_MS}`;
   const [maxFails, failTimeoutMs] = passive.split("|").map(Number) as [number, number];
   const differing = basis.find((e) => `${e.maxFails}|${e.failTimeoutMs}` !== passive);
