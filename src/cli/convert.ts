@@ -109,7 +109,7 @@ async function runConversion(kind: Kind, args: Args): Promise<number> {
       out.json({ services: result.services.map((s) => s.service), files: files.map((f) => f.path), written: write, warnings });
     } else {
       for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`);
-      if (!write) for (const file of files) out.print(`# File: ${file.path}\n${file.text}`);
+      if (!write) out.print(files.map((file) => `# File: ${file.path}\n${file.text}`).join("\n"));
       const summary = `${write ? "wrote" : "would write"} ${files.length} service file${files.length === 1 ? "" : "s"}${warnings.length ? ` (${warnings.length} warning${warnings.length === 1 ? "" : "s"} above)` : ""}`;
       process.stderr.write(`${summary}${write ? `: ${files.map((f) => f.path).join(", ")}` : ""}\n`);
     }

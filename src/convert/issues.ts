@@ -52,3 +52,12 @@ export function formatWarning(warning: ConvertWarning): string {
   for (const line of warning.detail ?? []) lines.push(`  ${line}`);
   return lines.join("\n");
 }
+
+/** Warnings in the order of the input: by file (as nginx reads them), then line. */
+export function inSourceOrder(warnings: ConvertWarning[], files: readonly string[]): ConvertWarning[] {
+  const rank = new Map(files.map((file, i) => [file, i]));
+  return warnings
+    .map((warning, i) => ({ warning, i }))
+    .sort((a, b) => (rank.get(a.warning.file) ?? 0) - (rank.get(b.warning.file) ?? 0) || a.warning.line - b.warning.line || a.i - b.i)
+    .map((x) => x.warning);
+}

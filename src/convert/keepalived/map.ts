@@ -7,7 +7,7 @@
 import { parseIp } from "../../config/ip.ts";
 import type { ConvertedService, DraftBackend, DraftHealth } from "../draft.ts";
 import { serviceName } from "../draft.ts";
-import { ConvertError, type ConvertWarning } from "../issues.ts";
+import { ConvertError, inSourceOrder, type ConvertWarning } from "../issues.ts";
 import type { KDirective, KeepalivedConfig } from "./parse.ts";
 
 export interface KeepalivedMapOptions {
@@ -63,7 +63,7 @@ export function mapKeepalived(config: KeepalivedConfig, _options: KeepalivedMapO
       services.push(converted);
     }
   }
-  return { services, warnings: dedupe(warnings) };
+  return { services, warnings: inSourceOrder(dedupe(warnings), config.files) };
 }
 
 /** A block shared by several services (a group's checkers) is reported once. */

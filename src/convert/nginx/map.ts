@@ -5,7 +5,7 @@
  */
 
 import { serviceName, type ConvertedService, type DraftHealth } from "../draft.ts";
-import { ConvertError, type ConvertWarning } from "../issues.ts";
+import { ConvertError, inSourceOrder, type ConvertWarning } from "../issues.ts";
 import { parseEndpoint, parseTimeMs, splitParam } from "./address.ts";
 import { parseListen, type Listen } from "./listen.ts";
 import type { Directive, NginxConfig } from "./parse.ts";
@@ -59,7 +59,7 @@ export function mapNginx(config: NginxConfig, options: NginxMapOptions = {}): Co
   }
   checkConflicts(claims);
   const services = groupClaims(claims, matches, options, warn);
-  return { services, warnings };
+  return { services, warnings: inSourceOrder(warnings, config.files) };
 }
 
 function collect(block: Directive[], context: Context, upstreams: Map<string, Directive>, matches: Map<string, Directive>): void {
@@ -278,3 +278,4 @@ function activeHealth(d: Directive, port: number | undefined, protocol: "tcp" | 
   if (send !== undefined || expectDirective) warn(match ?? d, "match send/expect is not carried over: lbctl's tcp check only connects");
   return base;
 }
+
