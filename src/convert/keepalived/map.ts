@@ -268,9 +268,11 @@ function convertHealth(vs: KDirective, checkers: Array<{ checker: KDirective; se
     fail_after: Math.min(retry + 1, 100),
     recover_after: 1,
   };
-  comments.set("health.interval_ms", "from delay_loop");
-  comments.set("health.timeout_ms", "from connect_timeout");
-  comments.set("health.fail_after", `from retry ${retry} (first failure + retries; keepalived retries after delay_before_retry)`);
+  const explicitDelay = find(block, "delay_loop") ?? find(vs.block, "delay_loop");
+  const explicitTimeout = find(block, "connect_timeout") ?? find(vs.block, "connect_timeout");
+  comments.set("health.interval_ms", explicitDelay ? "from delay_loop" : "keepalived's default delay_loop 60");
+  comments.set("health.timeout_ms", explicitTimeout ? "from connect_timeout" : "keepalived's default connect_timeout 5");
+  comments.set("health.fail_after", `from retry ${retry}${retryDirective ? "" : " (keepalived's default)"}: the first failure and the retries`);
   const off = (message: string, detail: string[]): DraftHealth => {
     warn(chosen, message, detail);
     comments.set("health.enabled", `from ${chosen.name}: no equivalent check`);
