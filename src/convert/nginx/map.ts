@@ -125,23 +125,21 @@ function serverClaims(server: Directive, upstreams: Map<string, Directive>, clai
 }
 
 function checkConflicts(claims: Claim[]): void {
-  const owners = new Map<string, Claim>();
-  for (const claim of claims) {
-    const l = claim.listen;
-    for (let port = l.start; port <= l.end; port++) {
-      const key = `${l.protocol}|${l.vip ?? "*"}|${port}`;
-      const first = owners.get(key);
-      if (first && first.listen.directive !== l.directive) {
-        const a = first.listen.directive;
-        const b = l.directive;
-        throw new ConvertError(
-          "conflict",
-          `two servers claim ${l.protocol} ${l.vip ?? "(the main file's VIP)"} port ${port}: ${a.file}:${a.line} and ${b.file}:${b.line}`,
-          { file: b.file, line: b.line, column: b.column },
-        );
-      }
-      if (!first) owners.set(key, claim);
-      if (l.end - l.start > 65535) break;
+  // Ranges compared pairwise (claims are few; a range may span 65,535 ports).
+  for (let j = 1; j < claims.length; j++) {
+    const b = claims[j]!.listen;
+    for (let i = 0; i < j; i++) {
+      const a = claims[i]!.listen;
+      if (a.directive === b.directive || a.protocol !== b.protocol || (a.vip ?? "*") !== (b.vip ?? "*")) continue;
+      if (a.end < b.start || b.end < a.start) continue;
+      const port = Math.max(a.start, b.start);
+      const x = a.directive;
+      const y = b.directive;
+      throw new ConvertError(
+        "conflict",
+        `two servers claim ${b.protocol} ${b.vip ?? "(the main file's VIP)"} port ${port}: ${x.file}:${x.line} and ${y.file}:${y.line}`,
+        { file: y.file, line: y.line, column: y.column },
+      );
     }
   }
 }
