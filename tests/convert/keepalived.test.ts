@@ -85,6 +85,7 @@ describe("mapping", () => {
     const r = converts(`virtual_server 192.0.2.10 80 {
   delay_loop 6
   lb_algo lc
+  protocol TCP
   real_server 10.0.0.1 8080 {
     TCP_CHECK {
       connect_port 8081
@@ -118,6 +119,7 @@ describe("mapping", () => {
   fwmark 7
 }
 virtual_server group web {
+  protocol TCP
   real_server 10.0.0.1 80 {
   }
 }`);
@@ -137,22 +139,28 @@ virtual_server fwmark 1 {
   }
 }
 virtual_server 192.0.2.10 80 {
+  protocol TCP
   sorry_server 10.0.0.99 80
   quorum 2
   real_server 10.0.0.1 80 {
   }
 }`);
-    expect(where(r.warnings)).toEqual(["1 vrrp_instance", "4 virtual_server", "9 sorry_server", "10 quorum"]);
+    expect(where(r.warnings)).toEqual(["1 vrrp_instance", "4 virtual_server", "10 sorry_server", "11 quorum"]);
     expect(r.warnings[0]!.detail?.[0]).toContain("lbctl setup frr");
     expect(r.services.length).toBe(1);
   });
   test("DR with a real_server port other than the service port: warned, forwarded to the service port", () => {
-    const r = converts("virtual_server 192.0.2.10 80 {\n lb_kind DR\n real_server 10.0.0.1 8080 {\n }\n}\n");
+    const r = converts("virtual_server 192.0.2.10 80 {\n lb_kind DR\n protocol TCP\n real_server 10.0.0.1 8080 {\n }\n}\n");
     expect(r.services[0]!.backends).toEqual([{ address: "10.0.0.1", port: 80, weight: 1 }]);
-    expect(where(r.warnings)).toEqual(["3 real_server"]);
+    expect(where(r.warnings)).toEqual(["4 real_server"]);
   });
   test("two virtual servers claiming one (protocol, VIP, port): an error naming both lines", () => {
-    expect(error("virtual_server 192.0.2.10 80 {\n}\nvirtual_server 192.0.2.10 80 {\n}\n").describe()).toBe(`${MAIN}:3:1: two virtual servers claim tcp 192.0.2.10 port 80: ${MAIN}:1 and ${MAIN}:3`);
+    expect(error("virtual_server 192.0.2.10 80 {\n protocol TCP\n}\nvirtual_server 192.0.2.10 80 {\n protocol TCP\n}\n").describe()).toBe(`${MAIN}:4:1: two virtual servers claim tcp 192.0.2.10 port 80: ${MAIN}:1 and ${MAIN}:4`);
+  });
+  test("no protocol: keepalived programs UDP (verified against the kernel in tests/lab/convert.test.ts), so does the conversion, warning", () => {
+    const r = converts("virtual_server 192.0.2.10 80 {\n real_server 10.0.0.1 80 {\n }\n}\n");
+    expect(r.services[0]!.protocol).toBe("udp");
+    expect(r.warnings.map((w) => [w.line, w.directive, w.message])).toEqual([[1, "virtual_server", "no protocol: keepalived programs this virtual server as UDP, and so does the conversion"]]);
   });
   test("persistence_timeout 0 means no persistence", () => {
     const r = converts("virtual_server 192.0.2.10 80 {\n persistence_timeout 0\n}\n");

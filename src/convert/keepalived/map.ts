@@ -155,7 +155,12 @@ function convertVirtualServer(d: KDirective, target: Target, grouped: boolean, w
   const block = d.block ?? [];
   const comments = new Map<string, string>();
   const notes: string[] = [];
-  const protocolText = (arg(find(block, "protocol")) ?? "TCP").toUpperCase();
+  // keepalived programs a virtual server without "protocol" as UDP (the kernel's default for protocol 0), saying so.
+  const protocolDirective = find(block, "protocol");
+  const protocolText = (arg(protocolDirective) ?? "UDP").toUpperCase();
+  if (!protocolDirective) {
+    warn(d, "no protocol: keepalived programs this virtual server as UDP, and so does the conversion", ["Add `protocol TCP` to the keepalived config (and convert again) if TCP was meant."]);
+  }
   if (protocolText !== "TCP" && protocolText !== "UDP") {
     warn(find(block, "protocol")!, `protocol ${protocolText} is not converted: lbctl serves tcp and udp`);
     return undefined;

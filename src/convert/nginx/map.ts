@@ -24,7 +24,7 @@ export interface Conversion {
 }
 
 /** Directives of a stream server that change nothing IPVS would do, or are reported elsewhere. */
-const STREAM_QUIET = new Set(["listen", "proxy_pass", "health_check", "health_check_timeout", "access_log", "error_log", "log_format", "status_zone", "resolver", "resolver_timeout", "tcp_nodelay", "preread_buffer_size", "preread_timeout", "proxy_connect_timeout", "proxy_timeout", "proxy_buffer_size", "proxy_next_upstream", "proxy_next_upstream_tries", "proxy_next_upstream_timeout", "proxy_socket_keepalive", "proxy_requests", "proxy_responses", "server_name"]);
+const STREAM_QUIET = new Set(["listen", "proxy_pass", "health_check", "health_check_timeout", "access_log", "error_log", "log_format", "status_zone", "resolver", "resolver_timeout", "tcp_nodelay", "preread_buffer_size", "preread_timeout", "proxy_connect_timeout", "proxy_timeout", "proxy_buffer_size", "proxy_next_upstream", "proxy_next_upstream_tries", "proxy_next_upstream_timeout", "proxy_socket_keepalive", "proxy_requests", "proxy_responses", "proxy_half_close", "server_name"]);
 
 export function mapNginx(config: NginxConfig, options: NginxMapOptions = {}): Conversion {
   const warnings: ConvertWarning[] = [];
