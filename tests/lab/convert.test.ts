@@ -8,7 +8,7 @@
  */
 
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configTree, type ConfigTree } from "../support/config-tree.ts";
 import { lbctlCommandLine, runLbctl } from "../support/run-lbctl.ts";
@@ -140,6 +140,37 @@ stream {
     const udpLbctl = replies(() => udpRequest(network!.client, VIP, 53, { timeoutSeconds: 6 }), 6);
     expect(udpNginx).toEqual([be1.name, be2.name]);
     expect(udpLbctl).toEqual(udpNginx);
+    nginx.kill("SIGKILL");
+  }, 300_000);
+  test("a corpus config (alteredtech-rancher: least_conn on 80 and 443, max_fails/fail_timeout), its addresses moved into the lab", async () => {
+    network = createLabNetwork({ backends: 3 });
+    const [be1, be2, nginxHost] = network.backends as [typeof network.backends[0], typeof network.backends[0], typeof network.backends[0]];
+    await Promise.all([80, 443].flatMap((port) => [startTcpNameServer(be1, port), startTcpNameServer(be2, port)]));
+    network.addDirectorAddress(VIP);
+    tree = configTree();
+    const dir = tree.path("nginx");
+    mkdirSync(join(dir, "logs"), { recursive: true });
+    const conf = join(dir, "nginx.conf");
+    const original = readFileSync(join(import.meta.dir, "../convert/corpus/nginx/alteredtech-rancher.conf"), "utf8");
+    writeFileSync(
+      conf,
+      `load_module ${STREAM_MODULE};\nerror_log ${dir}/logs/error.log;\npid ${dir}/nginx.pid;\n${original
+        .replaceAll("10.40.0.21", be1.address)
+        .replaceAll("10.40.0.22", be2.address)
+        // The test clients close their sending side first, as IPVS lets them; nginx otherwise ends the session.
+        .replaceAll("proxy_pass rancher_servers_http;", "proxy_pass rancher_servers_http; proxy_half_close on;")
+        .replaceAll("proxy_pass rancher_servers_https;", "proxy_pass rancher_servers_https; proxy_half_close on;")}`,
+    );
+    const nginx = Bun.spawn(["ip", "netns", "exec", nginxHost.name, "nginx", "-p", `${dir}/`, "-c", conf, "-g", "daemon off; master_process off;"], { stdout: "ignore", stderr: "ignore" });
+    for (let i = 0; i < 100 && !run(["ss", "-N", nginxHost.name, "-Hltn", "sport = :443"]).trim(); i++) await Bun.sleep(100);
+    expect(run(["ss", "-N", nginxHost.name, "-Hltn", "sport = :443"])).toContain("443");
+    await convert("nginx", conf, tree);
+    expect((await runLbctl(["apply", "--config", tree.main])).exitCode).toBe(0);
+    for (const port of [80, 443]) {
+      const viaNginx = replies(() => tcpRequest(network!.client, nginxHost.address, port), 6);
+      expect(viaNginx).toEqual([be1.name, be2.name]);
+      expect(replies(() => tcpRequest(network!.client, VIP, port), 6)).toEqual(viaNginx);
+    }
     nginx.kill("SIGKILL");
   }, 300_000);
 });
