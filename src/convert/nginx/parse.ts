@@ -2,6 +2,10 @@
  * The nginx configuration as a tree of directives, every one located, with `include` expanded in place (globs
  * resolved relative to the main file's folder, nginx's conf prefix) and `*_by_lua_block` bodies kept opaque.
  * Pure: files come from an injected SourceReader.
+ *
+ * Why not an npm parser: nginx-conf 2.1.0, measured against `nginx -t` on the fixtures and corpus of
+ * tests/convert (2026-12-03), agreed on 28 of 35 files (it accepted 6 of the 8 that nginx refuses), reports lines but
+ * no columns, and neither follows includes nor reads `nginx -T` dumps.
  */
 
 import { expandGlob, hasGlob } from "../glob.ts";
