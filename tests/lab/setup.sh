@@ -85,3 +85,12 @@ if [[ " ${missing[*]} " == *" chrony "* && -d /run/systemd/system ]]; then
   systemctl disable chrony.service >/dev/null 2>&1 || true
   log "disabled chrony.service (tests start chronyd themselves)"
 fi
+
+# nginx and keepalived are oracles the tests start themselves, in namespaces: on a systemd host their services must
+# not start at the next boot (nginx would take port 80, keepalived would program the host's IPVS and VRRP).
+for service in nginx keepalived; do
+  if [[ " ${missing[*]} " == *" $service "* && -d /run/systemd/system ]]; then
+    systemctl disable "$service.service" >/dev/null 2>&1 || true
+    log "disabled $service.service (tests start $service themselves)"
+  fi
+done
