@@ -19,6 +19,7 @@ const LAYERS: Record<string, number> = {
   plan: 2,
   health: 2,
   system: 2,
+  k8s: 2,
   observability: 3,
   daemon: 4,
   cli: 5,
