@@ -132,7 +132,7 @@ export class FakeApiServer {
     if (!resource) throw new Error(`unknown resource ${plural}`);
     const key = `${object.metadata.namespace ?? ""}/${object.metadata.name}`;
     const existing = this.#objects.get(plural)?.get(key);
-    return existing ? this.#store(resource, structuredClone({ ...object, metadata: { ...existing.metadata, ...object.metadata } }), "MODIFIED") : this.#create(resource, structuredClone(object));
+    return existing ? this.#store(resource, structuredClone({ ...existing, ...object, metadata: { ...existing.metadata, ...object.metadata } }), "MODIFIED") : this.#create(resource, structuredClone(object));
   }
 
   remove(plural: string, namespace: string | undefined, name: string): void {
