@@ -19,6 +19,8 @@ const LAYERS: Record<string, number> = {
   plan: 2,
   health: 2,
   system: 2,
+  k8s: 2,
+  convert: 3,
   observability: 3,
   daemon: 4,
   cli: 5,

@@ -11,6 +11,7 @@ import { parseIp } from "./ip.ts";
 import { dnsNameProblem } from "./dns-name.ts";
 import { CHECK_SPECIFIC_KEYS } from "./schema/health.ts";
 import type { MainFile } from "./schema/main.ts";
+import { checkKubernetes } from "./kubernetes-rules.ts";
 
 export interface ServiceSource {
   source: YamlSource;
@@ -45,6 +46,9 @@ export function checkRules(mainSource: YamlSource, main: MainFile, serviceSource
       checkService(report, source, main, service, mainVip);
       checkUniqueness(report, source, main, service, seenNames, seenVirtualServices);
     }
+  }
+  for (const issue of checkKubernetes(main, serviceSources.flatMap(({ services }) => services))) {
+    report.error(mainSource, issue.path, issue.message);
   }
   return { errors: report.errors, notices: report.notices };
 }

@@ -16,6 +16,7 @@ import { sdNotify } from "../system/sd-notify.ts";
 import { serveControl } from "./control-server.ts";
 import { createDaemon } from "./daemon.ts";
 import { fileSource } from "./sources/files.ts";
+import { startKubernetes } from "./sources/kubernetes-start.ts";
 
 export interface DaemonOptions {
   configFile: string;
@@ -27,8 +28,11 @@ export interface DaemonOptions {
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. Throws ConfigError when the config cannot be loaded. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
+  const stderr = options.stderr ?? process.stderr;
+  // kubernetes.enabled: the cluster's LoadBalancer Services, a second source beside the files (sources/kubernetes.ts).
+  const kubernetes = await startKubernetes(options.configFile, stderr);
   const daemon = createDaemon({
-    sources: [fileSource(options.configFile)],
+    sources: [fileSource(options.configFile), ...(kubernetes ? [kubernetes] : [])],
     configFile: resolve(options.configFile),
     version: options.version,
     pid: process.pid,
@@ -47,5 +51,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
   });
-  return daemon.exited;
+  const code = await daemon.exited;
+  await kubernetes?.stop();
+  return code;
 }

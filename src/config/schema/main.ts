@@ -3,6 +3,7 @@
 import * as v from "valibot";
 import { boolean, choice, integer, interfaceName, ipAddress, objectName, text } from "./primitives.ts";
 import { section } from "./structure.ts";
+import { KubernetesSchema } from "./kubernetes.ts";
 
 export const FORWARD_MODES = ["nat", "dr", "tun"] as const;
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -150,6 +151,7 @@ export const MainFileSchema = section({
   system: v.optional(system, {}),
   daemon: v.optional(daemon, {}),
   control_plane: v.optional(controlPlane, {}),
+  kubernetes: v.optional(KubernetesSchema, {}),
 });
 
 export type MainFile = v.InferOutput<typeof MainFileSchema>;

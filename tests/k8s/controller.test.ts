@@ -1,0 +1,181 @@
+/**
+ * The controller against the fake API server, over TLS with a token: issue 15 §2 end to end (finalizer, status,
+ * events, cleanup), a restart that writes nothing, a watch cut plus a compaction while changes happen, an annotate
+ * loop causing 409s, an unreachable API server, and two directors with one leader and a takeover.
+ */
+
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { KubeClient } from "../../src/k8s/client.ts";
+import { KubernetesController, type ControllerNotice } from "../../src/k8s/controller.ts";
+import { buildPools } from "../../src/k8s/pools.ts";
+import { FakeApiServer } from "./support/fake-apiserver.ts";
+import { CLASS } from "./support/objects.ts";
+
+let server: FakeApiServer;
+const running: KubernetesController[] = [];
+
+beforeAll(() => {
+  server = new FakeApiServer({ bookmarkMs: 300 }).start();
+  for (const [name, ip] of [["n1", "10.0.0.1"], ["n2", "10.0.0.2"]] as const) {
+    server.put("nodes", { metadata: { name }, status: { addresses: [{ type: "InternalIP", address: ip }] } });
+  }
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+afterAll(() => server.stop());
+
+function controller(identity: string, notices: ControllerNotice[] = []): KubernetesController {
+  const client = new KubeClient({ server: server.url, ca: server.pki.ca, token: server.token });
+  const c: KubernetesController = new KubernetesController({
+    client,
+    settings: {
+      loadBalancerClass: CLASS,
+      pools: buildPools([{ name: "default", addresses: ["192.0.2.128/29"] }]),
+      nodeAddressType: "InternalIP",
+      resyncMs: 60_000,
+      leaseNamespace: "kube-system",
+      identity,
+      leaseDurationSeconds: 2,
+      renewMs: 300,
+      watchTimeoutSeconds: 5,
+    },
+    // As the daemon does: load the services whenever they change.
+    onServices: () => void c.desiredServices(),
+    notice: (n) => notices.push(n),
+  });
+  running.push(c);
+  c.start();
+  return c;
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(25);
+  }
+}
+
+function createService(name: string, extra: Record<string, unknown> = {}) {
+  return server.put("services", {
+    metadata: { name, namespace: "default", ...extra },
+    spec: { type: "LoadBalancer", loadBalancerClass: CLASS, ports: [{ name: "http", port: 80, protocol: "TCP" }] },
+  });
+}
+
+const svc = (name: string) => server.object("services", "default", name);
+const ingressOf = (name: string) => svc(name)?.status?.loadBalancer?.ingress?.map((i: { ip: string }) => i.ip);
+const eventsFor = (name: string) => server.objects("events").filter((e) => e.involvedObject.name === name).map((e) => e.reason);
+const writesSince = (mark: number) => server.requests.slice(mark).filter((r) => r.method !== "GET" && !r.path.includes("/leases"));
+
+test("a LoadBalancer Service: finalizer, status, events, programmed; deletion cleans up; a restart writes nothing", async () => {
+  const c = controller("lb-a");
+  createService("web");
+  await until("status", () => ingressOf("web")?.[0] === "192.0.2.128");
+  expect(svc("web")?.metadata.finalizers).toEqual(["libraflux.io/lb-cleanup"]);
+  expect(svc("web")?.status.loadBalancer.ingress).toEqual([{ ip: "192.0.2.128", ipMode: "VIP" }]);
+  await until("services", () => c.desiredServices().length === 1);
+  expect(c.desiredServices()[0]).toMatchObject({ name: "k8s/default/web/http", vip: "192.0.2.128", protocol: "tcp" });
+  expect(c.desiredServices()[0]?.backends.map((b) => b.address)).toEqual(["10.0.0.1", "10.0.0.2"]);
+  expect(eventsFor("web")).toEqual(["IPAllocated", "EnsuredLoadBalancer"]);
+
+  // Restart: a new controller on a converged cluster keeps the IP and sends no write.
+  await c.stop();
+  const mark = server.requests.length;
+  const again = controller("lb-a");
+  await until("leader and a pass", () => again.leader && again.last !== undefined && again.desiredServices().length === 1);
+  await Bun.sleep(300);
+  expect(again.desiredServices()[0]?.vip).toBe("192.0.2.128");
+  expect(writesSince(mark)).toEqual([]);
+
+  // Deletion: the finalizer holds the Service until lbctl has removed its rules.
+  server.remove("services", "default", "web");
+  await until("cleanup", () => svc("web") === undefined);
+  expect(again.desiredServices()).toEqual([]);
+  expect(eventsFor("web")).toContain("DeletedLoadBalancer");
+});
+
+test("a watch cut and a compaction (410) while changes happen lose nothing", async () => {
+  const c = controller("lb-a");
+  createService("cut");
+  await until("status", () => ingressOf("cut"));
+  const lists = c.nodes.lists;
+  server.cutWatches();
+  server.put("nodes", { metadata: { name: "n3" }, status: { addresses: [{ type: "InternalIP", address: "10.0.0.3" }] } });
+  server.compact();
+  server.put("nodes", { metadata: { name: "n4" }, status: { addresses: [{ type: "InternalIP", address: "10.0.0.4" }] } });
+  await until("new nodes as backends", () => c.desiredServices().find((s) => s.name === "k8s/default/cut/http")?.backends.length === 4);
+  expect(c.nodes.lists).toBeGreaterThan(lists);
+  server.remove("nodes", undefined, "n3");
+  server.remove("nodes", undefined, "n4");
+  await until("nodes gone", () => c.desiredServices().find((s) => s.name === "k8s/default/cut/http")?.backends.length === 2);
+  server.remove("services", "default", "cut");
+  await until("cleanup", () => svc("cut") === undefined);
+});
+
+test("an annotate loop racing the controller: 409s are retried until the status is right", async () => {
+  const c = controller("lb-a");
+  await until("leader", () => c.leader);
+  createService("busy");
+  let stop = false;
+  const loop = (async () => {
+    for (let i = 0; !stop && i < 400; i++) {
+      server.put("services", { metadata: { name: "busy", namespace: "default", annotations: { tick: String(i) } } });
+      await Bun.sleep(2);
+    }
+  })();
+  await until("status despite the loop", () => ingressOf("busy")?.length === 1 && svc("busy")?.metadata.finalizers?.length === 1, 20_000);
+  stop = true;
+  await loop;
+  console.log(`BENCH k8s-annotate-loop conflicts=${c.writes.conflicts}`);
+  server.remove("services", "default", "busy");
+  await until("cleanup", () => svc("busy") === undefined);
+});
+
+test("unreachable API server: last known services kept, connected notices on both transitions", async () => {
+  const notices: ControllerNotice[] = [];
+  const c = controller("lb-a", notices);
+  createService("steady");
+  await until("programmed", () => c.connected && c.desiredServices().length === 1 && ingressOf("steady"));
+  const vip = ingressOf("steady")[0];
+  server.down = true;
+  server.cutWatches();
+  try {
+    await until("disconnected", () => notices.some((n) => n.type === "connected" && !n.connected));
+    // Still the last known services while the API server cannot be reached.
+    await Bun.sleep(500);
+    expect(c.connected).toBe(false);
+    expect(c.desiredServices().map((s) => s.vip)).toEqual([vip]);
+  } finally {
+    server.down = false;
+  }
+  await until("reconnected", () => notices.filter((n) => n.type === "connected" && n.connected).length >= 2, 40_000);
+  server.remove("services", "default", "steady");
+  await until("cleanup", () => svc("steady") === undefined);
+}, 60_000);
+
+test("two directors: one leader writes; the other takes over after the leader dies", async () => {
+  const a = controller("lb-a");
+  await until("a leads", () => a.leader);
+  const b = controller("lb-b");
+  createService("pair");
+  await until("status", () => ingressOf("pair"));
+  await until("b computed the same services", () => b.desiredServices().some((s) => s.name === "k8s/default/pair/http"));
+  expect(b.leader).toBe(false);
+  expect(b.writes).toEqual({ finalizers: 0, status: 0, events: 0, conflicts: 0 });
+  expect(b.desiredServices()).toEqual(a.desiredServices());
+  // The leader dies without releasing its Lease (kill -9): b takes over once the lease has run out.
+  await a.stop();
+  await until("b leads", () => b.leader, 10_000);
+  createService("after");
+  await until("b writes", () => ingressOf("after")?.[0]);
+  expect(b.writes.status).toBeGreaterThan(0);
+  const lease = server.object("leases", "kube-system", "lbctl-libraflux-io-lbctl");
+  expect(lease?.spec.holderIdentity).toBe("lb-b");
+  expect(lease?.spec.leaseTransitions).toBe(1);
+  for (const name of ["pair", "after"]) server.remove("services", "default", name);
+  await until("cleanup", () => !svc("pair") && !svc("after"));
+}, 30_000);
