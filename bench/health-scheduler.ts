@@ -23,8 +23,8 @@ import { healthTargets } from "../src/health/targets.ts";
 import { scheduleShare } from "./schedule.ts";
 import { hostBusyTicks, LOADED_HOST_PCT, processTicks, report, row, TICKS_PER_SECOND } from "./support.ts";
 
-const ADDRESSES = 100;
-const BASE_PORT = 20_000;
+export const ADDRESSES = 100;
+export const BASE_PORT = 20_000;
 const LISTENER_PROCESSES = 4;
 const ON_TIME_MS = 50;
 
@@ -32,10 +32,13 @@ const ON_TIME_MS = 50;
 let libc: ReturnType<typeof loadLibc> | undefined;
 
 const args = parseArgs(process.argv.slice(2));
-const role = args.role ?? "main";
-if (role === "listener") await listen(Number(args.shard), Number(args.shards), Number(args.targets), args.listeners ?? "defer");
-else if (role === "floor") await floor(Number(args.targets), Number(args.interval), Number(args.seconds));
-else await main();
+// bench/health-keepalived.ts imports the listeners and the targets from here.
+if (import.meta.main) {
+  const role = args.role ?? "main";
+  if (role === "listener") await listen(Number(args.shard), Number(args.shards), Number(args.targets), args.listeners ?? "defer");
+  else if (role === "floor") await floor(Number(args.targets), Number(args.interval), Number(args.seconds));
+  else await main();
+}
 
 async function main(): Promise<void> {
   const targetCount = Number(args.targets ?? 10_000);
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
 }
 
 /** 100 services, each on its own port, each with the same 100 loopback addresses as port-0 backends. */
-function benchConfig(targetCount: number, intervalMs: number): Pick<Config, "services"> {
+export function benchConfig(targetCount: number, intervalMs: number): Pick<Config, "services"> {
   const perService = ADDRESSES;
   const services = Array.from({ length: Math.ceil(targetCount / perService) }, (_, s) => {
     const port = BASE_PORT + s;
@@ -170,7 +173,7 @@ function endpointsOf(targetCount: number): Array<[string, number]> {
   return out;
 }
 
-async function startListeners(targetCount: number, mode: string): Promise<Bun.Subprocess[]> {
+export async function startListeners(targetCount: number, mode: string): Promise<Bun.Subprocess[]> {
   const procs = Array.from({ length: LISTENER_PROCESSES }, (_, shard) =>
     Bun.spawn([process.execPath, import.meta.path, "--role", "listener", "--listeners", mode, "--shard", `${shard}`, "--shards", `${LISTENER_PROCESSES}`, "--targets", `${targetCount}`], {
       stdin: "pipe",
@@ -272,19 +275,19 @@ async function floor(targetCount: number, intervalMs: number, seconds: number): 
 }
 
 /** Re-runs this script under a higher open-files limit when the current one is too low and the hard limit allows. */
-function ensureFdLimit(needed: number): void {
+export function ensureFdLimit(needed: number): void {
   const limits = readFileSync("/proc/self/limits", "utf8");
   const match = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
   const soft = match?.[1] === "unlimited" ? Infinity : Number(match?.[1] ?? 1024);
   if (soft >= needed || process.env.LBCTL_BENCH_REEXEC) return;
   const hard = match?.[2] === "unlimited" ? Infinity : Number(match?.[2] ?? 1024);
   if (hard < needed) throw new Error(`This benchmark needs ${needed} open files; the hard limit is ${hard} (raise it with ulimit -Hn as root)`);
-  const command = [process.execPath, import.meta.path, ...process.argv.slice(2)].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const command = [process.execPath, process.argv[1]!, ...process.argv.slice(2)].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const result = Bun.spawnSync(["bash", "-c", `ulimit -n ${needed} && exec ${command}`], { stdout: "inherit", stderr: "inherit", env: { ...process.env, LBCTL_BENCH_REEXEC: "1" } });
   process.exit(result.exitCode ?? 1);
 }
 
-function parseArgs(argv: string[]): Record<string, string> {
+export function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
