@@ -1,14 +1,22 @@
 /**
- * P4 against its peer, in the kernel lab guest: the CPU lbctl's health checks need for 10,000 TCP targets probed
- * every second, divided by the CPU keepalived's checker needs for the same 10,000 real servers with TCP_CHECK and
+ * P4 against its peer, in the kernel lab guest: the CPU lbctl's health checks need for N TCP targets probed every
+ * second, divided by the CPU keepalived's checker needs for the same N real servers with TCP_CHECK and
  * `delay_loop 1`. Target ≤ 1.0. keepalived's checker refuses to start without IPVS (it programs its virtual servers
  * first), and the host's kernel has none: hence the guest. The guest is emulated, so absolute CPU figures there are
  * inflated; the two tools run alternately in the same guest run (lbctl, keepalived, keepalived, lbctl, ...) and only
  * their ratio is the result.
  *
- *   bun bench/health-keepalived.ts [--targets 10000] [--seconds 20] [--rounds 2]
+ *   bun bench/health-keepalived.ts [--targets 1000] [--seconds 20] [--rounds 2] [--listeners accept|defer]
  *
- * Both probe the same never-accepting listeners of bench/health-scheduler.ts (separate processes, not counted).
+ * N is 1,000 by default, not P4's 10,000: in the emulated guest neither tool keeps up with 10,000 connections a
+ * second (measured: keepalived made 91-490 a second, lbctl 125-286), and the CPU of a tool that cannot keep up says
+ * nothing about its cost. A round in which either tool made fewer than 90 % of the connections due is reported as
+ * saturated, and the ratio as missed.
+ *
+ * Both probe the same listeners of bench/health-scheduler.ts (separate processes, not counted). By default they
+ * accept, as real servers do: keepalived closes its probe connections with a FIN, and a never-accepting
+ * TCP_DEFER_ACCEPT listener keeps such a half-open connection and retransmits its SYN-ACK, kernel work loopback would
+ * charge to keepalived; lbctl's reset ends it at once.
  * lbctl runs its real monitor, scheduler and TCP check in a process of its own; keepalived runs with `--check` only
  * (parent and checker child both counted). Each tool's window starts once it is warm: lbctl after its first interval,
  * keepalived once every real server is in the kernel's table (`alpha`: a real server enters only after a successful
@@ -26,6 +34,8 @@ import { median, processTicks, report, row, TICKS_PER_SECOND } from "./support.t
 const ON_TIME_MS = 50;
 const INTERVAL_MS = 1000;
 const VIP = "10.255.0.1";
+/** Long enough for the emulated guest's JIT to settle: steady state is what is compared. */
+const LBCTL_WARMUP_MS = 20_000;
 
 const args = parseArgs(process.argv.slice(2));
 if (args.role === "lbctl") await runLbctl(Number(args.targets));
@@ -40,11 +50,13 @@ interface Window {
 }
 
 async function main(): Promise<void> {
-  const targetCount = Number(args.targets ?? 10_000);
+  const targetCount = Number(args.targets ?? 1000);
   const seconds = Number(args.seconds ?? 20);
   const rounds = Number(args.rounds ?? 2);
   requirePeer();
-  const listeners = await startListeners(targetCount, "defer");
+  const listenerMode = args.listeners ?? "accept";
+  if (listenerMode !== "accept" && listenerMode !== "defer") throw new Error("--listeners is accept or defer");
+  const listeners = await startListeners(targetCount, listenerMode);
   const dir = mkdtempSync(join(tmpdir(), "lbctl-bench-keepalived-"));
   const lbctl: Window[] = [];
   const keepalived: Window[] = [];
@@ -66,6 +78,9 @@ async function main(): Promise<void> {
 
   const ratios = lbctl.map((w, i) => w.cpuPct / keepalived[i]!.cpuPct);
   const ratio = median(ratios);
+  const due = (targetCount * 1000) / INTERVAL_MS;
+  const saturated = [...lbctl, ...keepalived].some((w) => w.connectsPerSecond < 0.9 * due);
+  const verdict = saturated ? " (saturated: a tool made < 90 % of the connections due, the ratio is void)" : "";
   const perProbe = (w: Window) => (w.cpuPct / 100) * 1e6 / Math.max(1, w.connectsPerSecond);
   const fmt = (ws: Window[]) => ws.map((w) => `${w.cpuPct.toFixed(1)} %`).join(", ");
   const rate = (ws: Window[]) => ws.map((w) => w.connectsPerSecond.toFixed(0)).join(", ");
@@ -75,10 +90,12 @@ async function main(): Promise<void> {
   console.log(`health checks against keepalived: ${targetCount} TCP targets every ${INTERVAL_MS} ms, ${rounds} rounds of ${seconds} s each, alternated (kernel lab guest, emulated)`);
   console.log(`  lbctl: CPU ${fmt(lbctl)} of one core; connects/s ${rate(lbctl)}; on time ≥ ${lbctlOnTime.toFixed(2)} %, ok ≥ ${lbctlOk.toFixed(2)} %`);
   console.log(`  keepalived (checker + parent): CPU ${fmt(keepalived)} of one core; connects/s ${rate(keepalived)}`);
-  console.log(row("lbctl CPU / keepalived CPU (median of rounds)", `${ratio.toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(", ")})`, "≤ 1.0", ratio <= 1));
+  const ok = ratio <= 1 && !saturated;
+  console.log(row("lbctl CPU / keepalived CPU (median of rounds)", `${ratio.toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(", ")})${verdict}`, "≤ 1.0", ok));
 
-  const common = { id: "P4", what: `${targetCount.toLocaleString("en")} TCP targets at ${INTERVAL_MS} ms on loopback against keepalived's TCP_CHECK, alternated`, where: "guest" as const, bench: "health-keepalived" };
-  report({ ...common, name: "lbctl's CPU / keepalived's CPU, same guest run", target: "≤ 1.0", measured: `${ratio.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")})`, value: ratio, unit: "ratio", ok: ratio <= 1 });
+  const listenerNote = listenerMode === "accept" ? "accepting" : "never-accepting";
+  const common = { id: "P4", what: `${targetCount.toLocaleString("en")} TCP targets at ${INTERVAL_MS} ms on loopback, ${listenerNote} listeners, against keepalived's TCP_CHECK, alternated`, where: "guest" as const, bench: "health-keepalived" };
+  report({ ...common, name: "lbctl's CPU / keepalived's CPU, same guest run", target: "≤ 1.0", measured: `${ratio.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")})${verdict}`, value: ratio, unit: "ratio", ok });
   report({ ...common, name: "lbctl: CPU, per probe, probes started ≤ 50 ms late", measured: `${fmt(lbctl)} of one core, ${median(lbctl.map(perProbe)).toFixed(0)} µs a connect, ≥ ${lbctlOnTime.toFixed(1)} % on time`, value: median(lbctl.map((w) => w.cpuPct)), unit: "%", ok: true });
   report({ ...common, name: "peer: keepalived 2.2.7 --check (TCP_CHECK, delay_loop 1)", measured: `${fmt(keepalived)} of one core, ${median(keepalived.map(perProbe)).toFixed(0)} µs a connect`, value: median(keepalived.map((w) => w.cpuPct)), unit: "%", ok: true });
   if (ratios.some((r) => !Number.isFinite(r))) throw new Error("keepalived used no measurable CPU: the comparison is void");
@@ -142,7 +159,7 @@ async function measureKeepalived(targetCount: number, seconds: number, dir: stri
       if (performance.now() > deadline) throw new Error(`keepalived: ${destinations()} of ${targetCount} real servers up after 300 s`);
       await Bun.sleep(1000);
     }
-    await Bun.sleep(INTERVAL_MS * 2);
+    await Bun.sleep(5000);
     const pids = [proc.pid, Number(readFileSync(checkerPid, "utf8").trim())];
     const measured = await window(pids, seconds);
     // Still all up at the end: the checks kept succeeding through the window.
@@ -168,7 +185,7 @@ async function measureLbctl(targetCount: number, seconds: number): Promise<Windo
   try {
     const first = await lines.next();
     if (first.value !== "ready") throw new Error(`the lbctl prober did not start (${first.value ?? "no output"})`);
-    await Bun.sleep(INTERVAL_MS + 3000);
+    await Bun.sleep(LBCTL_WARMUP_MS);
     const measured = await window([proc.pid], seconds);
     // Counts of the probes the child scheduled in the window (it learns the window from its stdin).
     proc.stdin.write("end\n");
@@ -217,7 +234,7 @@ async function runLbctl(targetCount: number): Promise<void> {
   process.stdout.write("ready\n");
   // The parent starts its window a warm-up after `ready`; this process counts from the same point (approximately:
   // the share is over the probes due in the counted span, so a skew of a few ms changes nothing measurable).
-  await Bun.sleep(INTERVAL_MS + 3000);
+  await Bun.sleep(LBCTL_WARMUP_MS);
   windowStart = performance.now();
   for await (const _ of Bun.stdin.stream()) break;
   windowEnd = performance.now();
