@@ -66,11 +66,14 @@ async function main(): Promise<void> {
   const lbctl: Window[] = [];
   const keepalived: Window[] = [];
   let idle: Window | undefined;
+  let floor: Window | undefined;
   try {
     writeFileSync(join(dir, "keepalived.conf"), keepalivedConfig(targetCount));
     // The same process with nothing to probe: the runtime's own share, which emulation inflates most.
     idle = await measureLbctl(0, seconds);
     process.stderr.write(`  lbctl with no targets: ${idle.cpuPct.toFixed(1)} % CPU\n`);
+    floor = await measureFloor(targetCount, seconds);
+    process.stderr.write(`  bare Bun.connect at the same rate: ${floor.cpuPct.toFixed(1)} % CPU, ${floor.connectsPerSecond.toFixed(0)} connects/s\n`);
     for (let round = 0; round < rounds; round++) {
       // ABBA order: a drift in the guest's speed during the run weighs on both tools alike.
       const order = round % 2 === 0 ? ["lbctl", "keepalived"] : ["keepalived", "lbctl"];
@@ -101,7 +104,8 @@ async function main(): Promise<void> {
 
   console.log(`health checks against keepalived: ${targetCount} TCP targets every ${INTERVAL_MS} ms, ${rounds} rounds of ${seconds} s each, alternated (kernel lab guest, emulated)`);
   console.log(`  lbctl: CPU ${fmt(lbctl)} of one core; connects/s ${rate(lbctl)}; on time ≥ ${lbctlOnTime.toFixed(2)} %, ok ≥ ${lbctlOk.toFixed(2)} %`);
-  console.log(`  lbctl's process with no targets: ${idle?.cpuPct.toFixed(1)} % of one core`);
+  console.log(`  lbctl's process with no targets: ${idle?.cpuPct.toFixed(1)} % of one core; the guest's clock source: ${clockSource()}`);
+  console.log(`  bare Bun.connect at the same rate, nothing else: ${floor?.cpuPct.toFixed(1)} % of one core, ${floor?.connectsPerSecond.toFixed(0)} connects/s`);
   console.log(`  keepalived (checker + parent): CPU ${fmt(keepalived)} of one core; connects/s ${rate(keepalived)}`);
   const ok = ratio <= 1 && !saturated;
   console.log(`  CPU share lbctl / keepalived (at their own rates): ${shareRatios.map((r) => r.toFixed(2)).join(", ")}`);
@@ -112,6 +116,7 @@ async function main(): Promise<void> {
   report({ ...common, name: "lbctl's CPU / keepalived's CPU for the same probes (per connection made), same guest run", target: "≤ 1.0", measured: `${ratio.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; CPU shares at their own rates: ${shareRatios.map((r) => r.toFixed(2)).join(", ")})${verdict}`, value: ratio, unit: "ratio", ok });
   report({ ...common, name: "lbctl: CPU, per probe, probes started ≤ 50 ms late", measured: `${fmt(lbctl)} of one core, ${median(lbctl.map(perProbe)).toFixed(0)} µs a connect, ≥ ${lbctlOnTime.toFixed(1)} % on time`, value: median(lbctl.map((w) => w.cpuPct)), unit: "%", ok: true });
   report({ ...common, name: "lbctl's process with no targets (the runtime alone)", measured: `${idle!.cpuPct.toFixed(1)} % of one core`, value: idle!.cpuPct, unit: "%", ok: true });
+  report({ ...common, name: "floor: bare Bun.connect at the same rate in a process of its own", measured: `${floor!.cpuPct.toFixed(1)} % of one core, ${perProbe(floor!).toFixed(0)} µs a connect`, value: floor!.cpuPct, unit: "%", ok: true });
   report({ ...common, name: "peer: keepalived 2.2.7 --check (TCP_CHECK, delay_loop 1)", measured: `${fmt(keepalived)} of one core, ${median(keepalived.map(perProbe)).toFixed(0)} µs a connect`, value: median(keepalived.map((w) => w.cpuPct)), unit: "%", ok: true });
   if (ratios.some((r) => !Number.isFinite(r))) throw new Error("keepalived used no measurable CPU: the comparison is void");
 }
@@ -184,6 +189,30 @@ async function measureKeepalived(targetCount: number, seconds: number, dir: stri
   } finally {
     proc.kill("SIGTERM");
     await proc.exited;
+  }
+}
+
+/** The floor role of bench/health-scheduler.ts (bare Bun.connect, same rate, same listeners), measured from here. */
+async function measureFloor(targetCount: number, seconds: number): Promise<Window> {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "health-scheduler.ts"), "--role", "floor", "--targets", `${targetCount}`, "--interval", `${INTERVAL_MS}`, "--seconds", `${seconds + 10}`], {
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  try {
+    await Bun.sleep(5000);
+    return await window([proc.pid], seconds);
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
+}
+
+/** Emulated guests often run on a clock source each read of which traps to the emulator: it weighs on a runtime. */
+function clockSource(): string {
+  try {
+    return readFileSync("/sys/devices/system/clocksource/clocksource0/current_clocksource", "utf8").trim();
+  } catch {
+    return "unknown";
   }
 }
 
