@@ -85,3 +85,10 @@ if [[ " ${missing[*]} " == *" chrony "* && -d /run/systemd/system ]]; then
   systemctl disable chrony.service >/dev/null 2>&1 || true
   log "disabled chrony.service (tests start chronyd themselves)"
 fi
+
+# keepalived is the benchmarks' peer, started by them in the lab guest: on a systemd host its service must not start
+# at the next boot (it would program IPVS and VRRP from /etc/keepalived).
+if [[ " ${missing[*]} " == *" keepalived "* && -d /run/systemd/system ]]; then
+  systemctl disable keepalived.service >/dev/null 2>&1 || true
+  log "disabled keepalived.service (the benchmarks start keepalived themselves)"
+fi
