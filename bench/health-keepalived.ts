@@ -216,11 +216,14 @@ function clockSource(): string {
   }
 }
 
-/** Destinations in the kernel's IPVS table, read with ipvsadm (independent of both tools). */
+/**
+ * keepalived's destinations in the kernel's IPVS table, read with ipvsadm (independent of both tools); the benches
+ * before this one in the same guest may have left services of their own.
+ */
 function destinations(): number {
   const out = Bun.spawnSync(["ipvsadm", "-Sn"], { stdout: "pipe", stderr: "pipe" });
   if (out.exitCode !== 0) throw new Error(`ipvsadm -Sn failed: ${out.stderr.toString()}`);
-  return out.stdout.toString().split("\n").filter((l) => l.startsWith("-a ")).length;
+  return out.stdout.toString().split("\n").filter((l) => l.startsWith(`-a -t ${VIP}:`)).length;
 }
 
 async function measureLbctl(targetCount: number, seconds: number): Promise<Window> {
