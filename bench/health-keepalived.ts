@@ -39,8 +39,11 @@ import { median, processTicks, report, row, TICKS_PER_SECOND } from "./support.t
 const ON_TIME_MS = 50;
 const INTERVAL_MS = 1000;
 const VIP = "10.255.0.1";
-/** Long enough for the emulated guest's JIT to settle: steady state is what is compared. */
-const LBCTL_WARMUP_MS = 20_000;
+/**
+ * Long enough for the emulated guest's JIT to settle (compiling the hot path is costly under emulation, and at a low
+ * probe rate it happens late): steady state is what is compared.
+ */
+const LBCTL_WARMUP_MS = 45_000;
 
 const args = parseArgs(process.argv.slice(2));
 if (args.role === "lbctl") await runLbctl(Number(args.targets));
@@ -194,12 +197,12 @@ async function measureKeepalived(targetCount: number, seconds: number, dir: stri
 
 /** The floor role of bench/health-scheduler.ts (bare Bun.connect, same rate, same listeners), measured from here. */
 async function measureFloor(targetCount: number, seconds: number): Promise<Window> {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "health-scheduler.ts"), "--role", "floor", "--targets", `${targetCount}`, "--interval", `${INTERVAL_MS}`, "--seconds", `${seconds + 10}`], {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "health-scheduler.ts"), "--role", "floor", "--targets", `${targetCount}`, "--interval", `${INTERVAL_MS}`, "--seconds", `${LBCTL_WARMUP_MS / 1000 + seconds + 10}`], {
     stdout: "ignore",
     stderr: "inherit",
   });
   try {
-    await Bun.sleep(5000);
+    await Bun.sleep(LBCTL_WARMUP_MS);
     return await window([proc.pid], seconds);
   } finally {
     proc.kill("SIGTERM");
