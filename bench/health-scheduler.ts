@@ -20,11 +20,12 @@ import { readFileSync } from "node:fs";
 import type { Config } from "../src/config/model.ts";
 import { HealthMonitor } from "../src/health/monitor.ts";
 import { healthTargets } from "../src/health/targets.ts";
+import type { Checker, ProbeResult } from "../src/health/types.ts";
 import { scheduleShare } from "./schedule.ts";
 import { hostBusyTicks, LOADED_HOST_PCT, processTicks, report, row, TICKS_PER_SECOND } from "./support.ts";
 
-const ADDRESSES = 100;
-const BASE_PORT = 20_000;
+export const ADDRESSES = 100;
+export const BASE_PORT = 20_000;
 const LISTENER_PROCESSES = 4;
 const ON_TIME_MS = 50;
 
@@ -32,10 +33,14 @@ const ON_TIME_MS = 50;
 let libc: ReturnType<typeof loadLibc> | undefined;
 
 const args = parseArgs(process.argv.slice(2));
-const role = args.role ?? "main";
-if (role === "listener") await listen(Number(args.shard), Number(args.shards), Number(args.targets), args.listeners ?? "defer");
-else if (role === "floor") await floor(Number(args.targets), Number(args.interval), Number(args.seconds));
-else await main();
+// bench/health-keepalived.ts imports the listeners and the targets from here.
+if (import.meta.main) {
+  const role = args.role ?? "main";
+  if (role === "listener") await listen(Number(args.shard), Number(args.shards), Number(args.targets), args.listeners ?? "defer");
+  else if (role === "floor") await floor(Number(args.targets), Number(args.interval), Number(args.seconds));
+  else if (role === "bookkeeping") await bookkeeping(Number(args.targets), Number(args.interval), Number(args.seconds));
+  else await main();
+}
 
 async function main(): Promise<void> {
   const targetCount = Number(args.targets ?? 10_000);
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
     await monitor.stop();
 
     const floorCpu = await measureFloor(targetCount, intervalMs);
+    const ownUs = await measureBookkeeping(targetCount, intervalMs);
 
     const userPct = (cpu.user / 1000 / wall) * 100;
     const sysPct = (cpu.system / 1000 / wall) * 100;
@@ -128,6 +134,7 @@ async function main(): Promise<void> {
     const loaded = othersPct > LOADED_HOST_PCT;
     const othersNote = loaded ? " (the host was busy: the figures above are not trustworthy)" : "";
     console.log(`INFO  CPU of the listener processes: ${listenersPct.toFixed(0)} % of one core; of other processes of the host: ${Math.max(0, othersPct).toFixed(0)} %${othersNote}`);
+    console.log(`INFO  monitor + scheduler alone (a checker that answers at once, no sockets): ${ownUs.toFixed(2)} µs of CPU a probe`);
     console.log(
       `INFO  floor: bare Bun.connect at the same rate, nothing else: ${floorCpu.total.toFixed(1)} % (user ${floorCpu.user.toFixed(1)}, sys ${floorCpu.sys.toFixed(1)}); lbctl above it: ${aboveFloor.toFixed(1)} %, ${perProbeUs.toFixed(0)} µs a probe`,
     );
@@ -138,6 +145,7 @@ async function main(): Promise<void> {
     report({ ...common, name: "CPU of the probing process", target: "< 50 % of one core", measured: pct(userPct + sysPct), value: userPct + sysPct, unit: "%", ok: userPct + sysPct < 50 });
     report({ ...common, name: "RSS of the probing process (max)", target: "≤ 150 MB", measured: `${rssMb.toFixed(0)} MB`, value: rssMb, unit: "MB", ok: rssMb <= 150 });
     report({ ...common, name: "peer: bare Bun.connect at the same rate in a process of its own (the loopback floor)", measured: `${pct(floorCpu.total)} of one core`, value: floorCpu.total, unit: "%", ok: true });
+    report({ ...common, name: "lbctl's bookkeeping alone: monitor and scheduler with a checker that answers at once, no sockets", measured: `${ownUs.toFixed(2)} µs of CPU a probe`, value: ownUs, unit: "µs", ok: true });
     report({ ...common, name: "lbctl's own cost above that floor", measured: `${pct(aboveFloor)} of one core, ${perProbeUs.toFixed(0)} µs a probe`, value: perProbeUs, unit: "µs", ok: true });
   } finally {
     for (const listener of listeners) listener.kill();
@@ -145,7 +153,7 @@ async function main(): Promise<void> {
 }
 
 /** 100 services, each on its own port, each with the same 100 loopback addresses as port-0 backends. */
-function benchConfig(targetCount: number, intervalMs: number): Pick<Config, "services"> {
+export function benchConfig(targetCount: number, intervalMs: number): Pick<Config, "services"> {
   const perService = ADDRESSES;
   const services = Array.from({ length: Math.ceil(targetCount / perService) }, (_, s) => {
     const port = BASE_PORT + s;
@@ -170,7 +178,7 @@ function endpointsOf(targetCount: number): Array<[string, number]> {
   return out;
 }
 
-async function startListeners(targetCount: number, mode: string): Promise<Bun.Subprocess[]> {
+export async function startListeners(targetCount: number, mode: string): Promise<Bun.Subprocess[]> {
   const procs = Array.from({ length: LISTENER_PROCESSES }, (_, shard) =>
     Bun.spawn([process.execPath, import.meta.path, "--role", "listener", "--listeners", mode, "--shard", `${shard}`, "--shards", `${LISTENER_PROCESSES}`, "--targets", `${targetCount}`], {
       stdin: "pipe",
@@ -271,20 +279,52 @@ async function floor(targetCount: number, intervalMs: number, seconds: number): 
   process.exit(0);
 }
 
+/**
+ * CPU a probe costs lbctl before any socket: the real monitor and scheduler at the bench's rate, with a checker that
+ * answers at once. CPU time over probes, in a process of its own, so it holds on a busy host better than the
+ * difference of two CPU shares above (the figure before/after a change to the scheduler).
+ */
+async function measureBookkeeping(targetCount: number, intervalMs: number): Promise<number> {
+  const proc = Bun.spawn([process.execPath, import.meta.path, "--role", "bookkeeping", "--targets", `${targetCount}`, "--interval", `${intervalMs}`, "--seconds", "8"], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const text = await new Response(proc.stdout).text();
+  await proc.exited;
+  return (JSON.parse(text) as { usPerProbe: number }).usPerProbe;
+}
+
+async function bookkeeping(targetCount: number, intervalMs: number, seconds: number): Promise<void> {
+  const answer: ProbeResult = { ok: true, reason: "connected", latencyMs: 0 };
+  const instant: Checker = { type: "tcp", probe: () => Promise.resolve(answer) };
+  let probes = 0;
+  const monitor = new HealthMonitor({ checkers: () => instant, listener: { probe: () => void probes++ } });
+  monitor.sync(healthTargets(benchConfig(targetCount, intervalMs)));
+  await Bun.sleep(intervalMs + 2000);
+  const before = probes;
+  const cpuBefore = process.cpuUsage();
+  await Bun.sleep(seconds * 1000);
+  const cpu = process.cpuUsage(cpuBefore);
+  const counted = probes - before;
+  await monitor.stop();
+  await Bun.write(Bun.stdout, JSON.stringify({ usPerProbe: counted === 0 ? 0 : (cpu.user + cpu.system) / counted }));
+  process.exit(0);
+}
+
 /** Re-runs this script under a higher open-files limit when the current one is too low and the hard limit allows. */
-function ensureFdLimit(needed: number): void {
+export function ensureFdLimit(needed: number): void {
   const limits = readFileSync("/proc/self/limits", "utf8");
   const match = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
   const soft = match?.[1] === "unlimited" ? Infinity : Number(match?.[1] ?? 1024);
   if (soft >= needed || process.env.LBCTL_BENCH_REEXEC) return;
   const hard = match?.[2] === "unlimited" ? Infinity : Number(match?.[2] ?? 1024);
   if (hard < needed) throw new Error(`This benchmark needs ${needed} open files; the hard limit is ${hard} (raise it with ulimit -Hn as root)`);
-  const command = [process.execPath, import.meta.path, ...process.argv.slice(2)].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const command = [process.execPath, process.argv[1]!, ...process.argv.slice(2)].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const result = Bun.spawnSync(["bash", "-c", `ulimit -n ${needed} && exec ${command}`], { stdout: "inherit", stderr: "inherit", env: { ...process.env, LBCTL_BENCH_REEXEC: "1" } });
   process.exit(result.exitCode ?? 1);
 }
 
-function parseArgs(argv: string[]): Record<string, string> {
+export function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

@@ -35,6 +35,7 @@ const BENCHES: Bench[] = [
   { name: "port-range", where: "host" },
   { name: "ipvs-apply", where: "lab" },
   { name: "failover-latency", where: "lab" },
+  { name: "health-keepalived", where: "lab" },
 ];
 
 const USAGE = `Usage: bun bench/run.ts [--no-fail] [--results FILE] [NAME...]

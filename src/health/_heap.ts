@@ -77,20 +77,34 @@ export class IndexedHeap<T> {
     return index;
   }
 
+  /**
+   * Sift-down to the bottom first, one comparison a level between the two children, then back up: the scheduler's
+   * re-keyed item (a target just probed, now due an interval later) nearly always belongs at the bottom, where the
+   * classic sift-down pays two comparisons a level.
+   */
   #down(index: number): void {
     const items = this.#items;
     const length = items.length;
     const item = items[index] as T;
+    const start = index;
     for (;;) {
       const left = 2 * index + 1;
       if (left >= length) break;
       const right = left + 1;
       const child = right < length && this.#slot.before(items[right] as T, items[left] as T) ? right : left;
       const moved = items[child] as T;
-      if (!this.#slot.before(moved, item)) break;
       items[index] = moved;
       this.#slot.setIndex(moved, index);
       index = child;
+    }
+    // `item` goes in the hole at the bottom, then up to where it belongs (never above where it started).
+    while (index > start) {
+      const parentIndex = (index - 1) >> 1;
+      const parent = items[parentIndex] as T;
+      if (!this.#slot.before(item, parent)) break;
+      items[index] = parent;
+      this.#slot.setIndex(parent, index);
+      index = parentIndex;
     }
     items[index] = item;
     this.#slot.setIndex(item, index);

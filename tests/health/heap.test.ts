@@ -55,3 +55,24 @@ test("removing an item that is not in the heap does nothing", () => {
   expect(heap.size).toBe(1);
   expect(heap.peek()).toBe(a);
 });
+
+test("re-keying the top to the largest key costs about one comparison a level, not two", () => {
+  let comparisons = 0;
+  const heap = new IndexedHeap<Item>({
+    before: (a, b) => (comparisons++, a.key < b.key),
+    index: (i) => i.index,
+    setIndex: (i, at) => void (i.index = at),
+  });
+  const items = Array.from({ length: 1023 }, (_, n) => ({ key: n, index: -1, name: n }));
+  for (const item of items) heap.push(item);
+  const top = heap.peek()!;
+  top.key = 10_000;
+  comparisons = 0;
+  heap.update(top);
+  // 10 levels below the top: a sift-down by two comparisons a level would take 20.
+  expect(comparisons).toBeLessThanOrEqual(12);
+  expect(heap.peek()!.key).toBe(1);
+  const order: number[] = [];
+  for (let item = heap.pop(); item !== undefined; item = heap.pop()) order.push(item.key);
+  expect(order).toEqual([...order].sort((a, b) => a - b));
+});

@@ -1,7 +1,7 @@
 /** The probe scheduler on a fake clock: jitter, cadence without drift, the in-flight cap, overlap, timeouts, sync, stop. */
 
 import { describe, expect, test } from "bun:test";
-import { ProbeScheduler, type CompletedProbe, type ScheduledTarget } from "../../src/health/scheduler.ts";
+import { DEFAULT_WAKE_QUANTUM_MS, ProbeScheduler, type CompletedProbe, type ScheduledTarget } from "../../src/health/scheduler.ts";
 import type { ProbeResult } from "../../src/health/types.ts";
 import { FakeClock, seededRandom } from "./support/fake-clock.ts";
 
@@ -61,17 +61,20 @@ function harness(options: { maxInFlight?: number; duration?: (id: string) => num
 
 describe("first probes", () => {
   test("spread over the first interval, not all at once", async () => {
-    const { clock, scheduler, starts } = harness({ maxInFlight: 10_000 });
+    const { clock, scheduler, starts, results } = harness({ maxInFlight: 10_000 });
     scheduler.sync(Array.from({ length: 1000 }, (_, i) => target(`t${i}`)));
-    await clock.advance(1000);
+    await clock.advance(1020);
     const first = new Map<string, number>();
     for (const { id, at } of starts) if (!first.has(id)) first.set(id, at);
     expect(first.size).toBe(1000);
     const buckets = new Array<number>(10).fill(0);
-    for (const at of first.values()) buckets[Math.floor(at / 100)]!++;
+    for (const at of first.values()) buckets[Math.min(9, Math.floor(at / 100))]!++;
     // Uniform offsets put about 100 in each 100 ms slice; a herd would put them all in the first.
     for (const count of buckets) expect(count).toBeWithin(60, 141);
-    expect(new Set(first.values()).size).toBeGreaterThan(900);
+    // Each has its own schedule; starts are batched by the wake quantum, never later than it.
+    const firstResults = results.filter((r) => r.scheduledAt < 1000);
+    expect(new Set(firstResults.map((r) => r.scheduledAt)).size).toBeGreaterThan(900);
+    for (const r of firstResults) expect(r.startedAt - r.scheduledAt).toBeWithin(0, DEFAULT_WAKE_QUANTUM_MS + 1e-9);
   });
 
   test("probe-first targets start at once, the others later", async () => {
@@ -118,6 +121,68 @@ describe("cadence", () => {
     await clock.advance(50);
     // Back on the original grid.
     expect(startsOf("a")).toEqual([0, 450, 500]);
+  });
+});
+
+describe("timer wake-ups", () => {
+  test("probes due closer together than the quantum share a wake-up, none starts more than the quantum late", async () => {
+    const clock = new FakeClock();
+    let timers = 0;
+    const counting = { now: () => clock.now(), setTimer: (callback: () => void, delay: number) => (timers++, clock.setTimer(callback, delay)) };
+    const results: Array<CompletedProbe<Target>> = [];
+    // 100 targets due 0.1 ms apart (10,000 targets at 1 s), answering at once.
+    let next = 0;
+    const scheduler = new ProbeScheduler<Target>({
+      clock: counting,
+      maxInFlight: 1000,
+      wakeQuantumMs: 5,
+      random: () => (next++ * 0.1) / 1000,
+      probe: () => Promise.resolve({ ok: true, reason: "ok", latencyMs: 0 }),
+      onResult: (done) => results.push(done),
+    });
+    scheduler.sync(Array.from({ length: 100 }, (_, i) => target(`t${i}`)));
+    await clock.advance(999);
+    expect(results.length).toBe(100);
+    expect(new Set(results.map((r) => r.scheduledAt)).size).toBe(100);
+    expect(Math.max(...results.map((r) => r.startedAt - r.scheduledAt))).toBeLessThanOrEqual(5);
+    // 10 ms of due probes in wake-ups 5 ms apart: a handful of timers, not one per probe.
+    expect(new Set(results.map((r) => r.startedAt)).size).toBeLessThanOrEqual(4);
+    expect(timers).toBeLessThanOrEqual(6);
+    await scheduler.stop();
+  });
+
+  test("with a quantum of 0 every probe starts at its own time", async () => {
+    const clock = new FakeClock();
+    const results: Array<CompletedProbe<Target>> = [];
+    let next = 0;
+    const scheduler = new ProbeScheduler<Target>({
+      clock,
+      maxInFlight: 1000,
+      wakeQuantumMs: 0,
+      random: () => (next++ * 0.1) / 1000,
+      probe: () => Promise.resolve({ ok: true, reason: "ok", latencyMs: 0 }),
+      onResult: (done) => results.push(done),
+    });
+    scheduler.sync(Array.from({ length: 100 }, (_, i) => target(`t${i}`)));
+    await clock.advance(999);
+    expect(results.length).toBe(100);
+    expect(results.every((r) => r.startedAt === r.scheduledAt)).toBe(true);
+    await scheduler.stop();
+  });
+
+  test("a timeout is reported at most the quantum late", async () => {
+    const { clock, scheduler, results } = harness({ duration: (id) => (id === "dead" ? Number.POSITIVE_INFINITY : 1) });
+    scheduler.sync([target("dead", 1000, 300), target("ok", 1000, 500)], { probeFirst: ["dead", "ok"] });
+    await clock.advance(305);
+    const dead = results.find((r) => r.target.id === "dead");
+    expect(dead?.result.reason).toBe("timed out after 300 ms");
+    expect(dead!.finishedAt).toBeWithin(300, 300 + DEFAULT_WAKE_QUANTUM_MS + 1e-9);
+  });
+
+  test("a negative or non-finite quantum is refused", () => {
+    for (const wakeQuantumMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new ProbeScheduler<Target>({ clock: new FakeClock(), maxInFlight: 1, wakeQuantumMs, probe: async () => ({ ok: true, reason: "", latencyMs: 0 }), onResult: () => {} })).toThrow(RangeError);
+    }
   });
 });
 

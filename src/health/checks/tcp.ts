@@ -76,7 +76,8 @@ class FastProbe {
   }
 
   start(): void {
-    this.signal.addEventListener("abort", this, { once: true });
+    // No `once` option: finish() removes the listener either way, and an options object per probe is garbage.
+    this.signal.addEventListener("abort", this);
     try {
       // connectError reports a failed attempt; the rejected promise then is not reported as unhandled.
       void Bun.connect({ hostname: this.target.address, port: this.target.port, data: this, socket: FAST_HANDLERS });
