@@ -10,7 +10,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { exitCodeOf, jsonReport } from "../../src/cli/validate.ts";
 import { loadSeeds, type Seed } from "./corpus.ts";
 import { mutate } from "./mutators.ts";
-import { seededRandom } from "./prng.ts";
+import { seededRandom } from "../support/seeded-random.ts";
 import { MEMORY_LIMIT_BYTES, type Report, reportProblems, TIME_LIMIT_MS } from "./properties.ts";
 
 export interface FuzzOptions {

@@ -4,7 +4,7 @@
  * tags, flow collections, documents), environment references, huge values, nesting, encodings.
  */
 
-import type { Random } from "./prng.ts";
+import type { Random } from "../support/seeded-random.ts";
 
 /** Inputs stay below this size: the harness looks for wrong answers and crashes, not for the size limits. */
 export const MAX_INPUT_CHARS = 256 * 1024;

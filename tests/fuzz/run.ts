@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fuzz, replay, type FuzzSummary } from "./harness.ts";
-import { newSeed } from "./prng.ts";
+import { newSeed } from "../support/seeded-random.ts";
 
 const root = join(import.meta.dir, "../..");
 

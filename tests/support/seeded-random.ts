@@ -13,6 +13,8 @@ export interface Random {
   below(bound: number): number;
   bytes(length: number): Uint8Array;
   pick<T>(items: readonly T[]): T;
+  /** True with probability p. */
+  chance(p: number): boolean;
 }
 
 /** mulberry32: 32 bits of state, fast, and good enough to spread test inputs; not for anything secret. */
@@ -36,6 +38,7 @@ export function seededRandom(seed: number): Random {
       return out;
     },
     pick: (items) => items[below(items.length)]!,
+    chance: (p) => next() < p,
   };
 }
 
@@ -81,4 +84,9 @@ export function checkProperty<T>(options: PropertyOptions<T>, property: (input: 
 function defaultShow(input: unknown): string {
   if (input instanceof Uint8Array) return `0x${Buffer.from(input).toString("hex")} (${input.length} bytes)`;
   return JSON.stringify(input);
+}
+
+/** A fresh seed for a run that was given none; printed so the run can be repeated. */
+export function newSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
 }
