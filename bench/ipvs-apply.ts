@@ -164,7 +164,7 @@ try {
     console.log(`      ${formatBreakdown(p2Parts)}`);
     console.log(row("P2 ipvsadm -Sn", `${median(saveTimes).toFixed(0)} ms`, "-", true));
     console.log(row("P2 ratio lbctl / ipvsadm -Sn", p2.toFixed(2), `≤ ${P2_TARGET}`, p2 <= P2_TARGET));
-    const shapeText = `${shape.services === 1 ? "1 service" : `${shape.services} services`} × ${shape.ports === 1 ? "1 port" : `${shape.ports}-port ranges`} × ${BACKENDS} backends (${size}), median of ${RUNS}`;
+    const shapeText = `${shape.services === 1 ? "1 service" : `${shape.services} services`} × ${shape.ports === 1 ? "1 port" : shape.services === 1 ? `a ${shape.ports}-port range` : `${shape.ports}-port ranges`} × ${BACKENDS} backends (${size}), median of ${RUNS}`;
     const p1What = `program an empty table, ${shapeText}`;
     const p2What = `apply with nothing to change, ${shapeText}`;
     report({ ...common, id: "P1", what: p1What, name: "`lbctl apply` / `ipvsadm -R` of the same rules", target: `≤ ${P1_TARGET}`, measured: `${p1.toFixed(2)} (${s(median(applyTimes))} / ${s(median(restoreTimes))})`, value: p1, ok: p1 <= P1_TARGET });
