@@ -27,7 +27,10 @@ export default lbctlCommand({
     daemon: { type: "boolean", description: "Run the long-lived controller instead (same as lbctl daemon)" },
   },
   async run({ args }) {
+    // Bun counts performance.now() from the process's start: what passed before this line is start-up (loading code).
+    const startedAt = performance.now();
     const out = createOutput({ debug: args.debug });
+    out.log.debug(`Start-up took ${startedAt.toFixed(1)} ms`);
     if (args.daemon && (args["dry-run"] || args.force || args.json)) {
       throw new UsageError("--daemon runs the controller; it does not combine with --dry-run, --force or --json");
     }
@@ -71,12 +74,14 @@ interface ApplyOptions {
 }
 
 function applyOnce({ config, dryRun, force, json, out }: ApplyOptions): number {
+  const opened = performance.now();
   const client = openIpvs();
   try {
     const managed = managedVips(config);
     const stateDir = config.main.system.state_dir;
     // Remember every VIP we are about to touch before touching it, so a crash mid-apply orphans nothing.
     if (!dryRun) recordVips(stateDir, managed);
+    out.log.debug(`Phase open took ${(performance.now() - opened).toFixed(1)} ms`);
     let outcome: ReconcileOutcome;
     try {
       outcome = reconcile({

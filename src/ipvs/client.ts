@@ -31,6 +31,7 @@ import { createLibnlTransport } from "./transport/libnl.ts";
 import type { Transport } from "./transport/transport.ts";
 import type {
   BatchResult,
+  DumpOptions,
   IpvsAdminClient,
   IpvsInfo,
   IpvsOperation,
@@ -80,28 +81,29 @@ class NetlinkIpvsClient implements IpvsAdminClient {
     return info;
   }
 
-  listServices(): KernelService[] {
+  listServices(withStats = true): KernelService[] {
     const services: KernelService[] = [];
-    this.#dump("list-services", { subject: "service" }, encodeGetServices, (message) => {
-      const service = decodeServiceMessage(message);
+    this.#dump(() => "list-services", { subject: "service" }, encodeGetServices, (message) => {
+      const service = decodeServiceMessage(message, withStats);
       if (service) services.push(service);
     });
     return services;
   }
 
-  listDestinations(service: ServiceSelector): KernelDestination[] {
+  listDestinations(service: ServiceSelector, withStats = true): KernelDestination[] {
     const destinations: KernelDestination[] = [];
     const encode = (writer: MessageWriter, header: RequestHeader) => encodeGetDestinations(writer, header, service);
     // The kernel allows one dump per socket at a time (EBUSY otherwise), so services are listed one after another.
-    this.#dump(`list-destinations ${formatServiceKey(service)}`, { subject: "service" }, encode, (message) => {
-      const destination = decodeDestinationMessage(message, service.family);
+    this.#dump(() => `list-destinations ${formatServiceKey(service)}`, { subject: "service" }, encode, (message) => {
+      const destination = decodeDestinationMessage(message, service.family, withStats);
       if (destination) destinations.push(destination);
     });
     return destinations;
   }
 
-  dump(): KernelServiceEntry[] {
-    return this.listServices().map((service) => ({ service, destinations: this.listDestinations(service) }));
+  dump(options: DumpOptions = {}): KernelServiceEntry[] {
+    const withStats = options.stats ?? true;
+    return this.listServices(withStats).map((service) => ({ service, destinations: this.listDestinations(service, withStats) }));
   }
 
   execute(operations: readonly IpvsOperation[]): BatchResult {
@@ -154,7 +156,7 @@ class NetlinkIpvsClient implements IpvsAdminClient {
 
   listSyncDaemons(): SyncDaemonSettings[] {
     const daemons: SyncDaemonSettings[] = [];
-    this.#dump("list-sync-daemons", { subject: "sync daemon" }, encodeGetDaemons, (message) => {
+    this.#dump(() => "list-sync-daemons", { subject: "sync daemon" }, encodeGetDaemons, (message) => {
       const daemon = decodeDaemonMessage(message);
       if (daemon) daemons.push(daemon);
     });
@@ -170,9 +172,10 @@ class NetlinkIpvsClient implements IpvsAdminClient {
     if (errno !== 0) throw new NetlinkError(errno, operation, explainRefusal(errno, context));
   }
 
-  #dump(operation: string, context: RefusalContext, encode: EncodeHeaded, onMessage: OnMessage): void {
+  /** `operation` names the listing in an error; only then is its text built (a table read lists thousands). */
+  #dump(operation: () => string, context: RefusalContext, encode: EncodeHeaded, onMessage: OnMessage): void {
     const errno = this.#exchange.dump(this.#headed(encode), onMessage);
-    if (errno !== 0) throw new NetlinkError(errno, operation, explainRefusal(errno, context));
+    if (errno !== 0) throw new NetlinkError(errno, operation(), explainRefusal(errno, context));
   }
 
   #headed(encode: EncodeHeaded): EncodeRequest {

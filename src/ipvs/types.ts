@@ -130,11 +130,16 @@ export type BatchResult =
   | { ok: true }
   | { ok: false; succeeded: readonly number[]; failedIndex: number; error: Error };
 
+export interface DumpOptions {
+  /** Decode the counters (default true). A plan reads none: without them a large dump decodes faster. */
+  stats?: boolean;
+}
+
 /** The IPVS client the planner/reconciler/daemon talk to; the real one speaks generic netlink through libnl. */
 export interface IpvsClient {
   info(): IpvsInfo;
-  /** Every virtual service with its destinations (and statistics). */
-  dump(): KernelServiceEntry[];
+  /** Every virtual service with its destinations (and statistics unless `stats` is false). */
+  dump(options?: DumpOptions): KernelServiceEntry[];
   listServices(): KernelService[];
   listDestinations(service: ServiceKey): KernelDestination[];
   /**

@@ -43,7 +43,7 @@ export function reconcile(request: ReconcileRequest): ReconcileOutcome {
     request.onPhase(phase, performance.now() - started);
     return result;
   };
-  const kernel = request.kernel ?? timed("read", () => request.client.dump());
+  const kernel = request.kernel ?? timed("read", () => request.client.dump({ stats: false }));
   const desired = request.removeEverything ? [] : timed("desired", () => desiredServices(request.config, request));
   const plan = timed("plan", () =>
     planChanges(desired, kernel, {

@@ -84,3 +84,14 @@ test("the recorded table decodes to what ipvsadm programmed", () => {
   expect(client.info()).toEqual({ version: "1.2.1", connectionTableSize: 4096 });
   expect(client.getTimeouts()).toEqual({ tcp: 900, tcpFin: 120, udp: 300 });
 });
+
+test("a dump without counters decodes everything else the same, and no stats", () => {
+  const transport = () => new FakeTransport((requests) => requests.flatMap(recordedKernel));
+  const full = createIpvsClient(transport()).dump();
+  const lean = createIpvsClient(transport()).dump({ stats: false });
+  expect(full.some((e) => e.service.stats !== undefined && e.destinations.some((d) => d.stats !== undefined))).toBe(true);
+  expect(lean.every((e) => e.service.stats === undefined && e.destinations.every((d) => d.stats === undefined))).toBe(true);
+  const withoutStats = full.map(({ service: { stats: _, ...service }, destinations }) => ({ service, destinations: destinations.map(({ stats: __, ...d }) => d) }));
+  expect(lean).toEqual(withoutStats);
+  expect(lean.flatMap((e) => e.destinations)).toHaveLength(full.flatMap((e) => e.destinations).length);
+});

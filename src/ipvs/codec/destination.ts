@@ -63,7 +63,7 @@ function encodeIdentity(writer: MessageWriter, destination: DestinationSelector)
  * Decodes the attributes nested in IPVS_CMD_ATTR_DEST. Kernels before 3.18 send no IPVS_DEST_ATTR_ADDR_FAMILY; the
  * destination then has its service's family, which the caller passes in.
  */
-export function decodeDestination(attributes: AttributeCursor, serviceFamily: Family): KernelDestination | undefined {
+export function decodeDestination(attributes: AttributeCursor, serviceFamily: Family, withStats = true): KernelDestination | undefined {
   let family: Family | undefined = serviceFamily;
   let addressAt = -1;
   let addressLength = 0;
@@ -124,10 +124,10 @@ export function decodeDestination(attributes: AttributeCursor, serviceFamily: Fa
         break;
       case IPVS_DEST_ATTR_STATS:
         // The 32-bit counters wrap; they are only decoded when the kernel sends no STATS64 (kernels before 4.1).
-        legacyStats = attributes.nested("destination stats");
+        if (withStats) legacyStats = attributes.nested("destination stats");
         break;
       case IPVS_DEST_ATTR_STATS64:
-        stats64 = decodeStats(attributes.nested("destination stats64"));
+        if (withStats) stats64 = decodeStats(attributes.nested("destination stats64"));
         break;
     }
   }

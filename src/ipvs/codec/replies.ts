@@ -10,14 +10,15 @@ import { decodeInfo } from "./info.ts";
 import { decodeService } from "./service.ts";
 import { decodeTimeouts } from "./timeouts.ts";
 
-export function decodeServiceMessage(message: MessageCursor): KernelService | undefined {
+/** `withStats` false skips the counters (the entry then has no `stats`). */
+export function decodeServiceMessage(message: MessageCursor, withStats = true): KernelService | undefined {
   const service = findNested(message, IPVS_CMD_ATTR_SERVICE, "service");
-  return service && decodeService(service);
+  return service && decodeService(service, withStats);
 }
 
-export function decodeDestinationMessage(message: MessageCursor, serviceFamily: Family): KernelDestination | undefined {
+export function decodeDestinationMessage(message: MessageCursor, serviceFamily: Family, withStats = true): KernelDestination | undefined {
   const destination = findNested(message, IPVS_CMD_ATTR_DEST, "destination");
-  return destination && decodeDestination(destination, serviceFamily);
+  return destination && decodeDestination(destination, serviceFamily, withStats);
 }
 
 export function decodeDaemonMessage(message: MessageCursor): SyncDaemonSettings | undefined {

@@ -48,7 +48,7 @@ export function encodeService(writer: MessageWriter, service: ServiceSpec): void
  * Decodes the attributes nested in IPVS_CMD_ATTR_SERVICE. Returns undefined for services lbctl cannot represent
  * (AH/ESP protocols, unknown families): the reconciler leaves what it cannot name alone.
  */
-export function decodeService(attributes: AttributeCursor): KernelService | undefined {
+export function decodeService(attributes: AttributeCursor, withStats = true): KernelService | undefined {
   let af = -1;
   let protocol = 0;
   let addressAt = -1;
@@ -99,10 +99,10 @@ export function decodeService(attributes: AttributeCursor): KernelService | unde
         break;
       case IPVS_SVC_ATTR_STATS:
         // The 32-bit counters wrap; they are only decoded when the kernel sends no STATS64 (kernels before 4.1).
-        legacyStats = attributes.nested("service stats");
+        if (withStats) legacyStats = attributes.nested("service stats");
         break;
       case IPVS_SVC_ATTR_STATS64:
-        stats64 = decodeStats(attributes.nested("service stats64"));
+        if (withStats) stats64 = decodeStats(attributes.nested("service stats64"));
         break;
     }
   }

@@ -46,6 +46,8 @@ export function bindLibnl() {
     dlopen(LIBC, {
       free: { args: ["ptr"], returns: "void" },
       setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+      recvmmsg: { args: ["i32", "ptr", "u32", "i32", "ptr"], returns: "i32" },
+      __errno_location: { args: [], returns: "ptr" },
     }),
   );
   return { nl: nl.symbols, genl: genl.symbols, libc: libc.symbols };
