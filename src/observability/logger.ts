@@ -25,6 +25,8 @@ export interface AuditLogEntry {
   level: LogLevel;
   message: string;
   fields: LogFields;
+  /** One change among many of a bulk reconcile: the text console shows it at `debug` only (see `detail` below). */
+  detail?: boolean;
 }
 
 export interface LogRecord {
@@ -34,6 +36,11 @@ export interface LogRecord {
   fields: LogFields;
   /** Set on audit records: the audit event's name. */
   audit?: string;
+  /**
+   * A per-change audit record of a bulk reconcile, which also writes one summary record: a text console shows it
+   * only at level `debug` (thousands of lines would bury everything else); JSON consoles and GELF get it always.
+   */
+  detail?: boolean;
 }
 
 /** Where records go once formatted; consola's reporter interface, narrowed to what lbctl needs. */
@@ -64,6 +71,7 @@ export function createLogger(options: LoggerOptions): Logger {
     error: (message, fields) => consola.error(message, fields ?? {}),
     audit: (entry) => {
       const record: LogRecord = { time: options.now?.() ?? new Date(), level: entry.level, message: entry.message, fields: entry.fields, audit: entry.event };
+      if (entry.detail) record.detail = true;
       for (const sink of options.sinks) sink.write(record);
     },
   };
@@ -107,8 +115,10 @@ function quoteIfNeeded(value: string): string {
   return value === "" || /[\s"=]/.test(value) ? JSON.stringify(value) : value;
 }
 
-/** Writes formatted lines to a stream (stderr for the daemon: systemd puts it in the journal). */
-export function streamSink(stream: { write(text: string): unknown }, format: LogFormat): RecordSink {
+/** The lines of `records` in `format`, as one text for one write. */
+export function renderLines(records: readonly LogRecord[], format: LogFormat): string {
   const render = format === "json" ? formatJson : formatText;
-  return { write: (record) => void stream.write(`${render(record)}\n`) };
+  let text = "";
+  for (const record of records) text += `${render(record)}\n`;
+  return text;
 }

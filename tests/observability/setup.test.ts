@@ -76,6 +76,7 @@ describe("metrics listener", () => {
     try {
       obs.reconfigure(config(prometheus({ bind: "127.0.0.1", port: blocker.port })));
       expect(obs.metricsPort).toBe(first);
+      obs.flush();
       expect(stderr.text).toContain("keeping the previous metrics listener");
     } finally {
       void blocker.stop(true);
@@ -110,21 +111,25 @@ describe("logging", () => {
     obs.sink.emit({ type: "reconcile", result: "success", trigger: "interval", durationMs: 1, changes: 2 });
     obs.sink.emit(configLoaded([], { startup: false, hash: "b".repeat(64), previousHash: "a".repeat(64) }));
     obs.sink.emit({ type: "error", message: "Something broke" });
+    obs.flush();
     const lines = stderr.text.trim().split("\n").map((line) => JSON.parse(line));
-    expect(lines.map((l) => l.audit_event ?? l.msg)).toEqual(["config_loaded", "config_changed", "Something broke"]);
-    expect(lines[1]).toMatchObject({ audit: true, level: "info", old_hash: "a".repeat(64), new_hash: "b".repeat(64) });
-    expect(typeof lines[0].time).toBe("string");
+    expect(lines.map((l) => l.audit_event ?? l.msg)).toEqual(["changes_applied", "config_loaded", "config_changed", "Something broke"]);
+    expect(lines[0]).toMatchObject({ audit: true, level: "info", msg: "Reconciled", trigger: "interval", changes: 2 });
+    expect(lines[2]).toMatchObject({ audit: true, level: "info", old_hash: "a".repeat(64), new_hash: "b".repeat(64) });
+    expect(typeof lines[1].time).toBe("string");
   });
 
   test("text format: timestamp, level, message, audit marker, key=value fields", () => {
     const { obs, stderr } = start(config({ logging: { console: { level: "error" } }, metrics: { prometheus: { enabled: false } } }));
     obs.sink.emit({ type: "vip-transition", vip: "192.0.2.10", direction: "acquire" });
+    obs.flush();
     expect(stderr.text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN  VIP acquired; becoming active for it audit=vip_acquired vip=192\.0\.2\.10\n$/);
   });
 
   test("console disabled: nothing on stderr", () => {
     const { obs, stderr } = start(config({ logging: { console: { enabled: false } }, metrics: { prometheus: { enabled: false } } }));
     obs.sink.emit({ type: "vip-transition", vip: "192.0.2.10", direction: "release" });
+    obs.flush();
     expect(stderr.text).toBe("");
   });
 });
