@@ -160,11 +160,20 @@ async function timeStart(command: string[], logFile: string): Promise<StartRun &
   return { ms, rssMb: rssMb(proc.pid!), proc };
 }
 
-async function stop(proc: ReturnType<typeof Bun.spawn>): Promise<void> {
+async function stop(proc: ReturnType<typeof Bun.spawn>): Promise<number> {
   proc.kill("SIGTERM");
   const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
-  await proc.exited;
+  const code = await proc.exited;
   clearTimeout(timer);
+  return code;
+}
+
+async function waitForLine(file: string, text: string, timeoutMs: number): Promise<void> {
+  const started = performance.now();
+  while (!readFileSync(file, "utf8").includes(text)) {
+    if (performance.now() - started > timeoutMs) throw new Error(`no "${text}" in ${file} after ${timeoutMs} ms: ${readFileSync(file, "utf8").slice(-2000)}`);
+    await Bun.sleep(50);
+  }
 }
 
 /** The execute phase of a one-shot `lbctl apply --debug` from an empty table, in ms. */
@@ -201,7 +210,10 @@ try {
     for (let run = 0; run < RUNS; run++) {
       const log = join(dir, `lbctl-${name}-${run}.log`);
       const daemon = await timeStart([binary, "apply", "--daemon", "--config", config], log);
-      await stop(daemon.proc);
+      // Its start-up record (where the time went) comes once the control socket answers.
+      await waitForLine(log, "audit=daemon_started", 120_000);
+      const exitCode = await stop(daemon.proc);
+      if (exitCode !== 0) throw new Error(`the daemon exited ${exitCode} on SIGTERM: ${readFileSync(log, "utf8").slice(-2000)}`);
       lbctl.push(daemon);
       const summary = startupSummary(readFileSync(log, "utf8"));
       reconcileMs.push(summary.duration_ms!);
@@ -209,7 +221,7 @@ try {
       breakdown = `${started.replace(/^.*audit=daemon_started /, "")} | reconcile ${["duration_ms", "read_ms", "plan_ms", "execute_ms", "events_ms"].map((k) => `${k}=${summary[k]}`).join(" ")}`;
       const pidFiles = ["-p", join(dir, "k.pid"), "-c", join(dir, "kc.pid"), "-r", join(dir, "kv.pid")];
       const ka = await timeStart([keepalived, "-n", "-l", "-C", ...pidFiles, "-f", keepalivedConfig], join(dir, `keepalived-${name}-${run}.log`));
-      await stop(ka.proc);
+      await stop(ka.proc); // keepalived removes its rules on exit; the next run clears the table anyway
       peer.push(ka);
       executeMs.push(applyExecuteMs(config));
     }

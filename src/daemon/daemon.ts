@@ -157,6 +157,9 @@ class RunningDaemon implements Daemon {
 
   async #start(loaded: Extract<ReturnType<typeof loadDesired>, { ok: true }>, startup: StartupTimes): Promise<"ready" | number> {
     const { deps } = this;
+    // From the first moment, so that a SIGTERM during a long start (a large table) stops cleanly, logs written.
+    this.#unsubscribe.push(deps.onSignal("SIGTERM", () => void this.#stop("SIGTERM")));
+    this.#unsubscribe.push(deps.onSignal("SIGINT", () => void this.#stop("SIGINT")));
     try {
       deps.observability.start(loaded.config);
     } catch (error) {
@@ -198,7 +201,13 @@ class RunningDaemon implements Daemon {
       );
       this.#controller = controller;
       startup.mark("converge");
-      this.#control = await deps.serveControl(controller.config.main.daemon.socket, controlHandler(() => this.#controlTarget()));
+      const control = await deps.serveControl(controller.config.main.daemon.socket, controlHandler(() => this.#controlTarget()));
+      if (this.#stopping) {
+        // A signal came while the socket was being served: the stop has released everything else.
+        control.stop();
+        return this.exited;
+      }
+      this.#control = control;
     } catch (error) {
       deps.observability.logger.error(`Cannot start: ${(error as Error).message}`);
       await this.#release();
@@ -207,8 +216,6 @@ class RunningDaemon implements Daemon {
     this.#ticker.start();
     for (const source of deps.sources) if (source.watch) this.#unsubscribe.push(source.watch(() => this.#queueReload()));
     this.#unsubscribe.push(deps.onSignal("SIGHUP", () => this.#queueReload()));
-    this.#unsubscribe.push(deps.onSignal("SIGTERM", () => void this.#stop("SIGTERM")));
-    this.#unsubscribe.push(deps.onSignal("SIGINT", () => void this.#stop("SIGINT")));
     const node = controller.config.main.node.name;
     startup.mark("control");
     this.#events.emit({ type: "daemon-started", node, pid: deps.pid, version: deps.version, startup: startup.phases });

@@ -66,6 +66,8 @@ export class LogOutputs {
       write: (batch) => void options.stderr.write(renderLines(batch, this.#consoleFormat)),
       dropNotice: (count) => dropNotice("console", count),
       onDropped: (count) => options.onDropped?.("console", count),
+      // stderr itself failed: nowhere to say so but the metric.
+      onWriteError: (_error, records) => options.onDropped?.("console", records),
     });
     this.#console = createLogger({ level: "info", sinks: [this.#consoleSink("info")] });
     this.#logger = this.#console;

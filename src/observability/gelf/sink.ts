@@ -53,7 +53,10 @@ export function gelfSink(options: GelfSinkOptions): GelfSink {
     schedule: options.queue?.schedule ?? ((flush) => void setImmediate(flush)),
     onDropped: (count) => options.queue?.onDropped(count),
     dropNotice: (count) => ({ time: new Date(), level: "warn", message: "Log records dropped: the gelf queue was full", fields: { sink: "gelf", dropped: count } }),
-    onWriteError: (error, records) => options.onError(`GELF: ${records} message(s) lost: ${(error as Error).message}`),
+    onWriteError: (error, records) => {
+      options.queue?.onDropped(records);
+      options.onError(`GELF: ${records} message(s) lost: ${(error as Error).message}`);
+    },
     write(batch) {
       if (options.protocol === "tcp") {
         const frames: Uint8Array[] = [];
