@@ -34,6 +34,7 @@ const BENCHES: Bench[] = [
   { name: "udp-echo", where: "host" },
   { name: "ipvs-apply", where: "lab" },
   { name: "failover-latency", where: "lab" },
+  { name: "daemon-start", where: "lab" },
 ];
 
 const USAGE = `Usage: bun bench/run.ts [--no-fail] [--results FILE] [NAME...]

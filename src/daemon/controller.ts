@@ -13,7 +13,7 @@ import type { IpvsClient, KernelServiceEntry } from "../ipvs/types.ts";
 import { BULK_CHANGES, type DaemonEvent, type EventSink, type ReconcilePhase, type ReconcileTrigger, type ServiceInventory } from "../observability/events.ts";
 import { healthWeight, planBackendWeight } from "../plan/backend-weight.ts";
 import type { Change, ChangeOp, Plan } from "../plan/changes.ts";
-import { desiredServices, type WeightOf } from "../plan/desired.ts";
+import { desiredServices, type DesiredService, type WeightOf } from "../plan/desired.ts";
 import { executePlan, type ExecutionResult } from "../plan/execute.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configHash } from "./config-hash.ts";
@@ -231,7 +231,7 @@ export class Controller {
     }
     this.#swap(merged);
     this.#setVips(vips);
-    const applied = this.#execute("reload", outcome.plan, this.deps.now());
+    const applied = this.#execute("reload", outcome.plan, this.deps.now(), {}, outcome.desired);
     if (!applied.ok) {
       const rollback = "failed" in applied ? { failed: applied.failed, rolledBack: applied.rolledBack } : {};
       return { result: "failure", message: applied.error.message, changes: outcome.plan.changes, ...rollback };
@@ -371,7 +371,7 @@ export class Controller {
       this.deps.events.emit({ type: "reconcile", result: "failure", trigger, durationMs: this.deps.now() - started, changes: 0, error: (error as Error).message });
       return undefined;
     }
-    const execution = this.#execute(trigger, outcome.plan, started, phases);
+    const execution = this.#execute(trigger, outcome.plan, started, phases, outcome.desired);
     if (execution.ok) return { kind: "applied", plan: outcome.plan };
     return "failed" in execution ? { kind: "failed", plan: outcome.plan, execution } : undefined;
   }
@@ -380,7 +380,13 @@ export class Controller {
    * Runs a config or drift plan through the executor (all or nothing), then reports it: one kernel-change per
    * change, one weight-change per backend, one reconcile event. Nothing runs when the VIPs cannot be recorded first.
    */
-  #execute(trigger: ReconcileTrigger, plan: Plan, started: number, phases: Phases = {}): ExecutionResult | { ok: false; error: Error } {
+  #execute(
+    trigger: ReconcileTrigger,
+    plan: Plan,
+    started: number,
+    phases: Phases = {},
+    desired?: readonly DesiredService[],
+  ): ExecutionResult | { ok: false; error: Error } {
     const config = this.#config;
     try {
       // Remember every VIP before touching it, so a crash orphans nothing.
@@ -395,7 +401,7 @@ export class Controller {
     const executed = this.deps.now();
     if (changes.length > 0) phases.execute = executed - executing;
     if (execution.ok && changes.length > 0) {
-      const backends = backendsOf(config);
+      const backends = backendsOf(desired ?? desiredServices(config));
       const bulk = changes.length > BULK_CHANGES;
       for (const change of changes) this.#emitChange(change, backends.get(destinationKey(change)), bulk);
       this.#emitWeightChanges(changes, (change) => backends.get(destinationKey(change)));
@@ -506,10 +512,12 @@ export class Controller {
 function weightChanges(changes: readonly Change[], backendOf: (change: Change) => string | undefined) {
   const seen = new Map<TargetId, { service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }>();
   for (const change of changes) {
+    if (change.op !== "update-destination") continue;
     const from = change.before?.weight;
     const to = change.after?.weight;
+    if (from === undefined || to === undefined || from === to || !change.name) continue;
     const backend = backendOf(change);
-    if (change.op !== "update-destination" || from === undefined || to === undefined || from === to || !change.name || !backend) continue;
+    if (!backend) continue;
     const reason = change.reason === "health" || change.reason === "drift" ? change.reason : "config";
     const id = targetId({ service: change.name, backend });
     if (!seen.has(id)) seen.set(id, { service: change.name, backend, from, to, reason });
@@ -517,10 +525,10 @@ function weightChanges(changes: readonly Change[], backendOf: (change: Change) =
   return [...seen.values()];
 }
 
-/** `PROTO:VIP:PORT>ADDR:PORT` → backend key, for every configured destination. */
-function backendsOf(config: Config): Map<string, string> {
+/** `PROTO:VIP:PORT>ADDR:PORT` → backend key, for every configured destination (of the plan's desired services). */
+function backendsOf(desired: readonly DesiredService[]): Map<string, string> {
   const map = new Map<string, string>();
-  for (const service of desiredServices(config)) for (const d of service.destinations) map.set(`${service.id}>${d.id}`, d.backend);
+  for (const service of desired) for (const d of service.destinations) map.set(`${service.id}>${d.id}`, d.backend);
   return map;
 }
 

@@ -44,6 +44,15 @@ const KERNEL_EVENTS: Record<ChangeOp, AuditEvent> = {
   "delete-destination": "destination_deleted",
 };
 
+const KERNEL_MESSAGES: Record<ChangeOp, string> = {
+  "create-service": "Kernel create-service",
+  "update-service": "Kernel update-service",
+  "delete-service": "Kernel delete-service",
+  "create-destination": "Kernel create-destination",
+  "update-destination": "Kernel update-destination",
+  "delete-destination": "Kernel delete-destination",
+};
+
 /** The audit records of one event (none for events that change nothing, such as probes or stats). */
 export function auditRecords(event: DaemonEvent): AuditRecord[] {
   switch (event.type) {
@@ -97,8 +106,8 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
         {
           event: KERNEL_EVENTS[event.op],
           level: "info",
-          ...(event.bulk ? { detail: true } : {}),
-          message: `Kernel ${event.op}`,
+          detail: event.bulk === true,
+          message: KERNEL_MESSAGES[event.op],
           fields: {
             virtual_service: event.service,
             destination: event.destination,
@@ -166,9 +175,15 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "change-limit-hit",
 ]);
 
-export function auditSink(write: (record: AuditRecord) => void): EventSink {
+/**
+ * Writes the audit records of every event. `wantsDetail` says whether any destination would write the per-change
+ * records of a bulk reconcile (a text console below debug would not): when none would, they are not even built,
+ * which spares a 25,000-change start-up 25,000 records.
+ */
+export function auditSink(write: (record: AuditRecord) => void, wantsDetail: () => boolean = () => true): EventSink {
   return {
     emit(event) {
+      if (event.type === "kernel-change" && event.bulk && !wantsDetail()) return;
       for (const record of auditRecords(event)) write(record);
     },
   };

@@ -78,7 +78,7 @@ export class LogOutputs {
   /** Records to the console queue; the per-change records of a bulk reconcile only at debug on a text console. */
   #consoleSink(level: LogLevel): RecordSink {
     const hideDetail = this.#consoleFormat === "text" && level !== "debug";
-    return { write: (record) => void ((hideDetail && record.detail) || this.#consoleQueue.push(record)) };
+    return { wantsDetail: !hideDetail, write: (record) => void ((hideDetail && record.detail) || this.#consoleQueue.push(record)) };
   }
 
   /** Writes every queued record now (on stop, on exit). */

@@ -57,7 +57,10 @@ export class Observability {
       ...(options.queueCapacity ? { queueCapacity: options.queueCapacity } : {}),
     });
     this.metrics = createMetricsRegistry(this.model);
-    const audit = auditSink((record) => this.#logs.logger.audit(record));
+    const audit = auditSink(
+      (record) => this.#logs.logger.audit(record),
+      () => this.#logs.logger.wantsDetail,
+    );
     const log = eventLogSink(() => this.#logs.logger);
     this.sink = {
       emit: (event) => {
