@@ -163,7 +163,9 @@ async function timeStart(command: string[], logFile: string): Promise<StartRun &
 
 async function stop(proc: ReturnType<typeof Bun.spawn>): Promise<number> {
   proc.kill("SIGTERM");
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+  // The daemon handles SIGTERM between its turns; a periodic converge of a 25,000-entry table in the loaded,
+  // emulated guest is one long turn.
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 90_000);
   const code = await proc.exited;
   clearTimeout(timer);
   return code;
