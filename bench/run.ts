@@ -36,6 +36,7 @@ const BENCHES: Bench[] = [
   { name: "ipvs-apply", where: "lab" },
   { name: "failover-latency", where: "lab" },
   { name: "health-keepalived", where: "lab" },
+  { name: "daemon-start", where: "lab" },
 ];
 
 const USAGE = `Usage: bun bench/run.ts [--no-fail] [--results FILE] [NAME...]

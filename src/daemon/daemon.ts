@@ -61,6 +61,8 @@ export interface DaemonDeps {
   /** systemd's sd_notify (READY=1, STOPPING=1); a no-op outside systemd. */
   notify(state: string): void;
   vipRecord: VipRecord;
+  /** The clock's reading at exec, when known (performance.now() counts from it): the start-up record reports from it. */
+  execAt?: number;
 }
 
 export interface Daemon {
@@ -78,9 +80,34 @@ export interface Daemon {
  * file is missing or unreadable, 1 when invalid).
  */
 export function createDaemon(deps: DaemonDeps): Daemon {
+  const startup = new StartupTimes(deps.clock, deps.execAt);
   const loaded = loadDesired(deps.sources);
   if (!loaded.ok) throw new ConfigError(loaded.failure.code, loaded.failure.issues);
-  return new RunningDaemon(deps, loaded);
+  startup.mark("config");
+  return new RunningDaemon(deps, loaded, startup);
+}
+
+/**
+ * Where the start-up went, for the `daemon_started` record: each step's ms (`exec` is the time from exec to
+ * createDaemon, when the process's start is known), like the phases of `lbctl apply --debug`.
+ */
+class StartupTimes {
+  readonly phases: Record<string, number> = {};
+  #last: number;
+
+  constructor(
+    private readonly clock: Clock,
+    execAt: number | undefined,
+  ) {
+    this.#last = clock.now();
+    if (execAt !== undefined) this.phases.exec = this.#last - execAt;
+  }
+
+  mark(phase: string): void {
+    const now = this.clock.now();
+    this.phases[phase] = now - this.#last;
+    this.#last = now;
+  }
 }
 
 class RunningDaemon implements Daemon {
@@ -102,12 +129,13 @@ class RunningDaemon implements Daemon {
   constructor(
     private readonly deps: DaemonDeps,
     loaded: Extract<ReturnType<typeof loadDesired>, { ok: true }>,
+    startup: StartupTimes,
   ) {
     const { observability } = deps;
     this.#events = fanOut([observability.sink, ...(deps.sinks ?? [])], (error) => observability.logger.error(`An event sink failed: ${String(error)}`));
     this.#ticker = new Ticker(deps.clock, loaded.config.main.daemon.reconcile_interval_ms, () => this.#tick());
     this.exited = new Promise((resolve) => (this.#exit = resolve));
-    this.ready = this.#start(loaded).catch(async (error: unknown) => {
+    this.ready = this.#start(loaded, startup).catch(async (error: unknown) => {
       deps.observability.logger.error(`Cannot start: ${(error as Error).message}`);
       await this.#release();
       return this.#finish(1);
@@ -127,14 +155,20 @@ class RunningDaemon implements Daemon {
     return result;
   }
 
-  async #start(loaded: Extract<ReturnType<typeof loadDesired>, { ok: true }>): Promise<"ready" | number> {
+  async #start(loaded: Extract<ReturnType<typeof loadDesired>, { ok: true }>, startup: StartupTimes): Promise<"ready" | number> {
     const { deps } = this;
+    // From the first moment, so that a SIGTERM during a long start (a large table) stops cleanly, logs written.
+    this.#unsubscribe.push(deps.onSignal("SIGTERM", () => void this.#stop("SIGTERM")));
+    this.#unsubscribe.push(deps.onSignal("SIGINT", () => void this.#stop("SIGINT")));
     try {
       deps.observability.start(loaded.config);
     } catch (error) {
       deps.observability.logger.error(`Cannot start: ${(error as Error).message}`);
+      // Writes the queued records (the error above among them).
+      await deps.observability.stop();
       return this.#finish(1);
     }
+    startup.mark("observability");
     let controller: Controller;
     try {
       const ipvs = (this.#ipvs = deps.openIpvs());
@@ -151,6 +185,7 @@ class RunningDaemon implements Daemon {
         },
         onListenerError: (error) => this.#events.emit({ type: "error", message: `Handling a health result failed: ${(error as Error).message}` }),
       });
+      startup.mark("open");
       controller = Controller.start(
         {
           sources: deps.sources,
@@ -165,7 +200,14 @@ class RunningDaemon implements Daemon {
         loaded,
       );
       this.#controller = controller;
-      this.#control = await deps.serveControl(controller.config.main.daemon.socket, controlHandler(() => this.#controlTarget()));
+      startup.mark("converge");
+      const control = await deps.serveControl(controller.config.main.daemon.socket, controlHandler(() => this.#controlTarget()));
+      if (this.#stopping) {
+        // A signal came while the socket was being served: the stop has released everything else.
+        control.stop();
+        return this.exited;
+      }
+      this.#control = control;
     } catch (error) {
       deps.observability.logger.error(`Cannot start: ${(error as Error).message}`);
       await this.#release();
@@ -174,10 +216,9 @@ class RunningDaemon implements Daemon {
     this.#ticker.start();
     for (const source of deps.sources) if (source.watch) this.#unsubscribe.push(source.watch(() => this.#queueReload()));
     this.#unsubscribe.push(deps.onSignal("SIGHUP", () => this.#queueReload()));
-    this.#unsubscribe.push(deps.onSignal("SIGTERM", () => void this.#stop("SIGTERM")));
-    this.#unsubscribe.push(deps.onSignal("SIGINT", () => void this.#stop("SIGINT")));
     const node = controller.config.main.node.name;
-    this.#events.emit({ type: "daemon-started", node, pid: deps.pid, version: deps.version });
+    startup.mark("control");
+    this.#events.emit({ type: "daemon-started", node, pid: deps.pid, version: deps.version, startup: startup.phases });
     deps.notify(`READY=1\nMAINPID=${deps.pid}\nSTATUS=Managing ${controller.managedVips.size} VIP(s)`);
     return "ready";
   }

@@ -29,6 +29,9 @@ export interface DaemonOptions {
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. Throws ConfigError when the config cannot be loaded. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   const stderr = options.stderr ?? process.stderr;
+  const observability = new Observability({ stderr });
+  // Log records wait in queues (observability/log-queue.ts): whatever ends the process, they are written first.
+  process.once("exit", () => observability.flush());
   // kubernetes.enabled: the cluster's LoadBalancer Services, a second source beside the files (sources/kubernetes.ts).
   const kubernetes = await startKubernetes(options.configFile, stderr);
   const daemon = createDaemon({
@@ -41,7 +44,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     createMonitor: (monitorOptions) => new HealthMonitor({ ...monitorOptions, clock: monotonicClock }),
     clock: monotonicClock,
     // Logs, audit records, metrics (listener), InfluxDB push: src/observability/setup.ts.
-    observability: new Observability({ stderr: options.stderr ?? process.stderr }),
+    observability,
     ...(options.sinks ? { sinks: options.sinks } : {}),
     serveControl,
     onSignal(signal, handler) {
@@ -50,6 +53,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
+    // performance.now() counts from the process's start.
+    execAt: 0,
   });
   const code = await daemon.exited;
   await kubernetes?.stop();

@@ -1,6 +1,7 @@
 /**
  * The daemon's events as log lines: what an operator reads in the journal. Events that change something are
- * audit records (audit.ts), written whatever the level; this sink logs the rest at their level.
+ * audit records (audit.ts), written whatever the level, as is the summary of a reconcile that changed something;
+ * this sink logs the rest at their level.
  */
 
 import type { DaemonEvent, EventSink } from "./events.ts";
@@ -15,7 +16,8 @@ export function eventLogSink(logger: () => Logger): EventSink {
       switch (event.type) {
         case "reconcile":
           if (event.result === "failure") return log.error(`Reconcile failed: ${event.error}`, { trigger: event.trigger, duration_ms: round(event.durationMs) });
-          if (event.changes > 0) return log.info("Reconciled", { trigger: event.trigger, changes: event.changes, duration_ms: round(event.durationMs) });
+          // A reconcile that changed something is the audit record `changes_applied` (audit.ts).
+          if (event.changes > 0) return;
           return log.debug("Reconciled, no changes", { trigger: event.trigger, duration_ms: round(event.durationMs) });
         case "probe":
           return log.debug(event.ok ? "Probe ok" : "Probe failed", { service: event.service, backend: event.backend, latency_ms: round(event.latencyMs), reason: event.reason });

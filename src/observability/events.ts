@@ -9,7 +9,14 @@ import type { ChangeOp, ChangeReason } from "../plan/changes.ts";
 export type HealthStateName = "unknown" | "healthy" | "unhealthy";
 
 export type DaemonEvent =
-  | { type: "daemon-started"; node: string; pid: number; version: string }
+  | {
+      type: "daemon-started";
+      node: string;
+      pid: number;
+      version: string;
+      /** Where the start-up went, in ms: from exec to the config loaded, then each step to ready. */
+      startup?: Record<string, number>;
+    }
   | { type: "daemon-stopping"; node: string; signal: string }
   | {
       type: "config-loaded";
@@ -25,7 +32,18 @@ export type DaemonEvent =
       inventory: ServiceInventory[];
     }
   | { type: "config-refused"; reason: "invalid" | "limit" | "error"; message: string; limit?: { name: string; limit: number; planned: number } }
-  | { type: "reconcile"; result: "success" | "failure"; trigger: ReconcileTrigger; durationMs: number; changes: number; error?: string }
+  | {
+      type: "reconcile";
+      result: "success" | "failure";
+      trigger: ReconcileTrigger;
+      durationMs: number;
+      changes: number;
+      error?: string;
+      /** Where the time went, in ms (a converge: kernel read, plan, execute, events handled). */
+      phases?: Partial<Record<ReconcilePhase, number>>;
+      /** The applied changes by operation. */
+      ops?: Partial<Record<ChangeOp, number>>;
+    }
   | {
       type: "kernel-change";
       op: ChangeOp;
@@ -37,6 +55,8 @@ export type DaemonEvent =
       reason: ChangeReason;
       weight?: number;
       previousWeight?: number;
+      /** One of many changes of one reconcile (more than BULK_CHANGES): its summary stands for it on a console. */
+      bulk?: boolean;
     }
   | { type: "vip-transition"; vip: string; direction: "acquire" | "release" }
   | { type: "vip-state"; vip: string; held: boolean }
@@ -76,6 +96,12 @@ export interface DestinationSample {
   /** The destination's weight in the kernel. */
   weight: number;
 }
+
+/** The phases of a converge, timed for its log record (like `lbctl apply --debug`). */
+export type ReconcilePhase = "read" | "plan" | "execute" | "events";
+
+/** Above this many changes, a reconcile is bulk: its per-change records are details of its summary record. */
+export const BULK_CHANGES = 10;
 
 /** What started a reconciliation. */
 export type ReconcileTrigger = "startup" | "interval" | "reload" | "health" | "vip" | "request";

@@ -16,6 +16,8 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** An audit record: written to every sink whatever the level (see audit.ts). */
   audit(record: AuditLogEntry): void;
+  /** Whether any sink writes `detail` records (the per-change records of a bulk reconcile). */
+  readonly wantsDetail: boolean;
 }
 
 export interface AuditLogEntry {
@@ -25,6 +27,8 @@ export interface AuditLogEntry {
   level: LogLevel;
   message: string;
   fields: LogFields;
+  /** One change among many of a bulk reconcile: the text console shows it at `debug` only (see `detail` below). */
+  detail?: boolean;
 }
 
 export interface LogRecord {
@@ -34,11 +38,18 @@ export interface LogRecord {
   fields: LogFields;
   /** Set on audit records: the audit event's name. */
   audit?: string;
+  /**
+   * A per-change audit record of a bulk reconcile, which also writes one summary record: a text console shows it
+   * only at level `debug` (thousands of lines would bury everything else); JSON consoles and GELF get it always.
+   */
+  detail?: boolean;
 }
 
 /** Where records go once formatted; consola's reporter interface, narrowed to what lbctl needs. */
 export interface RecordSink {
   write(record: LogRecord): void;
+  /** False for a sink that skips `detail` records (a text console below debug); default true. */
+  readonly wantsDetail?: boolean;
 }
 
 const CONSOLA_LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 3, debug: 4 };
@@ -46,7 +57,8 @@ const CONSOLA_LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 3, d
 export interface LoggerOptions {
   level: LogLevel;
   sinks: RecordSink[];
-  now?: () => Date;
+  /** Epoch ms of a record; default Date.now. */
+  now?: () => number;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -57,13 +69,27 @@ export function createLogger(options: LoggerOptions): Logger {
     },
   };
   const consola = createConsola({ level: CONSOLA_LEVELS[options.level], reporters: [reporter] });
+  const now = options.now ?? Date.now;
+  // Records of the same millisecond share one (never mutated) Date: a bulk reconcile makes thousands a millisecond.
+  let lastMs = Number.NaN;
+  let lastDate = new Date(0);
+  const timeOf = (): Date => {
+    const ms = now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastDate = new Date(ms);
+    }
+    return lastDate;
+  };
   return {
+    wantsDetail: options.sinks.some((sink) => sink.wantsDetail !== false),
     debug: (message, fields) => consola.debug(message, fields ?? {}),
     info: (message, fields) => consola.info(message, fields ?? {}),
     warn: (message, fields) => consola.warn(message, fields ?? {}),
     error: (message, fields) => consola.error(message, fields ?? {}),
     audit: (entry) => {
-      const record: LogRecord = { time: options.now?.() ?? new Date(), level: entry.level, message: entry.message, fields: entry.fields, audit: entry.event };
+      const record: LogRecord = { time: timeOf(), level: entry.level, message: entry.message, fields: entry.fields, audit: entry.event };
+      if (entry.detail) record.detail = true;
       for (const sink of options.sinks) sink.write(record);
     },
   };
@@ -107,8 +133,10 @@ function quoteIfNeeded(value: string): string {
   return value === "" || /[\s"=]/.test(value) ? JSON.stringify(value) : value;
 }
 
-/** Writes formatted lines to a stream (stderr for the daemon: systemd puts it in the journal). */
-export function streamSink(stream: { write(text: string): unknown }, format: LogFormat): RecordSink {
+/** The lines of `records` in `format`, as one text for one write. */
+export function renderLines(records: readonly LogRecord[], format: LogFormat): string {
   const render = format === "json" ? formatJson : formatText;
-  return { write: (record) => void stream.write(`${render(record)}\n`) };
+  let text = "";
+  for (const record of records) text += `${render(record)}\n`;
+  return text;
 }

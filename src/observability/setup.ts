@@ -25,6 +25,9 @@ export interface ObservabilityOptions {
   /** Replaces fetch for the InfluxDB push, for tests. */
   fetch?: InfluxPusherDeps["fetch"];
   gelf?: LogOutputsOptions["gelf"];
+  /** Runs a flush of the log queues later; default setImmediate (tests flush by hand). */
+  schedule?: LogOutputsOptions["schedule"];
+  queueCapacity?: number;
 }
 
 export class Observability {
@@ -44,10 +47,20 @@ export class Observability {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
     this.#startedAt = this.#now();
-    this.#logs = new LogOutputs({ stderr: options.stderr, now: this.#now, ...(options.gelf ? { gelf: options.gelf } : {}) });
     this.model = new MetricsModel(this.#now);
+    this.#logs = new LogOutputs({
+      stderr: options.stderr,
+      now: this.#now,
+      onDropped: (sink, count) => this.model.logDropped(sink, count),
+      ...(options.gelf ? { gelf: options.gelf } : {}),
+      ...(options.schedule ? { schedule: options.schedule } : {}),
+      ...(options.queueCapacity ? { queueCapacity: options.queueCapacity } : {}),
+    });
     this.metrics = createMetricsRegistry(this.model);
-    const audit = auditSink((record) => this.#logs.logger.audit(record));
+    const audit = auditSink(
+      (record) => this.#logs.logger.audit(record),
+      () => this.#logs.logger.wantsDetail,
+    );
     const log = eventLogSink(() => this.#logs.logger);
     this.sink = {
       emit: (event) => {
@@ -60,6 +73,11 @@ export class Observability {
 
   get logger(): Logger {
     return this.#logs.logger;
+  }
+
+  /** Writes every queued log record now (run.ts calls it on exit; stop does it too). */
+  flush(): void {
+    this.#logs.flush();
   }
 
   /** The port the metrics listener is bound to, if it runs. */

@@ -6,7 +6,7 @@
 import type { Config } from "../config/model.ts";
 import type { IpvsClient, KernelServiceEntry } from "../ipvs/types.ts";
 import type { ChangeReason, Plan } from "./changes.ts";
-import { desiredServices, type DesiredOptions } from "./desired.ts";
+import { desiredServices, type DesiredOptions, type DesiredService } from "./desired.ts";
 import { planChanges, type DiffOptions, type RemovalPolicy } from "./diff.ts";
 import { executePlan, type ExecutionResult } from "./execute.ts";
 import { exceededLimit, type ChangeLimits, type LimitHit } from "./limits.ts";
@@ -29,11 +29,15 @@ export interface ReconcileRequest extends DesiredOptions {
   onPhase?: (phase: "read" | "desired" | "plan" | "execute", ms: number) => void;
 }
 
-export type ReconcileOutcome =
+export type ReconcileOutcome = (
   | { kind: "planned"; plan: Plan }
   | { kind: "limit"; plan: Plan; limit: LimitHit }
   | { kind: "applied"; plan: Plan }
-  | { kind: "failed"; plan: Plan; execution: Extract<ExecutionResult, { ok: false }> };
+  | { kind: "failed"; plan: Plan; execution: Extract<ExecutionResult, { ok: false }> }
+) & {
+  /** The desired services the plan was made from (the daemon names each change's backend from them). */
+  desired?: readonly DesiredService[];
+};
 
 export function reconcile(request: ReconcileRequest): ReconcileOutcome {
   const timed = <T>(phase: "read" | "desired" | "plan" | "execute", work: () => T): T => {
@@ -54,8 +58,8 @@ export function reconcile(request: ReconcileRequest): ReconcileOutcome {
     }),
   );
   const limit = request.limits ? exceededLimit(plan, request.limits) : undefined;
-  if (limit) return { kind: "limit", plan, limit };
-  if (request.dryRun) return { kind: "planned", plan };
+  if (limit) return { kind: "limit", plan, limit, desired };
+  if (request.dryRun) return { kind: "planned", plan, desired };
   const execution = timed("execute", () => executePlan(request.client, plan));
-  return execution.ok ? { kind: "applied", plan } : { kind: "failed", plan, execution };
+  return execution.ok ? { kind: "applied", plan, desired } : { kind: "failed", plan, execution, desired };
 }

@@ -177,7 +177,10 @@ describe("daemon composition", () => {
       const status = await request(w, "GET", "/v1/status");
       expect(status.body).toMatchObject({ daemon: true, vips: [{ vip: "192.0.2.10", held: true }] });
       expect(status.body.services).toHaveLength(2);
-      expect(w.events.ofType("daemon-started")).toEqual([{ type: "daemon-started", node: "lb-a", pid: 4242, version: "test" }]);
+      const [started] = w.events.ofType("daemon-started");
+      expect(w.events.ofType("daemon-started")).toEqual([{ type: "daemon-started", node: "lb-a", pid: 4242, version: "test", startup: expect.any(Object) }]);
+      // Where the start-up went, step by step, for the daemon_started record (no exec time without the process's start).
+      expect(Object.keys(started!.startup!)).toEqual(["config", "observability", "open", "converge", "control"]);
       w.signal("SIGTERM");
       expect(await daemon.exited).toBe(0);
     } finally {

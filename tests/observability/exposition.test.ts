@@ -23,6 +23,8 @@ const CONTRACT: Record<string, [string, string]> = {
   lbctl_ipvs_bytes_out_total: ["counter", B],
   lbctl_config_reloads_total: ["counter", "node,result"],
   lbctl_change_limit_hits_total: ["counter", "node,limit"],
+  // Beyond spec/metrics.md's table (issue 12): log records a full queue dropped.
+  lbctl_log_records_dropped_total: ["counter", "node,sink"],
 };
 
 /** Every event that fills every family once. */
@@ -31,6 +33,7 @@ function busyModel(): MetricsModel {
   model.emit(configLoaded([{ service: "web", backends: ["10.0.0.1:80"], health: true }]));
   model.emit({ type: "vip-state", vip: "192.0.2.10", held: true });
   model.emit({ type: "vip-transition", vip: "192.0.2.10", direction: "acquire" });
+  model.logDropped("gelf", 2);
   model.emit({ type: "reconcile", result: "success", trigger: "startup", durationMs: 1, changes: 1 });
   model.emit({ type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" });
   model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 1, bytesOut: 2, packetsIn: 3, packetsOut: 4, connections: 5, activeConnections: 6 })] });

@@ -186,3 +186,41 @@ describe("GELF sinks on real sockets", () => {
     expect(frames.slice(0, -1).map((f) => JSON.parse(f).short_message)).toEqual(["first", "second"]);
   }, 15_000);
 });
+
+describe("GELF sink queue", () => {
+  function rig(protocol: "udp" | "tcp", capacity = 100) {
+    const sends: Uint8Array[][] = [];
+    const scheduled: (() => void)[] = [];
+    const drops: number[] = [];
+    const sink = gelfSink({
+      server: { host: "graylog.example", port: 12201 },
+      protocol,
+      facility: "lbctl",
+      onError: () => {},
+      transport: { send: (frames) => void sends.push(frames), close: () => void sends.push([]) },
+      queue: { capacity, schedule: (flush) => void scheduled.push(flush), onDropped: (count) => void drops.push(count) },
+    });
+    const messages = () => sends.flat().map((frame) => JSON.parse(new TextDecoder().decode(frame).replace(/\0$/, "")).short_message);
+    return { sink, sends, scheduled, drops, messages };
+  }
+
+  test("TCP: nothing is sent in the caller's turn; then one send for the batch, in order", () => {
+    const r = rig("tcp");
+    for (let i = 0; i < 5; i++) r.sink.write(record({ message: `m${i}` }));
+    expect(r.sends).toEqual([]);
+    expect(r.scheduled).toHaveLength(1);
+    r.scheduled[0]!();
+    expect(r.sends).toHaveLength(1);
+    expect(r.messages()).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+  });
+
+  test("a full queue drops, counts, and sends a message saying how many; close sends what waits first", () => {
+    const r = rig("udp", 2);
+    for (let i = 0; i < 5; i++) r.sink.write(record({ message: `m${i}` }));
+    expect(r.drops).toEqual([1, 1, 1]);
+    r.sink.close();
+    expect(r.messages()).toEqual(["m0", "m1", "Log records dropped: the gelf queue was full"]);
+    // The transport is closed after the queue was sent.
+    expect(r.sends.at(-1)).toEqual([]);
+  });
+});

@@ -26,10 +26,17 @@ function rig() {
     gelf: (config, node, onError): GelfSink => {
       const sink = { config, node, records: [] as LogRecord[], closed: false, fail: onError };
       opened.push(sink);
-      return { write: (record) => void sink.records.push(record), close: () => void (sink.closed = true) };
+      return { write: (record) => void sink.records.push(record), flush: () => {}, close: () => void (sink.closed = true) };
     },
+    // Queued records are written when the test flushes (what the daemon's setImmediate does).
+    schedule: () => {},
   });
-  return { outputs, opened, stderr: () => stderr, advance: (ms: number) => void (now += ms) };
+  // What the console shows once its queue is written.
+  const written = () => {
+    outputs.flush();
+    return stderr;
+  };
+  return { outputs, opened, stderr: written, advance: (ms: number) => void (now += ms) };
 }
 
 describe("log outputs", () => {

@@ -76,6 +76,7 @@ describe("metrics listener", () => {
     try {
       obs.reconfigure(config(prometheus({ bind: "127.0.0.1", port: blocker.port })));
       expect(obs.metricsPort).toBe(first);
+      obs.flush();
       expect(stderr.text).toContain("keeping the previous metrics listener");
     } finally {
       void blocker.stop(true);
@@ -110,21 +111,134 @@ describe("logging", () => {
     obs.sink.emit({ type: "reconcile", result: "success", trigger: "interval", durationMs: 1, changes: 2 });
     obs.sink.emit(configLoaded([], { startup: false, hash: "b".repeat(64), previousHash: "a".repeat(64) }));
     obs.sink.emit({ type: "error", message: "Something broke" });
+    obs.flush();
     const lines = stderr.text.trim().split("\n").map((line) => JSON.parse(line));
-    expect(lines.map((l) => l.audit_event ?? l.msg)).toEqual(["config_loaded", "config_changed", "Something broke"]);
-    expect(lines[1]).toMatchObject({ audit: true, level: "info", old_hash: "a".repeat(64), new_hash: "b".repeat(64) });
-    expect(typeof lines[0].time).toBe("string");
+    expect(lines.map((l) => l.audit_event ?? l.msg)).toEqual(["changes_applied", "config_loaded", "config_changed", "Something broke"]);
+    expect(lines[0]).toMatchObject({ audit: true, level: "info", msg: "Reconciled", trigger: "interval", changes: 2 });
+    expect(lines[2]).toMatchObject({ audit: true, level: "info", old_hash: "a".repeat(64), new_hash: "b".repeat(64) });
+    expect(typeof lines[1].time).toBe("string");
   });
 
   test("text format: timestamp, level, message, audit marker, key=value fields", () => {
     const { obs, stderr } = start(config({ logging: { console: { level: "error" } }, metrics: { prometheus: { enabled: false } } }));
     obs.sink.emit({ type: "vip-transition", vip: "192.0.2.10", direction: "acquire" });
+    obs.flush();
     expect(stderr.text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN  VIP acquired; becoming active for it audit=vip_acquired vip=192\.0\.2\.10\n$/);
   });
 
   test("console disabled: nothing on stderr", () => {
     const { obs, stderr } = start(config({ logging: { console: { enabled: false } }, metrics: { prometheus: { enabled: false } } }));
     obs.sink.emit({ type: "vip-transition", vip: "192.0.2.10", direction: "release" });
+    obs.flush();
     expect(stderr.text).toBe("");
+  });
+});
+
+describe("logging off the daemon's path", () => {
+  /** A bulk reconcile's events, as the controller emits them: one per change, then its reconcile. */
+  function bulkReconcile(obs: Observability, changes: number): void {
+    for (let i = 0; i < changes; i++) {
+      obs.sink.emit({ type: "kernel-change", op: "create-destination", service: "tcp:192.0.2.10:80", destination: `10.0.0.${i}:80`, reason: "config", weight: 1, bulk: true });
+    }
+    obs.sink.emit({
+      type: "reconcile",
+      result: "success",
+      trigger: "startup",
+      durationMs: 12.345,
+      changes,
+      ops: { "create-destination": changes },
+      phases: { read: 1, plan: 2, execute: 8, events: 1.345 },
+    });
+  }
+
+  function quiet(logging: Patch): Config {
+    return config({ logging, metrics: { prometheus: { enabled: false } } });
+  }
+
+  test("nothing reaches stderr in the daemon's turn; the next turn writes it, in one write", async () => {
+    const writes: string[] = [];
+    const obs = new Observability({ stderr: { write: (text: string) => void writes.push(text) } });
+    running = obs;
+    obs.start(quiet({ console: { level: "debug" } }));
+    bulkReconcile(obs, 30);
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.trim().split("\n")).toHaveLength(31);
+  });
+
+  test("text console at info: the summary of a bulk reconcile, not its per-change records; at debug both", () => {
+    const info = start(quiet({ console: { level: "info" } }));
+    bulkReconcile(info.obs, 30);
+    info.obs.flush();
+    expect(info.stderr.text).not.toContain("audit=destination_created");
+    const lines = info.stderr.text.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      / INFO  Reconciled audit=changes_applied trigger=startup changes=30 duration_ms=12\.35 destinations_created=30 read_ms=1 plan_ms=2 execute_ms=8 events_ms=1\.35$/,
+    );
+    void info.obs.stop();
+
+    const debug = start(quiet({ console: { level: "debug" } }));
+    bulkReconcile(debug.obs, 30);
+    debug.obs.flush();
+    expect(debug.stderr.text.match(/audit=destination_created/g)).toHaveLength(30);
+    expect(debug.stderr.text).toContain("audit=changes_applied");
+  });
+
+  test("a JSON console at warn and GELF get every per-change record and the summary", () => {
+    const gelf: string[] = [];
+    const stderr = new Lines();
+    const obs = new Observability({
+      stderr,
+      gelf: () => ({ write: (record) => void gelf.push(record.audit ?? record.message), flush: () => {}, close: () => {} }),
+    });
+    running = obs;
+    obs.start(quiet({ console: { level: "warn", format: "json" }, gelf: { enabled: true, host: "graylog.example" } }));
+    bulkReconcile(obs, 30);
+    obs.flush();
+    const events = stderr.text.trim().split("\n").map((line) => JSON.parse(line).audit_event);
+    expect(events.filter((e) => e === "destination_created")).toHaveLength(30);
+    expect(events.at(-1)).toBe("changes_applied");
+    expect(gelf.filter((e) => e === "destination_created")).toHaveLength(30);
+    expect(gelf.at(-1)).toBe("changes_applied");
+  });
+
+  test("a record keeps the time of its event, not of its write", async () => {
+    const stderr = new Lines();
+    const obs = new Observability({ stderr, schedule: () => {} });
+    running = obs;
+    obs.start(quiet({ console: { level: "info" } }));
+    const before = Date.now();
+    obs.sink.emit({ type: "vip-transition", vip: "192.0.2.10", direction: "acquire" });
+    await Bun.sleep(30);
+    obs.flush();
+    const written = Date.parse(stderr.text.slice(0, 24));
+    expect(written).toBeGreaterThanOrEqual(before - 1);
+    expect(written).toBeLessThan(before + 25);
+  });
+
+  test("a full console queue: the records dropped are counted in the metric and reported in the stream", async () => {
+    const stderr = new Lines();
+    const obs = new Observability({ stderr, schedule: () => {}, queueCapacity: 10 });
+    running = obs;
+    obs.start(quiet({ console: { level: "debug" } }));
+    bulkReconcile(obs, 14);
+    obs.flush();
+    const lines = stderr.text.trim().split("\n");
+    // 10 queued, then 5 dropped (4 changes and the summary), reported in one line after them.
+    expect(lines).toHaveLength(11);
+    expect(lines.at(-1)).toMatch(/ WARN  Log records dropped: the console queue was full sink=console dropped=5$/);
+    expect(await obs.metrics.scrapeText()).toMatch(/^lbctl_log_records_dropped_total\{node="[^"]*",sink="console"\} 5$/m);
+  });
+
+  test("stop writes what is queued", async () => {
+    const stderr = new Lines();
+    const obs = new Observability({ stderr, schedule: () => {} });
+    obs.start(quiet({ console: { level: "info" } }));
+    obs.sink.emit({ type: "daemon-stopping", node: "lb-a", signal: "SIGTERM" });
+    expect(stderr.text).toBe("");
+    await obs.stop();
+    expect(stderr.text).toContain("audit=daemon_stopping");
   });
 });

@@ -2,10 +2,14 @@
  * GELF over TCP (I/O shell): NUL-terminated frames on one connection, opened when there is something to send and
  * reopened after a failure with a growing delay (1 s to 30 s). Frames wait in a bounded queue (1 MiB): when it is
  * full the oldest are dropped, never the daemon loop blocked. A frame cut by a lost connection is dropped whole.
+ * Frames that wait together are written together (one write per batch, not per message).
  */
 
 import type { Socket } from "bun";
 import type { GelfTarget, GelfTransport } from "./transport.ts";
+
+/** At most this many bytes of waiting frames go out in one write. */
+const WRITE_BYTES = 256 * 1024;
 
 export interface TcpTransportOptions {
   maxQueueBytes?: number;
@@ -32,6 +36,7 @@ export function tcpTransport(target: GelfTarget, onError: (message: string) => v
   function flush(): void {
     if (!socket) return connect();
     while (queue.length > 0) {
+      if (!headStarted && queue.length > 1) coalesceHead();
       const head = queue[0]!;
       const written = socket.write(head);
       if (written < head.length) {
@@ -44,6 +49,21 @@ export function tcpTransport(target: GelfTarget, onError: (message: string) => v
       queued -= head.length;
       headStarted = false;
     }
+  }
+
+  /** The frames waiting at the head become one buffer (up to WRITE_BYTES): one write for a batch of messages. */
+  function coalesceHead(): void {
+    let count = 0;
+    let length = 0;
+    while (count < queue.length && (count === 0 || length + queue[count]!.length <= WRITE_BYTES)) length += queue[count++]!.length;
+    if (count < 2) return;
+    const merged = new Uint8Array(length);
+    let offset = 0;
+    for (const frame of queue.slice(0, count)) {
+      merged.set(frame, offset);
+      offset += frame.length;
+    }
+    queue.splice(0, count, merged);
   }
 
   function lost(): void {

@@ -6,7 +6,10 @@ export interface GelfTarget {
 }
 
 export interface GelfTransport {
-  /** The frames of one message (several UDP chunks, or one TCP frame); dropped, not queued forever, on trouble. */
+  /**
+   * The frames of one message (several UDP chunks), or of a batch of messages (TCP frames, one per message); dropped,
+   * not queued forever, on trouble.
+   */
   send(frames: Uint8Array[]): void;
   close(): void;
 }

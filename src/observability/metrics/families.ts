@@ -73,6 +73,12 @@ export const FAMILIES = {
     help: "Config reloads, by result (success, failure, or refused over a change limit).",
   },
   changeLimitHits: { name: "lbctl_change_limit_hits_total", type: "counter", labels: ["node", "limit"], help: "Reloads stopped by a change limit, by limit." },
+  logRecordsDropped: {
+    name: "lbctl_log_records_dropped_total",
+    type: "counter",
+    labels: ["node", "sink"],
+    help: "Log and audit records dropped because a log destination's queue was full (sink console or gelf).",
+  },
 } as const satisfies Record<string, FamilySpec>;
 
 export type FamilyKey = keyof typeof FAMILIES;

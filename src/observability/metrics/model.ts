@@ -49,6 +49,8 @@ export class MetricsModel implements EventSink {
   readonly reconcileDuration = new HistogramCounts(RECONCILE_BUCKETS);
   readonly configReloads = { success: 0, failure: 0, refused: 0 };
   readonly changeLimitHits = new Map<string, number>();
+  /** Log destination → records its full queue dropped. */
+  readonly logRecordsDropped = new Map<string, number>();
   /** service name → backend key → metrics; only what the current config has. */
   readonly backends = new Map<string, Map<string, BackendMetrics>>();
   #backendList: readonly BackendMetrics[] = [];
@@ -92,6 +94,12 @@ export class MetricsModel implements EventSink {
   #changed(families: readonly FamilyKey[]): void {
     const generation = ++this.#generation;
     for (const key of families) this.#changedAt.set(key, generation);
+  }
+
+  /** A log destination's queue was full (observability/log-queue.ts): not an event, as logging is what failed. */
+  logDropped(sink: string, count: number): void {
+    this.logRecordsDropped.set(sink, (this.logRecordsDropped.get(sink) ?? 0) + count);
+    this.#changed(["logRecordsDropped"]);
   }
 
   emit(event: DaemonEvent): void {
