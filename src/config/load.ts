@@ -6,6 +6,7 @@ import { parseFast } from "./fast-yaml.ts";
 import type { Environment } from "./env.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { includeMatches, readConfigFile, resolveInclude } from "./files.ts";
+import { keyPermissionIssues } from "./key-permissions.ts";
 import type { Config, LoadedService } from "./model.ts";
 import { checkRules, type ServiceSource } from "./rules.ts";
 import { MainFileSchema, type MainFile } from "./schema/main.ts";
@@ -81,6 +82,7 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions): LoadRes
   if (issues.length > 0) return { ok: false, code: "invalid", issues };
 
   const findings = checkRules(mainSource, main, serviceSources);
+  findings.errors.push(...keyPermissionIssues(mainSource, main));
   if (findings.errors.length > 0) return { ok: false, code: "invalid", issues: findings.errors };
   return {
     ok: true,
