@@ -14,7 +14,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configJsonSchema } from "./src/config/json-schema.ts";
-import { markdownToMan } from "./src/docs/man-page.ts";
+import { markdownToMan } from "./src/system/man-page.ts";
 
 const root = import.meta.dir;
 // `--outdir=DIR` builds elsewhere (the release test uses a scratch folder); default build/.

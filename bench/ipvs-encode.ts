@@ -9,6 +9,7 @@
  */
 
 import { type RequestHeader, encodeOperation } from "../src/ipvs/codec/requests.ts";
+import { ServiceKeyEncoder } from "../src/ipvs/codec/service-key.ts";
 import { MessageWriter } from "../src/ipvs/netlink/writer.ts";
 import type { IpvsOperation } from "../src/ipvs/types.ts";
 import { loadLine, median, report, row, startLoadMeter } from "./support.ts";
@@ -39,9 +40,10 @@ const header: RequestHeader = { family: 32, seq: 0, port: 1234 };
 
 function encodeAll(): number {
   writer.reset();
+  const keys = new ServiceKeyEncoder(); // as the client encodes a batch
   for (let i = 0; i < COUNT; i++) {
     header.seq = i;
-    encodeOperation(writer, header, operations[i] as IpvsOperation);
+    encodeOperation(writer, header, operations[i] as IpvsOperation, keys);
   }
   return writer.length;
 }

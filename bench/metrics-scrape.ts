@@ -3,10 +3,9 @@
  *  - one statistics collection cycle as the daemon runs it: desired state from the config, the kernel dump joined
  *    with it (src/daemon/stats.ts), the samples applied to the metrics model (target < 50 ms, run every few cycles);
  *  - one scrape (target < 50 ms): rendering the exposition, and end to end through the real HTTP listener (body
- *    read as bytes), with health checks off (IPVS counters and weights: 7 series per backend) and on (plus health
- *    and the latency histogram: 19 per backend);
- *  - the peer of the scrape: the same scraper fetching a static body of the same size from a bare Bun.serve in this
- *    process, the cost of moving the bytes over loopback;
+ *    read as bytes), plain and gzip, right after a stats cycle (the traffic families rendered again) and unchanged
+ *    (from the cache), beside a bare fetch of the same bytes from a trivial Bun.serve; with health checks off (IPVS
+ *    counters and weights: 7 series per backend) and on (plus health and the latency histogram: 19 per backend);
  *  - encoding the same for InfluxDB (informational: done family by family, yielding to the loop in between).
  * The kernel dump is synthetic (the shape the netlink decoder returns, with counters that grow every cycle).
  * Run: bun bench/metrics-scrape.ts [--services N] [--runs R]. Not in CI.
@@ -18,6 +17,7 @@ import type { Config } from "../src/config/model.ts";
 import { StatsIndex } from "../src/daemon/stats.ts";
 import type { KernelServiceEntry } from "../src/ipvs/types.ts";
 import { influxBody } from "../src/observability/influx/model-lines.ts";
+import type { Exposition } from "../src/observability/metrics/exposition-cache.ts";
 import { Observability } from "../src/observability/setup.ts";
 import { desiredServices } from "../src/plan/desired.ts";
 import { configTree } from "../tests/support/config-tree.ts";
@@ -84,10 +84,13 @@ interface Result {
   join: number;
   apply: number;
   render: number;
-  scrape: number;
-  scrapeP95: number;
-  bareFetch: number;
+  renderCached: number;
+  gzipRender: number;
+  gzipCached: number;
+  /** Median HTTP round trips, from another process. */
+  http: Record<"barePlain" | "bareGzip" | "plainChanged" | "plainCached" | "gzipChanged" | "gzipCached", number>;
   bytes: number;
+  gzipBytes: number;
   series: number;
   influx: number;
 }
@@ -129,71 +132,101 @@ async function measure(health: boolean): Promise<Result> {
       joins.push(joined - started);
       applies.push(done - joined);
     }
-    const renders: number[] = [];
-    for (let i = 0; i < RUNS + 2; i++) {
-      const started = performance.now();
-      await obs.metrics.scrape();
-      renders.push(performance.now() - started);
-    }
+    // A stats cycle changes the six traffic families: what a scrape after it renders (and compresses) again. With
+    // checks on, probes change the latency histograms between any two scrapes: one probe stands for them.
+    let cycle = RUNS;
+    const probed = config.services[0]!;
+    const statsCycle = () => {
+      obs.sink.emit({ type: "ipvs-stats", destinations: index.samples(kernelDump(config, ++cycle)) });
+      if (health) obs.sink.emit({ type: "probe", service: probed.name, backend: `${probed.backends[0]!.address}:${probed.ports[0]!.start}`, ok: true, latencyMs: 2, reason: "connected" });
+    };
+    const renderTimes = async (change: boolean, encode: (e: Exposition) => unknown): Promise<number> => {
+      const times: number[] = [];
+      for (let i = 0; i < RUNS + 1; i++) {
+        if (change) statsCycle();
+        Bun.gc(true);
+        const started = performance.now();
+        await encode(await obs.metrics.scrape());
+        times.push(performance.now() - started);
+      }
+      return median(times.slice(1));
+    };
+    const render = await renderTimes(true, (e) => e.parts);
+    const renderCached = await renderTimes(false, (e) => e.parts);
+    const gzipRender = await renderTimes(true, (e) => e.gzip());
+    const gzipCached = await renderTimes(false, (e) => e.gzip());
     const url = `http://127.0.0.1:${obs.metricsPort}/metrics`;
-    const exposition = new Uint8Array(await (await fetch(url)).arrayBuffer());
-    const text = new TextDecoder().decode(exposition);
-    // The peer: the same bytes from a server that does nothing else.
-    const bare = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(exposition, { headers: { "content-type": "text/plain" } }) });
-    let scrapes: number[];
-    let bareFetches: number[];
-    let size: number;
-    try {
-      ({ scrapes, bareFetches, size } = await scrapeFromAnotherProcess(url, `http://127.0.0.1:${bare.port}/`, RUNS + 2));
-    } finally {
-      void bare.stop(true);
-    }
+    // The floor: the same bytes from a trivial Bun.serve in this process, as Blobs made once. `/change` runs a stats
+    // cycle here.
+    const plainBytes = new Blob([(await obs.metrics.scrape()).plain()]);
+    const gzipBytes = new Blob([await (await obs.metrics.scrape()).gzip()]);
+    const bare = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(request) {
+        if (new URL(request.url).pathname === "/change") {
+          statsCycle();
+          return new Response("changed");
+        }
+        if (request.headers.get("accept-encoding") === "gzip") return new Response(gzipBytes, { headers: { "content-encoding": "gzip" } });
+        return new Response(plainBytes);
+      },
+    });
+    const cases = {
+      barePlain: { url: `http://127.0.0.1:${bare.port}/`, gzip: false, change: false },
+      bareGzip: { url: `http://127.0.0.1:${bare.port}/`, gzip: true, change: false },
+      plainChanged: { url, gzip: false, change: true },
+      plainCached: { url, gzip: false, change: false },
+      gzipChanged: { url, gzip: true, change: true },
+      gzipCached: { url, gzip: true, change: false },
+    };
+    // Prometheus scrapes from another process (sending Accept-Encoding: gzip): so does the bench, or the client's own
+    // reading of the body would be charged to the server. Cases take turns, so load from elsewhere hits them alike;
+    // each cached case follows the one that rendered (and compressed) the same generation.
+    const scraper = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `const cases = ${JSON.stringify(cases)}; const times = {}; const sizes = {};
+         for (let i = 0; i < ${RUNS + 2}; i++) {
+           for (const [name, c] of Object.entries(cases)) {
+             if (c.change) await (await fetch(${JSON.stringify(`http://127.0.0.1:${bare.port}/change`)})).text();
+             const started = performance.now();
+             const response = await fetch(c.url, { headers: { "accept-encoding": c.gzip ? "gzip" : "identity" } });
+             const body = await response.arrayBuffer();
+             (times[name] ??= []).push(performance.now() - started);
+             sizes[name] = [Number(response.headers.get("content-length")), body.byteLength];
+           }
+         }
+         console.log(JSON.stringify({ times, sizes }));`,
+      ],
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    const [report] = await Promise.all([new Response(scraper.stdout).text(), scraper.exited]);
+    void bare.stop(true);
+    const { times, sizes } = JSON.parse(report) as { times: Record<keyof typeof cases, number[]>; sizes: Record<keyof typeof cases, [number, number]> };
+    const http = Object.fromEntries(Object.entries(times).map(([name, t]) => [name, median(t.slice(2))])) as Record<keyof typeof cases, number>;
+    const text = new TextDecoder().decode(new Uint8Array(await (await fetch(url)).arrayBuffer()));
     const influxStarted = performance.now();
     await influxBody(obs.model, () => obs.metrics.otherSnapshot(), Math.floor(Date.now() / 1000), async () => {});
     const influx = performance.now() - influxStarted;
-    const measured = scrapes.slice(2).sort((a, b) => a - b);
     return {
       cycle: median(cycles.slice(1)),
       join: median(joins.slice(1)),
       apply: median(applies.slice(1)),
-      render: median(renders.slice(2)),
-      scrape: median(measured),
-      scrapeP95: measured[Math.floor(measured.length * 0.95)] ?? Number.NaN,
-      bareFetch: median(bareFetches.slice(2)),
-      bytes: size,
+      render,
+      renderCached,
+      gzipRender,
+      gzipCached,
+      http,
+      bytes: sizes.plainCached[1],
+      gzipBytes: sizes.gzipCached[0],
       series: text.split("\n").filter((l) => l && !l.startsWith("#")).length,
       influx,
     };
   } finally {
     await obs.stop();
   }
-}
-
-/**
- * Prometheus scrapes from another process: so does the bench, or the client's own reading of the body would be
- * charged to the server. The scraper alternates the metrics URL and the bare one, so both see the same load.
- */
-async function scrapeFromAnotherProcess(url: string, bareUrl: string, runs: number): Promise<{ scrapes: number[]; bareFetches: number[]; size: number }> {
-  const scraper = Bun.spawn(
-    [
-      process.execPath,
-      "-e",
-      `const scrapes = []; const bareFetches = []; let size = 0;
-       const time = async (target) => {
-         const started = performance.now();
-         const body = await (await fetch(target)).arrayBuffer();
-         return [performance.now() - started, body.byteLength];
-       };
-       for (let i = 0; i < ${runs}; i++) {
-         const [ms, bytes] = await time(${JSON.stringify(url)}); scrapes.push(ms); size = bytes;
-         bareFetches.push((await time(${JSON.stringify(bareUrl)}))[0]);
-       }
-       console.log(JSON.stringify({ scrapes, bareFetches, size }));`,
-    ],
-    { stdout: "pipe", stderr: "inherit" },
-  );
-  const [output] = await Promise.all([new Response(scraper.stdout).text(), scraper.exited]);
-  return JSON.parse(output) as { scrapes: number[]; bareFetches: number[]; size: number };
 }
 
 console.log(`metrics at scale: ${SERVICES} virtual services × ${BACKENDS} destinations, ${RUNS} runs each (medians)\n`);
@@ -203,28 +236,36 @@ for (const health of [false, true]) {
   const r = await measure(health);
   measured.push([health, r]);
   const label = health ? "checks on" : "checks off";
-  console.log(`${label}: ${r.series.toLocaleString("en")} series, ${(r.bytes / 1e6).toFixed(1)} MB per scrape`);
+  console.log(`${label}: ${r.series.toLocaleString("en")} series, ${(r.bytes / 1e6).toFixed(1)} MB per scrape, ${(r.gzipBytes / 1e6).toFixed(1)} MB gzipped`);
   console.log(row(`stats collection cycle (${label})`, `${r.cycle.toFixed(1)} ms (join ${r.join.toFixed(1)} + apply ${r.apply.toFixed(1)})`, `< ${TARGET_MS} ms`, r.cycle < TARGET_MS));
-  console.log(row(`render the exposition (${label})`, `${r.render.toFixed(1)} ms`, "-", true));
-  console.log(row(`HTTP scrape, median (${label})`, `${r.scrape.toFixed(1)} ms (p95 ${r.scrapeP95.toFixed(1)})`, health ? "-" : `< ${TARGET_MS} ms`, health || r.scrape < TARGET_MS));
-  console.log(row(`peer: bare fetch of the same bytes (${label})`, `${r.bareFetch.toFixed(1)} ms`, "-", true));
+  console.log(row(`render after a stats cycle (${label})`, `${r.render.toFixed(1)} ms (gzip ${r.gzipRender.toFixed(1)})`, "-", true));
+  console.log(row(`render, unchanged (${label})`, `${r.renderCached.toFixed(1)} ms (gzip ${r.gzipCached.toFixed(1)})`, "-", true));
+  const ms = (name: keyof Result["http"], bare: keyof Result["http"]) => `${r.http[name].toFixed(1)} ms (${(r.http[name] / r.http[bare]).toFixed(1)}× bare)`;
+  console.log(row(`HTTP scrape gzip, unchanged (${label})`, ms("gzipCached", "bareGzip"), "-", true));
+  console.log(row(`HTTP scrape gzip, after a stats cycle (${label})`, ms("gzipChanged", "bareGzip"), health ? "-" : `< ${TARGET_MS} ms`, health || r.http.gzipChanged < TARGET_MS));
+  console.log(row(`HTTP scrape plain, unchanged (${label})`, ms("plainCached", "barePlain"), "-", true));
+  console.log(row(`HTTP scrape plain, after a stats cycle (${label})`, ms("plainChanged", "barePlain"), health ? "-" : `< ${TARGET_MS} ms`, health || r.http.plainChanged < TARGET_MS));
+  console.log(`      bare fetch of the same bytes from a trivial Bun.serve: plain ${r.http.barePlain.toFixed(1)} ms, gzip ${r.http.bareGzip.toFixed(1)} ms`);
   console.log(`      InfluxDB line protocol of the same: ${r.influx.toFixed(0)} ms (informational)\n`);
 }
 const { othersPct, loaded } = meter();
 console.log(loadLine(othersPct));
 
+// The target binds the scrape Prometheus mostly makes: the first after a stats cycle (stats every few seconds,
+// scrapes every 15 s), plain and gzip. Cached scrapes and the bare fetch are reported beside it.
 const shape = `${SERVICES.toLocaleString("en")} single-port services × ${BACKENDS} backends`;
 for (const [health, r] of measured) {
   const label = health ? "checks on" : "checks off";
   const size = `${r.series.toLocaleString("en")} series, ${(r.bytes / 1e6).toFixed(0)} MB`;
   const m1 = { id: "M1", what: `one stats collection cycle, ${shape}`, where: "host" as const, bench: "metrics-scrape", unit: "ms", loaded };
   report({ ...m1, name: `join and model update, ${label}`, target: `< ${TARGET_MS} ms`, measured: `${r.cycle.toFixed(0)} ms`, value: r.cycle, ok: r.cycle < TARGET_MS });
-  const m2 = { id: "M2", what: `one scrape, ${shape}`, where: "host" as const, bench: "metrics-scrape", unit: "ms", loaded };
+  const m2 = { id: "M2", what: `one scrape from another process, ${shape}`, where: "host" as const, bench: "metrics-scrape", unit: "ms", loaded };
   if (health) {
-    report({ ...m2, name: `HTTP scrape from another process, ${label} (${size})`, measured: `${r.scrape.toFixed(0)} ms (render ${r.render.toFixed(0)} ms)`, value: r.scrape, ok: true });
-  } else {
-    report({ ...m2, name: `HTTP scrape from another process, median, ${label} (${size})`, target: `< ${TARGET_MS} ms`, measured: `${r.scrape.toFixed(0)} ms`, value: r.scrape, ok: r.scrape < TARGET_MS });
-    report({ ...m2, name: `of which rendering the exposition, ${label}`, measured: `${r.render.toFixed(0)} ms`, value: r.render, ok: true });
-    report({ ...m2, name: "peer: the same scraper fetching the same bytes from a bare Bun.serve", measured: `${r.bareFetch.toFixed(0)} ms`, value: r.bareFetch, ok: true });
+    report({ ...m2, name: `HTTP scrape after a stats cycle, ${label} (${size})`, measured: `plain ${r.http.plainChanged.toFixed(0)} ms, gzip ${r.http.gzipChanged.toFixed(0)} ms`, value: r.http.plainChanged, ok: true });
+    continue;
   }
+  report({ ...m2, name: `HTTP scrape after a stats cycle, plain, ${label} (${size})`, target: `< ${TARGET_MS} ms`, measured: `${r.http.plainChanged.toFixed(0)} ms`, value: r.http.plainChanged, ok: r.http.plainChanged < TARGET_MS });
+  report({ ...m2, name: `HTTP scrape after a stats cycle, gzip, ${label}`, target: `< ${TARGET_MS} ms`, measured: `${r.http.gzipChanged.toFixed(0)} ms`, value: r.http.gzipChanged, ok: r.http.gzipChanged < TARGET_MS });
+  report({ ...m2, name: `HTTP scrape unchanged (cached), plain / gzip, ${label}`, measured: `${r.http.plainCached.toFixed(0)} / ${r.http.gzipCached.toFixed(0)} ms`, value: r.http.plainCached, ok: true });
+  report({ ...m2, name: "peer: the same scraper fetching the same bytes from a bare Bun.serve, plain / gzip", measured: `${r.http.barePlain.toFixed(0)} / ${r.http.bareGzip.toFixed(0)} ms`, value: r.http.barePlain, ok: true });
 }

@@ -32,6 +32,7 @@ const BENCHES: Bench[] = [
   { name: "metrics-scrape", where: "host" },
   { name: "health-scheduler", where: "host" },
   { name: "udp-echo", where: "host" },
+  { name: "port-range", where: "host" },
   { name: "ipvs-apply", where: "lab" },
   { name: "failover-latency", where: "lab" },
 ];

@@ -2,7 +2,10 @@
 
 import { configuredVips, type Config } from "../config/model.ts";
 import { createIpvsClient } from "../ipvs/client.ts";
-import { IpvsError } from "../ipvs/errors.ts";
+import { readFileSync } from "node:fs";
+import { release } from "node:os";
+import { IpvsError, IpvsUnavailableError } from "../ipvs/errors.ts";
+import { ipvsMissing } from "../system/doctor/kernel.ts";
 import type { IpvsAdminClient, KernelServiceEntry } from "../ipvs/types.ts";
 import { readManagedVips, StateFileError } from "../system/managed-vips.ts";
 import { CliError } from "./errors.ts";
@@ -38,7 +41,20 @@ export function managedVips(config: Config): Set<string> {
 
 export function asCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
+  if (error instanceof IpvsUnavailableError) {
+    // Say why, as doctor does: "modprobe ip_vs" on a kernel without the module sends the operator the wrong way.
+    const { why, fix } = ipvsMissing(readHostFile, release());
+    return new CliError(`IPVS is not available: ${why}. Fix: ${fix} (lbctl doctor checks the rest of the host)`, 1, error.code);
+  }
   if (error instanceof IpvsError) return new CliError(error.message, 1, error.code);
   if (error instanceof StateFileError) return new CliError(error.message, 1, "E_STATE");
   return new CliError(error instanceof Error ? error.message : String(error));
+}
+
+function readHostFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
 }

@@ -11,7 +11,7 @@ import { writeManagedVips } from "../system/managed-vips.ts";
 import { asCliError, managedVips, openIpvs } from "./_kernel.ts";
 import { changeToJson, changeToLine, summary } from "../plan/render.ts";
 import { configPath, lbctlCommand } from "./common.ts";
-import { CliError, UsageError } from "./errors.ts";
+import { CliError, jsonFailure, UsageError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput, type Output } from "./output.ts";
 import { askDaemonToReload, exitCodeOf, reportReload, requireSameConfig } from "./_daemon-client.ts";
@@ -49,10 +49,11 @@ export default lbctlCommand({
       if (viaDaemon !== undefined) return viaDaemon;
       return applyOnce(options);
     } catch (error) {
-      const failure = error instanceof ConfigError ? error : asCliError(error);
-      if (!args.json) throw failure;
-      out.json({ changes: [], applied: false, error: { op: failure instanceof ConfigError ? "load-config" : "connect", message: failure.message } });
-      return failure instanceof ConfigError ? (failure.code === "unreadable" ? ExitCode.usage : ExitCode.failed) : ExitCode.failed;
+      const cause = error instanceof ConfigError ? error : asCliError(error);
+      if (!args.json) throw cause;
+      const failure = jsonFailure(cause, "connect");
+      out.json({ changes: [], applied: false, error: failure.error });
+      return failure.exitCode;
     }
   },
 });

@@ -46,7 +46,7 @@ export function rejectUnknownArgs(rawArgs: readonly string[], args: ArgsDef): vo
     }
     const name = arg.replace(/^--?/, "").split("=")[0]!;
     const bare = name.startsWith("no-") && booleans.has(name.slice(3)) ? name.slice(3) : name;
-    if (!known.has(bare)) throw new UsageError(`Unknown option "${arg.split("=")[0]}"; see --help`);
+    if (!known.has(bare)) throw new UsageError(`Unknown option "${arg.split("=")[0]}"`);
     if (!booleans.has(bare) && !arg.includes("=")) {
       if (rawArgs[i + 1] === undefined) throw new UsageError(`Option --${bare} needs a value`);
       i++;
@@ -54,24 +54,17 @@ export function rejectUnknownArgs(rawArgs: readonly string[], args: ArgsDef): vo
   }
 }
 
-/**
- * The exit code of the command that ran. citty drops the return value of nested commands, so the wrapper below
- * records it here for main.ts.
- */
-export const commandOutcome: { exitCode: number | undefined } = { exitCode: undefined };
-
 type CommonArgs = typeof commonArgs;
 
 export interface LbctlCommandDef<A extends ArgsDef> extends Omit<CommandDef<A & CommonArgs>, "args" | "run"> {
   args?: A;
-  /** Returns the exit code. */
+  /** Returns the exit code; main.ts runs the command and exits with it. */
   run?: (context: CommandContext<A & CommonArgs>) => number | Promise<number>;
 }
 
-/** `defineCommand` with the common flags added, unknown flags rejected before `run`, and the exit code recorded. */
+/** `defineCommand` with the common flags added and unknown flags rejected before `run`. */
 export function lbctlCommand<const A extends ArgsDef>(def: LbctlCommandDef<A>): CommandDef<A & CommonArgs> {
   const args = { ...commonArgs, ...def.args } as A & CommonArgs;
-  const { run } = def;
   return defineCommand<A & CommonArgs>({
     ...def,
     args,
@@ -79,13 +72,6 @@ export function lbctlCommand<const A extends ArgsDef>(def: LbctlCommandDef<A>): 
       if (!def.subCommands) rejectUnknownArgs(context.rawArgs, args);
       return def.setup?.(context);
     },
-    ...(run
-      ? {
-          async run(context: CommandContext<A & CommonArgs>) {
-            commandOutcome.exitCode = await run(context);
-          },
-        }
-      : {}),
   });
 }
 

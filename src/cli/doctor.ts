@@ -1,6 +1,7 @@
 /** `lbctl doctor [--json]`: checks the host (kernel, libraries, interfaces, VIPs, sysctls, FRR, daemon); exit 1 on any FAIL. */
 
 import { loadConfig } from "../config/load.ts";
+import { daemonAnswers } from "../daemon/control-client.ts";
 import { createHostProbe } from "../system/doctor/host-probe.ts";
 import { exitCodeOf, renderReport, runDoctor } from "../system/doctor/run.ts";
 import { configPath, lbctlCommand } from "./common.ts";
@@ -14,7 +15,7 @@ export default lbctlCommand({
   async run({ args }) {
     const out = createOutput({ debug: args.debug });
     const file = configPath(args);
-    const results = await runDoctor(createHostProbe(), file, loadConfig(file));
+    const results = await runDoctor(createHostProbe({ daemonAnswers }), file, loadConfig(file));
     if (args.json) out.json({ checks: results });
     else out.print(renderReport(results));
     return exitCodeOf(results);

@@ -1,15 +1,18 @@
 #!/usr/bin/env bun
 /**
- * lbctl entry point. Commands load lazily (one file each); this is the only place that calls process.exit, and
- * the one place that turns errors into exit codes (spec/cli.md).
+ * lbctl entry point. It finds the command on the command line (each loads lazily, from its own file), runs it, turns
+ * what it throws into a message and an exit code (spec/cli.md), and is the one exit path: the process ends only
+ * once stdout and stderr are written out (written.ts).
  */
 
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
 import { ConfigError, formatIssue } from "../config/errors.ts";
-import { commandOutcome, commonArgs } from "./common.ts";
-import { CliError } from "./errors.ts";
+import { printable } from "../config/printable.ts";
+import { commonArgs } from "./common.ts";
+import { CliError, UsageError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { VERSION } from "./version.ts";
+import { trackWrites } from "./written.ts";
 
 export { VERSION };
 
@@ -31,70 +34,115 @@ export const root = defineCommand({
   },
 });
 
+/** The command named on the command line, found by following its words down the subcommands. */
+interface Resolved {
+  command: CommandDef;
+  /** The command words, e.g. ["lbctl", "setup", "frr"]. */
+  names: string[];
+  /** The arguments without the command words: flags given before the command word count too. */
+  args: string[];
+  /** A word that names no subcommand where one was expected. */
+  unknown?: string;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug");
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
     process.stdout.write(`lbctl ${VERSION}\n`);
     return ExitCode.ok;
   }
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${plainUnlessTerminal(await renderUsage(...(await resolveForHelp(argv))), process.stdout)}\n`);
-    return ExitCode.ok;
-  }
-  if (argv.filter((arg) => !arg.startsWith("-")).length === 0) {
-    process.stderr.write(`${plainUnlessTerminal(await renderUsage(root), process.stderr)}\n\nNo command given: see lbctl --help\n`);
-    return ExitCode.usage;
-  }
+  let name = "lbctl";
   try {
-    await runCommand(root, { rawArgs: argv });
-    return commandOutcome.exitCode ?? ExitCode.ok;
+    const resolved = await resolveCommand(argv);
+    name = resolved.names.join(" ");
+    if (argv.includes("--help") || argv.includes("-h")) {
+      process.stdout.write(`${await usage(resolved, process.stdout)}\n`);
+      return ExitCode.ok;
+    }
+    if (resolved.unknown !== undefined) {
+      process.stderr.write(`${name}: unknown command "${printable(resolved.unknown)}"; see ${name} --help\n`);
+      return ExitCode.usage;
+    }
+    const subCommands = await resolveValue(resolved.command.subCommands);
+    if (subCommands) {
+      process.stderr.write(`${await usage(resolved, process.stderr)}\n\n${name}: name a command (${Object.keys(subCommands).join(", ")}); see ${name} --help\n`);
+      return ExitCode.usage;
+    }
+    const { result } = await runCommand(resolved.command, { rawArgs: resolved.args });
+    return typeof result === "number" ? result : ExitCode.ok;
   } catch (error) {
-    return report(error, debug);
+    return report(error, debug, name);
   }
 }
 
-function report(error: unknown, debug: boolean): number {
+/** Error messages may span lines (a daemon's list of config errors): lines kept, the rest escaped, a runaway cut. */
+const LAID_OUT = { newlines: "keep", max: 100_000 } as const;
+
+/** Prints what went wrong for the operator; `name` is the command that ran (`lbctl setup frr`), for the help hint. */
+function report(error: unknown, debug: boolean, name: string): number {
   if (error instanceof ConfigError) {
     for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
     return error.code === "unreadable" ? ExitCode.usage : ExitCode.failed;
   }
   if (error instanceof CliError) {
-    process.stderr.write(`lbctl: ${error.message}\n`);
+    const hint = error instanceof UsageError && !error.message.includes("--help") ? `; see ${name} --help` : "";
+    process.stderr.write(`lbctl: ${printable(error.message, LAID_OUT)}${hint}\n`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
   if (error instanceof Error && error.name === "CLIError") {
-    process.stderr.write(`lbctl: ${stripAnsi(error.message)}; see lbctl --help\n`);
+    // citty's own argument errors ("Missing required argument: --output-dir"): said as lbctl's, with lbctl's help.
+    process.stderr.write(`lbctl: ${printable(stripAnsi(error.message)).replace(/\.$/, "")}; see ${name} --help\n`);
     return ExitCode.usage;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`lbctl: ${message}\n`);
+  process.stderr.write(`lbctl: ${printable(message, LAID_OUT)}\n`);
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return ExitCode.failed;
 }
 
-/** The command `--help` is about: follows positional words down nested subcommands (`lbctl setup frr --help`). */
-async function resolveForHelp(argv: string[]): Promise<[CommandDef, CommandDef?]> {
+/**
+ * Follows the positional words down nested subcommands (`lbctl setup frr`), skipping the value of a flag that takes
+ * one (`--config PATH`). Stops at the first command without subcommands: later words are its own arguments.
+ */
+async function resolveCommand(argv: string[]): Promise<Resolved> {
   let command = root as CommandDef;
-  let parent: CommandDef | undefined;
-  for (const word of argv.filter((arg) => !arg.startsWith("-"))) {
-    const resolved = await resolveValue(command.subCommands);
-    const entry = resolved?.[word];
-    if (!entry) break;
-    const next = await resolveValue(entry);
-    if (!next) break;
-    parent = command;
+  const names = ["lbctl"];
+  const commandWords = new Set<number>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") break;
+    if (arg.startsWith("-")) {
+      if (!arg.includes("=") && takesValue(arg, (await resolveValue(command.args)) ?? {})) i++;
+      continue;
+    }
+    const subCommands = await resolveValue(command.subCommands);
+    if (!subCommands) break;
+    const entry = subCommands[arg];
+    const next = entry ? await resolveValue(entry) : undefined;
+    if (!next) return { command, names, args: argv, unknown: arg };
     command = next;
+    names.push(arg);
+    commandWords.add(i);
   }
-  return parent ? [command, parent] : [command];
+  return { command, names, args: argv.filter((_, i) => !commandWords.has(i)) };
+}
+
+function takesValue(flag: string, args: Record<string, { type?: string; alias?: string | string[] }>): boolean {
+  const name = flag.replace(/^--?/, "");
+  return Object.entries(args).some(([key, def]) => (def.type === "string" || def.type === "enum") && (key === name || [def.alias ?? []].flat().includes(name)));
+}
+
+/** citty's usage text, titled with the full command (`lbctl setup frr`, where citty would say `setup frr`). */
+async function usage(resolved: Resolved, stream: NodeJS.WriteStream): Promise<string> {
+  const parentName = resolved.names.slice(0, -1).join(" ");
+  const parent = parentName ? defineCommand({ meta: { name: parentName } }) : undefined;
+  const text = await renderUsage(resolved.command, parent);
+  return stream.isTTY && !process.env.NO_COLOR ? text : stripAnsi(text);
 }
 
 async function resolveValue<T>(value: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
   return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
-}
-
-function plainUnlessTerminal(text: string, stream: NodeJS.WriteStream): string {
-  return stream.isTTY && !process.env.NO_COLOR ? text : stripAnsi(text);
 }
 
 function stripAnsi(text: string): string {
@@ -103,11 +151,10 @@ function stripAnsi(text: string): string {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      process.stderr.write(`lbctl: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(ExitCode.failed);
-    },
-  );
+  const written = trackWrites([process.stdout, process.stderr]);
+  const exit = (code: number) => written.settled().then(() => process.exit(code));
+  main(process.argv.slice(2)).then(exit, (error) => {
+    process.stderr.write(`lbctl: ${printable(error instanceof Error ? error.message : String(error))}\n`);
+    return exit(ExitCode.failed);
+  });
 }

@@ -8,6 +8,7 @@ import { statusView, type StatusView } from "../plan/status.ts";
 import { dumpKernel, managedVips, openIpvs } from "./_kernel.ts";
 import { renderStatus } from "./_status-output.ts";
 import { configPath, lbctlCommand } from "./common.ts";
+import { jsonFailure } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput } from "./output.ts";
 
@@ -19,32 +20,42 @@ export default lbctlCommand({
   },
   async run({ args }) {
     const out = createOutput({ debug: args.debug });
-    const loaded = loadConfig(configPath(args));
-    if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
-    const { config } = loaded;
     const stats = Boolean(args.stats);
-    let view: StatusView | undefined;
-    if (await daemonAnswers(config.main.daemon.socket)) {
-      const reply = await daemonRequest<StatusView>(config.main.daemon.socket, "GET", `/v1/status${stats ? "?stats=1" : ""}`).catch(() => undefined);
-      if (reply?.status === 200) view = reply.body;
-    }
-    if (!view) {
-      const client = openIpvs();
-      try {
-        const managed = managedVips(config);
-        const byName = new Map(config.services.map((s) => [s.name, s]));
-        view = statusView(desiredServices(config), dumpKernel(client), {
-          daemon: false,
-          stats,
-          isManagedVip: (address) => managed.has(address),
-          health: (name) => (byName.get(name)?.health.enabled ? "unknown" : "disabled"),
-        });
-      } finally {
-        client.close();
-      }
+    let view: StatusView;
+    try {
+      view = await statusOf(configPath(args), stats);
+    } catch (error) {
+      if (!args.json) throw error;
+      const failure = jsonFailure(error, "read-kernel");
+      out.json({ daemon: false, services: [], error: failure.error });
+      return failure.exitCode;
     }
     if (args.json) out.json(view);
     else out.print(renderStatus(view, stats));
     return ExitCode.ok;
   },
 });
+
+/** The daemon's view when one answers (it knows health), else the kernel's table joined with the config. */
+async function statusOf(file: string, stats: boolean): Promise<StatusView> {
+  const loaded = loadConfig(file);
+  if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
+  const { config } = loaded;
+  if (await daemonAnswers(config.main.daemon.socket)) {
+    const reply = await daemonRequest<StatusView>(config.main.daemon.socket, "GET", `/v1/status${stats ? "?stats=1" : ""}`).catch(() => undefined);
+    if (reply?.status === 200) return reply.body;
+  }
+  const client = openIpvs();
+  try {
+    const managed = managedVips(config);
+    const byName = new Map(config.services.map((s) => [s.name, s]));
+    return statusView(desiredServices(config), dumpKernel(client), {
+      daemon: false,
+      stats,
+      isManagedVip: (address) => managed.has(address),
+      health: (name) => (byName.get(name)?.health.enabled ? "unknown" : "disabled"),
+    });
+  } finally {
+    client.close();
+  }
+}

@@ -1,7 +1,7 @@
 /** `lbctl validate [--json] [--quiet]`: made for cron; silent with --quiet unless the config is invalid. */
 
 import { formatIssue, type ConfigIssue } from "../config/errors.ts";
-import { loadConfig } from "../config/load.ts";
+import { loadConfig, type LoadResult } from "../config/load.ts";
 import { countConfig } from "../config/model.ts";
 import { configPath, lbctlCommand } from "./common.ts";
 import { ExitCode } from "./exit-codes.ts";
@@ -17,18 +17,9 @@ export default lbctlCommand({
     const out = createOutput({ debug: args.debug });
     const file = configPath(args);
     const result = loadConfig(file);
-    const exitCode = result.ok ? ExitCode.ok : result.code === "unreadable" ? ExitCode.usage : ExitCode.failed;
+    const exitCode = exitCodeOf(result);
     if (args.json) {
-      const counts = result.ok ? countConfig(result.config) : undefined;
-      out.json({
-        valid: result.ok,
-        errors: result.ok ? [] : result.issues,
-        services: counts?.services ?? null,
-        virtual_services: counts?.virtualServices ?? null,
-        destinations: counts?.destinations ?? null,
-        warnings: result.ok ? result.notices : [],
-        files: result.ok ? result.config.files : undefined,
-      });
+      out.json(jsonReport(result));
       return exitCode;
     }
     if (!result.ok) {
@@ -46,6 +37,24 @@ export default lbctlCommand({
     return exitCode;
   },
 });
+
+/** The object `validate --json` prints (spec/cli.md); the fuzzing harness checks it in-process too. */
+export function jsonReport(result: LoadResult) {
+  const counts = result.ok ? countConfig(result.config) : undefined;
+  return {
+    valid: result.ok,
+    errors: result.ok ? [] : result.issues,
+    services: counts?.services ?? null,
+    virtual_services: counts?.virtualServices ?? null,
+    destinations: counts?.destinations ?? null,
+    warnings: result.ok ? result.notices : [],
+    files: result.ok ? result.config.files : undefined,
+  };
+}
+
+export function exitCodeOf(result: LoadResult): number {
+  return result.ok ? ExitCode.ok : result.code === "unreadable" ? ExitCode.usage : ExitCode.failed;
+}
 
 function describeFailure(issues: readonly ConfigIssue[], code: "unreadable" | "invalid"): string {
   return code === "unreadable" ? "cannot be loaded" : `invalid (${plural(issues.length, "error")})`;

@@ -46,6 +46,12 @@ export function parseYamlSource(file: string, text: string, env: Environment): P
     return { line, column: col };
   };
   const syntaxError = doc.errors[0];
+  if (syntaxError?.code === "MULTIPLE_DOCS") {
+    const at = position(syntaxError.pos[0]);
+    const marker = /^---/.test(text.split("\n")[at.line - 1] ?? "") ? `the "---" on line ${at.line}` : `line ${at.line}`;
+    const message = `a config file holds one YAML document, but a second one starts at ${marker}: remove that marker, or move what follows into a file of its own`;
+    return { ok: false, issues: [{ file, ...at, path: "", message }] };
+  }
   if (syntaxError) {
     // Later parser errors are almost always consequences of the first one: report that one only.
     const at = position(syntaxError.pos[0]);
@@ -101,6 +107,11 @@ class Walker {
       return null;
     }
     if (!this.values.has(path)) this.values.set(path, this.position(node.range?.[0]));
+    const tag = disallowedTag(node);
+    if (tag) {
+      this.#issue(node, path, `the tag ${tag} is not allowed: config values are plain strings, numbers, booleans, lists and mappings (remove the tag${tag === "!!binary" ? "; binary data goes in payload_hex/expect_hex as hex" : ""})`);
+      return null;
+    }
     if (isAlias(node)) {
       if (++this.#aliases > MAX_ALIAS_EXPANSIONS) {
         this.#issue(node, path, `more than ${MAX_ALIAS_EXPANSIONS} alias expansions`);
@@ -165,6 +176,18 @@ class Walker {
   #issue(node: Node, path: string, message: string): void {
     this.issues.push({ file: this.file, ...this.position(node.range?.[0]), path, message });
   }
+}
+
+const CORE_TAGS = new Set(["str", "int", "float", "bool", "null", "seq", "map"].map((name) => `tag:yaml.org,2002:${name}`));
+
+/**
+ * A tag other than the core schema's (`!!binary`, `!!set`, `!foo`...), as written; such values would reach the
+ * schema as bytes, sets or unresolved text and be misdescribed ("got a mapping").
+ */
+function disallowedTag(node: Node): string | undefined {
+  const tag = (node as { tag?: string }).tag;
+  if (tag === undefined || tag === "!" || CORE_TAGS.has(tag)) return undefined;
+  return tag.startsWith("tag:yaml.org,2002:") ? `!!${tag.slice("tag:yaml.org,2002:".length)}` : tag;
 }
 
 /** A scalar with `${NAME}` expanded; a whole reference becomes an EnvValue. */

@@ -1,3 +1,5 @@
+import { printable } from "./printable.ts";
+
 /** A problem with one place of one config file, as `validate --json` reports it. */
 export interface ConfigIssue {
   file: string;
@@ -25,8 +27,13 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * One line for a terminal or a log: `file:line:column: key: message`. File names, keys and messages carry input
+ * (a key or a service name can hold escape sequences, a value can be a megabyte), so each part is escaped and cut.
+ */
 export function formatIssue(issue: ConfigIssue): string {
-  const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.column}` : issue.file;
-  const key = issue.path ? ` ${issue.path}:` : "";
-  return `${where}:${key} ${issue.message}`;
+  const file = printable(issue.file);
+  const where = issue.line > 0 ? `${file}:${issue.line}:${issue.column}` : file;
+  const key = issue.path ? ` ${printable(issue.path)}:` : "";
+  return `${where}:${key} ${printable(issue.message)}`;
 }

@@ -17,3 +17,16 @@ export function parseIp(input: string): ParsedIp | undefined {
   const family = text === undefined ? undefined : addressFamily(text);
   return text === undefined || family === undefined ? undefined : { family, text };
 }
+
+/**
+ * The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, canonically `::ffff:a00:1`), or
+ * undefined. Such an address is IPv6 to the kernel: an IPv4 service or backend must be written as plain IPv4.
+ */
+export function mappedIpv4(input: string): string | undefined {
+  const parsed = parseIp(input);
+  const match = parsed?.family === 6 ? /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(parsed.text) : null;
+  if (!match) return undefined;
+  const high = parseInt(match[1]!, 16);
+  const low = parseInt(match[2]!, 16);
+  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+}

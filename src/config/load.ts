@@ -1,12 +1,15 @@
 /** Loads the main file and its service files into a validated `Config`, or every problem found, located. */
 
+import { existsSync } from "node:fs";
 import * as v from "valibot";
-import { parseYamlSource, plainSource, type ParseResult, type YamlSource } from "./document.ts";
+import { EnvValue, parseYamlSource, plainSource, type ParseResult, type YamlSource } from "./document.ts";
+import { decodeConfigText } from "./encoding.ts";
 import { parseFast } from "./fast-yaml.ts";
 import type { Environment } from "./env.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
-import { includeMatches, readConfigFile, resolveInclude } from "./files.ts";
+import { includeMatches, readConfigFile, resolveInclude, type IncludeResult } from "./files.ts";
 import { keyPermissionIssues } from "./key-permissions.ts";
+import { findTooDeep, MAX_NESTING_DEPTH } from "./nesting.ts";
 import type { Config, LoadedService } from "./model.ts";
 import { checkRules, type ServiceSource } from "./rules.ts";
 import { MainFileSchema, type MainFile } from "./schema/main.ts";
@@ -27,9 +30,11 @@ export type LoadResult =
 
 export function loadConfig(mainFile: string, options: LoadOptions = {}): LoadResult {
   // Valid files take the fast path; any problem or notice is re-checked on the slow path, which reports positions.
-  const fast = loadWith(parseQuickly, mainFile, options);
-  if ((fast.ok && fast.notices.length === 0) || (!fast.ok && fast.code === "unreadable")) return fast;
-  return loadWith(parseYamlSource, mainFile, options);
+  // Both passes see the same text: each file is read once.
+  const read = textReader(options.overlay);
+  const fast = loadWith(parseQuickly, mainFile, options, read);
+  if ((fast.ok && fast.notices.length === 0) || (!fast.ok && fast.stage !== "parsed")) return withoutStage(fast);
+  return withoutStage(loadWith(parseYamlSource, mainFile, options, read));
 }
 
 type Parse = (file: string, text: string, env: Environment) => ParseResult;
@@ -39,36 +44,93 @@ const parseQuickly: Parse = (file, text, env) => {
   return fast ? plainSource(file, fast.data, env) : parseYamlSource(file, text, env);
 };
 
-function loadWith(parse: Parse, mainFile: string, options: LoadOptions): LoadResult {
+/** A file's text, or the issues that keep it from being parsed (unreadable, not UTF-8, nested too deep). */
+type TextOutcome = { ok: true; text: string } | { ok: false; code: "unreadable" | "invalid"; issues: ConfigIssue[] };
+
+function textReader(overlay: LoadOptions["overlay"]): (file: string) => TextOutcome {
+  const cache = new Map<string, TextOutcome>();
+  return (file) => {
+    let outcome = cache.get(file);
+    if (!outcome) cache.set(file, (outcome = readText(file, overlay?.get(file))));
+    return outcome;
+  };
+}
+
+function readText(file: string, pending: string | null | undefined): TextOutcome {
+  let text: string;
+  if (typeof pending === "string") {
+    text = pending;
+  } else {
+    const read = readConfigFile(file);
+    if (!read.ok) return { ok: false, code: "unreadable", issues: [fileIssue(file, read.message)] };
+    const decoded = decodeConfigText(read.bytes);
+    if (!decoded.ok) return { ok: false, code: "invalid", issues: [{ ...fileIssue(file, decoded.message), line: decoded.line, column: decoded.column }] };
+    text = decoded.text;
+  }
+  const deep = findTooDeep(text);
+  if (deep) {
+    const message = `nests collections more than ${MAX_NESTING_DEPTH} levels deep (the limit for config files): refused before parsing`;
+    return { ok: false, code: "invalid", issues: [{ file, ...deep, path: "", message }] };
+  }
+  return { ok: true, text };
+}
+
+/** `stage` tells whether the failure came from the content (worth a second, located pass) or before it. */
+type StagedResult = LoadResult & { stage?: "read" | "parsed" };
+
+function withoutStage(result: StagedResult): LoadResult {
+  const { stage: _stage, ...rest } = result;
+  return rest as LoadResult;
+}
+
+function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (file: string) => TextOutcome): StagedResult {
   const env = options.env ?? process.env;
-  const mainRead = readConfigFile(mainFile);
-  if (!mainRead.ok) return unreadable(mainFile, mainRead.message);
+  const mainRead = read(mainFile);
+  if (!mainRead.ok) return { ok: false, code: mainRead.code, issues: mainRead.issues, stage: "read" };
   const mainParsed = parse(mainFile, mainRead.text, env);
-  if (!mainParsed.ok) return { ok: false, code: "invalid", issues: mainParsed.issues };
+  if (!mainParsed.ok) return { ok: false, code: "invalid", issues: mainParsed.issues, stage: "parsed" };
   const mainSource = mainParsed.source;
 
   const issues: ConfigIssue[] = [];
   const mainData = mainSource.data;
-  if (mainData !== null && typeof mainData === "object" && !Array.isArray(mainData) && "services" in mainData) {
+  const mainObject = mainData !== null && typeof mainData === "object" && !Array.isArray(mainData) ? (mainData as Record<string, unknown>) : undefined;
+  if (mainObject && "services" in mainObject) {
     issues.push({
       file: mainFile,
       ...mainSource.locateKey("services"),
       path: "services",
       message: "services are not allowed in the main file: put them in service files matched by include (default config.d/*.yaml)",
     });
-    delete (mainData as Record<string, unknown>).services;
+    delete mainObject.services;
+  }
+  if (mainObject && "include" in mainObject && typeof mainObject.include !== "string" && !(mainObject.include instanceof EnvValue)) {
+    issues.push({
+      file: mainFile,
+      ...mainSource.locate("include"),
+      path: "include",
+      message: `must be a file name or glob pattern as a string (e.g. config.d/*.yaml), got ${describeType(mainObject.include)}`,
+    });
+    delete mainObject.include;
   }
   const main = validate(MainFileSchema, mainSource, issues);
-  if (!main) return { ok: false, code: "invalid", issues };
+  if (!main) return { ok: false, code: "invalid", issues, stage: "parsed" };
 
+  const included = includedFiles(mainFile, main.include, options.overlay);
+  if (!included.ok) {
+    const issue = { file: mainFile, ...mainSource.locate("include"), path: "include", message: included.message };
+    return { ok: false, code: included.kind === "bound" ? "invalid" : "unreadable", issues: [issue], stage: "parsed" };
+  }
   const files = [mainFile];
   const serviceSources: ServiceSource[] = [];
-  for (const file of includedFiles(mainFile, main.include, options.overlay)) {
-    const pending = options.overlay?.get(file);
-    const read = typeof pending === "string" ? ({ ok: true, text: pending } as const) : readConfigFile(file);
-    if (!read.ok) return unreadable(file, read.message);
+  for (const file of included.files) {
+    const text = read(file);
+    if (!text.ok) {
+      if (text.code === "unreadable") return { ok: false, code: "unreadable", issues: text.issues, stage: "read" };
+      issues.push(...text.issues);
+      continue;
+    }
     files.push(file);
-    const parsed = parse(file, read.text, env);
+    const parsed = parse(file, text.text, env);
     if (!parsed.ok) {
       issues.push(...parsed.issues);
       continue;
@@ -79,11 +141,11 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions): LoadRes
     const services: LoadedService[] = serviceFile.services.map((service, index) => ({ ...service, source: { file, index } }));
     serviceSources.push({ source: parsed.source, services });
   }
-  if (issues.length > 0) return { ok: false, code: "invalid", issues };
+  if (issues.length > 0) return { ok: false, code: "invalid", issues, stage: "parsed" };
 
   const findings = checkRules(mainSource, main, serviceSources);
   findings.errors.push(...keyPermissionIssues(mainSource, main));
-  if (findings.errors.length > 0) return { ok: false, code: "invalid", issues: findings.errors };
+  if (findings.errors.length > 0) return { ok: false, code: "invalid", issues: findings.errors, stage: "parsed" };
   return {
     ok: true,
     config: { mainFile, files, main, services: serviceSources.flatMap((s) => s.services) },
@@ -98,13 +160,16 @@ export function loadConfigOrThrow(mainFile: string, options: LoadOptions = {}): 
   return result;
 }
 
-function includedFiles(mainFile: string, pattern: string, overlay: LoadOptions["overlay"]): string[] {
-  const files = new Set(resolveInclude(mainFile, pattern));
+function includedFiles(mainFile: string, pattern: string, overlay: LoadOptions["overlay"]): IncludeResult {
+  const pendingExists = (file: string) => typeof overlay?.get(file) === "string";
+  const resolved = resolveInclude(mainFile, pattern, (file) => (overlay?.get(file) === null ? false : pendingExists(file) || existsSync(file)));
+  if (!resolved.ok) return resolved;
+  const files = new Set(resolved.files);
   for (const [file, text] of overlay ?? []) {
     if (text === null) files.delete(file);
     else if (includeMatches(mainFile, pattern, file)) files.add(file);
   }
-  return [...files].sort();
+  return { ok: true, files: [...files].sort() };
 }
 
 function validate<S extends v.GenericSchema>(schema: S, source: YamlSource, issues: ConfigIssue[]): v.InferOutput<S> | undefined {
@@ -131,8 +196,16 @@ function dotPath(issue: v.BaseIssue<unknown>): string {
   return path;
 }
 
-function unreadable(file: string, message: string): LoadResult {
-  return { ok: false, code: "unreadable", issues: [{ file, line: 0, column: 0, path: "", message: `the file ${message}` }] };
+function fileIssue(file: string, message: string): ConfigIssue {
+  return { file, line: 0, column: 0, path: "", message: `the file ${message}` };
+}
+
+/** What a value really is, for a key that wants a string. */
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `the ${typeof value} ${String(value)}`;
 }
 
 export type { MainFile };

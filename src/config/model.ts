@@ -33,13 +33,19 @@ export interface Config {
 export type BackendFile = ServiceFile["backends"][number];
 export type ForwardMode = MainFile["mode"];
 
-/** Every port of the service, sorted, each once (a port listed twice is merged silently, as in Go). */
+/**
+ * Every port of the service, sorted, each once (a port listed twice is merged silently, as in Go). Ranges are
+ * merged before they are expanded: the cost is the number of ports, however the ranges overlap.
+ */
 export function servicePorts(service: Pick<ServiceFile, "ports" | "port_ranges">): number[] {
-  const ports = new Set<number>();
-  for (const range of [...service.ports, ...service.port_ranges]) {
-    for (let port = range.start; port <= range.end; port++) ports.add(port);
+  const ranges = [...service.ports, ...service.port_ranges].sort((a, b) => a.start - b.start);
+  const ports: number[] = [];
+  let next = 0; // the lowest port not yet emitted
+  for (const range of ranges) {
+    for (let port = Math.max(range.start, next); port <= range.end; port++) ports.push(port);
+    next = Math.max(next, range.end + 1);
   }
-  return [...ports].sort((a, b) => a - b);
+  return ports;
 }
 
 export function serviceVip(main: MainFile, service: Pick<ServiceFile, "vip">): string {

@@ -3,11 +3,12 @@
  * files. Each finding names the file, line:column and key path, and says what is allowed.
  */
 
-import type { YamlSource } from "./document.ts";
+import { EnvValue, type YamlSource } from "./document.ts";
+import { mappedIpv4 } from "./ip.ts";
 import type { ConfigIssue } from "./errors.ts";
 import { addressFamily, forwardMode, hostPort, serviceVip, servicePorts, type LoadedService } from "./model.ts";
 import { parseIp } from "./ip.ts";
-import { dnsNameProblem } from "../health/checks/dns/name.ts";
+import { dnsNameProblem } from "./dns-name.ts";
 import { CHECK_SPECIFIC_KEYS } from "./schema/health.ts";
 import type { MainFile } from "./schema/main.ts";
 
@@ -36,11 +37,12 @@ class Reporter {
 export function checkRules(mainSource: YamlSource, main: MainFile, serviceSources: readonly ServiceSource[]): RuleFindings {
   const report = new Reporter();
   checkMain(report, mainSource, main);
+  const mainVip = written(mainSource, "network.frontend.vip", main.network.frontend.vip);
   const seenNames = new Map<string, LoadedService>();
-  const seenVirtualServices = new Map<string, LoadedService>();
+  const seenVirtualServices = new Map<string, Map<number, LoadedService>>();
   for (const { source, services } of serviceSources) {
     for (const service of services) {
-      checkService(report, source, main, service);
+      checkService(report, source, main, service, mainVip);
       checkUniqueness(report, source, main, service, seenNames, seenVirtualServices);
     }
   }
@@ -110,7 +112,8 @@ function forwardNotice(mode: string): string {
   return `mode ${mode}: destinations are programmed as ${mode === "dr" ? "direct routing (ipvsadm -g)" : "IP-in-IP tunnel (ipvsadm -i)"}; the Go LibraFlux programmed NAT for every mode. Backends must hold the VIP on a loopback/dummy interface with arp_ignore=1 and arp_announce=2`;
 }
 
-function checkService(report: Reporter, source: YamlSource, main: MainFile, service: LoadedService): void {
+/** `mainVip`: the main file's VIP as written there, for messages. */
+function checkService(report: Reporter, source: YamlSource, main: MainFile, service: LoadedService, mainVip: string): void {
   const at = `services[${service.source.index}]`;
   const ports = servicePorts(service);
   if (ports.length === 0) {
@@ -120,25 +123,22 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
   const family = addressFamily(vip);
   const mode = forwardMode(main, service);
   if (service.mode && service.mode !== "nat") report.notice(source, `${at}.mode`, forwardNotice(service.mode));
-  const seenBackends = new Map<string, number>();
+  const claims = new BackendClaims(ports);
   service.backends.forEach((backend, j) => {
     const path = `${at}.backends[${j}]`;
     if (addressFamily(backend.address) !== family) {
+      const address = written(source, `${path}.address`, backend.address);
+      const mapped = mappedIpv4(backend.address);
+      const hint = mapped && family === 4 ? ` (${address} is an IPv4-mapped IPv6 address: write ${mapped} for an IPv4 backend)` : "";
       report.error(
         source,
         `${path}.address`,
-        `${backend.address} is IPv${addressFamily(backend.address)} but the service's VIP ${vip} is IPv${family}: a backend must have the VIP's address family`,
+        `${address} is IPv${addressFamily(backend.address)} but the service's VIP ${(service.vip !== undefined ? written(source, `${at}.vip`, service.vip) : mainVip)} is IPv${family}: a backend must have the VIP's address family${hint}${vipHint(vip, family)}`,
       );
     }
-    const effectivePorts = backend.port === 0 ? ports : [backend.port];
-    for (const port of effectivePorts) {
-      const key = hostPort(backend.address, port);
-      const earlier = seenBackends.get(key);
-      if (earlier !== undefined) {
-        report.error(source, path, `repeats backend ${key} of ${at}.backends[${earlier}]: each address and port may appear once per service`);
-        break;
-      }
-      if (backend.port !== 0 || ports.includes(port)) seenBackends.set(key, j);
+    const clash = claims.claim(backend.address, backend.port, j);
+    if (clash) {
+      report.error(source, path, `repeats backend ${hostPort(backend.address, clash.port)} of ${at}.backends[${clash.earlier}]: each address and port may appear once per service`);
     }
     if ((mode === "dr" || mode === "tun") && backend.port !== 0 && ports.some((port) => port !== backend.port)) {
       report.error(
@@ -149,6 +149,62 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
     }
   });
   checkHealth(report, source, service, at);
+}
+
+/** The value at `path` as the file wrote it (before canonical formatting), for messages: `fallback` if absent. */
+function written(source: YamlSource, path: string, fallback: string): string {
+  let value: unknown = source.data;
+  for (const [, key, index] of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (value === null || typeof value !== "object") return fallback;
+    value = (value as Record<string, unknown>)[index ?? key!];
+  }
+  return typeof value === "string" || value instanceof EnvValue ? String(value) : fallback;
+}
+
+function vipHint(vip: string, family: number): string {
+  const mapped = family === 6 ? mappedIpv4(vip) : undefined;
+  return mapped ? ` (the VIP is an IPv4-mapped IPv6 address: write ${mapped} for an IPv4 service)` : "";
+}
+
+/**
+ * Which backend first claimed each destination (address, port) of a service, without expanding ports: a backend
+ * with port 0 claims its address on every service port, one with a port claims that port. Cost: the backends
+ * sharing an address, not the service's ports (60,000-port RTP ranges are ordinary).
+ */
+class BackendClaims {
+  readonly #ports: ReadonlySet<number>;
+  readonly #lowest: number;
+  readonly #byAddress = new Map<string, { everyPort?: number; fixed: Map<number, number> }>();
+
+  constructor(ports: readonly number[]) {
+    this.#ports = new Set(ports);
+    this.#lowest = ports[0] ?? 0;
+  }
+
+  /** Records the backend's claim; returns the earlier backend it clashes with (and the first port of the clash). */
+  claim(address: string, port: number, index: number): { earlier: number; port: number } | undefined {
+    let claims = this.#byAddress.get(address);
+    if (!claims) this.#byAddress.set(address, (claims = { fixed: new Map() }));
+    const clash = this.#clash(claims, port);
+    if (clash) return clash;
+    if (port === 0) claims.everyPort = index;
+    else claims.fixed.set(port, index);
+    return undefined;
+  }
+
+  #clash(claims: { everyPort?: number; fixed: Map<number, number> }, port: number): { earlier: number; port: number } | undefined {
+    if (port !== 0) {
+      const fixed = claims.fixed.get(port);
+      if (fixed !== undefined) return { earlier: fixed, port };
+      return claims.everyPort !== undefined && this.#ports.has(port) ? { earlier: claims.everyPort, port } : undefined;
+    }
+    if (claims.everyPort !== undefined) return { earlier: claims.everyPort, port: this.#lowest };
+    let first: { earlier: number; port: number } | undefined;
+    for (const [fixedPort, earlier] of claims.fixed) {
+      if (this.#ports.has(fixedPort) && (!first || fixedPort < first.port)) first = { earlier, port: fixedPort };
+    }
+    return first;
+  }
 }
 
 function checkHealth(report: Reporter, source: YamlSource, service: LoadedService, at: string): void {
@@ -220,7 +276,7 @@ function checkUniqueness(
   main: MainFile,
   service: LoadedService,
   seenNames: Map<string, LoadedService>,
-  seenVirtualServices: Map<string, LoadedService>,
+  seenVirtualServices: Map<string, Map<number, LoadedService>>,
 ): void {
   const at = `services[${service.source.index}]`;
   const earlierName = seenNames.get(service.name);
@@ -230,10 +286,14 @@ function checkUniqueness(
     seenNames.set(service.name, service);
   }
   const vip = serviceVip(main, service);
+  // Keyed by protocol and VIP, then by port number: no string is built per port.
+  const identityPrefix = `${service.protocol}:${vip}`;
+  let byPort = seenVirtualServices.get(identityPrefix);
+  if (!byPort) seenVirtualServices.set(identityPrefix, (byPort = new Map()));
   for (const port of servicePorts(service)) {
-    const identity = `${service.protocol}:${hostPort(vip, port)}`;
-    const earlier = seenVirtualServices.get(identity);
+    const earlier = byPort.get(port);
     if (earlier) {
+      const identity = `${service.protocol}:${hostPort(vip, port)}`;
       const inPorts = service.ports.some((range) => port >= range.start && port <= range.end);
       report.error(
         source,
@@ -242,7 +302,7 @@ function checkUniqueness(
       );
       return;
     }
-    seenVirtualServices.set(identity, service);
+    byPort.set(port, service);
   }
 }
 

@@ -1,12 +1,10 @@
 /**
- * Writes one service file, validated first against the whole configuration as it would be with the file in place,
- * then replaced atomically: an invalid file is never written and a crash never leaves a torn one.
+ * A service file before it is written: its text, and its check against the whole configuration as it would be with
+ * the file in place. Writing it is the system's job (system/service-file.ts: atomically, after this check).
  */
 
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { stringify } from "yaml";
-import { writeFileAtomic } from "../system/atomic-file.ts";
 import type { Environment } from "./env.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { includeMatches } from "./files.ts";
@@ -18,8 +16,8 @@ export interface WriteServiceFileOptions {
   env?: Environment;
 }
 
-/** Validates and writes `text` to `path`; throws `ConfigError` (and writes nothing) when the result would be invalid. */
-export function writeServiceFile(path: string, text: string, options: WriteServiceFileOptions): { notices: ConfigIssue[] } {
+/** Validates `text` as the service file `path`; throws `ConfigError` when the configuration would be invalid with it. */
+export function checkServiceFile(path: string, text: string, options: WriteServiceFileOptions): { notices: ConfigIssue[] } {
   const target = resolve(path);
   const overlay = new Map([[target, text]]);
   const result = loadConfig(options.mainFile, { env: options.env ?? process.env, overlay });
@@ -32,8 +30,6 @@ export function writeServiceFile(path: string, text: string, options: WriteServi
       ]);
     }
   }
-  mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-  writeFileAtomic(target, text, { mode: 0o644 });
   return { notices: result.notices };
 }
 

@@ -1,6 +1,7 @@
 /**
- * The daemon's local control API, as a plain request handler (tests call it without a socket): GET /v1/health,
- * GET /v1/status, POST /v1/reload. Served on a unix socket with mode 0600 (control-server.ts).
+ * The daemon's local control API as a plain request handler: GET /v1/health, GET /v1/status, POST /v1/reload. The
+ * daemon serves it on a unix socket with mode 0600 (control-server.ts); tests/daemon/daemon.test.ts calls it through
+ * a fake server, without a socket.
  */
 
 import { changeToJson } from "../plan/render.ts";

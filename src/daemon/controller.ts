@@ -1,27 +1,33 @@
 /**
- * The daemon's decisions, free of timers, sockets and signals (the runner wires those): converge the kernel on the
- * config every tick (drift repair), gate each VIP on whether this node holds it, turn health transitions into
- * weight changes at once, and swap configs on reload only when the new one is valid and within the change limits.
+ * The daemon's decisions, free of timers, sockets and signals (daemon.ts wires those): converge the kernel on the
+ * desired services every tick (drift repair), gate each VIP on whether this node holds it, turn health transitions
+ * into weight plans at once, and swap configs on reload only when the new one is valid and within the change limits.
  */
 
-import { backendKey, configuredVips, servicePorts, serviceVip, type Config, type LoadedService } from "../config/model.ts";
-import type { LoadResult } from "../config/load.ts";
+import { backendKey, configuredVips, servicePorts, type Config, type LoadedService } from "../config/model.ts";
 import { formatIssue } from "../config/errors.ts";
+import { targetId, type TargetId, type TargetKey } from "../health/target-key.ts";
 import { healthTargets } from "../health/targets.ts";
-import type { HealthTarget, HealthTransition } from "../health/types.ts";
-import type { IpvsClient, IpvsOperation, KernelServiceEntry } from "../ipvs/types.ts";
-import type { Change } from "../plan/changes.ts";
+import type { HealthState, HealthTarget, HealthTransition } from "../health/types.ts";
+import type { IpvsClient, KernelServiceEntry } from "../ipvs/types.ts";
+import type { EventSink, ReconcileTrigger, ServiceInventory } from "../observability/events.ts";
+import { healthWeight, planBackendWeight } from "../plan/backend-weight.ts";
+import type { Change, Plan } from "../plan/changes.ts";
 import { desiredServices, type WeightOf } from "../plan/desired.ts";
+import { executePlan, type ExecutionResult } from "../plan/execute.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configHash } from "./config-hash.ts";
-import type { EventSink, ReconcileTrigger, ServiceInventory } from "./events.ts";
+import { mergeSources, type MergeResult, type SourceFailure } from "./sources/merge.ts";
+import type { ServiceSource, SourceServices } from "./sources/source.ts";
 import { StateCache } from "./state-cache.ts";
 import { StatsIndex } from "./stats.ts";
 
 /** What the controller needs of the health monitor (src/health/monitor.ts). */
 export interface HealthChecks {
-  sync(targets: readonly HealthTarget[], options?: { probeFirst?: Iterable<string> }): unknown;
-  state(id: string): { state: "unknown" | "healthy" | "unhealthy" } | undefined;
+  sync(targets: readonly HealthTarget[], options?: { probeFirst?: Iterable<TargetId> }): unknown;
+  state(id: TargetId): { state: HealthState } | undefined;
+  /** The state `target` will have after the next sync (kept when unchanged, unknown otherwise). */
+  stateAfterSync(target: HealthTarget): HealthState;
 }
 
 export interface LocalAddresses {
@@ -35,7 +41,8 @@ export interface VipRecord {
 }
 
 export interface ControllerDeps {
-  load: () => LoadResult;
+  /** Producers of desired services, in priority order; the first (the main file) gives the daemon's settings. */
+  sources: readonly ServiceSource[];
   ipvs: IpvsClient;
   addresses: LocalAddresses;
   health: HealthChecks;
@@ -43,6 +50,11 @@ export interface ControllerDeps {
   vipRecord: VipRecord;
   /** Monotonic milliseconds. */
   now: () => number;
+  /**
+   * Asks for a full converge soon, outside the current call: the health path found the kernel not as it knew it.
+   * Without it the next interval tick converges.
+   */
+  requestConverge?: () => void;
 }
 
 export interface ReloadOptions {
@@ -57,19 +69,35 @@ export type ReloadResult =
   | { result: "failure"; message: string; changes?: Change[]; failed?: Change; rolledBack?: boolean }
   | { result: "refused"; message: string; changes: Change[]; limit: { name: string; limit: number; planned: number } };
 
+/** The desired services loaded and merged: what `Controller.start` begins with. */
+export type LoadedDesired = Extract<MergeResult, { ok: true }>;
+
 export class ControllerStartError extends Error {
   override readonly name = "ControllerStartError";
 }
 
-const targetKey = (service: string, backend: string) => `${service}/${backend}`;
+/** Loads every source once; the daemon does this before it opens IPVS, so a bad config touches nothing. */
+export function loadDesired(sources: readonly ServiceSource[], lastGood: ReadonlyMap<string, SourceServices> = new Map()): MergeResult {
+  return mergeSources(
+    sources.map((source) => ({ source: source.name, load: source.load() })),
+    lastGood,
+  );
+}
+
+interface Vips {
+  managed: Set<string>;
+  held: Set<string>;
+}
 
 export class Controller {
   #config: Config;
   #hash: string;
+  /** What each source last loaded successfully. */
+  #good: Map<string, SourceServices>;
   #managed = new Set<string>();
   #held = new Set<string>();
   /** Targets adopted from the kernel at start: they keep the kernel's weight until their first probe. */
-  readonly #adopting = new Set<string>();
+  readonly #adopting = new Set<TargetId>();
   readonly #cache: StateCache;
   #cycles = 0;
   /** The config side of the stats join; rebuilt when the config changes. */
@@ -79,21 +107,23 @@ export class Controller {
 
   private constructor(
     private readonly deps: ControllerDeps,
-    config: Config,
+    loaded: LoadedDesired,
   ) {
-    this.#config = config;
-    this.#hash = configHash(config);
-    this.#cache = new StateCache(deps.ipvs, deps.now, config.main.daemon.state_cache);
+    this.#config = loaded.config;
+    this.#good = loaded.good;
+    this.#hash = configHash(loaded.config);
+    this.#cache = new StateCache(deps.ipvs, deps.now, loaded.config.main.daemon.state_cache);
   }
 
-  /** Loads the config (fatal when invalid), adopts the kernel table, starts checks and converges once. */
-  static start(deps: ControllerDeps): Controller {
-    const loaded = deps.load();
-    if (!loaded.ok) throw new ControllerStartError(`Config is not valid:\n${loaded.issues.map(formatIssue).join("\n")}`);
-    const controller = new Controller(deps, loaded.config);
-    controller.#recorded = new Set(deps.vipRecord.read(loaded.config.main.system.state_dir));
+  /** Adopts the kernel table, starts checks and converges once; loads the sources first unless given them. */
+  static start(deps: ControllerDeps, loaded: MergeResult = loadDesired(deps.sources)): Controller {
+    if (!loaded.ok) throw new ControllerStartError(`Config is not valid:\n${loaded.failure.issues.map(formatIssue).join("\n")}`);
+    const controller = new Controller(deps, loaded);
+    controller.#reportSourceProblems(loaded);
+    const { config } = loaded;
+    controller.#recorded = new Set(deps.vipRecord.read(config.main.system.state_dir));
     controller.#adopt();
-    deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: loaded.config.files, ...sizes(loaded.config), ...inventory(loaded.config) });
+    deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: config.files, ...sizes(config), ...inventory(config) });
     controller.tick("startup");
     return controller;
   }
@@ -123,29 +153,16 @@ export class Controller {
   /** Drift repair and VIP gating: the periodic convergence. Change limits do not apply (the config did not change). */
   tick(trigger: ReconcileTrigger = "interval"): ReconcileOutcome | undefined {
     this.#cycles++;
-    this.#refreshVips();
-    const outcome = this.#converge(trigger, this.#config);
+    this.#setVips(this.#vipsFor(this.#config));
+    const outcome = this.#converge(trigger);
     if (this.#cycles % this.#config.main.daemon.stats_collection_interval_cycles === 0) this.#sampleStats();
     return outcome;
   }
 
-  /** Kernel counters of every configured destination, for the metrics sinks. */
-  #sampleStats(): void {
-    let kernel: readonly KernelServiceEntry[];
-    try {
-      kernel = this.#cache.get();
-    } catch (error) {
-      this.deps.events.emit({ type: "error", message: `Reading IPVS statistics failed: ${(error as Error).message}` });
-      return;
-    }
-    this.#statsIndex ??= new StatsIndex(desiredServices(this.#config));
-    this.deps.events.emit({ type: "ipvs-stats", destinations: this.#statsIndex.samples(kernel) });
-  }
-
-  /** A target changed state: set the weight of that backend's destinations now, without waiting for a tick. */
+  /** A target changed state: plan and set the weight of that backend's destinations now, without waiting for a tick. */
   onHealthTransition(transition: HealthTransition): void {
     const decidedAt = this.deps.now();
-    this.#adopting.delete(transition.targetId);
+    this.#adopting.delete(targetId(transition));
     this.deps.events.emit({
       type: "health-transition",
       service: transition.service,
@@ -154,36 +171,46 @@ export class Controller {
       to: transition.to,
       reason: transition.result.reason,
     });
-    const service = this.#config.services.find((s) => s.name === transition.service);
-    const configured = service?.backends.find((b) => service && backendKeyOf(service, b) === transition.backend)?.weight;
-    const previous = configured === undefined ? undefined : transition.from === "unhealthy" ? 0 : configured;
-    if (service) this.#applyBackendWeight(service, transition.backend, previous, decidedAt);
+    this.#applyBackendWeight(transition, decidedAt);
   }
 
-  /** The first probe of an adopted target ends its adoption even without a transition (e.g. unknown → healthy is one). */
-  onProbe(targetId: string): void {
-    if (!this.#adopting.delete(targetId)) return;
-    const [serviceName, backend] = splitTargetId(targetId);
-    const service = this.#config.services.find((s) => s.name === serviceName);
-    if (service && backend) this.#applyBackendWeight(service, backend);
+  /**
+   * A probe of an adopted target ends its adoption. The first probe of an UNKNOWN target always changes its state, so
+   * onHealthTransition (called first) has normally done this; this keeps adoption from outliving a probe regardless.
+   */
+  onProbe(target: TargetKey): void {
+    if (this.#adopting.delete(targetId(target))) this.#applyBackendWeight(target, this.deps.now());
   }
 
-  /** SIGHUP / POST /v1/reload: load and validate first; only a valid config within the change limits is swapped in. */
+  /**
+   * SIGHUP / POST /v1/reload / a source's watch: load every source; a source that fails keeps its last good
+   * services. The merged config is planned once: refused over a change limit, else swapped in and that plan applied.
+   */
   reload(options: ReloadOptions = {}): ReloadResult {
-    const loaded = this.deps.load();
-    if (!loaded.ok) {
-      const message = loaded.issues.map(formatIssue).join("\n");
-      if (!options.dryRun) this.deps.events.emit({ type: "config-refused", reason: "invalid", message });
-      return { result: "failure", message };
+    const merged = loadDesired(this.deps.sources, this.#good);
+    const failures = merged.ok ? merged.failures : [merged.failure];
+    const failureMessage = failures.map(describeFailure).join("\n");
+    if (!options.dryRun) {
+      for (const failure of failures) this.deps.events.emit({ type: "config-refused", reason: "invalid", message: describeFailure(failure) });
     }
-    const next = loaded.config;
+    if (!merged.ok || failures.length === this.deps.sources.length) return { result: "failure", message: failureMessage };
+
+    const next = merged.config;
     let targets: HealthTarget[];
     try {
       targets = healthTargets(next);
     } catch (error) {
       return this.#refuse((error as Error).message, options);
     }
-    const outcome = this.#plan(next, { dryRun: true, vips: this.#vipsFor(next), limits: options.force ? undefined : next.main.daemon.change_limits });
+    const predicted = new Map(targets.map((target) => [target.id, this.deps.health.stateAfterSync(target)]));
+    const vips = this.#vipsFor(next);
+    const outcome = this.#plan(next, {
+      dryRun: true,
+      vips,
+      weightOf: this.#weightOf((id) => predicted.get(id) ?? "unknown"),
+      limits: options.force ? undefined : next.main.daemon.change_limits,
+      reason: "config",
+    });
     if (outcome.kind === "limit") {
       const { name, limit, planned } = outcome.limit;
       const message = `The new config would delete ${planned} (daemon.change_limits.${name} is ${limit}): kept the running config`;
@@ -199,34 +226,63 @@ export class Controller {
     } catch (error) {
       return this.#refuse((error as Error).message, options);
     }
+    this.#swap(merged);
+    this.#setVips(vips);
+    const applied = this.#execute("reload", outcome.plan, this.deps.now());
+    if (!applied.ok) {
+      const rollback = "failed" in applied ? { failed: applied.failed, rolledBack: applied.rolledBack } : {};
+      return { result: "failure", message: applied.error.message, changes: outcome.plan.changes, ...rollback };
+    }
+    if (failures.length > 0) return { result: "failure", message: failureMessage, changes: outcome.plan.changes };
+    return { result: "success", changes: outcome.plan.changes, hash: this.#hash };
+  }
+
+  /** The weight the planner gives a backend now: the one health rule (plan/backend-weight.ts) on the monitor's state. */
+  readonly weightOf: WeightOf = (service, backend, configured) =>
+    this.#weightOf((id) => this.deps.health.state(id)?.state ?? "unknown")(service, backend, configured);
+
+  #weightOf(stateOf: (id: TargetId) => HealthState): WeightOf {
+    return (service: LoadedService, backend: string, configured: number) => {
+      if (!service.health.enabled) return configured;
+      const id = targetId({ service: service.name, backend });
+      return healthWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured);
+    };
+  }
+
+  #swap(merged: LoadedDesired): void {
+    const next = merged.config;
     const previousHash = this.#hash;
     this.#config = next;
+    this.#good = merged.good;
     this.#statsIndex = undefined;
     this.#hash = configHash(next);
     this.#cache.configure(next.main.daemon.state_cache);
+    this.#reportSourceProblems(merged, false);
     this.deps.events.emit({ type: "config-loaded", startup: false, hash: this.#hash, previousHash, files: next.files, ...sizes(next), ...inventory(next) });
-    this.#refreshVips(next);
-    const applied = this.#converge("reload", next);
-    if (applied?.kind === "failed") {
-      const { failed, error, rolledBack } = applied.execution;
-      return { result: "failure", message: error.message, changes: applied.plan.changes, failed, rolledBack };
-    }
-    return { result: "success", changes: applied?.plan.changes ?? [], hash: this.#hash };
   }
 
-  /** The weight the planner gives a backend: 0 when its checks say unhealthy; the kernel's while adopted. */
-  readonly weightOf: WeightOf = (service: LoadedService, backend: string, configured: number) => {
-    if (!service.health.enabled) return configured;
-    const id = targetKey(service.name, backend);
-    const state = this.deps.health.state(id)?.state ?? "unknown";
-    if (state === "unhealthy") return 0;
-    if (state === "unknown" && this.#adopting.has(id)) return "kernel";
-    return configured;
-  };
+  /** Sources that failed but keep their last good services, and services left out of the merge, are errors to see. */
+  #reportSourceProblems(merged: LoadedDesired, failures = true): void {
+    if (failures) for (const failure of merged.failures) this.deps.events.emit({ type: "error", message: describeFailure(failure) });
+    for (const conflict of merged.conflicts) this.deps.events.emit({ type: "error", message: formatIssue(conflict) });
+  }
 
   #refuse(message: string, options: ReloadOptions): ReloadResult {
     if (!options.dryRun) this.deps.events.emit({ type: "config-refused", reason: "error", message });
     return { result: "failure", message };
+  }
+
+  /** Kernel counters of every configured destination, for the metrics sinks. */
+  #sampleStats(): void {
+    let kernel: readonly KernelServiceEntry[];
+    try {
+      kernel = this.#cache.get();
+    } catch (error) {
+      this.deps.events.emit({ type: "error", message: `Reading IPVS statistics failed: ${(error as Error).message}` });
+      return;
+    }
+    this.#statsIndex ??= new StatsIndex(desiredServices(this.#config));
+    this.deps.events.emit({ type: "ipvs-stats", destinations: this.#statsIndex.samples(kernel) });
   }
 
   /** At start: targets whose destinations are already in the kernel keep its weights until probed (probed first). */
@@ -236,26 +292,25 @@ export class Controller {
     for (const entry of kernel) {
       for (const d of entry.destinations) present.add(`${entry.service.protocol}:${entry.service.address}:${entry.service.port}>${d.address}:${d.port}`);
     }
-    const desired = desiredServices(this.#config);
-    for (const service of desired) {
+    const targets = healthTargets(this.#config);
+    const checked = new Set(targets.map((t) => t.id));
+    for (const service of desiredServices(this.#config)) {
       for (const d of service.destinations) {
-        if (present.has(`${service.protocol}:${service.address}:${service.port}>${d.address}:${d.port}`)) this.#adopting.add(targetKey(service.name, d.backend));
+        const id = targetId({ service: service.name, backend: d.backend });
+        if (checked.has(id) && present.has(`${service.protocol}:${service.address}:${service.port}>${d.address}:${d.port}`)) this.#adopting.add(id);
       }
     }
-    const targets = healthTargets(this.#config);
-    for (const id of [...this.#adopting]) if (!targets.some((t) => t.id === id)) this.#adopting.delete(id);
     this.deps.health.sync(targets, { probeFirst: this.#adopting });
   }
 
   /** Managed VIPs (config + recorded + still managed) and those of them held on a local interface now. */
-  #vipsFor(config: Config): { managed: Set<string>; held: Set<string> } {
+  #vipsFor(config: Config): Vips {
     const managed = new Set([...configuredVips(config), ...this.#recorded, ...this.#managed]);
     const local = this.deps.addresses.localAddresses();
     return { managed, held: new Set([...managed].filter((vip) => local.has(vip))) };
   }
 
-  #refreshVips(config: Config = this.#config): void {
-    const { managed, held } = this.#vipsFor(config);
+  #setVips({ managed, held }: Vips): void {
     for (const vip of managed) {
       const was = this.#held.has(vip);
       const is = held.has(vip);
@@ -266,67 +321,91 @@ export class Controller {
     this.#held = held;
   }
 
+  #includeVip(config: Config, held: ReadonlySet<string>): ((vip: string) => boolean) | undefined {
+    return config.main.daemon.standby === "cold" ? (vip) => held.has(vip) : undefined;
+  }
+
   #plan(
     config: Config,
-    options: {
-      dryRun: boolean;
-      vips?: { managed: ReadonlySet<string>; held: ReadonlySet<string> };
-      limits?: Config["main"]["daemon"]["change_limits"] | undefined;
-      reason?: "config" | "drift";
-    },
+    options: { dryRun: boolean; vips?: Vips; weightOf?: WeightOf; limits?: Config["main"]["daemon"]["change_limits"] | undefined; reason: "config" | "drift" },
   ): ReconcileOutcome {
-    const cold = config.main.daemon.standby === "cold";
     const { managed, held } = options.vips ?? { managed: this.#managed, held: this.#held };
+    const includeVip = this.#includeVip(config, held);
     return reconcile({
       config,
       client: this.deps.ipvs,
       kernel: this.#cache.get(),
       managedVips: managed,
-      weightOf: this.weightOf,
-      weightReason: (d) => (d.weight === 0 && d.configuredWeight !== 0 ? "health" : (options.reason ?? "config")),
-      ...(cold ? { includeVip: (vip: string) => held.has(vip) } : {}),
+      weightOf: options.weightOf ?? this.weightOf,
+      weightReason: (d) => (d.weight === 0 && d.configuredWeight !== 0 ? "health" : options.reason),
+      ...(includeVip ? { includeVip } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
-      ...(options.reason ? { reason: options.reason } : {}),
+      reason: options.reason,
       dryRun: options.dryRun,
     });
   }
 
-  #converge(trigger: ReconcileTrigger, config: Config): ReconcileOutcome | undefined {
+  /** Plans against the kernel and applies the plan: a tick's converge. */
+  #converge(trigger: ReconcileTrigger): ReconcileOutcome | undefined {
     const started = this.deps.now();
-    const stateDir = config.main.system.state_dir;
     let outcome: ReconcileOutcome;
     try {
-      // Remember every VIP before touching it, so a crash orphans nothing.
-      this.#record(stateDir, this.#managed);
-      outcome = this.#plan(config, { dryRun: false, reason: trigger === "reload" ? "config" : "drift" });
+      outcome = this.#plan(this.#config, { dryRun: true, reason: trigger === "reload" ? "config" : "drift" });
     } catch (error) {
       this.#cache.invalidate();
       this.deps.events.emit({ type: "reconcile", result: "failure", trigger, durationMs: this.deps.now() - started, changes: 0, error: (error as Error).message });
       return undefined;
     }
-    const changes = outcome.plan.changes;
-    if (changes.length > 0) this.#cache.invalidate();
-    if (outcome.kind === "applied") {
+    const execution = this.#execute(trigger, outcome.plan, started);
+    if (execution.ok) return { kind: "applied", plan: outcome.plan };
+    return "failed" in execution ? { kind: "failed", plan: outcome.plan, execution } : undefined;
+  }
+
+  /**
+   * Runs a config or drift plan through the executor (all or nothing), then reports it: one kernel-change per
+   * change, one weight-change per backend, one reconcile event. Nothing runs when the VIPs cannot be recorded first.
+   */
+  #execute(trigger: ReconcileTrigger, plan: Plan, started: number): ExecutionResult | { ok: false; error: Error } {
+    const config = this.#config;
+    try {
+      // Remember every VIP before touching it, so a crash orphans nothing.
+      this.#record(config.main.system.state_dir, this.#managed);
+    } catch (error) {
+      this.deps.events.emit({ type: "reconcile", result: "failure", trigger, durationMs: this.deps.now() - started, changes: 0, error: (error as Error).message });
+      return { ok: false, error: error as Error };
+    }
+    const execution = this.#run(plan);
+    const changes = plan.changes;
+    if (execution.ok) {
       const backends = changes.length > 0 ? backendsOf(config) : undefined;
       for (const change of changes) this.#emitChange(change, backends?.get(destinationKey(change)));
-      if (backends) this.#emitWeightChanges(changes, backends);
+      if (backends) this.#emitWeightChanges(changes, (change) => backends.get(destinationKey(change)));
       this.#forgetDroppedVips(config);
     }
     this.deps.events.emit({
       type: "reconcile",
-      result: outcome.kind === "applied" ? "success" : "failure",
+      result: execution.ok ? "success" : "failure",
       trigger,
       durationMs: this.deps.now() - started,
-      changes: outcome.kind === "applied" ? changes.length : 0,
-      ...(outcome.kind === "failed" ? { error: outcome.execution.error.message } : {}),
+      changes: execution.ok ? changes.length : 0,
+      ...(execution.ok ? {} : { error: execution.error.message }),
     });
-    return outcome;
+    return execution;
+  }
+
+  /** The executor with rollback, keeping the state cache's view of the kernel in step with what was accepted. */
+  #run(plan: Plan): ExecutionResult {
+    const execution = executePlan(this.deps.ipvs, plan);
+    if (execution.ok) this.#cache.wrote(plan.changes.map((change) => change.operation));
+    else if (execution.rolledBack) this.#cache.invalidate();
+    else this.#cache.forget();
+    return execution;
   }
 
   /** Once the kernel has no service left on a VIP the config dropped, the VIP is no longer managed. */
   #forgetDroppedVips(config: Config): void {
     const current = new Set(configuredVips(config));
-    const stillUsed = new Set(this.#cache.get().map((e) => e.service.address));
+    const stillUsed = new Set([...this.#cache.known().values()].map((s) => s.address));
     const keep = [...this.#managed].filter((vip) => current.has(vip) || stillUsed.has(vip));
     if (keep.length === this.#managed.size) return;
     this.#managed = new Set(keep);
@@ -340,57 +419,52 @@ export class Controller {
   }
 
   /**
-   * Sets the weight of every destination of one backend (all the service's ports) without reading the kernel
-   * first: SET_DEST is idempotent, and skipping the read keeps a failover fast on large tables.
+   * The health path: a plan for one backend's destinations on every port (plan/backend-weight.ts), from the kernel
+   * as the state cache knows it (no table read, so a failover stays fast on large tables), run by the executor with
+   * rollback. A kernel that is not as known (a destination missing, an update refused) gets a converge soon.
    */
-  #applyBackendWeight(service: LoadedService, backend: string, previous?: number, decidedAt = this.deps.now()): void {
+  #applyBackendWeight(key: TargetKey, decidedAt: number): void {
     const config = this.#config;
-    if (config.main.daemon.standby === "cold" && !this.#held.has(serviceVip(config.main, service))) return;
-    const operations: IpvsOperation[] = [];
-    const changes: Change[] = [];
-    for (const virtual of desiredServices({ main: config.main, services: [service] }, { weightOf: this.weightOf })) {
-      for (const d of virtual.destinations) {
-        if (d.backend !== backend || d.keepKernelWeight) continue;
-        const key = { family: virtual.family, protocol: virtual.protocol, address: virtual.address, port: virtual.port };
-        const { id: _id, backend: _backend, configuredWeight: _configured, keepKernelWeight: _keep, ...settings } = d;
-        const operation: IpvsOperation = { kind: "set-destination", service: key, destination: settings };
-        operations.push(operation);
-        changes.push({
-          op: "update-destination",
-          service: virtual.id,
-          destination: d.id,
-          name: service.name,
-          after: { weight: d.weight, forward: d.forward },
-          ...(previous === undefined ? {} : { before: { weight: previous, forward: d.forward } }),
-          reason: "health",
-          operation,
-          undo: [],
-        });
-      }
+    const service = config.services.find((s) => s.name === key.service);
+    if (!service) return;
+    let plan: ReturnType<typeof planBackendWeight>;
+    try {
+      const known = this.#cache.known();
+      const includeVip = this.#includeVip(config, this.#held);
+      plan = planBackendWeight({
+        config,
+        service,
+        backend: key.backend,
+        weightOf: this.weightOf,
+        known: (id) => known.get(id)?.destinations,
+        ...(includeVip ? { includeVip } : {}),
+      });
+    } catch (error) {
+      this.deps.events.emit({ type: "error", message: `Planning the weight of ${key.service} ${key.backend} failed: ${(error as Error).message}` });
+      this.deps.requestConverge?.();
+      return;
     }
-    if (operations.length === 0) return;
-    const result = this.deps.ipvs.execute(operations);
-    const durationMs = this.deps.now() - decidedAt;
-    this.#cache.invalidate();
-    const applied = result.ok ? changes : result.succeeded.map((index) => changes[index]!);
-    for (const change of applied) this.#emitChange(change, backend);
-    const to = changes[0]!.after!.weight!;
-    if (previous !== to) this.deps.events.emit({ type: "weight-change", service: service.name, backend, from: previous ?? to, to, reason: "health" });
+    if (plan.missing > 0) this.deps.requestConverge?.();
+    if (plan.changes.length === 0) return;
+    const execution = this.#run(plan);
+    if (execution.ok) {
+      for (const change of plan.changes) this.#emitChange(change, key.backend);
+      this.#emitWeightChanges(plan.changes, () => key.backend);
+    }
     this.deps.events.emit({
       type: "reconcile",
-      result: result.ok ? "success" : "failure",
+      result: execution.ok ? "success" : "failure",
       trigger: "health",
       // From the probe's verdict to the kernel's acknowledgement of the new weight.
-      durationMs,
-      changes: applied.length,
-      ...(result.ok ? {} : { error: result.error.message }),
+      durationMs: this.deps.now() - decidedAt,
+      changes: execution.ok ? plan.changes.length : 0,
+      ...(execution.ok ? {} : { error: execution.error.message }),
     });
-    // A destination missing or changed under us: converge the whole table instead.
-    if (!result.ok) this.tick("health");
+    if (!execution.ok) this.deps.requestConverge?.();
   }
 
-  #emitWeightChanges(changes: readonly Change[], backends: ReadonlyMap<string, string>): void {
-    for (const change of weightChanges(changes, backends)) this.deps.events.emit({ type: "weight-change", ...change });
+  #emitWeightChanges(changes: readonly Change[], backendOf: (change: Change) => string | undefined): void {
+    for (const change of weightChanges(changes, backendOf)) this.deps.events.emit({ type: "weight-change", ...change });
   }
 
   #emitChange(change: Change, backend: string | undefined): void {
@@ -408,17 +482,17 @@ export class Controller {
   }
 }
 
-/** Weight updates of a converge, once per backend (however many ports it has), for metrics and audit. */
-function weightChanges(changes: readonly Change[], backends: ReadonlyMap<string, string>) {
-  const seen = new Map<string, { service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }>();
+/** Weight updates of a plan, once per backend (however many ports it has), for metrics and audit. */
+function weightChanges(changes: readonly Change[], backendOf: (change: Change) => string | undefined) {
+  const seen = new Map<TargetId, { service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }>();
   for (const change of changes) {
     const from = change.before?.weight;
     const to = change.after?.weight;
-    const backend = backends.get(destinationKey(change));
+    const backend = backendOf(change);
     if (change.op !== "update-destination" || from === undefined || to === undefined || from === to || !change.name || !backend) continue;
     const reason = change.reason === "health" || change.reason === "drift" ? change.reason : "config";
-    const key = `${change.name}/${backend}`;
-    if (!seen.has(key)) seen.set(key, { service: change.name, backend, from, to, reason });
+    const id = targetId({ service: change.name, backend });
+    if (!seen.has(id)) seen.set(id, { service: change.name, backend, from, to, reason });
   }
   return [...seen.values()];
 }
@@ -432,6 +506,10 @@ function backendsOf(config: Config): Map<string, string> {
 
 function destinationKey(change: Pick<Change, "service" | "destination">): string {
   return `${change.service}>${change.destination ?? ""}`;
+}
+
+function describeFailure(failure: SourceFailure): string {
+  return failure.issues.map(formatIssue).join("\n");
 }
 
 function inventory(config: Config): { node: string; inventory: ServiceInventory[] } {
@@ -451,9 +529,4 @@ function backendKeyOf(service: LoadedService, backend: LoadedService["backends"]
 
 function sizes(config: Config): { services: number; backends: number } {
   return { services: config.services.length, backends: config.services.reduce((n, s) => n + s.backends.length, 0) };
-}
-
-function splitTargetId(id: string): [string, string | undefined] {
-  const slash = id.indexOf("/");
-  return slash < 0 ? [id, undefined] : [id.slice(0, slash), id.slice(slash + 1)];
 }

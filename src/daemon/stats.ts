@@ -3,7 +3,7 @@
 import { formatServiceKey } from "../ipvs/identity.ts";
 import type { KernelServiceEntry } from "../ipvs/types.ts";
 import type { DesiredService } from "../plan/desired.ts";
-import type { DestinationSample } from "./events.ts";
+import type { DestinationSample } from "../observability/events.ts";
 
 interface IndexedDestination {
   port: number;

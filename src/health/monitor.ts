@@ -6,13 +6,13 @@
 import { monotonicClock, type Clock } from "./clock.ts";
 import { builtinCheckers, resolveCheckers, type CheckerLookup } from "./checks/index.ts";
 import { ProbeScheduler, type CompletedProbe, type SchedulerStats, type SyncChanges, type SyncOptions } from "./scheduler.ts";
-import { effectiveWeight, INITIAL_HEALTH, step, type Thresholds } from "./state-machine.ts";
-import { targetId } from "./targets.ts";
-import type { CheckType, Checker, HealthTarget, HealthTransition, ProbeEvent, ProbeResult, TargetHealth } from "./types.ts";
+import { INITIAL_HEALTH, step, type Thresholds } from "./state-machine.ts";
+import type { TargetId } from "./target-key.ts";
+import type { CheckType, Checker, HealthState, HealthTarget, HealthTransition, ProbeEvent, ProbeResult, TargetHealth } from "./types.ts";
 
 /** Each method is optional; calls are synchronous, transition before probe, in the order probes finish. */
 export interface HealthListener {
-  /** A target changed state: set the weight of its destinations now (effectiveWeight). */
+  /** A target changed state: the daemon sets the weight of its destinations now. */
   transition?(event: HealthTransition): void;
   /** Every finished probe: latency metrics, debug logs. */
   probe?(event: ProbeEvent): void;
@@ -38,7 +38,7 @@ export interface MonitorOptions {
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
 
 export interface TargetSnapshot extends TargetHealth {
-  id: string;
+  id: TargetId;
   service: string;
   backend: string;
   address: string;
@@ -66,7 +66,7 @@ export class HealthMonitor {
   readonly #scheduler: ProbeScheduler<HealthTarget>;
 
   constructor(options: MonitorOptions = {}) {
-    this.#lookup = options.checkers ?? builtinCheckers;
+    this.#lookup = options.checkers ?? builtinCheckers();
     this.#listener = options.listener ?? {};
     this.#onListenerError = options.onListenerError ?? rethrowLater;
     this.#scheduler = new ProbeScheduler<HealthTarget>({
@@ -96,14 +96,17 @@ export class HealthMonitor {
     return changes;
   }
 
-  state(id: string): TargetHealth | undefined {
+  state(id: TargetId): TargetHealth | undefined {
     return this.#records.get(id)?.health;
   }
 
-  /** The weight for the planner (`desiredServices(config, { weightOf })`): configured unless the target is down. */
-  weightOf(service: string, backend: string, configuredWeight: number): number {
-    const record = this.#records.get(targetId(service, backend));
-    return record ? effectiveWeight(record.health.state, configuredWeight) : configuredWeight;
+  /**
+   * The state `target` will have once `sync` is called with it: its current one when its id and fingerprint are
+   * unchanged, UNKNOWN otherwise. Lets the daemon plan a reload before it commits to the new targets.
+   */
+  stateAfterSync(target: HealthTarget): HealthState {
+    const record = this.#records.get(target.id);
+    return record && record.target.fingerprint === target.fingerprint ? record.health.state : "unknown";
   }
 
   snapshot(): TargetSnapshot[] {
@@ -141,7 +144,7 @@ export class HealthMonitor {
     record.lastResult = result;
     record.lastProbeAt = done.finishedAt;
     const transition: HealthTransition | undefined = changed
-      ? { targetId: target.id, service: target.service, backend: target.backend, from, to: next.state, result }
+      ? { service: target.service, backend: target.backend, from, to: next.state, result }
       : undefined;
     if (transition) this.#call(this.#listener.transition, transition);
     if (this.#listener.probe === undefined) return;

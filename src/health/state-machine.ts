@@ -42,15 +42,6 @@ function nextState(state: HealthState, successes: number, failures: number, thre
   }
 }
 
-/**
- * The weight a backend's destinations get: 0 while UNHEALTHY (the destination stays, so established connections
- * live on), the configured weight otherwise. UNKNOWN keeps the configured weight so a restart or reload never drains
- * a backend before it has been probed.
- */
-export function effectiveWeight(state: HealthState, configuredWeight: number): number {
-  return state === "unhealthy" ? 0 : configuredWeight;
-}
-
 function checkThreshold(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`Health threshold ${name} must be an integer of at least 1, got ${value}`);
 }

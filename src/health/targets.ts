@@ -4,12 +4,8 @@
  */
 
 import { addressFamily, backendKey, servicePorts, type Config, type HealthFile, type LoadedService } from "../config/model.ts";
+import { targetId } from "./target-key.ts";
 import type { HealthTarget } from "./types.ts";
-
-/** `<service name>/<backend key>`. */
-export function targetId(service: string, backend: string): string {
-  return `${service}/${backend}`;
-}
 
 export function healthTargets(config: Pick<Config, "services">): HealthTarget[] {
   const out: HealthTarget[] = [];
@@ -29,7 +25,7 @@ function serviceTargets(service: LoadedService): HealthTarget[] {
     if (byKey.has(key)) continue;
     const keyPort = backend.port === 0 ? lowest : backend.port;
     byKey.set(key, {
-      id: targetId(service.name, key),
+      id: targetId({ service: service.name, backend: key }),
       service: service.name,
       backend: key,
       address: backend.address,

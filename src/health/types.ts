@@ -5,6 +5,7 @@
 
 import type { CheckType, HealthFile } from "../config/model.ts";
 import type { Family } from "../ipvs/types.ts";
+import type { TargetId, TargetKey } from "./target-key.ts";
 
 export type { CheckType, HealthFile } from "../config/model.ts";
 
@@ -43,12 +44,9 @@ export interface Checker {
 }
 
 /** One health target: a (service, backend key) pair of config.md "Backends and health targets". */
-export interface HealthTarget extends ProbeTarget {
-  /** `<service name>/<backend key>`; service names cannot contain `/`, so the id is unambiguous. */
-  id: string;
-  service: string;
-  /** `ADDR:PORT` (IPv6 `[ADDR]:PORT`): the metrics label and the key `lbctl status` shows. */
-  backend: string;
+export interface HealthTarget extends ProbeTarget, TargetKey {
+  /** `targetId(this)`: the key of the scheduler's and the monitor's maps. */
+  id: TargetId;
   /**
    * Equal exactly when service, backend key, check type and every check setting are equal. Health state survives a
    * reload only for targets whose fingerprint did not change; weights are not part of it.
@@ -64,10 +62,7 @@ export interface TargetHealth {
 }
 
 /** A change of state, as the daemon turns it into kernel weights and audit records. */
-export interface HealthTransition {
-  targetId: string;
-  service: string;
-  backend: string;
+export interface HealthTransition extends TargetKey {
   from: HealthState;
   to: HealthState;
   /** The probe that caused the change. */

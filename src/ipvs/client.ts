@@ -20,7 +20,7 @@ import {
   encodeSetConfig,
   encodeZero,
 } from "./codec/requests.ts";
-import type { ServiceSelector } from "./codec/service-key.ts";
+import { ServiceKeyEncoder, type ServiceSelector } from "./codec/service-key.ts";
 import { NetlinkDecodeError, NetlinkError } from "./errors.ts";
 import { formatServiceKey } from "./identity.ts";
 import { type EncodeRequest, Exchange, type OnMessage } from "./netlink/exchange.ts";
@@ -107,9 +107,10 @@ class NetlinkIpvsClient implements IpvsAdminClient {
   execute(operations: readonly IpvsOperation[]): BatchResult {
     if (operations.length === 0) return { ok: true }; // not even a socket: a no-op plan works without IPVS
     const header = this.#resolveHeader();
+    const keys = new ServiceKeyEncoder();
     const encode = (writer: MessageWriter, index: number, seq: number) => {
       header.seq = seq;
-      encodeOperation(writer, header, operations[index] as IpvsOperation);
+      encodeOperation(writer, header, operations[index] as IpvsOperation, keys);
     };
     const outcome = this.#exchange.batch(operations.length, encode, this.#window);
     const failure = outcome.failure;

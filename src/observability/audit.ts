@@ -4,7 +4,7 @@
  * every log destination (text: `audit=<event>`, JSON: `"audit":true`, GELF: `_event_type=audit`).
  */
 
-import type { DaemonEvent, EventSink } from "../daemon/events.ts";
+import type { DaemonEvent, EventSink } from "./events.ts";
 import type { ChangeOp } from "../plan/changes.ts";
 import type { AuditLogEntry } from "./logger.ts";
 

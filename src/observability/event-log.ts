@@ -3,7 +3,7 @@
  * audit records (audit.ts), written whatever the level; this sink logs the rest at their level.
  */
 
-import type { DaemonEvent, EventSink } from "../daemon/events.ts";
+import type { DaemonEvent, EventSink } from "./events.ts";
 import { AUDITED_EVENT_TYPES } from "./audit.ts";
 import type { Logger } from "./logger.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import type { Config } from "../config/model.ts";
-import type { EventSink } from "../daemon/events.ts";
+import type { EventSink } from "./events.ts";
 import { auditSink } from "./audit.ts";
 import { eventLogSink } from "./event-log.ts";
 import { serveMetrics, type MetricsServer } from "./http/metrics-server.ts";

@@ -118,10 +118,14 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
 
 /**
  * A service's kernel destinations by address and port, without building a string key per destination: on a
- * no-op plan of tens of thousands of destinations, that string building was the planner's main cost.
+ * no-op plan of tens of thousands of destinations, that string building was the planner's main cost. An address
+ * holds a short list (one destination per backend port, usually one); a long one (one host, many ports) gets a
+ * port map, so that the lookup never grows with the number of destinations on one address.
  */
 class DestinationIndex {
+  static readonly #SHORT = 8;
   readonly #byAddress = new Map<string, KernelDestination[]>();
+  #byPort: Map<string, Map<number, KernelDestination>> | undefined;
   readonly #taken = new Set<KernelDestination>();
 
   constructor(readonly all: readonly KernelDestination[]) {
@@ -133,13 +137,22 @@ class DestinationIndex {
   }
 
   take(address: string, port: number): KernelDestination | undefined {
-    const found = this.#byAddress.get(address)?.find((d) => d.port === port);
+    const list = this.#byAddress.get(address);
+    if (!list) return undefined;
+    const found = list.length <= DestinationIndex.#SHORT ? list.find((d) => d.port === port) : this.#ports(address, list).get(port);
     if (found) this.#taken.add(found);
     return found;
   }
 
   rest(): KernelDestination[] {
-    return this.all.filter((d) => !this.#taken.has(d));
+    return this.#taken.size === this.all.length ? [] : this.all.filter((d) => !this.#taken.has(d));
+  }
+
+  #ports(address: string, list: readonly KernelDestination[]): Map<number, KernelDestination> {
+    this.#byPort ??= new Map();
+    let ports = this.#byPort.get(address);
+    if (!ports) this.#byPort.set(address, (ports = new Map(list.map((d) => [d.port, d]))));
+    return ports;
   }
 }
 

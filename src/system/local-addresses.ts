@@ -3,33 +3,20 @@
  * rtnetlink/addresses.ts (the bytes). One socket, kept open; a link dump and an address dump per call.
  */
 
-import { dlopen, toArrayBuffer, type Pointer } from "bun:ffi";
-import { LibraryMissingError, TransportError } from "../ipvs/errors.ts";
-import { loadLibnl } from "../ipvs/transport/libnl-symbols.ts";
+import { toArrayBuffer, type Pointer } from "bun:ffi";
+import { TransportError } from "../ipvs/errors.ts";
+import { bindLibnl, type Libnl } from "../ipvs/transport/native.ts";
 import { decodeAddresses, decodeLinks, encodeGetAddresses, encodeGetLinks } from "./rtnetlink/addresses.ts";
 
 const NETLINK_ROUTE = 0;
 const MAX_DATAGRAMS = 10_000;
-
-let connect: ((socket: Pointer, protocol: number) => number) | undefined;
-
-function nlConnect(): (socket: Pointer, protocol: number) => number {
-  if (!connect) {
-    try {
-      const lib = dlopen("libnl-3.so.200", { nl_connect: { args: ["ptr", "i32"], returns: "i32" } });
-      connect = (socket, protocol) => lib.symbols.nl_connect(socket, protocol);
-    } catch (error) {
-      throw new LibraryMissingError("libnl-3", error);
-    }
-  }
-  return connect;
-}
 
 export class LocalAddressReader {
   #socket: Pointer | null = null;
   #seq = Math.floor(Date.now() / 1000) >>> 0;
   readonly #peer = new Uint8Array(12);
   readonly #bufferPointer = new BigUint64Array(1);
+  #native: Libnl | undefined;
 
   /** Addresses on links that can carry traffic now (up, carrier, not protodown), in canonical text form. */
   localAddresses(): Set<string> {
@@ -49,7 +36,7 @@ export class LocalAddressReader {
   }
 
   #dump(encode: (seq: number, port: number) => Uint8Array, onDatagram: (datagram: Uint8Array, seq: number) => boolean): void {
-    const lib = loadLibnl();
+    const lib = this.#libraries();
     const socket = this.#open();
     const seq = (this.#seq = (this.#seq + 1) >>> 0);
     const request = encode(seq, lib.nl.nl_socket_get_local_port(socket));
@@ -76,16 +63,16 @@ export class LocalAddressReader {
   }
 
   close(): void {
-    if (this.#socket !== null) loadLibnl().nl.nl_socket_free(this.#socket);
+    if (this.#socket !== null) this.#libraries().nl.nl_socket_free(this.#socket);
     this.#socket = null;
   }
 
   #open(): Pointer {
     if (this.#socket !== null) return this.#socket;
-    const lib = loadLibnl();
+    const lib = this.#libraries();
     const socket = lib.nl.nl_socket_alloc() as Pointer | null;
     if (socket === null) throw new TransportError("libnl could not allocate a socket");
-    const result = nlConnect()(socket, NETLINK_ROUTE);
+    const result = lib.nl.nl_connect(socket, NETLINK_ROUTE);
     if (result < 0) {
       lib.nl.nl_socket_free(socket);
       throw new TransportError(`Opening a NETLINK_ROUTE socket failed (libnl ${result})`);
@@ -94,5 +81,10 @@ export class LocalAddressReader {
     lib.nl.nl_socket_set_msg_buf_size(socket, 64 * 1024);
     this.#socket = socket;
     return socket;
+  }
+
+  #libraries(): Libnl {
+    this.#native ??= bindLibnl();
+    return this.#native;
   }
 }

@@ -3,30 +3,19 @@
  * libc (no helper process, whose message systemd may not attribute to the service), so `Type=notify` is reliable.
  */
 
-import { dlopen } from "bun:ffi";
+import { bindLibc } from "../ipvs/transport/native.ts";
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const SUN_PATH_MAX = 108;
 
-type Libc = ReturnType<typeof bind>;
-let libc: Libc | undefined;
-
-function bind() {
-  return dlopen("libc.so.6", {
-    socket: { args: ["i32", "i32", "i32"], returns: "i32" },
-    sendto: { args: ["i32", "ptr", "usize", "i32", "ptr", "u32"], returns: "i64" },
-    close: { args: ["i32"], returns: "i32" },
-  }).symbols;
-}
-
 /** Sends `state` (e.g. "READY=1") when running under systemd; false when there is no NOTIFY_SOCKET or sending failed. */
 export function sdNotify(state: string, socketPath: string | undefined = process.env.NOTIFY_SOCKET): boolean {
   if (!socketPath) return false;
   const address = sockaddrUn(socketPath);
   if (!address) return false;
-  libc ??= bind();
+  const libc = bindLibc();
   const fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   try {

@@ -10,7 +10,7 @@ import exampleConfig from "../../dist/config.yaml.example" with { type: "text" }
 import exampleService from "../../dist/config.d/example-service.yaml" with { type: "text" };
 import systemdUnit from "../../dist/lbctl.service" with { type: "text" };
 import modulesLoad from "../../dist/modules-load.d-lbctl.conf" with { type: "text" };
-// Generated from docs/cli.md by build.ts (src/docs/man-page.ts).
+// Generated from docs/cli.md by build.ts (src/system/man-page.ts).
 import manPage from "../../dist/lbctl.8" with { type: "text" };
 import { writeFileAtomic } from "./atomic-file.ts";
 

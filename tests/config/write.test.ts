@@ -2,7 +2,8 @@ import { expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { ConfigError } from "../../src/config/errors.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { renderServiceFile, writeServiceFile } from "../../src/config/write.ts";
+import { renderServiceFile } from "../../src/config/write.ts";
+import { writeServiceFile } from "../../src/system/service-file.ts";
 import { configTree, oneService } from "../support/config-tree.ts";
 
 test("writes a valid service file that then loads", () => {

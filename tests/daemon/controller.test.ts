@@ -2,23 +2,30 @@
 
 import { describe, expect, test } from "bun:test";
 import { stringify } from "yaml";
-import { loadConfig } from "../../src/config/load.ts";
 import { Controller, type ControllerDeps, type HealthChecks } from "../../src/daemon/controller.ts";
-import { RecordingSink } from "../../src/daemon/events.ts";
-import type { HealthTarget, HealthTransition } from "../../src/health/types.ts";
+import { RecordingSink } from "../../src/observability/events.ts";
+import { fileSource } from "../../src/daemon/sources/files.ts";
+import type { TargetId } from "../../src/health/target-key.ts";
+import type { HealthState, HealthTarget, HealthTransition } from "../../src/health/types.ts";
 import { configTree, type ConfigTree } from "../support/config-tree.ts";
 import { FakeKernel, foreignService } from "../support/fake-ipvs.ts";
 import { BASE_MAIN, merge, service, type Patch } from "../support/load-helpers.ts";
 
 class FakeHealth implements HealthChecks {
-  states = new Map<string, "unknown" | "healthy" | "unhealthy">();
+  states = new Map<string, HealthState>();
+  /** Targets whose checks a reload replaces: they start over as unknown (the monitor's fingerprint rule). */
+  replaced = new Set<string>();
   synced: { targets: string[]; probeFirst: string[] }[] = [];
-  sync(targets: readonly HealthTarget[], options: { probeFirst?: Iterable<string> } = {}): void {
+  sync(targets: readonly HealthTarget[], options: { probeFirst?: Iterable<TargetId> } = {}): void {
+    for (const id of this.replaced) this.states.delete(id);
     this.synced.push({ targets: targets.map((t) => t.id), probeFirst: [...(options.probeFirst ?? [])] });
   }
-  state(id: string) {
+  state(id: TargetId) {
     const state = this.states.get(id);
     return state ? { state } : undefined;
+  }
+  stateAfterSync(target: HealthTarget): HealthState {
+    return this.replaced.has(target.id) ? "unknown" : (this.states.get(target.id) ?? "unknown");
   }
 }
 
@@ -53,7 +60,7 @@ function rig(services: Patch[], main: Patch = {}, kernel = new FakeKernel()): Ri
   };
   r.write(services, main);
   r.deps = {
-    load: () => loadConfig(tree.main, { env: {} }),
+    sources: [fileSource(tree.main, { env: {} })],
     ipvs: kernel,
     addresses: { localAddresses: () => r.local },
     health: r.health,
@@ -66,7 +73,6 @@ function rig(services: Patch[], main: Patch = {}, kernel = new FakeKernel()): Ri
 
 const checked = (patch: Patch) => service({ health: { enabled: true }, ...patch });
 const transition = (service: string, backend: string, from: HealthTransition["from"], to: HealthTransition["to"]): HealthTransition => ({
-  targetId: `${service}/${backend}`,
   service,
   backend,
   from,
@@ -251,6 +257,109 @@ describe("daemon controller", () => {
       expect(controller.reload().result).toBe("success");
       expect(r.kernel.rules().some((l) => l.includes("192.0.2.30"))).toBe(false);
       expect(r.recorded).toEqual(["192.0.2.40"]);
+    } finally {
+      r.tree.remove();
+    }
+  });
+
+  test("adoption: a backend the kernel had at weight 0 is audited 0→4 when its first probe finds it healthy", () => {
+    const kernel = new FakeKernel();
+    const first = rig([checked({ backends: [{ address: "10.0.0.1", weight: 4 }] })], {}, kernel);
+    const second = rig([checked({ backends: [{ address: "10.0.0.1", weight: 4 }] })], {}, kernel);
+    try {
+      Controller.start(first.deps);
+      kernel.execute([{ kind: "set-destination", service: { family: 4, protocol: "tcp", address: "192.0.2.10", port: 80 }, destination: { address: "10.0.0.1", port: 80, family: 4, forward: "nat", weight: 0, upperThreshold: 0, lowerThreshold: 0 } }]);
+      const restarted = Controller.start(second.deps);
+      const dumps = kernel.dumps;
+      second.health.states.set("web/10.0.0.1:80", "healthy");
+      restarted.onHealthTransition(transition("web", "10.0.0.1:80", "unknown", "healthy"));
+      expect(kernel.rules()).toContain("-a tcp:192.0.2.10:80 -r 10.0.0.1:80 -nat -w 4");
+      expect(second.events.ofType("weight-change")).toEqual([{ type: "weight-change", service: "web", backend: "10.0.0.1:80", from: 0, to: 4, reason: "health" }]);
+      expect(second.events.ofType("kernel-change").at(-1)).toMatchObject({ op: "update-destination", backend: "10.0.0.1:80", weight: 4, previousWeight: 0, reason: "health" });
+      expect(kernel.dumps).toBe(dumps); // the previous weight came from what the daemon knew, not from a read
+    } finally {
+      first.tree.remove();
+      second.tree.remove();
+    }
+  });
+
+  test("a transition that changes no weight (unknown → healthy) writes nothing and reports nothing", () => {
+    const r = rig([checked({ backends: [{ address: "10.0.0.1", weight: 4 }] })]);
+    try {
+      const controller = Controller.start(r.deps);
+      const log = r.kernel.log.length;
+      const reconciles = r.events.ofType("reconcile").length;
+      r.health.states.set("web/10.0.0.1:80", "healthy");
+      controller.onHealthTransition(transition("web", "10.0.0.1:80", "unknown", "healthy"));
+      expect(r.events.ofType("health-transition")).toHaveLength(1); // the transition was handled
+      expect(r.kernel.log.length).toBe(log);
+      expect(r.events.ofType("reconcile").length).toBe(reconciles);
+      expect(r.events.ofType("weight-change")).toEqual([]);
+    } finally {
+      r.tree.remove();
+    }
+  });
+
+  test("a refused health update is rolled back and asks for a converge instead of recursing into one", () => {
+    const r = rig([checked({ ports: [80, 443], backends: [{ address: "10.0.0.1", weight: 4 }] })]);
+    let requested = 0;
+    try {
+      const controller = Controller.start({ ...r.deps, requestConverge: () => void requested++ });
+      const before = r.kernel.rules();
+      const ticks = r.events.ofType("reconcile").length;
+      r.kernel.refuse = (op) => (op.kind === "set-destination" && op.service.port === 443 && op.destination.weight === 0 ? "No such destination" : undefined);
+      r.health.states.set("web/10.0.0.1:80", "unhealthy");
+      controller.onHealthTransition(transition("web", "10.0.0.1:80", "healthy", "unhealthy"));
+      expect(r.kernel.rules()).toEqual(before); // the port-80 update was undone
+      expect(requested).toBe(1);
+      const reconciles = r.events.ofType("reconcile").slice(ticks);
+      expect(reconciles).toEqual([expect.objectContaining({ result: "failure", trigger: "health", changes: 0, error: "No such destination" })]);
+      expect(r.events.ofType("weight-change")).toEqual([]);
+      // The converge the daemon then runs repairs it once the kernel accepts.
+      r.kernel.refuse = undefined;
+      (r.clock.now += 1000), controller.tick("health");
+      expect(r.kernel.rules().filter((l) => l.includes("10.0.0.1") && l.endsWith("-w 0"))).toHaveLength(2);
+    } finally {
+      r.tree.remove();
+    }
+  });
+
+  test("a destination deleted behind the daemon's back makes the health path ask for a converge", () => {
+    const r = rig([checked({ ports: [80, 443], backends: [{ address: "10.0.0.1", weight: 4 }] })]);
+    let requested = 0;
+    try {
+      const controller = Controller.start({ ...r.deps, requestConverge: () => void requested++ });
+      (r.clock.now += 1000), controller.tick();
+      r.kernel.execute([{ kind: "del-destination", service: { family: 4, protocol: "tcp", address: "192.0.2.10", port: 443 }, destination: { address: "10.0.0.1", port: 443, family: 4 } }]);
+      (r.clock.now += 1000), controller.tick(); // the daemon reads the table (and repairs it): it now knows the destination
+      r.kernel.execute([{ kind: "del-destination", service: { family: 4, protocol: "tcp", address: "192.0.2.10", port: 443 }, destination: { address: "10.0.0.1", port: 443, family: 4 } }]);
+      r.health.states.set("web/10.0.0.1:80", "unhealthy");
+      controller.onHealthTransition(transition("web", "10.0.0.1:80", "healthy", "unhealthy"));
+      expect(requested).toBe(1);
+    } finally {
+      r.tree.remove();
+    }
+  });
+
+  test("reload plans once: what it returns is what it applied, with the states the new checks start in", () => {
+    const r = rig([checked({ backends: [{ address: "10.0.0.1", weight: 4 }, { address: "10.0.0.2" }] })]);
+    try {
+      const controller = Controller.start(r.deps);
+      r.health.states.set("web/10.0.0.1:80", "unhealthy");
+      controller.onHealthTransition(transition("web", "10.0.0.1:80", "healthy", "unhealthy"));
+      expect(r.kernel.rules()).toContain("-a tcp:192.0.2.10:80 -r 10.0.0.1:80 -nat -w 0");
+      // New check settings: the target starts over as unknown, so it gets its configured weight back until probed.
+      r.health.replaced.add("web/10.0.0.1:80");
+      r.write([checked({ backends: [{ address: "10.0.0.1", weight: 4 }, { address: "10.0.0.2" }], health: { enabled: true, fail_after: 5 } })]);
+      const dumps = r.kernel.dumps;
+      const seen = r.events.events.length;
+      const result = controller.reload();
+      expect(result.result).toBe("success");
+      const applied = r.events.events.slice(seen).filter((e) => e.type === "kernel-change");
+      expect(result.result === "success" && result.changes.map((c) => [c.destination, c.before?.weight, c.after?.weight])).toEqual([["10.0.0.1:80", 0, 4]]);
+      expect(applied).toEqual([expect.objectContaining({ destination: "10.0.0.1:80", previousWeight: 0, weight: 4, reason: "config" })]);
+      expect(r.kernel.dumps - dumps).toBeLessThanOrEqual(1);
+      expect(r.kernel.rules()).toContain("-a tcp:192.0.2.10:80 -r 10.0.0.1:80 -nat -w 4");
     } finally {
       r.tree.remove();
     }

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { inline, markdownToMan } from "../../src/docs/man-page.ts";
+import { inline, markdownToMan } from "../../src/system/man-page.ts";
 
 const repo = join(import.meta.dir, "../..");
 const markdown = readFileSync(join(repo, "docs/cli.md"), "utf8");

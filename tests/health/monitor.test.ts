@@ -6,6 +6,7 @@ import { availableCheckTypes } from "../../src/health/checks/index.ts";
 import { UnsupportedCheckError } from "../../src/health/errors.ts";
 import { HealthMonitor, type HealthListener } from "../../src/health/monitor.ts";
 import { healthTargets } from "../../src/health/targets.ts";
+import type { TargetId } from "../../src/health/target-key.ts";
 import type { Checker, CheckType, HealthTransition, ProbeEvent, ProbeResult, ProbeTarget } from "../../src/health/types.ts";
 import { configFrom, service, type Patch } from "../support/load-helpers.ts";
 import { FakeClock } from "./support/fake-clock.ts";
@@ -35,6 +36,8 @@ class FakeChecker implements Checker {
   }
 }
 
+const id = (text: string) => text as TargetId;
+
 function setup(services: Patch[] = [service({ backends: [{ address: "10.0.0.1", weight: 4 }, { address: "10.0.0.2", weight: 2 }], health: HEALTH })]) {
   const clock = new FakeClock();
   const checker = new FakeChecker(clock);
@@ -44,7 +47,7 @@ function setup(services: Patch[] = [service({ backends: [{ address: "10.0.0.1", 
   const listener: HealthListener = {
     transition: (event) => {
       transitions.push(event);
-      order.push(`transition ${event.targetId}`);
+      order.push(`transition ${event.service}/${event.backend}`);
     },
     probe: (event) => {
       probes.push(event);
@@ -61,38 +64,33 @@ describe("health monitor", () => {
     const { clock, checker, monitor, transitions, targets } = setup();
     const ids = targets.map((t) => t.id);
     monitor.sync(targets, { probeFirst: ids });
-    expect(monitor.state("web/10.0.0.1:80")).toEqual({ state: "unknown", consecutiveSuccesses: 0, consecutiveFailures: 0 });
-    expect(monitor.weightOf("web", "10.0.0.1:80", 4)).toBe(4);
+    expect(monitor.state(id("web/10.0.0.1:80"))).toEqual({ state: "unknown", consecutiveSuccesses: 0, consecutiveFailures: 0 });
     await clock.advance(10);
-    expect(transitions.map((t) => [t.targetId, t.from, t.to])).toEqual([
+    expect(transitions.map((t) => [`${t.service}/${t.backend}`, t.from, t.to])).toEqual([
       ["web/10.0.0.1:80", "unknown", "healthy"],
       ["web/10.0.0.2:80", "unknown", "healthy"],
     ]);
 
     checker.down.add("10.0.0.1:80");
     await clock.advance(2000);
-    expect(monitor.state("web/10.0.0.1:80")).toEqual({ state: "healthy", consecutiveSuccesses: 0, consecutiveFailures: 2 });
-    expect(monitor.weightOf("web", "10.0.0.1:80", 4)).toBe(4);
+    expect(monitor.state(id("web/10.0.0.1:80"))).toEqual({ state: "healthy", consecutiveSuccesses: 0, consecutiveFailures: 2 });
     await clock.advance(1000);
-    expect(monitor.state("web/10.0.0.1:80")!.state).toBe("unhealthy");
+    expect(monitor.state(id("web/10.0.0.1:80"))!.state).toBe("unhealthy");
     expect(transitions.at(-1)).toEqual({
-      targetId: "web/10.0.0.1:80",
       service: "web",
       backend: "10.0.0.1:80",
       from: "healthy",
       to: "unhealthy",
       result: { ok: false, reason: "connection refused", latencyMs: 5 },
     });
-    expect(monitor.weightOf("web", "10.0.0.1:80", 4)).toBe(0);
-    expect(monitor.weightOf("web", "10.0.0.2:80", 2)).toBe(2);
+    expect(monitor.state(id("web/10.0.0.2:80"))!.state).toBe("healthy");
 
     checker.down.delete("10.0.0.1:80");
     await clock.advance(1000);
-    expect(monitor.state("web/10.0.0.1:80")!.state).toBe("unhealthy");
+    expect(monitor.state(id("web/10.0.0.1:80"))!.state).toBe("unhealthy");
     await clock.advance(1000);
-    expect(monitor.state("web/10.0.0.1:80")!.state).toBe("healthy");
+    expect(monitor.state(id("web/10.0.0.1:80"))!.state).toBe("healthy");
     expect(transitions.at(-1)).toMatchObject({ from: "unhealthy", to: "healthy", result: { ok: true } });
-    expect(monitor.weightOf("web", "10.0.0.1:80", 4)).toBe(4);
     expect(transitions.length).toBe(4);
   });
 
@@ -101,7 +99,8 @@ describe("health monitor", () => {
     checker.down.add("10.0.0.2:80");
     monitor.sync(targets, { probeFirst: targets.map((t) => t.id) });
     await clock.advance(10);
-    expect(monitor.weightOf("web", "10.0.0.2:80", 2)).toBe(0);
+    expect(monitor.state(id("web/10.0.0.2:80"))!.state).toBe("unhealthy");
+    expect(monitor.state(id("web/10.0.0.1:80"))!.state).toBe("healthy");
   });
 
   test("every probe is reported with its timing; the transition comes first and rides along", async () => {
@@ -113,10 +112,20 @@ describe("health monitor", () => {
     expect(probes[1]).toMatchObject({ scheduledAt: 1000, startedAt: 1000, finishedAt: 1005, transition: undefined });
   });
 
-  test("no targets, no weights touched: a backend of a service without checks keeps its configured weight", () => {
-    const { monitor } = setup();
-    expect(monitor.weightOf("web", "10.0.0.1:80", 4)).toBe(4);
-    expect(monitor.weightOf("other", "10.0.0.9:80", 7)).toBe(7);
+  test("stateAfterSync: a target keeps its state through a weight edit and starts unknown after a check edit", async () => {
+    const { clock, checker, monitor, targets } = setup();
+    checker.down.add("10.0.0.1:80");
+    monitor.sync(targets, { probeFirst: targets.map((t) => t.id) });
+    await clock.advance(10);
+    const reweighted = healthTargets(configFrom({}, [service({ backends: [{ address: "10.0.0.1", weight: 9 }], health: HEALTH })]));
+    const rechecked = healthTargets(configFrom({}, [service({ backends: [{ address: "10.0.0.1", weight: 9 }], health: { ...HEALTH, fail_after: 5 } })]));
+    const added = healthTargets(configFrom({}, [service({ backends: [{ address: "10.0.0.3" }], health: HEALTH })]));
+    expect(monitor.stateAfterSync(reweighted[0]!)).toBe("unhealthy");
+    expect(monitor.stateAfterSync(rechecked[0]!)).toBe("unknown");
+    expect(monitor.stateAfterSync(added[0]!)).toBe("unknown");
+    // What it predicted is what sync does.
+    monitor.sync(rechecked);
+    expect(monitor.state(rechecked[0]!.id)!.state).toBe("unknown");
   });
 
   test("a reload that edits weights keeps health state; one that edits the check resets it", async () => {
@@ -124,19 +133,18 @@ describe("health monitor", () => {
     checker.down.add("10.0.0.1:80");
     monitor.sync(targets, { probeFirst: targets.map((t) => t.id) });
     await clock.advance(10);
-    expect(monitor.state("web/10.0.0.1:80")!.state).toBe("unhealthy");
+    expect(monitor.state(id("web/10.0.0.1:80"))!.state).toBe("unhealthy");
 
     const reweighted = healthTargets(configFrom({}, [service({ backends: [{ address: "10.0.0.1", weight: 9 }, { address: "10.0.0.2", weight: 9 }], health: HEALTH })]));
     expect(monitor.sync(reweighted)).toMatchObject({ kept: ["web/10.0.0.1:80", "web/10.0.0.2:80"], replaced: [] });
-    expect(monitor.state("web/10.0.0.1:80")!.state).toBe("unhealthy");
-    expect(monitor.weightOf("web", "10.0.0.1:80", 9)).toBe(0);
+    expect(monitor.state(id("web/10.0.0.1:80"))!.state).toBe("unhealthy");
 
     const retimed = healthTargets(configFrom({}, [service({ backends: [{ address: "10.0.0.1" }, { address: "10.0.0.2" }], health: { ...HEALTH, interval_ms: 2000 } })]));
     expect(monitor.sync(retimed).replaced).toEqual(["web/10.0.0.1:80", "web/10.0.0.2:80"]);
-    expect(monitor.state("web/10.0.0.1:80")!.state).toBe("unknown");
+    expect(monitor.state(id("web/10.0.0.1:80"))!.state).toBe("unknown");
     // A replaced target is probed at once, so a down backend is not served for long.
     await clock.advance(10);
-    expect(monitor.state("web/10.0.0.1:80")!.state).toBe("unhealthy");
+    expect(monitor.state(id("web/10.0.0.1:80"))!.state).toBe("unhealthy");
   });
 
   test("a removed target is forgotten", async () => {
@@ -144,8 +152,8 @@ describe("health monitor", () => {
     monitor.sync(targets, { probeFirst: targets.map((t) => t.id) });
     await clock.advance(10);
     monitor.sync(targets.slice(1));
-    expect(monitor.state("web/10.0.0.1:80")).toBeUndefined();
-    expect(monitor.snapshot().map((s) => s.id)).toEqual(["web/10.0.0.2:80"]);
+    expect(monitor.state(id("web/10.0.0.1:80"))).toBeUndefined();
+    expect(monitor.snapshot().map((s): string => s.id)).toEqual(["web/10.0.0.2:80"]);
   });
 
   test("a check type this build lacks is refused before anything changes", () => {
@@ -170,7 +178,7 @@ describe("health monitor", () => {
     expect((error as Error).message).toBe(
       "Health check types not available in this version of lbctl: udp_dns (services dns, dns2); udp_echo (service echo); available: tcp",
     );
-    expect(monitor.snapshot().map((s) => s.id)).toEqual(["web/10.0.0.1:80", "web/10.0.0.2:80"]);
+    expect(monitor.snapshot().map((s): string => s.id)).toEqual(["web/10.0.0.1:80", "web/10.0.0.2:80"]);
   });
 
   test("the built-in registry runs every check type the config accepts", () => {
@@ -186,7 +194,7 @@ describe("health monitor", () => {
     monitor.sync(targets, { probeFirst: targets.map((t) => t.id) });
     await clock.advance(10);
     expect(monitor.snapshot()[0]).toEqual({
-      id: "web/10.0.0.1:80",
+      id: id("web/10.0.0.1:80"),
       service: "web",
       backend: "10.0.0.1:80",
       address: "10.0.0.1",

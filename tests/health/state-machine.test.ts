@@ -1,7 +1,7 @@
 /** The health state machine: every state × result × threshold, and the weights that follow. */
 
 import { describe, expect, test } from "bun:test";
-import { effectiveWeight, INITIAL_HEALTH, step } from "../../src/health/state-machine.ts";
+import { INITIAL_HEALTH, step } from "../../src/health/state-machine.ts";
 import type { HealthState, TargetHealth } from "../../src/health/types.ts";
 
 const h = (state: HealthState, consecutiveSuccesses = 0, consecutiveFailures = 0): TargetHealth => ({ state, consecutiveSuccesses, consecutiveFailures });
@@ -74,18 +74,5 @@ describe("step: all states × results × thresholds", () => {
   test("the initial health is UNKNOWN and cannot be mutated", () => {
     expect(INITIAL_HEALTH).toEqual(h("unknown"));
     expect(Object.isFrozen(INITIAL_HEALTH)).toBe(true);
-  });
-});
-
-describe("effectiveWeight", () => {
-  test.each([
-    ["unhealthy", 5, 0],
-    ["unhealthy", 0, 0],
-    ["healthy", 5, 5],
-    ["healthy", 0, 0],
-    ["unknown", 5, 5],
-    ["unknown", 65535, 65535],
-  ] as Array<[HealthState, number, number]>)("%s with configured weight %p gives %p", (state, configured, weight) => {
-    expect(effectiveWeight(state, configured)).toBe(weight);
   });
 });

@@ -1,7 +1,8 @@
 /** Health targets from configs: backend keys, probe ports, IPv6, disabled checks, and the fingerprint rule. */
 
 import { describe, expect, test } from "bun:test";
-import { healthTargets, targetId } from "../../src/health/targets.ts";
+import { targetId } from "../../src/health/target-key.ts";
+import { healthTargets } from "../../src/health/targets.ts";
 import { configFrom, service, type Patch } from "../support/load-helpers.ts";
 
 const HEALTH = { enabled: true, interval_ms: 1000, timeout_ms: 500 };
@@ -49,7 +50,7 @@ describe("healthTargets", () => {
       service({ name: "block-without-enabled", ports: [82], health: { interval_ms: 1000, timeout_ms: 500 } }),
       service({ name: "on", ports: [83], health: HEALTH }),
     );
-    expect(targets.map((t) => t.id)).toEqual(["on/10.0.0.1:83"]);
+    expect(targets.map((t): string => t.id)).toEqual(["on/10.0.0.1:83"]);
   });
 
   test("a service with no backends has no targets", () => {
@@ -58,7 +59,7 @@ describe("healthTargets", () => {
 
   test("the same backend in two services is two targets", () => {
     const targets = targetsOf(service({ name: "a", health: HEALTH }), service({ name: "b", ports: [81], backends: [{ address: "10.0.0.1", port: 80 }], health: HEALTH }));
-    expect(targets.map((t) => t.id)).toEqual(["a/10.0.0.1:80", "b/10.0.0.1:80"]);
+    expect(targets.map((t): string => t.id)).toEqual(["a/10.0.0.1:80", "b/10.0.0.1:80"]);
   });
 
   test("targets carry the service's health settings, check-specific keys included", () => {
@@ -66,8 +67,9 @@ describe("healthTargets", () => {
     expect(target!.health).toMatchObject({ type: "http", http_path: "/healthz", fail_after: 5, recover_after: 2, interval_ms: 1000, timeout_ms: 500 });
   });
 
-  test("targetId joins service and key", () => {
-    expect(targetId("web", "[::1]:80")).toBe("web/[::1]:80");
+  test("targetId joins service and key; a service name may hold slashes (k8s/<namespace>/<name>)", () => {
+    expect(targetId({ service: "web", backend: "[::1]:80" }) as string).toBe("web/[::1]:80");
+    expect(targetId({ service: "k8s/default/web", backend: "10.0.0.1:80" }) as string).toBe("k8s/default/web/10.0.0.1:80");
   });
 });
 

@@ -1,9 +1,12 @@
 /** The TCP check against real local sockets: a listener, a closed port, a port that never answers, IPv6. */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { strayConnectionAttempts, tcpChecker } from "../../src/health/checks/tcp.ts";
+import { createTcpChecker } from "../../src/health/checks/tcp.ts";
 import type { ProbeTarget } from "../../src/health/types.ts";
 import { blackhole, socketsTo, synSentTo, type Blackhole } from "./support/blackhole.ts";
+
+const tcpChecker = createTcpChecker();
+const strayConnectionAttempts = () => tcpChecker.strayConnectionAttempts();
 
 const HEALTH = { enabled: true, type: "tcp" as const, port: 0, interval_ms: 1000, timeout_ms: 300, fail_after: 3, recover_after: 2 };
 

@@ -5,9 +5,9 @@
 
 import { describe, expect, test } from "bun:test";
 import { stringify } from "yaml";
-import { loadConfig } from "../../src/config/load.ts";
 import { Controller } from "../../src/daemon/controller.ts";
-import { fanOut, RecordingSink, type DaemonEvent } from "../../src/daemon/events.ts";
+import { fileSource } from "../../src/daemon/sources/files.ts";
+import { fanOut, RecordingSink, type DaemonEvent } from "../../src/observability/events.ts";
 import type { HealthTarget } from "../../src/health/types.ts";
 import { AUDIT_EVENTS, auditRecords, auditSink, type AuditRecord } from "../../src/observability/audit.ts";
 import { createLogger, type LogRecord } from "../../src/observability/logger.ts";
@@ -77,6 +77,9 @@ describe("every audit event is emitted by the daemon's controller", () => {
       const state = this.states.get(id);
       return state ? { state } : undefined;
     }
+    stateAfterSync(target: HealthTarget) {
+      return this.states.get(target.id) ?? "unknown";
+    }
   }
 
   test("start, VIP moves, a failover, reloads (changed, invalid, over a limit) and drift repair", () => {
@@ -98,7 +101,7 @@ describe("every audit event is emitted by the daemon's controller", () => {
       const audit: AuditRecord[] = [];
       let now = 0;
       const controller = Controller.start({
-        load: () => loadConfig(tree.main, { env: {} }),
+        sources: [fileSource(tree.main, { env: {} })],
         ipvs: kernel,
         addresses: { localAddresses: () => local },
         health: fakeHealth,
@@ -113,7 +116,6 @@ describe("every audit event is emitted by the daemon's controller", () => {
       tick();
       fakeHealth.states.set("web/10.0.0.1:80", "unhealthy");
       controller.onHealthTransition({
-        targetId: "web/10.0.0.1:80",
         service: "web",
         backend: "10.0.0.1:80",
         from: "healthy",

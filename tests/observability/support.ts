@@ -1,6 +1,6 @@
 /** Event builders for observability tests. */
 
-import type { DaemonEvent, DestinationSample, ServiceInventory } from "../../src/daemon/events.ts";
+import type { DaemonEvent, DestinationSample, ServiceInventory } from "../../src/observability/events.ts";
 
 export function configLoaded(inventory: ServiceInventory[], options: { startup?: boolean; node?: string; hash?: string; previousHash?: string } = {}): DaemonEvent {
   return {

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { EnvValue } from "../document.ts";
 import { parseIp } from "../ip.ts";
+import { quoted } from "../printable.ts";
 import { caseInsensitivePattern, ENV_REFERENCE, registerJsonSchema } from "./json.ts";
 import type { JsonSchema } from "@valibot/to-json-schema";
 
@@ -28,12 +29,12 @@ export function leaf<T>(convert: (input: unknown) => Conversion<T>, json: JsonSc
 }
 
 export function describe(input: unknown): string {
-  if (input instanceof EnvValue) return `"${input.text}" (from \${${input.variable}})`;
+  if (input instanceof EnvValue) return `${quoted(input.text)} (from \${${input.variable}})`;
   if (input === undefined) return "nothing";
   if (input === null) return "null";
   if (Array.isArray(input)) return "a list";
   if (typeof input === "object") return "a mapping";
-  return typeof input === "string" ? `"${input}"` : String(input);
+  return typeof input === "string" ? quoted(input) : String(input);
 }
 
 export interface IntegerOptions {

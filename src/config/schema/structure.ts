@@ -2,6 +2,7 @@
 
 import * as v from "valibot";
 import { suggestKey } from "../suggest.ts";
+import { quoted } from "../printable.ts";
 import { describe } from "./primitives.ts";
 
 export function section<const E extends v.ObjectEntries>(entries: E, description?: string) {
@@ -11,7 +12,7 @@ export function section<const E extends v.ObjectEntries>(entries: E, description
       const key = String(issue.input);
       const suggestion = suggestKey(key, keys);
       const hint = suggestion ? `did you mean "${suggestion}"? ` : "";
-      return `unknown key "${key}": ${hint}allowed keys are ${keys.join(", ")}`;
+      return `unknown key ${quoted(key)}: ${hint}allowed keys are ${keys.join(", ")}`;
     }
     if (issue.expected?.startsWith('"')) return `${issue.expected} is required`;
     return `must be a mapping of key: value, got ${describe(issue.input)}`;

@@ -10,32 +10,44 @@ import { CHECK_TYPES } from "../../config/schema/health.ts";
 import { UnsupportedCheckError } from "../errors.ts";
 import type { CheckType, Checker, HealthTarget } from "../types.ts";
 import { httpChecker } from "./http.ts";
-import { tcpChecker } from "./tcp.ts";
+import { createTcpChecker } from "./tcp.ts";
 import { udpDnsChecker } from "./udp-dns.ts";
 import { udpEchoChecker } from "./udp-echo.ts";
 import { udpNtpChecker } from "./udp-ntp.ts";
 import { udpSipChecker } from "./udp-sip.ts";
 
-const BUILTIN: Partial<Record<CheckType, Checker>> = {
-  tcp: tcpChecker,
-  udp_echo: udpEchoChecker,
-  udp_dns: udpDnsChecker,
-  udp_sip: udpSipChecker,
-  udp_ntp: udpNtpChecker,
-  http: httpChecker,
+/** How each built-in checker is made: a checker that remembers something (tcp) is made afresh for each monitor. */
+const BUILTIN: Partial<Record<CheckType, () => Checker>> = {
+  tcp: createTcpChecker,
+  udp_echo: () => udpEchoChecker,
+  udp_dns: () => udpDnsChecker,
+  udp_sip: () => udpSipChecker,
+  udp_ntp: () => udpNtpChecker,
+  http: () => httpChecker,
 };
 
 /** Finds the checker of a type; `undefined` when it is not available. Tests inject their own. */
 export type CheckerLookup = (type: CheckType) => Checker | undefined;
 
-export const builtinCheckers: CheckerLookup = (type) => BUILTIN[type];
+/** A lookup of the checks this build has, each made on first use and then kept by this lookup (one per monitor). */
+export function builtinCheckers(): CheckerLookup {
+  const made = new Map<CheckType, Checker>();
+  return (type) => {
+    let checker = made.get(type);
+    if (checker === undefined) {
+      checker = BUILTIN[type]?.();
+      if (checker !== undefined) made.set(type, checker);
+    }
+    return checker;
+  };
+}
 
-export function availableCheckTypes(lookup: CheckerLookup = builtinCheckers): CheckType[] {
-  return CHECK_TYPES.filter((type) => lookup(type) !== undefined);
+export function availableCheckTypes(lookup?: CheckerLookup): CheckType[] {
+  return CHECK_TYPES.filter((type) => (lookup ? lookup(type) : BUILTIN[type]) !== undefined);
 }
 
 /** The checker of `type`; throws UnsupportedCheckError when this build has none. */
-export function checkerFor(type: CheckType, lookup: CheckerLookup = builtinCheckers): Checker {
+export function checkerFor(type: CheckType, lookup: CheckerLookup = builtinCheckers()): Checker {
   const checker = lookup(type);
   if (checker === undefined) throw new UnsupportedCheckError([{ type, services: [] }], availableCheckTypes(lookup));
   return checker;
@@ -47,7 +59,7 @@ export function checkerFor(type: CheckType, lookup: CheckerLookup = builtinCheck
  */
 export function resolveCheckers(
   targets: ReadonlyArray<Pick<HealthTarget, "service" | "health">>,
-  lookup: CheckerLookup = builtinCheckers,
+  lookup: CheckerLookup = builtinCheckers(),
 ): Map<CheckType, Checker> {
   const found = new Map<CheckType, Checker>();
   const missing = new Map<CheckType, Set<string>>();

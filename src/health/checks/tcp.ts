@@ -17,31 +17,44 @@ import type { Checker, ProbeResult, ProbeTarget } from "../types.ts";
 import { aborted, connected, failed } from "./_results.ts";
 import { connectCancellable } from "./_tcp-cancellable.ts";
 
-export const tcpChecker: Checker = {
-  type: "tcp",
-  probe(target, signal) {
-    // The endpoint string is only built while some endpoint is silent: most probes skip it.
-    const endpoint = silent.size > 0 ? hostPort(target.address, target.port) : undefined;
-    if (endpoint !== undefined && silent.has(endpoint)) return probeCancellable(target, endpoint, signal);
-    if (signal.aborted) return Promise.resolve(aborted(signal, target.health.timeout_ms, 0));
-    return new Promise((resolve) => new FastProbe(target, signal, resolve).start());
-  },
-};
-
 /** Endpoints whose last fast connection attempt outlived its probe; probed the cancellable way until they answer. */
-const silent = new Set<string>();
-/** Above this many silent endpoints the set is cleared: it only picks the cheaper path, and must not grow forever. */
-const MAX_SILENT = 100_000;
-let strays = 0;
+class SilentEndpoints {
+  /** Above this many the set is cleared: it only picks the cheaper path, and must not grow forever. */
+  static readonly MAX = 100_000;
+  readonly endpoints = new Set<string>();
+  /** Fast connection attempts that outlived their probe and still wait for the kernel. */
+  strays = 0;
 
-/** Fast connection attempts that outlived their probe and still wait for the kernel (for tests and the benchmark). */
-export function strayConnectionAttempts(): number {
-  return strays;
+  add(endpoint: string): void {
+    if (this.endpoints.size >= SilentEndpoints.MAX) this.endpoints.clear();
+    this.endpoints.add(endpoint);
+  }
 }
 
-async function probeCancellable(target: ProbeTarget, endpoint: string, signal: AbortSignal): Promise<ProbeResult> {
+export interface TcpChecker extends Checker {
+  /** Fast connection attempts that outlived their probe and still wait for the kernel (for tests and the benchmark). */
+  strayConnectionAttempts(): number;
+}
+
+/** A TCP checker with its own memory of silent endpoints: each monitor creates one (checks/index.ts). */
+export function createTcpChecker(): TcpChecker {
+  const silent = new SilentEndpoints();
+  return {
+    type: "tcp",
+    probe(target, signal) {
+      // The endpoint string is only built while some endpoint is silent: most probes skip it.
+      const endpoint = silent.endpoints.size > 0 ? hostPort(target.address, target.port) : undefined;
+      if (endpoint !== undefined && silent.endpoints.has(endpoint)) return probeCancellable(target, endpoint, signal, silent);
+      if (signal.aborted) return Promise.resolve(aborted(signal, target.health.timeout_ms, 0));
+      return new Promise((resolve) => new FastProbe(target, signal, silent, resolve).start());
+    },
+    strayConnectionAttempts: () => silent.strays,
+  };
+}
+
+async function probeCancellable(target: ProbeTarget, endpoint: string, signal: AbortSignal, silent: SilentEndpoints): Promise<ProbeResult> {
   const { result, answered } = await connectCancellable(target, signal);
-  if (answered) silent.delete(endpoint);
+  if (answered) silent.endpoints.delete(endpoint);
   return result;
 }
 
@@ -56,6 +69,7 @@ class FastProbe {
   constructor(
     readonly target: ProbeTarget,
     readonly signal: AbortSignal,
+    readonly silent: SilentEndpoints,
     resolve: (result: ProbeResult) => void,
   ) {
     this.#resolve = resolve;
@@ -74,16 +88,15 @@ class FastProbe {
   /** The signal aborted: the attempt cannot be cancelled, so it runs out in the kernel; switch the endpoint over. */
   handleEvent(): void {
     if (this.#resolve === undefined) return;
-    strays++;
-    if (silent.size >= MAX_SILENT) silent.clear();
-    silent.add(hostPort(this.target.address, this.target.port));
+    this.silent.strays++;
+    this.silent.add(hostPort(this.target.address, this.target.port));
     this.finish(aborted(this.signal, this.target.health.timeout_ms, this.elapsed()));
   }
 
   /** True while the probe waits for the kernel's answer; an answer after the probe ended closes a stray attempt. */
   pending(): boolean {
     if (this.#resolve !== undefined) return true;
-    strays--;
+    this.silent.strays--;
     return false;
   }
 

@@ -34,7 +34,7 @@ import type { IpvsOperation, IpvsTimeouts, ServiceKey, SyncDaemonSettings, SyncD
 import { encodeDaemon, encodeDaemonState } from "./daemon.ts";
 import { encodeDestination, encodeDestinationKey } from "./destination.ts";
 import { encodeService } from "./service.ts";
-import { type ServiceSelector, encodeServiceKey } from "./service-key.ts";
+import { type ServiceSelector, type ServiceKeyEncoder, encodeServiceKey } from "./service-key.ts";
 import { encodeTimeouts } from "./timeouts.ts";
 
 /** Where a request goes and how it is numbered; callers reuse one object and bump `seq`. */
@@ -56,8 +56,11 @@ function begin(writer: MessageWriter, header: RequestHeader, flags: number, comm
   return writer.beginGenlMessage(header.family, flags, header.seq, header.port, command, IPVS_GENL_VERSION);
 }
 
-/** One service/destination write; the message is dropped again if encoding fails half-way. */
-export function encodeOperation(writer: MessageWriter, header: RequestHeader, operation: IpvsOperation): void {
+/**
+ * One service/destination write; the message is dropped again if encoding fails half-way. A batch passes its
+ * ServiceKeyEncoder so consecutive requests on one service reuse the key's bytes.
+ */
+export function encodeOperation(writer: MessageWriter, header: RequestHeader, operation: IpvsOperation, keys?: ServiceKeyEncoder): void {
   const mark = writer.length;
   try {
     switch (operation.kind) {
@@ -71,7 +74,8 @@ export function encodeOperation(writer: MessageWriter, header: RequestHeader, op
       }
       case "del-service": {
         const start = begin(writer, header, BATCH_WRITE_FLAGS, IPVS_CMD_DEL_SERVICE);
-        encodeServiceKey(writer, operation.service);
+        if (keys) keys.encode(writer, operation.service);
+        else encodeServiceKey(writer, operation.service);
         writer.endMessage(start);
         return;
       }
@@ -79,14 +83,16 @@ export function encodeOperation(writer: MessageWriter, header: RequestHeader, op
       case "set-destination": {
         const command = operation.kind === "new-destination" ? IPVS_CMD_NEW_DEST : IPVS_CMD_SET_DEST;
         const start = begin(writer, header, BATCH_WRITE_FLAGS, command);
-        encodeServiceKey(writer, operation.service);
+        if (keys) keys.encode(writer, operation.service);
+        else encodeServiceKey(writer, operation.service);
         encodeDestination(writer, operation.destination);
         writer.endMessage(start);
         return;
       }
       case "del-destination": {
         const start = begin(writer, header, BATCH_WRITE_FLAGS, IPVS_CMD_DEL_DEST);
-        encodeServiceKey(writer, operation.service);
+        if (keys) keys.encode(writer, operation.service);
+        else encodeServiceKey(writer, operation.service);
         encodeDestinationKey(writer, operation.destination);
         writer.endMessage(start);
         return;

@@ -1,14 +1,13 @@
 /**
  * Transport over libnl (libnl-3 + libnl-genl-3) through bun:ffi. libnl only opens the socket, resolves the family
- * and moves bytes: every message is encoded and decoded by lbctl itself. The libraries are loaded by soname on first
- * use, which also works from a `bun build --compile` binary, and a host without them gets LibraryMissingError only
- * when it actually talks to IPVS.
+ * and moves bytes: every message is encoded and decoded by lbctl itself. The libraries are bound (native.ts) on first
+ * use, so a host without them gets LibraryMissingError only when it actually talks to IPVS.
  */
 
 import { type Pointer, toArrayBuffer } from "bun:ffi";
 import { IPVS_GENL_NAME } from "../constants.ts";
 import { IpvsUnavailableError, TransportError } from "../errors.ts";
-import { type Libnl, loadLibnl } from "./libnl-symbols.ts";
+import { bindLibnl, type Libnl } from "./native.ts";
 import type { Transport } from "./transport.ts";
 
 /** libnl error numbers (netlink/errno.h) that deserve their own message. */
@@ -42,6 +41,7 @@ class LibnlTransport implements Transport {
   readonly #peer = new Uint8Array(12); // struct sockaddr_nl
   readonly #bufferPointer = new BigUint64Array(1);
   #received = new Uint8Array(MESSAGE_BUFFER);
+  #native: Libnl | undefined;
 
   familyId(): number {
     this.#open();
@@ -124,7 +124,8 @@ class LibnlTransport implements Transport {
   }
 
   #libraries(): Libnl {
-    return loadLibnl();
+    this.#native ??= bindLibnl();
+    return this.#native;
   }
 
   #failure(what: string, code: number): TransportError {

@@ -1,9 +1,12 @@
 /**
- * The metrics listener (Bun.serve): the exposition on the configured path, `/health` (200 while the daemon loop is
- * alive, 503 when stuck), `/` listing both, 404 for anything else. Only GET and HEAD.
+ * The metrics listener (Bun.serve): the exposition on the configured path (gzip-compressed when the scraper accepts
+ * it, as Prometheus does), `/health` (200 while the daemon loop is alive, 503 when stuck), `/` listing both, 404 for
+ * anything else. Only GET and HEAD.
  */
 
 import type { Server } from "bun";
+import type { Exposition } from "../metrics/exposition-cache.ts";
+import { acceptsGzip } from "./accept-encoding.ts";
 
 export interface MetricsEndpoint {
   bind: string;
@@ -12,7 +15,8 @@ export interface MetricsEndpoint {
 }
 
 export interface MetricsHandlers {
-  scrape(): Promise<Uint8Array>;
+  scrape(): Promise<Exposition>;
+  /** With the exposition format's version (`text/plain; version=0.0.4; charset=utf-8`). */
   contentType: string;
   alive(): boolean;
 }
@@ -31,7 +35,11 @@ export function metricsRequestHandler(handlers: MetricsHandlers, path: () => str
     if (request.method !== "GET" && request.method !== "HEAD") return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
     const url = new URL(request.url);
     if (url.pathname === path()) {
-      return new Response(await handlers.scrape(), { headers: { "content-type": handlers.contentType } });
+      const exposition = await handlers.scrape();
+      // The body depends on Accept-Encoding: caches between scraper and daemon must key on it.
+      const headers = { "content-type": handlers.contentType, vary: "Accept-Encoding" };
+      if (!acceptsGzip(request.headers.get("accept-encoding"))) return new Response(new Blob(exposition.parts as Uint8Array<ArrayBuffer>[]), { headers });
+      return new Response(await exposition.gzip(), { headers: { ...headers, "content-encoding": "gzip" } });
     }
     if (url.pathname === "/health") {
       return handlers.alive() ? new Response("ok\n") : new Response("stuck: no reconcile within 3 intervals\n", { status: 503 });

@@ -5,6 +5,16 @@
 
 export type FamilyType = "counter" | "gauge" | "histogram";
 
+/** One series' labels: values in the family's label order, the same rendered as `name="value",…`, and its bytes. */
+export interface LabelSet {
+  readonly values: readonly string[];
+  readonly text: string;
+  /** UTF-8 of `text`, cached by whoever renders bytes. */
+  bytes?: Uint8Array;
+  /** The same labels as InfluxDB tags (`,name=value…`), cached by the InfluxDB encoder. */
+  influxTags?: Uint8Array;
+}
+
 export interface FamilySpec {
   readonly name: string;
   readonly help: string;

@@ -1,12 +1,15 @@
 /**
  * The metrics as a pure function of the daemon's events: no timers, no I/O, no prom-client. The exposition reads
  * this model at scrape time; tests feed it events and read it back.
+ *
+ * Every change goes through `emit` and bumps `generation`; each family also records the generation of its own last
+ * change (`changedAt`), so the exposition re-renders only the families that changed since it last rendered them.
+ * A reconcile every second touches two small families; the six big traffic families change once per stats cycle.
  */
 
-import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../../daemon/events.ts";
-import { CHECK_LATENCY_BUCKETS, RECONCILE_BUCKETS } from "./families.ts";
+import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../events.ts";
+import { CHECK_LATENCY_BUCKETS, FAMILIES, RECONCILE_BUCKETS, type FamilyKey, type LabelSet } from "./families.ts";
 import { HistogramCounts } from "./histogram.ts";
-import type { LabelSet } from "./series.ts";
 import { BackendTraffic, DestinationCounters } from "./traffic.ts";
 
 /** What metrics know of one (service, backend) of the config. */
@@ -34,8 +37,13 @@ export interface VipMetrics {
   release: number;
 }
 
+const EVERY_FAMILY = Object.keys(FAMILIES) as FamilyKey[];
+const VIP_FAMILIES: readonly FamilyKey[] = ["vipIsOwner", "vipTransitions"];
+/** What one stats sample moves: the IPVS counters, active connections, and the kernel's weight. */
+const STATS_FAMILIES: readonly FamilyKey[] = ["connections", "connectionsActive", "packetsIn", "packetsOut", "bytesIn", "bytesOut", "backendWeight"];
+
 export class MetricsModel implements EventSink {
-  node = "";
+  #node = "";
   readonly vips = new Map<string, VipMetrics>();
   readonly reconcileRuns = { success: 0, failure: 0 };
   readonly reconcileDuration = new HistogramCounts(RECONCILE_BUCKETS);
@@ -43,8 +51,7 @@ export class MetricsModel implements EventSink {
   readonly changeLimitHits = new Map<string, number>();
   /** service name → backend key → metrics; only what the current config has. */
   readonly backends = new Map<string, Map<string, BackendMetrics>>();
-  /** The same backends in config order, for fast iteration at scrape time. */
-  backendList: BackendMetrics[] = [];
+  #backendList: readonly BackendMetrics[] = [];
   /** `PROTO:VIP:PORT` → `ADDR:PORT` → counters: how kernel changes find the destinations they restart. */
   readonly #byVirtual = new Map<string, Map<string, DestinationCounters>>();
   #batch = 0;
@@ -52,6 +59,8 @@ export class MetricsModel implements EventSink {
   #vipsSeen = new Set<string>();
   /** Monotonic ms of the last reconcile event: the daemon loop's liveness. */
   lastReconcileAt: number | undefined;
+  #generation = 0;
+  readonly #changedAt = new Map<FamilyKey, number>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -59,56 +68,89 @@ export class MetricsModel implements EventSink {
     return this.backends.get(service)?.get(backend);
   }
 
+  /** node.name: the `node` label. */
+  get node(): string {
+    return this.#node;
+  }
+
+  /** The configured backends in config order, for fast iteration at scrape time. */
+  get backendList(): readonly BackendMetrics[] {
+    return this.#backendList;
+  }
+
+  /** Bumped by every change of the model. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** The generation of the last change to `key`'s series (0: none since the model was created). */
+  changedAt(key: FamilyKey): number {
+    return this.#changedAt.get(key) ?? 0;
+  }
+
+  /** Called by every path that changes the model, with the families whose series it may have changed. */
+  #changed(families: readonly FamilyKey[]): void {
+    const generation = ++this.#generation;
+    for (const key of families) this.#changedAt.set(key, generation);
+  }
+
   emit(event: DaemonEvent): void {
     switch (event.type) {
       case "daemon-started":
-        this.node = event.node;
-        return;
+        this.#node = event.node;
+        // The node label is on every series.
+        return this.#changed(EVERY_FAMILY);
       case "config-loaded":
-        this.node = event.node;
+        this.#node = event.node;
         if (!event.startup) this.configReloads.success++;
-        return this.#applyInventory(event.inventory);
+        this.#applyInventory(event.inventory);
+        return this.#changed(EVERY_FAMILY);
       case "config-refused":
         if (event.reason === "limit") this.configReloads.refused++;
         else this.configReloads.failure++;
-        return;
+        return this.#changed(["configReloads"]);
       case "change-limit-hit":
         this.changeLimitHits.set(event.limit, (this.changeLimitHits.get(event.limit) ?? 0) + 1);
-        return;
+        return this.#changed(["changeLimitHits"]);
       case "reconcile":
         this.reconcileRuns[event.result]++;
         this.reconcileDuration.observe(event.durationMs / 1000);
         this.lastReconcileAt = this.now();
         if (event.trigger !== "health") this.#pruneVips();
-        return;
+        return this.#changed(["reconcileRuns", "reconcileDuration", ...VIP_FAMILIES]);
       case "vip-state":
         this.#vip(event.vip).owner = event.held ? 1 : 0;
         this.#vipsSeen.add(event.vip);
-        return;
+        return this.#changed(VIP_FAMILIES);
       case "vip-transition":
         this.#vip(event.vip)[event.direction]++;
-        return;
+        return this.#changed(VIP_FAMILIES);
       case "health-transition": {
         const b = this.backend(event.service, event.backend);
-        if (b?.checked) b.healthy = event.to === "healthy" ? 1 : 0;
-        return;
+        if (!b?.checked) return;
+        b.healthy = event.to === "healthy" ? 1 : 0;
+        return this.#changed(["backendHealthy"]);
       }
       case "probe": {
         const b = this.backend(event.service, event.backend);
         if (!b?.checked) return;
         b.latency ??= new HistogramCounts(CHECK_LATENCY_BUCKETS);
         b.latency.observe(event.latencyMs / 1000);
-        return;
+        return this.#changed(["checkLatency"]);
       }
       case "weight-change": {
         const b = this.backend(event.service, event.backend);
-        if (b) b.weight = event.to;
-        return;
+        if (!b) return;
+        b.weight = event.to;
+        return this.#changed(["backendWeight"]);
       }
       case "kernel-change":
-        return this.#kernelChange(event);
+        this.#kernelChange(event);
+        // A restarted destination shows only at the next stats sample (which bumps the traffic families).
+        return this.#changed(["backendWeight"]);
       case "ipvs-stats":
-        return this.#stats(event.destinations);
+        this.#stats(event.destinations);
+        return this.#changed(STATS_FAMILIES);
       case "daemon-stopping":
       case "error":
         return;
@@ -150,7 +192,7 @@ export class MetricsModel implements EventSink {
     }
     this.backends.clear();
     for (const [service, backends] of next) this.backends.set(service, backends);
-    this.backendList = [...next.values()].flatMap((backends) => [...backends.values()]);
+    this.#backendList = [...next.values()].flatMap((backends) => [...backends.values()]);
   }
 
   #forgetTraffic(b: BackendMetrics): void {
@@ -210,7 +252,7 @@ export class MetricsModel implements EventSink {
       d.update(sample, batch);
     }
     const retire = (d: DestinationCounters) => this.#unindex(d);
-    for (const b of this.backendList) {
+    for (const b of this.#backendList) {
       if (!b.traffic) continue;
       b.traffic.settle(batch, retire);
       if (b.traffic.weight !== undefined) b.weight = b.traffic.weight;

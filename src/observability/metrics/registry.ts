@@ -12,8 +12,8 @@ import processStartTime from "prom-client/lib/metrics/processStartTime.js";
 import osMemoryHeap from "prom-client/lib/metrics/osMemoryHeap.js";
 import processOpenFileDescriptors from "prom-client/lib/metrics/processOpenFileDescriptors.js";
 import processMaxFileDescriptors from "prom-client/lib/metrics/processMaxFileDescriptors.js";
-import { ByteWriter } from "./byte-writer.ts";
-import { formatValue, writeFamily } from "./exposition.ts";
+import { ExpositionCache, type Exposition } from "./exposition-cache.ts";
+import { formatValue } from "./exposition.ts";
 import { FAMILIES, type FamilyKey, type FamilySpec } from "./families.ts";
 import type { MetricsModel } from "./model.ts";
 import { visitFamily } from "./series.ts";
@@ -49,10 +49,6 @@ class ModelFamily {
     this.type = spec.type;
   }
 
-  write(out: ByteWriter): void {
-    writeFamily(this.model, this.key, out);
-  }
-
   async get(): Promise<FamilySnapshot> {
     const spec: FamilySpec = FAMILIES[this.key];
     const values: SampleValue[] = [];
@@ -73,13 +69,14 @@ class ModelFamily {
   reset(): void {}
 }
 
-const BLANK_LINE = new Uint8Array([0x0a, 0x0a]);
-
 export interface MetricsRegistry {
   readonly registry: Registry;
   readonly contentType: string;
-  /** The whole exposition, as served on the metrics path (UTF-8). */
-  scrape(): Promise<Uint8Array>;
+  /**
+   * The whole exposition as of now, as served on the metrics path: lbctl's families from the cache (rendered again
+   * only when changed), prom-client's process_* ones rendered each time.
+   */
+  scrape(): Promise<Exposition>;
   /** The same as text, for tests and tools. */
   scrapeText(): Promise<string>;
   /** Every family with its samples (prom-client's JSON view). */
@@ -95,8 +92,8 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
   // prom-client's own classes.
   for (const family of families) registry.registerMetric(family as unknown as Metric);
   const ownFamilies = new Map(families.map((family) => [family.name, family]));
-  /** The last exposition's size: the next buffer starts big enough. */
-  let lastSize = 64 * 1024;
+  const cache = new ExpositionCache(model, families.map((family) => family.key));
+  const encoder = new TextEncoder();
   if (options.processMetrics ?? true) {
     for (const register of [processCpuTotal, processStartTime, osMemoryHeap, processOpenFileDescriptors, processMaxFileDescriptors]) register(registry, {});
   }
@@ -104,20 +101,17 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
     registry,
     contentType: registry.contentType,
     async scrape() {
-      const out = new ByteWriter(lastSize);
-      const encoder = new TextEncoder();
+      // Taken before the first await: one state of the model, whatever events arrive while process_* are read.
+      const rendered = cache.families();
+      let tail = "";
       for (const metric of registry.getMetricsAsArray()) {
-        if (out.length > 0) out.bytes(BLANK_LINE);
-        const own = ownFamilies.get(metric.name);
-        if (own) own.write(out);
-        else out.bytes(encoder.encode(await registry.getSingleMetricAsString(metric.name)));
+        if (ownFamilies.has(metric.name)) continue;
+        tail += `${rendered.length > 0 || tail ? "\n\n" : ""}${await registry.getSingleMetricAsString(metric.name)}`;
       }
-      out.byte(0x0a);
-      lastSize = Math.max(64 * 1024, out.length + (out.length >> 3));
-      return out.result();
+      return cache.exposition(rendered, encoder.encode(`${tail}\n`));
     },
     async scrapeText() {
-      return new TextDecoder().decode(await this.scrape());
+      return new TextDecoder().decode((await this.scrape()).plain());
     },
     async snapshot() {
       return (await registry.getMetricsAsJSON()) as unknown as FamilySnapshot[];

@@ -3,22 +3,14 @@
  * prom-client's JSON view (InfluxDB), so both always list the same series.
  */
 
-import { FAMILIES, type FamilyKey } from "./families.ts";
+import { FAMILIES, type FamilyKey, type LabelSet } from "./families.ts";
 import type { HistogramCounts } from "./histogram.ts";
 import type { BackendMetrics, MetricsModel } from "./model.ts";
 import { COUNTER_KEYS, type CounterKey } from "./traffic.ts";
 
 export type SeriesValue = number | HistogramCounts;
 
-/** One series' labels: values in the family's label order, the same rendered as `name="value",…`, and its bytes. */
-export interface LabelSet {
-  readonly values: readonly string[];
-  readonly text: string;
-  /** UTF-8 of `text`, cached by whoever renders bytes. */
-  bytes?: Uint8Array;
-  /** The same labels as InfluxDB tags (`,name=value…`), cached by the InfluxDB encoder. */
-  influxTags?: Uint8Array;
-}
+export type { LabelSet } from "./families.ts";
 
 export type Visit = (labels: LabelSet, value: SeriesValue) => void;
 

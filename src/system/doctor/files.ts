@@ -2,6 +2,7 @@
 
 import { CONN_TAB_BITS, type TuningProfile } from "../sysctl/profiles.ts";
 import { MODPROBE_FILE, MODULES_LOAD_FILE, parseConnTabBits, renderModprobeFile, renderSysctlFile, requiredModules } from "../sysctl/render.ts";
+import { SYSCTLS_CHECKED_ALONE } from "./sysctls.ts";
 import { type CheckResult, type DoctorContext, pass, warn } from "./types.ts";
 
 const FIX = "lbctl setup sysctl";
@@ -18,12 +19,13 @@ export function checkTuningFiles(ctx: DoctorContext): CheckResult[] {
   if (onDisk === undefined) results.push(warn("sysctl file", `${sysctlFile} (system.sysctl_file) does not exist: the ${profile} profile is not kept across reboots`, FIX));
   else if (onDisk !== rendered.text) results.push(warn("sysctl file", `${sysctlFile} differs from the ${profile} profile for this config`, FIX));
   else results.push(pass("sysctl file", `${sysctlFile} matches the ${profile} profile`));
-  const stale = rendered.settings.filter(({ key, value }) => probe.readText(procPath(key))?.trim().split(/\s+/).join(" ") !== value);
+  const compared = rendered.settings.filter(({ key }) => !SYSCTLS_CHECKED_ALONE.has(key));
+  const stale = compared.filter(({ key, value }) => probe.readText(procPath(key))?.trim().split(/\s+/).join(" ") !== value);
   if (stale.length > 0) {
     const list = stale.map(({ key, value }) => `${key} is ${probe.readText(procPath(key))?.trim() ?? "?"}, not ${value}`).join("; ");
     results.push(warn("sysctl values", `the running kernel differs from the profile: ${list}`, FIX));
   } else {
-    results.push(pass("sysctl values", `the running kernel has the ${rendered.settings.length} values of the ${profile} profile`));
+    results.push(pass("sysctl values", `the running kernel has the ${compared.length} other values of the ${profile} profile`));
   }
 
   const modprobe = probe.readText(MODPROBE_FILE);

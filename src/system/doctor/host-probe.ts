@@ -2,17 +2,20 @@
 
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { release } from "node:os";
-import { daemonAnswers } from "../../daemon/control-client.ts";
 import { createIpvsClient } from "../../ipvs/client.ts";
 import { IpvsUnavailableError, LibraryMissingError } from "../../ipvs/errors.ts";
-import { loadLibnl } from "../../ipvs/transport/libnl-symbols.ts";
+import { bindLibnl } from "../../ipvs/transport/native.ts";
 import { parseIpJson, type LinkInfo } from "../frr/links.ts";
 import { LocalAddressReader } from "../local-addresses.ts";
 import type { HealthProbe, HostProbe, IpvsProbe } from "./types.ts";
 
 const MAX_FILE = 16 * 1024 * 1024;
 
-export function createHostProbe(): HostProbe {
+/**
+ * `daemonAnswers` is the daemon's control client (daemon/control-client.ts), passed in by the command: the daemon
+ * sits above this layer, so the probe does not import it.
+ */
+export function createHostProbe(deps: Pick<HostProbe, "daemonAnswers">): HostProbe {
   return {
     kernelRelease: () => release(),
     readText(path) {
@@ -27,7 +30,7 @@ export function createHostProbe(): HostProbe {
     ipvsInfo,
     libnlError() {
       try {
-        loadLibnl();
+        bindLibnl();
         return undefined;
       } catch (error) {
         return error instanceof Error ? error.message : String(error);
@@ -45,7 +48,7 @@ export function createHostProbe(): HostProbe {
     },
     links,
     processNames,
-    daemonAnswers,
+    daemonAnswers: deps.daemonAnswers,
     httpHealth,
     tcpListenerOwner,
   };

@@ -19,16 +19,34 @@ export function checkIpvs(ctx: DoctorContext): CheckResult[] {
   }
   if (info.reason === "library") return [fail("ipvs", `IPVS cannot be asked: ${info.message}`, LIBNL_FIX)];
   if (info.reason === "other") return [fail("ipvs", `Asking IPVS over netlink failed: ${info.message}`, "run as root (netlink needs CAP_NET_ADMIN) and retry")];
-  const release = probe.kernelRelease();
-  const modules = new ModuleIndex(moduleFacts((path) => probe.readText(path), release));
-  const state = modules.state("ip_vs");
-  if (state === "available") {
-    return [fail("ipvs", `The IPVS netlink family is missing: module ip_vs exists for kernel ${release} but is not loaded`, "modprobe ip_vs (and lbctl setup sysctl to load it at boot)")];
+  const missing = ipvsMissing((path) => probe.readText(path), probe.kernelRelease());
+  return [fail("ipvs", `The IPVS netlink family is missing: ${missing.why}`, missing.fix)];
+}
+
+/**
+ * Why IPVS does not answer over netlink, and what fixes it, from the module files of the running kernel. `doctor`
+ * and the commands that need IPVS (apply, status, disable, the daemon) give the same reason: `modprobe ip_vs` only
+ * where the module exists.
+ */
+export function ipvsMissing(readText: (path: string) => string | undefined, release: string): { why: string; fix: string } {
+  const modules = new ModuleIndex(moduleFacts(readText, release));
+  switch (modules.state("ip_vs")) {
+    case "available":
+      return { why: `module ip_vs exists for kernel ${release} but is not loaded`, fix: "modprobe ip_vs (and lbctl setup sysctl to load it at boot)" };
+    case "loaded":
+    case "builtin":
+      return {
+        why: `ip_vs is in kernel ${release}, but its netlink family does not answer here (a container or network namespace without it?)`,
+        fix: "run lbctl on the host itself, as root",
+      };
+    case "missing":
+      return {
+        why: modules.knowsFiles
+          ? `kernel ${release} has no ip_vs module and does not build it in (CONFIG_IP_VS is not set)`
+          : `IPVS is not loaded and there is no /lib/modules/${release}/modules.dep to find its module in (a kernel without loadable modules, or its modules are not installed)`,
+        fix: "boot a kernel built with IPVS (CONFIG_IP_VS=m), e.g. Debian's linux-image-amd64 or RHEL's kernel, then modprobe ip_vs",
+      };
   }
-  const why = modules.knowsFiles
-    ? `kernel ${release} has no ip_vs module and does not build it in (CONFIG_IP_VS is not set)`
-    : `IPVS is not loaded and there is no /lib/modules/${release}/modules.dep to find its module in (a kernel without loadable modules, or its modules are not installed)`;
-  return [fail("ipvs", `The IPVS netlink family is missing: ${why}`, "boot a kernel built with IPVS (CONFIG_IP_VS=m), e.g. Debian's linux-image-amd64 or RHEL's kernel, then modprobe ip_vs")];
 }
 
 export function checkSchedulers(ctx: DoctorContext): CheckResult[] {

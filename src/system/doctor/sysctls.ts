@@ -5,7 +5,21 @@
 
 import { forwardMode, type Config } from "../../config/model.ts";
 import { tuningNeeds } from "../sysctl/profiles.ts";
+import { ipvsMissing } from "./kernel.ts";
 import { type CheckResult, type DoctorContext, pass, warn, fail } from "./types.ts";
+
+/**
+ * Keys these checks report on a line of their own, each with its reason; the profile comparison (files.ts) leaves
+ * them out so a wrong value is reported once.
+ */
+export const SYSCTLS_CHECKED_ALONE: ReadonlySet<string> = new Set([
+  "net.ipv4.ip_forward",
+  "net.ipv6.conf.all.forwarding",
+  "net.ipv4.vs.conn_reuse_mode",
+  "net.ipv4.vs.expire_nodest_conn",
+  "net.ipv4.vs.expire_quiescent_template",
+  "net.ipv4.vs.conntrack",
+]);
 
 const read = (ctx: DoctorContext, key: string) => ctx.probe.readText(`/proc/sys/${key.replaceAll(".", "/")}`)?.trim();
 
@@ -43,7 +57,9 @@ function usesNat(config: Config): boolean {
 
 export function checkIpvsSysctls(ctx: DoctorContext): CheckResult[] {
   if (!ctx.probe.exists("/proc/sys/net/ipv4/vs")) {
-    return [fail("ipvs sysctls", "/proc/sys/net/ipv4/vs does not exist: ip_vs is not loaded, so none of its settings can be checked", "modprobe ip_vs")];
+    // The cause is the "ipvs" check's failure: a warning here, with the same fix, and modprobe only where it helps.
+    const missing = ipvsMissing((path) => ctx.probe.readText(path), ctx.probe.kernelRelease());
+    return [warn("ipvs sysctls", "/proc/sys/net/ipv4/vs does not exist: ip_vs is not loaded, so none of its settings can be checked", missing.fix)];
   }
   const results: CheckResult[] = [];
   const config = ctx.config;

@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { decodeName, decodeReply, DNS_TYPE_CODES, DnsMessageError, encodeQuery, isName, rcodeName } from "../../../src/health/checks/dns/message.ts";
-import { dnsNameProblem } from "../../../src/health/checks/dns/name.ts";
+import { dnsNameProblem } from "../../../src/config/dns-name.ts";
 import { dnsSettings, judgeDns } from "../../../src/health/checks/udp-dns.ts";
 import type { HealthFile } from "../../../src/health/types.ts";
 

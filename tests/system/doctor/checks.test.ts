@@ -53,6 +53,12 @@ describe("kernel checks", () => {
     expect(result!.fix).toContain("kernel built with IPVS");
   });
 
+  test("ip_vs loaded but its netlink family silent (a container): no modprobe, which would change nothing", () => {
+    const [result] = checkIpvs(ctx({ ipvs: { ok: false, reason: "family", message: "x" }, files: { "/proc/modules": "ip_vs 176128 0 - Live 0x0\n", [DEP]: "kernel/net/netfilter/ipvs/ip_vs.ko.xz:\n" } }));
+    expect(result).toMatchObject({ status: "fail", message: expect.stringContaining("ip_vs is in kernel 6.1.0-30-amd64, but its netlink family does not answer here") });
+    expect(result!.fix).not.toContain("modprobe");
+  });
+
   test("libnl missing: fail with the package names", () => {
     expect(checkLibnl(ctx({ libnlError: "libnl-genl-3.so.200: cannot open" }))[0]).toMatchObject({ status: "fail", fix: expect.stringContaining("libnl-genl-3-200") });
   });
@@ -117,8 +123,23 @@ describe("sysctl checks", () => {
     expect(statusOf(checkIpvsSysctls(ctx({ files: vs({ "net.ipv4.vs.expire_quiescent_template": "0" }) }, persistent)))["net.ipv4.vs.expire_quiescent_template"]).toBe("warn");
   });
 
-  test("without ip_vs loaded: one failure, fix modprobe ip_vs", () => {
-    expect(checkIpvsSysctls(ctx({}))).toEqual([expect.objectContaining({ status: "fail", fix: "modprobe ip_vs" })]);
+  test("without ip_vs loaded: one warning (the ipvs check fails for it), with the ipvs check's fix", () => {
+    const onDisk = ctx({ files: { [DEP]: "kernel/net/netfilter/ipvs/ip_vs.ko.xz:\n" } });
+    expect(checkIpvsSysctls(onDisk)).toEqual([expect.objectContaining({ status: "warn", fix: expect.stringContaining("modprobe ip_vs") })]);
+    // No module to load (a kernel without IPVS): modprobe would fail, so it is not what doctor suggests first.
+    const noModule = ctx({ files: { [DEP]: "kernel/fs/ext4/ext4.ko:\n" } });
+    expect(checkIpvsSysctls(noModule)).toEqual([expect.objectContaining({ status: "warn", fix: expect.stringMatching(/^boot a kernel built with IPVS/) })]);
+    expect(checkIpvsSysctls(noModule)[0]!.fix).toBe(checkIpvs(ctx({ ipvs: { ok: false, reason: "family", message: "x" }, files: { [DEP]: "kernel/fs/ext4/ext4.ko:\n" } }))[0]!.fix);
+  });
+
+  test("a wrong ip_forward is reported once: by its own check, not again among the profile's values", () => {
+    const config = testConfig({ services: web });
+    const host = { files: sysctls({ "net.ipv4.ip_forward": "0", "net.core.netdev_max_backlog": "1000" }) };
+    expect(checkForwarding(ctx(host, config))).toEqual([expect.objectContaining({ name: "net.ipv4.ip_forward", status: "fail" })]);
+    const values = checkTuningFiles(ctx(host, config)).find((r) => r.name === "sysctl values")!;
+    expect(values.status).toBe("warn");
+    expect(values.message).toContain("net.core.netdev_max_backlog is 1000");
+    expect(values.message).not.toContain("ip_forward");
   });
 
   test("tuning files: in sync passes; a stale conn_tab_bits and a missing scheduler warn", () => {

@@ -10,7 +10,7 @@
  *   question: QNAME (labels, or a pointer in a reply), QTYPE (2 bytes), QCLASS (2 bytes)
  */
 
-import { dnsLabels, dnsNameProblem, MAX_LABEL, MAX_NAME_WIRE } from "./name.ts";
+import { dnsLabels, dnsNameProblem, MAX_LABEL, MAX_NAME_WIRE } from "../../../config/dns-name.ts";
 
 export const DNS_HEADER_BYTES = 12;
 export const CLASS_IN = 1;

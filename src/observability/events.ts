@@ -1,6 +1,7 @@
 /**
  * Everything the daemon does that someone may want to see, as typed events through one interface. Metrics, logs
- * and audit records are sinks of these events; nothing outside the daemon reaches into its internals.
+ * and audit records are sinks of these events; nothing outside the daemon reaches into its internals. The types live
+ * here, below the daemon, so that the daemon emits them and the sinks read them without importing each other.
  */
 
 import type { ChangeOp, ChangeReason } from "../plan/changes.ts";
@@ -41,7 +42,7 @@ export type DaemonEvent =
   | { type: "vip-state"; vip: string; held: boolean }
   | { type: "health-transition"; service: string; backend: string; from: HealthStateName; to: HealthStateName; reason: string }
   | { type: "probe"; service: string; backend: string; ok: boolean; latencyMs: number; reason: string }
-  | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" | "adopted" }
+  | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }
   | { type: "change-limit-hit"; limit: string; planned: number; max: number }
   | { type: "ipvs-stats"; destinations: DestinationSample[] }
   | { type: "error"; message: string; detail?: string };

@@ -1,0 +1,276 @@
+/**
+ * The daemon's composition: start-up in order, the reconcile ticker, reloads and their side effects, signals and
+ * the lifecycle. Everything it touches comes in through `DaemonDeps` (run.ts passes the real ones), so tests run a
+ * whole daemon on a fake kernel, fake signals and a stepped clock, without sockets or timers.
+ *
+ * Start order: load and validate every source first (a missing main file exits 2, an invalid config 1, and nothing
+ * is opened), then logging and metrics, then IPVS, then the controller (adopt, check, converge), then the control
+ * socket, then READY. SIGTERM leaves the IPVS rules in place so traffic keeps flowing while the daemon restarts.
+ */
+
+import { ConfigError } from "../config/errors.ts";
+import type { Config } from "../config/model.ts";
+import type { Clock, Timer } from "../health/clock.ts";
+import type { HealthListener } from "../health/monitor.ts";
+import type { IpvsClient } from "../ipvs/types.ts";
+import { fanOut, type EventSink } from "../observability/events.ts";
+import { controlHandler, type ControlTarget } from "./control-api.ts";
+import type { ControlServer } from "./control-server.ts";
+import { Controller, loadDesired, type HealthChecks, type LocalAddresses, type ReloadOptions, type ReloadResult, type VipRecord } from "./controller.ts";
+import type { ServiceSource } from "./sources/source.ts";
+import { daemonStatus } from "./status.ts";
+import { Ticker } from "./ticker.ts";
+
+/** SIGTERM must end the process within 5 s; in-flight probes get most of that. */
+const STOP_PROBES_TIMEOUT_MS = 3000;
+
+export type DaemonSignal = "SIGTERM" | "SIGINT" | "SIGHUP";
+
+/** What the daemon needs of observability (src/observability/setup.ts). */
+export interface DaemonObservability {
+  readonly sink: EventSink;
+  readonly logger: { error(message: string): void };
+  /** Throws when it cannot start (a metrics port in use): the daemon does not start either. */
+  start(config: Config): void;
+  reconfigure(config: Config): void;
+  stop(): Promise<void>;
+}
+
+export interface HealthMonitorLike extends HealthChecks {
+  stop(): Promise<void>;
+}
+
+export interface DaemonDeps {
+  /** Producers of desired services, the main file's first (sources/files.ts). */
+  sources: readonly ServiceSource[];
+  /** The main config file, as the control API names it. */
+  configFile: string;
+  version: string;
+  pid: number;
+  /** Opened only once the config is valid. */
+  openIpvs(): IpvsClient;
+  openAddresses(): LocalAddresses & { close(): void };
+  createMonitor(options: { listener: HealthListener; onListenerError: (error: unknown) => void }): HealthMonitorLike;
+  clock: Clock;
+  observability: DaemonObservability;
+  /** More sinks for the daemon's events besides observability's. */
+  sinks?: readonly EventSink[];
+  serveControl(path: string, handler: (request: Request) => Response | Promise<Response>): Promise<ControlServer>;
+  /** Subscribes to a signal; returns the function that unsubscribes. */
+  onSignal(signal: DaemonSignal, handler: () => void): () => void;
+  /** systemd's sd_notify (READY=1, STOPPING=1); a no-op outside systemd. */
+  notify(state: string): void;
+  vipRecord: VipRecord;
+}
+
+export interface Daemon {
+  /** Resolves with the exit code once the daemon has stopped (0 after SIGTERM/SIGINT); 1 when it cannot start. */
+  readonly exited: Promise<number>;
+  /** Resolves once the daemon is ready (READY=1 sent), or with the exit code when it could not start. */
+  readonly ready: Promise<"ready" | number>;
+  /** The running controller, once started. */
+  readonly controller: Controller | undefined;
+  reload(options?: ReloadOptions): ReloadResult;
+}
+
+/**
+ * Starts the daemon. Throws ConfigError before opening anything when the config cannot be loaded (exit 2 when a
+ * file is missing or unreadable, 1 when invalid).
+ */
+export function createDaemon(deps: DaemonDeps): Daemon {
+  const loaded = loadDesired(deps.sources);
+  if (!loaded.ok) throw new ConfigError(loaded.failure.code, loaded.failure.issues);
+  return new RunningDaemon(deps, loaded);
+}
+
+class RunningDaemon implements Daemon {
+  readonly exited: Promise<number>;
+  readonly ready: Promise<"ready" | number>;
+  #controller: Controller | undefined;
+  readonly #events: EventSink;
+  readonly #ticker: Ticker;
+  #ipvs: IpvsClient | undefined;
+  #addresses: (LocalAddresses & { close(): void }) | undefined;
+  #monitor: HealthMonitorLike | undefined;
+  #control: ControlServer | undefined;
+  readonly #unsubscribe: (() => void)[] = [];
+  #reloadQueued = false;
+  #convergeQueued = false;
+  #stopping = false;
+  #exit!: (code: number) => void;
+
+  constructor(
+    private readonly deps: DaemonDeps,
+    loaded: Extract<ReturnType<typeof loadDesired>, { ok: true }>,
+  ) {
+    const { observability } = deps;
+    this.#events = fanOut([observability.sink, ...(deps.sinks ?? [])], (error) => observability.logger.error(`An event sink failed: ${String(error)}`));
+    this.#ticker = new Ticker(deps.clock, loaded.config.main.daemon.reconcile_interval_ms, () => this.#tick());
+    this.exited = new Promise((resolve) => (this.#exit = resolve));
+    this.ready = this.#start(loaded).catch(async (error: unknown) => {
+      deps.observability.logger.error(`Cannot start: ${(error as Error).message}`);
+      await this.#release();
+      return this.#finish(1);
+    });
+  }
+
+  get controller(): Controller | undefined {
+    return this.#controller;
+  }
+
+  reload(options: ReloadOptions = {}): ReloadResult {
+    const controller = this.#controller;
+    if (!controller) return { result: "failure", message: "the daemon is starting" };
+    const running = controller.config;
+    const result = controller.reload(options);
+    if (controller.config !== running) this.#afterReload(controller.config);
+    return result;
+  }
+
+  async #start(loaded: Extract<ReturnType<typeof loadDesired>, { ok: true }>): Promise<"ready" | number> {
+    const { deps } = this;
+    try {
+      deps.observability.start(loaded.config);
+    } catch (error) {
+      deps.observability.logger.error(`Cannot start: ${(error as Error).message}`);
+      return this.#finish(1);
+    }
+    let controller: Controller;
+    try {
+      const ipvs = (this.#ipvs = deps.openIpvs());
+      ipvs.info();
+      this.#addresses = deps.openAddresses();
+      this.#monitor = deps.createMonitor({
+        listener: {
+          transition: (transition) => this.#controller?.onHealthTransition(transition),
+          probe: (probe) => {
+            this.#controller?.onProbe(probe.target);
+            const { target, result } = probe;
+            this.#events.emit({ type: "probe", service: target.service, backend: target.backend, ok: result.ok, latencyMs: result.latencyMs, reason: result.reason });
+          },
+        },
+        onListenerError: (error) => this.#events.emit({ type: "error", message: `Handling a health result failed: ${(error as Error).message}` }),
+      });
+      controller = Controller.start(
+        {
+          sources: deps.sources,
+          ipvs,
+          addresses: this.#addresses,
+          health: this.#monitor,
+          events: this.#events,
+          vipRecord: deps.vipRecord,
+          now: () => deps.clock.now(),
+          requestConverge: () => this.#convergeSoon(),
+        },
+        loaded,
+      );
+      this.#controller = controller;
+      this.#control = await deps.serveControl(controller.config.main.daemon.socket, controlHandler(() => this.#controlTarget()));
+    } catch (error) {
+      deps.observability.logger.error(`Cannot start: ${(error as Error).message}`);
+      await this.#release();
+      return this.#finish(1);
+    }
+    this.#ticker.start();
+    for (const source of deps.sources) if (source.watch) this.#unsubscribe.push(source.watch(() => this.#queueReload()));
+    this.#unsubscribe.push(deps.onSignal("SIGHUP", () => this.#queueReload()));
+    this.#unsubscribe.push(deps.onSignal("SIGTERM", () => void this.#stop("SIGTERM")));
+    this.#unsubscribe.push(deps.onSignal("SIGINT", () => void this.#stop("SIGINT")));
+    const node = controller.config.main.node.name;
+    this.#events.emit({ type: "daemon-started", node, pid: deps.pid, version: deps.version });
+    deps.notify(`READY=1\nMAINPID=${deps.pid}\nSTATUS=Managing ${controller.managedVips.size} VIP(s)`);
+    return "ready";
+  }
+
+  #controlTarget(): ControlTarget | undefined {
+    const controller = this.#controller;
+    const monitor = this.#monitor;
+    if (!controller || !monitor) return undefined;
+    return {
+      pid: this.deps.pid,
+      configFile: this.deps.configFile,
+      status: ({ stats }) => daemonStatus(controller, monitor, { stats }),
+      reload: (options) => this.reload(options),
+    };
+  }
+
+  #tick(): void {
+    try {
+      this.#controller?.tick("interval");
+    } catch (error) {
+      this.#events.emit({ type: "error", message: `Reconcile tick failed: ${(error as Error).message}` });
+    }
+  }
+
+  /** The health path found the kernel not as it knew it: converge once, soon, outside the probe's call. */
+  #convergeSoon(): void {
+    if (this.#convergeQueued || this.#stopping) return;
+    this.#convergeQueued = true;
+    this.deps.clock.setTimer(() => {
+      this.#convergeQueued = false;
+      if (this.#stopping) return;
+      try {
+        this.#controller?.tick("health");
+      } catch (error) {
+        this.#events.emit({ type: "error", message: `Reconcile after a health change failed: ${(error as Error).message}` });
+      }
+    }, 0);
+  }
+
+  /** SIGHUPs (and source changes) that arrive while a reload waits are coalesced into that one reload. */
+  #queueReload(): void {
+    if (this.#reloadQueued || this.#stopping) return;
+    this.#reloadQueued = true;
+    this.deps.clock.setTimer(() => {
+      this.#reloadQueued = false;
+      if (!this.#stopping) this.reload({});
+    }, 0);
+  }
+
+  /** Every setting of a swapped-in config takes effect: observability, the reconcile interval, the control socket. */
+  #afterReload(config: Config): void {
+    this.deps.observability.reconfigure(config);
+    this.#ticker.setInterval(config.main.daemon.reconcile_interval_ms);
+    const previous = this.#control;
+    if (previous && config.main.daemon.socket !== previous.path) {
+      this.deps.serveControl(config.main.daemon.socket, controlHandler(() => this.#controlTarget())).then(
+        (next) => {
+          this.#control = next;
+          previous.stop();
+        },
+        (error) => this.#events.emit({ type: "error", message: `Keeping the control socket ${previous.path}: ${(error as Error).message}` }),
+      );
+    }
+  }
+
+  async #stop(signal: DaemonSignal): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const node = this.#controller?.config.main.node.name ?? "";
+    this.#events.emit({ type: "daemon-stopping", node, signal });
+    this.deps.notify("STOPPING=1");
+    await this.#release();
+    this.#finish(0);
+  }
+
+  /** Stops checks, timers and listeners and closes what was opened; the kernel table is left as it is. */
+  async #release(): Promise<void> {
+    this.#stopping = true;
+    this.#ticker.stop();
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    if (this.#monitor) {
+      let timer: Timer | undefined;
+      await Promise.race([this.#monitor.stop(), new Promise<void>((resolve) => (timer = this.deps.clock.setTimer(resolve, STOP_PROBES_TIMEOUT_MS)))]);
+      timer?.cancel();
+    }
+    this.#control?.stop();
+    await this.deps.observability.stop();
+    this.#ipvs?.close();
+    this.#addresses?.close();
+  }
+
+  #finish(code: number): number {
+    this.#exit(code);
+    return code;
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The exposition kept between scrapes: after every kind of model change it equals a fresh render and prom-client's
+ * own rendering of the same series (the oracle); the model's generations say what changed; gzip bodies gunzip to
+ * the plain text.
+ */
+
+import { describe, expect, test } from "bun:test";
+import { gunzipSync, inflateRawSync } from "node:zlib";
+import type { DaemonEvent } from "../../src/observability/events.ts";
+import { crc32Combine } from "../../src/observability/metrics/crc32-combine.ts";
+import { ExpositionCache } from "../../src/observability/metrics/exposition-cache.ts";
+import { familyText } from "../../src/observability/metrics/exposition.ts";
+import { FAMILIES, type FamilyKey } from "../../src/observability/metrics/families.ts";
+import { MetricsModel } from "../../src/observability/metrics/model.ts";
+import { createMetricsRegistry, type MetricsRegistry } from "../../src/observability/metrics/registry.ts";
+import { configLoaded, sample } from "./support.ts";
+
+const KEYS = Object.keys(FAMILIES) as FamilyKey[];
+const WEB = { service: "web", backends: ["10.0.0.1:80", "10.0.0.2:80"], health: true };
+const DNS = { service: "dns", backends: ["10.0.0.9:53"], health: false };
+const stats = (bytes: number, weight = 5): DaemonEvent => ({
+  type: "ipvs-stats",
+  destinations: [
+    sample("web", "10.0.0.1:80", 80, { bytesIn: bytes, connections: bytes >> 4, activeConnections: 3, weight }),
+    sample("web", "10.0.0.2:80", 80, { bytesOut: bytes, packetsIn: 7 }),
+    sample("dns", "10.0.0.9:53", 53, { packetsOut: bytes }),
+  ],
+});
+
+/** A model with a series in every family. */
+function busyModel(): MetricsModel {
+  const model = new MetricsModel();
+  for (const event of [
+    { type: "daemon-started", node: "lb-a", pid: 1, version: "test" },
+    configLoaded([WEB, DNS]),
+    { type: "vip-state", vip: "192.0.2.10", held: true },
+    { type: "vip-transition", vip: "192.0.2.10", direction: "acquire" },
+    { type: "reconcile", result: "success", trigger: "startup", durationMs: 3, changes: 3 },
+    { type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" },
+    stats(1000),
+    { type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 },
+    { type: "config-refused", reason: "invalid", message: "bad" },
+  ] satisfies DaemonEvent[]) {
+    model.emit(event);
+  }
+  return model;
+}
+
+/**
+ * Every kind of event, each in the variants that change something a scraper sees (`visible`) or not. Keyed by event
+ * type: a new type of event does not compile until it is listed here.
+ */
+const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]; visible: boolean }[]> = {
+  "daemon-started": [{ name: "a new node name", events: [{ type: "daemon-started", node: "lb-z", pid: 2, version: "test" }], visible: true }],
+  "daemon-stopping": [{ name: "stopping", events: [{ type: "daemon-stopping", node: "lb-a", signal: "SIGTERM" }], visible: false }],
+  "config-loaded": [
+    { name: "a reload without dns, one backend less", events: [configLoaded([{ ...WEB, backends: ["10.0.0.1:80"] }], { startup: false })], visible: true },
+    { name: "a reload turning checks off", events: [configLoaded([{ ...WEB, health: false }, DNS], { startup: false })], visible: true },
+    { name: "a reload adding a backend", events: [configLoaded([{ ...WEB, backends: [...WEB.backends, "10.0.0.3:80"] }, DNS], { startup: false })], visible: true },
+  ],
+  "config-refused": [
+    { name: "over a limit", events: [{ type: "config-refused", reason: "limit", message: "over", limit: { name: "max_services_deleted", limit: 1, planned: 2 } }], visible: true },
+    { name: "an error", events: [{ type: "config-refused", reason: "error", message: "boom" }], visible: true },
+  ],
+  reconcile: [
+    { name: "an interval reconcile", events: [{ type: "reconcile", result: "success", trigger: "interval", durationMs: 0.4, changes: 0 }], visible: true },
+    { name: "a failed one", events: [{ type: "reconcile", result: "failure", trigger: "reload", durationMs: 40, changes: 0, error: "x" }], visible: true },
+    {
+      name: "one that drops a VIP no longer managed",
+      events: [
+        { type: "vip-state", vip: "192.0.2.11", held: false },
+        { type: "reconcile", result: "success", trigger: "interval", durationMs: 1, changes: 0 },
+      ],
+      visible: true,
+    },
+  ],
+  "kernel-change": [
+    {
+      name: "a destination's weight",
+      events: [{ type: "kernel-change", op: "update-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.2:80", name: "web", backend: "10.0.0.2:80", reason: "health", weight: 0, previousWeight: 1 }],
+      visible: true,
+    },
+    {
+      name: "a destination recreated, then a stats sample",
+      events: [
+        { type: "kernel-change", op: "delete-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", reason: "drift" },
+        { type: "kernel-change", op: "create-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "drift", weight: 5 },
+        stats(10),
+      ],
+      visible: true,
+    },
+    { name: "a service updated", events: [{ type: "kernel-change", op: "update-service", service: "tcp:192.0.2.10:80", name: "web", reason: "config" }], visible: false },
+  ],
+  "vip-transition": [{ name: "a release", events: [{ type: "vip-transition", vip: "192.0.2.10", direction: "release" }], visible: true }],
+  "vip-state": [
+    { name: "a VIP lost", events: [{ type: "vip-state", vip: "192.0.2.10", held: false }], visible: true },
+    { name: "a new VIP", events: [{ type: "vip-state", vip: "192.0.2.12", held: true }], visible: true },
+  ],
+  "health-transition": [
+    { name: "a backend healthy", events: [{ type: "health-transition", service: "web", backend: "10.0.0.2:80", from: "unknown", to: "healthy", reason: "connected" }], visible: true },
+    { name: "an unchecked backend", events: [{ type: "health-transition", service: "dns", backend: "10.0.0.9:53", from: "unknown", to: "healthy", reason: "?" }], visible: false },
+  ],
+  probe: [
+    { name: "a probe", events: [{ type: "probe", service: "web", backend: "10.0.0.2:80", ok: false, latencyMs: 2000, reason: "timeout" }], visible: true },
+    { name: "a probe of an unknown backend", events: [{ type: "probe", service: "web", backend: "10.9.9.9:80", ok: true, latencyMs: 1, reason: "connected" }], visible: false },
+  ],
+  "weight-change": [
+    { name: "a weight", events: [{ type: "weight-change", service: "web", backend: "10.0.0.1:80", from: 5, to: 0, reason: "health" }], visible: true },
+    { name: "a weight of an unknown backend", events: [{ type: "weight-change", service: "gone", backend: "10.0.0.1:80", from: 5, to: 0, reason: "health" }], visible: false },
+  ],
+  "change-limit-hit": [{ name: "a limit hit", events: [{ type: "change-limit-hit", limit: "max_destinations_deleted", planned: 30, max: 20 }], visible: true }],
+  "ipvs-stats": [
+    { name: "a stats sample", events: [stats(5000)], visible: true },
+    { name: "a stats sample with another kernel weight", events: [stats(1000, 2)], visible: true },
+    { name: "a sample without a backend", events: [{ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 9000, weight: 5 })] }], visible: true },
+  ],
+  error: [{ name: "an error", events: [{ type: "error", message: "x" }], visible: false }],
+};
+
+/** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */
+async function renders(model: MetricsModel, cached: MetricsRegistry): Promise<{ cached: string; fresh: string; oracle: string }> {
+  return {
+    cached: await cached.scrapeText(),
+    fresh: await createMetricsRegistry(model, { processMetrics: false }).scrapeText(),
+    oracle: await cached.registry.metrics(),
+  };
+}
+
+function familyTexts(model: MetricsModel): Map<FamilyKey, string> {
+  return new Map(KEYS.map((key) => [key, familyText(model, key)]));
+}
+
+describe("the cached exposition after each kind of model change", () => {
+  for (const [type, variants] of Object.entries(CHANGES)) {
+    for (const change of variants) {
+      test(`${type}: ${change.name}`, async () => {
+        const model = busyModel();
+        const registry = createMetricsRegistry(model, { processMetrics: false });
+        const before = await registry.scrapeText();
+        // The cache holds every family now: the next scrape without a change serves the same bytes.
+        expect(await registry.scrapeText()).toBe(before);
+        const textsBefore = familyTexts(model);
+        const generation = model.generation;
+
+        let after = { cached: before, fresh: before, oracle: before };
+        for (const event of change.events) {
+          model.emit(event);
+          after = await renders(model, registry);
+          expect(after.cached).toBe(after.oracle);
+          expect(after.cached).toBe(after.fresh);
+        }
+        if (change.visible) expect(after.cached).not.toBe(before);
+        else expect(after.cached).toBe(before);
+        // Every family whose text changed says so through its generation.
+        const textsAfter = familyTexts(model);
+        const changed = KEYS.filter((key) => textsAfter.get(key) !== textsBefore.get(key));
+        if (change.visible) expect(changed.length).toBeGreaterThan(0);
+        for (const key of changed) expect({ key, changedAt: model.changedAt(key) > generation }).toEqual({ key, changedAt: true });
+      });
+    }
+  }
+
+  test("every event that changes the model bumps its generation; the others leave it", () => {
+    const mutating: string[] = [];
+    for (const [type, variants] of Object.entries(CHANGES)) {
+      const model = busyModel();
+      const generation = model.generation;
+      model.emit(variants[0]!.events[0]!);
+      if (model.generation > generation) mutating.push(type);
+    }
+    expect(mutating.sort()).toEqual(
+      ["change-limit-hit", "config-loaded", "config-refused", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+    );
+  });
+
+  test("a random sequence of 400 events: after each, the cached text equals prom-client's rendering", async () => {
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pool = Object.values(CHANGES).flat().flatMap((change) => change.events);
+    const model = busyModel();
+    const registry = createMetricsRegistry(model, { processMetrics: false });
+    let distinct = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const event = pool[random(pool.length)]!;
+      model.emit(event.type === "ipvs-stats" && event.destinations.length > 1 ? stats(1000 + i * 10) : event);
+      const text = await registry.scrapeText();
+      expect(text).toBe(await registry.registry.metrics());
+      distinct.add(text);
+    }
+    // The sequence did change what is served, many times.
+    expect(distinct.size).toBeGreaterThan(100);
+  });
+
+  test("only the families that changed are rendered again", () => {
+    const model = busyModel();
+    const cache = new ExpositionCache(model, KEYS);
+    const first = cache.families();
+    expect(cache.families()).toEqual(first);
+    expect(cache.families().every((family, i) => family === first[i])).toBe(true);
+    model.emit({ type: "health-transition", service: "web", backend: "10.0.0.1:80", from: "unknown", to: "healthy", reason: "connected" });
+    const second = cache.families();
+    const rendered = KEYS.filter((_, i) => second[i] !== first[i]);
+    expect(rendered).toEqual(["backendHealthy"]);
+    model.emit({ type: "reconcile", result: "success", trigger: "interval", durationMs: 1, changes: 0 });
+    const third = cache.families();
+    expect(KEYS.filter((_, i) => third[i] !== second[i])).toEqual(["vipIsOwner", "vipTransitions", "reconcileRuns", "reconcileDuration"]);
+  });
+});
+
+describe("gzip", () => {
+  /** The gzip body of a scrape, checked to be one member: one DEFLATE stream holds the whole text. */
+  async function gzipOf(registry: MetricsRegistry): Promise<{ plain: Uint8Array; gzip: Uint8Array }> {
+    const exposition = await registry.scrape();
+    return { plain: exposition.plain(), gzip: await exposition.gzip() };
+  }
+
+  test("the body gunzips to the plain text, as one member with the right CRC and size; again after changes", async () => {
+    const model = busyModel();
+    const registry = createMetricsRegistry(model);
+    for (const event of [undefined, stats(77_777), { type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 0.2, reason: "connected" } as DaemonEvent]) {
+      if (event) model.emit(event);
+      const { plain, gzip } = await gzipOf(registry);
+      expect(new TextDecoder().decode(gunzipSync(gzip))).toBe(new TextDecoder().decode(plain));
+      expect(Buffer.from(inflateRawSync(gzip.subarray(10, -8))).equals(Buffer.from(plain))).toBe(true);
+      const trailer = Buffer.from(gzip.subarray(-8));
+      expect(trailer.readUInt32LE(0)).toBe(Bun.hash.crc32(plain) >>> 0);
+      expect(trailer.readUInt32LE(4)).toBe(plain.length);
+    }
+  });
+
+  test("a large exposition (many DEFLATE blocks per family) compresses well and round-trips", async () => {
+    const model = new MetricsModel();
+    const backends = Array.from({ length: 5000 }, (_, i) => `10.1.${i >> 8}.${i & 255}:80`);
+    model.emit(configLoaded([{ service: "big", backends, health: true }]));
+    model.emit({ type: "ipvs-stats", destinations: backends.map((b, i) => sample("big", b, 80, { bytesIn: 2 ** 40 + i * 7919, connections: i })) });
+    const { plain, gzip } = await gzipOf(createMetricsRegistry(model, { processMetrics: false }));
+    expect(plain.length).toBeGreaterThan(2_000_000);
+    expect(gzip.length).toBeLessThan(plain.length / 5);
+    expect(Buffer.from(gunzipSync(gzip)).equals(Buffer.from(plain))).toBe(true);
+  });
+
+  test("once a scraper asked for gzip, a family rendered again goes to the compressor at once; before, never", async () => {
+    const model = busyModel();
+    const cache = new ExpositionCache(model, KEYS);
+    const tail = new Uint8Array([0x0a]);
+    let families = cache.families();
+    model.emit(stats(2000));
+    families = cache.families();
+    cache.exposition(families, tail).plain();
+    expect(families.filter((family) => family.compressing)).toEqual([]);
+    const gzip = await cache.exposition(families, tail).gzip();
+    expect(gunzipSync(gzip).toString()).toBe(`${KEYS.map((key) => familyText(model, key)).join("\n\n")}\n`);
+    model.emit(stats(3000));
+    const next = cache.families();
+    const rendered = next.filter((family, i) => family !== families[i]);
+    expect(rendered).toHaveLength(7);
+    expect(rendered.every((family) => family.compressing)).toBe(true);
+  });
+
+  test("concurrent scrapes of one generation share one compression per family", async () => {
+    const model = busyModel();
+    const registry = createMetricsRegistry(model, { processMetrics: false });
+    const [a, b] = await Promise.all([registry.scrape(), registry.scrape()]);
+    const [ga, gb] = await Promise.all([a.gzip(), b.gzip()]);
+    expect(Buffer.from(ga).equals(Buffer.from(gb))).toBe(true);
+    const cache = new ExpositionCache(model, KEYS);
+    const family = cache.families()[0]!;
+    expect(family.deflated()).toBe(family.deflated());
+  });
+});
+
+test("crc32Combine: the CRC of a concatenation from its parts' CRCs", () => {
+  const bytes = (n: number, fill: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + fill) & 255);
+  for (const [a, b] of [
+    [0, 0],
+    [0, 9],
+    [9, 0],
+    [1, 1],
+    [1000, 3],
+    [5, 200_000],
+  ] as const) {
+    const left = bytes(a, 1);
+    const right = bytes(b, 2);
+    const whole = new Uint8Array(a + b);
+    whole.set(left);
+    whole.set(right, a);
+    expect(crc32Combine(Bun.hash.crc32(left), Bun.hash.crc32(right), b)).toBe(Bun.hash.crc32(whole) >>> 0);
+  }
+});
