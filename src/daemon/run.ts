@@ -13,6 +13,11 @@ import { Observability } from "../observability/setup.ts";
 import { LocalAddressReader } from "../system/local-addresses.ts";
 import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { sdNotify } from "../system/sd-notify.ts";
+import { attachControlPlane } from "../controlplane/daemon-wiring.ts";
+import { mainFolder } from "../controlplane/replica-files.ts";
+import { recoverReplica } from "../controlplane/replica-store.ts";
+import { ControlPlaneState } from "../controlplane/state.ts";
+import { MEMORY_KERNEL_ENV, memoryKernel } from "../controlplane/test-kernel.ts";
 import { serveControl } from "./control-server.ts";
 import { createDaemon } from "./daemon.ts";
 import { fileSource } from "./sources/files.ts";
@@ -27,17 +32,20 @@ export interface DaemonOptions {
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. Throws ConfigError when the config cannot be loaded. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
+  // A replicated set whose journal was committed before a crash is completed before the first load.
+  recoverReplica(mainFolder(options.configFile));
+  const observability = new Observability({ stderr: options.stderr ?? process.stderr });
   const daemon = createDaemon({
     sources: [fileSource(options.configFile)],
     configFile: resolve(options.configFile),
     version: options.version,
     pid: process.pid,
-    openIpvs: () => createIpvsClient(),
+    openIpvs: () => (process.env[MEMORY_KERNEL_ENV] === "1" ? memoryKernel() : createIpvsClient()),
     openAddresses: () => new LocalAddressReader(),
     createMonitor: (monitorOptions) => new HealthMonitor({ ...monitorOptions, clock: monotonicClock }),
     clock: monotonicClock,
     // Logs, audit records, metrics (listener), InfluxDB push: src/observability/setup.ts.
-    observability: new Observability({ stderr: options.stderr ?? process.stderr }),
+    observability,
     ...(options.sinks ? { sinks: options.sinks } : {}),
     serveControl,
     onSignal(signal, handler) {
@@ -47,5 +55,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
   });
+  // Config replication (src/controlplane/) runs beside the controller once the daemon is up.
+  if ((await daemon.ready) === "ready") {
+    try {
+      const controlPlane = await attachControlPlane(daemon, observability.logger, new ControlPlaneState());
+      if (controlPlane) void daemon.exited.then(() => controlPlane.stop());
+    } catch (error) {
+      observability.logger.error(`Control plane not started; the daemon runs without replication: ${(error as Error).message}`);
+    }
+  }
   return daemon.exited;
 }

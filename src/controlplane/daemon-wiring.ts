@@ -1,0 +1,34 @@
+/**
+ * Plugs the control plane into a running daemon: reloads go through the daemon's own `reload` (the same path as
+ * SIGHUP and `lbctl reload`, so change limits and audit apply), reports go to its logger and audit records.
+ */
+
+import type { Daemon } from "../daemon/daemon.ts";
+import type { Logger } from "../observability/logger.ts";
+import { ControlPlaneState } from "./state.ts";
+import { startControlPlane, type RunningControlPlane } from "./service.ts";
+import type { ReloadOutcome } from "./replica.ts";
+
+export async function attachControlPlane(daemon: Daemon, logger: Logger, state: ControlPlaneState): Promise<RunningControlPlane | undefined> {
+  const controller = daemon.controller;
+  if (!controller || !controller.config.main.control_plane.enabled) return undefined;
+  const config = controller.config;
+  state.node = config.main.node.name;
+  return startControlPlane({
+    config,
+    current: () => daemon.controller?.config ?? config,
+    reload: ({ force }): ReloadOutcome => {
+      const result = daemon.reload({ force });
+      if (result.result === "success" || result.result === "planned") return { result: "success" };
+      if (result.result === "refused") return { result: "refused", message: result.message, limit: result.limit };
+      return { result: "failure", message: result.message };
+    },
+    observer: {
+      audit: (event, level, message, fields) => logger.audit({ event, level, message, fields: { node: config.main.node.name, ...fields } as never }),
+      log: (level, message) => logger[level](message),
+      connected: (peer, up) => state.setConnected(peer, up),
+      update: (result) => state.count(result),
+      synced: (at) => (state.lastSync = at),
+    },
+  });
+}
