@@ -72,7 +72,9 @@ ${options.extra ?? ""}`,
   /** Service files as the node holds them now: name → text. */
   files(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const name of readdirSync(join(this.dir, "config.d")).sort()) out[name] = readFileSync(join(this.dir, "config.d", name), "utf8");
+    for (const entry of readdirSync(join(this.dir, "config.d"), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.isFile()) out[entry.name] = readFileSync(join(this.dir, "config.d", entry.name), "utf8");
+    }
     return out;
   }
 
