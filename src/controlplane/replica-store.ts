@@ -3,7 +3,8 @@
  *
  * The choice (docs/control-plane.md, "Crash safety"): every new file is first written in full beside its target
  * under a temporary name and fsynced (a failure here, such as a full disk, removes those and changes nothing);
- * then a journal naming every rename and removal is written atomically into the main file's folder: that is the
+ * then a journal naming every rename and removal is written atomically into the include pattern's base folder
+ * (writable under the shipped unit's ProtectSystem=strict, unlike the main file's folder): that is the
  * commit point. Then the renames and removals run, and the journal is removed. A crash before the journal leaves
  * the old set (plus temporary files, which are ignored: they do not match `*.yaml` patterns as they start with a
  * dot and end in a random suffix); a crash after it is rolled forward by `recoverReplica` before the daemon's
@@ -37,7 +38,7 @@ export function checkNoSymlinks(folder: string, path: string): void {
   }
 }
 
-export function writeSet(folder: string, writes: readonly { path: string; content: Uint8Array }[], removes: readonly string[]): void {
+export function writeSet(folder: string, journalFolder: string, writes: readonly { path: string; content: Uint8Array }[], removes: readonly string[]): void {
   const staged: { from: string; to: string }[] = [];
   try {
     for (const write of writes) {
@@ -47,18 +48,19 @@ export function writeSet(folder: string, writes: readonly { path: string; conten
       writeDurably(temporary, write.content);
       staged.push({ from: temporary, to: target });
     }
-    writeFileAtomic(join(folder, JOURNAL_NAME), JSON.stringify({ renames: staged, removes: removes.map((path) => join(folder, path)) } satisfies Journal), { mode: 0o600 });
+    mkdirSync(journalFolder, { recursive: true });
+    writeFileAtomic(join(journalFolder, JOURNAL_NAME), JSON.stringify({ renames: staged, removes: removes.map((path) => join(folder, path)) } satisfies Journal), { mode: 0o600 });
   } catch (error) {
     for (const file of staged) removeQuietly(file.from);
     throw new ControlPlaneError(RpcCode.writeFailed, `the files could not be written, nothing changed: ${(error as Error).message}`);
   }
-  rollForward(folder);
+  rollForward(journalFolder);
 }
 
 /** Completes a set whose journal was committed before a crash. Returns whether there was one. */
-export function recoverReplica(folder: string): boolean {
-  if (!existsSync(join(folder, JOURNAL_NAME))) return false;
-  rollForward(folder);
+export function recoverReplica(journalFolder: string): boolean {
+  if (!existsSync(join(journalFolder, JOURNAL_NAME))) return false;
+  rollForward(journalFolder);
   return true;
 }
 

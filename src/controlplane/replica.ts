@@ -11,7 +11,7 @@ import { loadConfig } from "../config/load.ts";
 import { checkUpdate, parseUpdateParams, type CheckedUpdate } from "./bundle.ts";
 import { bundleDigest } from "./digest.ts";
 import { ControlPlaneError, RpcCode } from "./errors.ts";
-import { checksums, includeMatcher, mainFolder, readReplicatedSet } from "./replica-files.ts";
+import { checksums, includeMatcher, journalFolder, mainFolder, readReplicatedSet } from "./replica-files.ts";
 import { checkNoSymlinks, writeSet } from "./replica-store.ts";
 
 export type ReloadOutcome =
@@ -56,13 +56,14 @@ export class Replica {
     for (const path of [...checked.writes.map((w) => w.path), ...checked.removes]) checkNoSymlinks(folder, path);
     this.#validate(checked);
 
-    writeSet(folder, checked.writes, checked.removes);
+    const journal = journalFolder(mainFile, include);
+    writeSet(folder, journal, checked.writes, checked.removes);
     const reloaded = this.deps.reload({ force: checked.force });
     if (reloaded.result === "refused" || reloaded.result === "failure") {
       // Put the previous set back: same journaled write, the old contents we read above.
       const restore = [...current].filter(([path, file]) => checked.next.get(path) !== file.checksum).map(([path, file]) => ({ path, content: file.content }));
       const added = [...checked.next.keys()].filter((path) => !current.has(path));
-      writeSet(folder, restore, added);
+      writeSet(folder, journal, restore, added);
       if (reloaded.result === "refused") {
         throw new ControlPlaneError(RpcCode.changeLimit, `the daemon refused the reload: ${reloaded.message}`, reloaded.limit ? { limit: reloaded.limit } : {});
       }

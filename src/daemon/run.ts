@@ -14,7 +14,7 @@ import { LocalAddressReader } from "../system/local-addresses.ts";
 import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { sdNotify } from "../system/sd-notify.ts";
 import { attachControlPlane } from "../controlplane/daemon-wiring.ts";
-import { mainFolder } from "../controlplane/replica-files.ts";
+import { journalFolderAtStart } from "../controlplane/replica-files.ts";
 import { recoverReplica } from "../controlplane/replica-store.ts";
 import { ControlPlaneState } from "../controlplane/state.ts";
 import { MEMORY_KERNEL_ENV, memoryKernel } from "../controlplane/test-kernel.ts";
@@ -33,7 +33,7 @@ export interface DaemonOptions {
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. Throws ConfigError when the config cannot be loaded. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   // A replicated set whose journal was committed before a crash is completed before the first load.
-  recoverReplica(mainFolder(options.configFile));
+  recoverReplica(journalFolderAtStart(options.configFile));
   const observability = new Observability({ stderr: options.stderr ?? process.stderr });
   const daemon = createDaemon({
     sources: [fileSource(options.configFile)],
