@@ -61,6 +61,8 @@ export interface DaemonDeps {
   /** systemd's sd_notify (READY=1, STOPPING=1); a no-op outside systemd. */
   notify(state: string): void;
   vipRecord: VipRecord;
+  /** More top-level fields of the status answer (`control_plane` once replication runs). */
+  statusExtras?: () => Record<string, unknown>;
 }
 
 export interface Daemon {
@@ -189,7 +191,7 @@ class RunningDaemon implements Daemon {
     return {
       pid: this.deps.pid,
       configFile: this.deps.configFile,
-      status: ({ stats }) => daemonStatus(controller, monitor, { stats }),
+      status: ({ stats }) => ({ ...daemonStatus(controller, monitor, { stats }), ...this.deps.statusExtras?.() }),
       reload: (options) => this.reload(options),
     };
   }

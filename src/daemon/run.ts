@@ -15,6 +15,7 @@ import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { sdNotify } from "../system/sd-notify.ts";
 import { attachControlPlane } from "../controlplane/daemon-wiring.ts";
 import { journalFolderAtStart } from "../controlplane/replica-files.ts";
+import type { RunningControlPlane } from "../controlplane/service.ts";
 import { recoverReplica } from "../controlplane/replica-store.ts";
 import { ControlPlaneState } from "../controlplane/state.ts";
 import { MEMORY_KERNEL_ENV, memoryKernel } from "../controlplane/test-kernel.ts";
@@ -35,6 +36,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // A replicated set whose journal was committed before a crash is completed before the first load.
   recoverReplica(journalFolderAtStart(options.configFile));
   const observability = new Observability({ stderr: options.stderr ?? process.stderr });
+  let controlPlane: RunningControlPlane | undefined;
   const daemon = createDaemon({
     sources: [fileSource(options.configFile)],
     configFile: resolve(options.configFile),
@@ -54,12 +56,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
+    statusExtras: () => (controlPlane ? { control_plane: controlPlane.status() } : {}),
   });
   // Config replication (src/controlplane/) runs beside the controller once the daemon is up.
   if ((await daemon.ready) === "ready") {
     try {
-      const controlPlane = await attachControlPlane(daemon, observability.logger, new ControlPlaneState());
-      if (controlPlane) void daemon.exited.then(() => controlPlane.stop());
+      controlPlane = await attachControlPlane(daemon, observability.logger, new ControlPlaneState());
+      const running = controlPlane;
+      if (running) void daemon.exited.then(() => running.stop());
     } catch (error) {
       observability.logger.error(`Control plane not started; the daemon runs without replication: ${(error as Error).message}`);
     }

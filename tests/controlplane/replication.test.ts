@@ -50,6 +50,13 @@ test("an edit, a new file, a deletion and a rename on the primary each appear on
   await eventually("the rename", () => sameFiles(primary, secondary));
   expect(Object.keys(secondary.files())).toEqual(["www.yaml"]);
   expect(secondary.output).toContain("audit=controlplane_update_applied");
+  // status --json: both sides name the other, connected, with the same digest.
+  const [mine, theirs] = [(await secondary.status())?.control_plane, (await primary.status())?.control_plane];
+  expect(mine?.mode).toBe("secondary");
+  expect(mine?.peers[0]).toMatchObject({ peer: "lb-a", connected: true });
+  expect(theirs?.mode).toBe("primary");
+  expect(theirs?.peers.find((p) => p.peer === "lb-b")?.connected).toBe(true);
+  expect(mine?.digest).toBe(theirs!.digest);
 }, 60_000);
 
 test("an invalid edit is held on the primary and never reaches the secondary", async () => {
@@ -70,6 +77,7 @@ test("primary down: the secondary keeps its files and services; primary back: it
   await eventually("the secondary noticing", () => secondary.output.includes("serving the last known config"));
   expect(secondary.files()).toEqual(kept);
   expect(await servicesOf(secondary)).toEqual(["www"]);
+  expect((await secondary.status())?.control_plane?.peers[0]?.connected).toBe(false);
   primary.write("www.yaml", service("www", 8082)); // edited while down
   primary.output = "";
   primary.start();

@@ -101,7 +101,13 @@ ${options.extra ?? ""}`,
     this.proc = undefined;
   }
 
-  async status(): Promise<{ services: { name: string }[] } | undefined> {
+  async status(): Promise<
+    | {
+        services: { name: string }[];
+        control_plane?: { mode: string; digest: string | null; peers: { peer: string; connected: boolean; last_sync: string | null; digest: string | null }[] };
+      }
+    | undefined
+  > {
     const run = await runLbctl(["status", "--json", "--config", this.main]);
     if (run.exitCode !== 0) return undefined;
     return JSON.parse(run.stdout);
