@@ -63,6 +63,8 @@ export interface DaemonDeps {
   vipRecord: VipRecord;
   /** More top-level fields of the status answer (`control_plane` once replication runs). */
   statusExtras?: () => Record<string, unknown>;
+  /** Told of every reload's options and result (the control plane republishes a forced one with `force`). */
+  onReloaded?: (options: ReloadOptions, result: ReloadResult) => void;
 }
 
 export interface Daemon {
@@ -126,6 +128,7 @@ class RunningDaemon implements Daemon {
     const running = controller.config;
     const result = controller.reload(options);
     if (controller.config !== running) this.#afterReload(controller.config);
+    this.deps.onReloaded?.(options, result);
     return result;
   }
 

@@ -57,6 +57,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
     statusExtras: () => (controlPlane ? { control_plane: controlPlane.status() } : {}),
+    // The primary's operator forced a reload past a change limit: secondaries get the set with `force: true`.
+    onReloaded: (reloadOptions, result) => {
+      if (reloadOptions.force && !reloadOptions.dryRun && result.result === "success") controlPlane?.markForced();
+    },
   });
   // Config replication (src/controlplane/) runs beside the controller once the daemon is up.
   if ((await daemon.ready) === "ready") {

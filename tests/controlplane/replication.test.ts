@@ -5,9 +5,10 @@
  */
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, renameSync, rmSync, unlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runLbctl } from "../support/run-lbctl.ts";
 import { eventually, freePort, makePki, Node, service } from "./support/pair.ts";
 
 const certs = mkdtempSync(join(tmpdir(), "lbctl-cp-certs-"));
@@ -102,4 +103,28 @@ test("three secondaries at once each get every change", async () => {
   await eventually("both new secondaries in sync", () => sameFiles(primary, c) && sameFiles(primary, d), 30_000);
   primary.write("three.yaml", service("three", 3000));
   for (const node of [secondary, c, d]) await eventually(`${node.options.name} reloaded`, async () => (await servicesOf(node)).includes("three"));
+}, 90_000);
+
+test("a deletion over the secondary's change limit is refused (files restored) until the primary's operator forces it", async () => {
+  const port = await freePort();
+  const a = new Node({ name: "lb-a", role: "primary", port, certs, cert: "server.crt", key: "server.key" });
+  const b = new Node({ name: "lb-b", role: "secondary", port, certs, cert: "client-lb-b.crt", key: "client-lb-b.key" });
+  nodes.push(a, b);
+  // The secondary refuses any service deletion without force.
+  writeFileSync(b.main, readFileSync(b.main, "utf8").replace("reconcile_interval_ms: 1000 }", "reconcile_interval_ms: 1000, change_limits: { max_services_deleted: 0 } }"));
+  a.write("one.yaml", service("one", 1));
+  a.write("two.yaml", service("two", 2));
+  a.start();
+  await eventually("the primary started", () => a.output.includes("Daemon started"));
+  b.start();
+  await eventually("both services on the secondary", async () => (await servicesOf(b)).join() === "one,two");
+  unlinkSync(join(a.dir, "config.d", "two.yaml"));
+  await eventually("the secondary's refusal over its change limit", () => /controlplane_update_refused.*code=1007/.test(b.output));
+  expect(Object.keys(b.files())).toEqual(["one.yaml", "two.yaml"]); // restored
+  expect(await servicesOf(b)).toEqual(["one", "two"]);
+  // The primary's operator forces (its own daemon had no limit to pass, but the force is what is replicated).
+  const forced = await runLbctl(["apply", "--force", "--config", a.main]);
+  expect(forced.exitCode).toBe(0);
+  await eventually("the forced set applied on the secondary", async () => (await servicesOf(b)).join() === "one");
+  expect(Object.keys(b.files())).toEqual(["one.yaml"]);
 }, 90_000);
