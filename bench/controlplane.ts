@@ -25,7 +25,7 @@ const applied = () => secondary.output.split("audit=controlplane_update_applied"
 try {
   primary.write("web.yaml", service("web", 80));
   primary.start();
-  await eventually("the primary started", () => primary.output.includes("Daemon started"), 30_000);
+  await eventually("the primary started", () => primary.output.includes("Control plane listening"), 30_000);
   secondary.start();
   await eventually("the first sync", () => applied() >= 1, 30_000);
   const meter = startLoadMeter();

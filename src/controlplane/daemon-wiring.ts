@@ -14,7 +14,8 @@ export async function attachControlPlane(daemon: Daemon, logger: Logger, state: 
   if (!controller || !controller.config.main.control_plane.enabled) return undefined;
   const config = controller.config;
   state.node = config.main.node.name;
-  return startControlPlane({
+  const cp = config.main.control_plane;
+  const running = await startControlPlane({
     config,
     current: () => daemon.controller?.config ?? config,
     reload: ({ force }): ReloadOutcome => {
@@ -31,4 +32,7 @@ export async function attachControlPlane(daemon: Daemon, logger: Logger, state: 
       synced: (at) => (state.lastSync = at),
     },
   });
+  // Tests and operators wait for this line: the listener accepts connections from here on.
+  logger.info(cp.mode === "secondary" ? `Control plane: secondary of ${cp.primary_address}` : `Control plane listening on ${cp.listen_address}`);
+  return running;
 }

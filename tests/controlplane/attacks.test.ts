@@ -48,7 +48,7 @@ describe("rogue secondaries against a primary", () => {
     nodes.push(primary);
     primary.write("web.yaml", service("web", 80));
     primary.start();
-    await eventually("the primary started", () => primary.output.includes("Daemon started"));
+    await eventually("the primary started", () => primary.output.includes("Control plane listening"));
   }, 30_000);
 
   /** The rogue gets no answer to config.hello, and the primary records the refusal. */

@@ -38,7 +38,7 @@ test("a primary and a secondary on certificates made with openssl replicate", as
   nodes.push(primary, secondary);
   primary.write("web.yaml", service("web", 80));
   primary.start();
-  await eventually("the primary started", () => primary.output.includes("Daemon started"));
+  await eventually("the primary started", () => primary.output.includes("Control plane listening"));
   secondary.start();
   await eventually("the service file on the secondary", () => secondary.files()["web.yaml"] === service("web", 80));
   expect(primary.output).toContain("peer_cn=lb-b");

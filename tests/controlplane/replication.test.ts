@@ -28,7 +28,7 @@ beforeAll(async () => {
   nodes.push(primary, secondary);
   primary.write("web.yaml", service("web", 80));
   primary.start();
-  await eventually("the primary listening", () => primary.output.includes("Daemon started"));
+  await eventually("the primary listening", () => primary.output.includes("Control plane listening"));
   secondary.start();
   await eventually("web on the secondary", async () => (await servicesOf(secondary)).includes("web"));
 }, 60_000);
@@ -115,7 +115,7 @@ test("a deletion over the secondary's change limit is refused (files restored) u
   a.write("one.yaml", service("one", 1));
   a.write("two.yaml", service("two", 2));
   a.start();
-  await eventually("the primary started", () => a.output.includes("Daemon started"));
+  await eventually("the primary started", () => a.output.includes("Control plane listening"));
   b.start();
   await eventually("both services on the secondary", async () => (await servicesOf(b)).join() === "one,two");
   unlinkSync(join(a.dir, "config.d", "two.yaml"));
