@@ -33,6 +33,7 @@ const BENCHES: Bench[] = [
   { name: "health-scheduler", where: "host" },
   { name: "udp-echo", where: "host" },
   { name: "port-range", where: "host" },
+  { name: "controlplane", where: "host" },
   { name: "ipvs-apply", where: "lab" },
   { name: "failover-latency", where: "lab" },
   { name: "health-keepalived", where: "lab" },

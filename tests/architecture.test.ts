@@ -21,6 +21,7 @@ const LAYERS: Record<string, number> = {
   system: 2,
   k8s: 2,
   convert: 3,
+  controlplane: 3,
   observability: 3,
   daemon: 4,
   cli: 5,

@@ -8,6 +8,7 @@ import { parseFast } from "./fast-yaml.ts";
 import type { Environment } from "./env.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { includeMatches, readConfigFile, resolveInclude, type IncludeResult } from "./files.ts";
+import { keyPermissionIssues } from "./key-permissions.ts";
 import { findTooDeep, MAX_NESTING_DEPTH } from "./nesting.ts";
 import type { Config, LoadedService } from "./model.ts";
 import { checkRules, type ServiceSource } from "./rules.ts";
@@ -143,6 +144,7 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (f
   if (issues.length > 0) return { ok: false, code: "invalid", issues, stage: "parsed" };
 
   const findings = checkRules(mainSource, main, serviceSources);
+  findings.errors.push(...keyPermissionIssues(mainSource, main));
   if (findings.errors.length > 0) return { ok: false, code: "invalid", issues: findings.errors, stage: "parsed" };
   return {
     ok: true,

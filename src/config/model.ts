@@ -96,3 +96,10 @@ export function countConfig(config: Pick<Config, "services">): ConfigCounts {
   }
   return { services: config.services.length, virtualServices, destinations };
 }
+
+/** `HOST:PORT` or `[ADDR]:PORT` of the config into a listen or connect target. */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(address);
+  if (!match) throw new Error(`not HOST:PORT: ${address}`);
+  return { host: match[1] ?? match[2]!, port: Number(match[3]) };
+}

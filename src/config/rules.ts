@@ -86,19 +86,30 @@ function checkMain(report: Reporter, source: YamlSource, main: MainFile): void {
       `must be less than daemon.reconcile_interval_ms (${daemon.reconcile_interval_ms}), got ${daemon.state_cache.ttl_ms}: a cache older than one cycle would hide drift`,
     );
   }
-  const cp = main.control_plane;
-  if (cp.enabled) {
-    for (const key of ["cert", "key", "ca"] as const) {
-      if (cp.tls[key].trim() === "") report.error(source, `control_plane.tls.${key}`, "is required when control_plane.enabled is true");
-    }
-    const [addressKey, address] =
-      cp.mode === "primary" ? (["listen_address", cp.listen_address] as const) : (["primary_address", cp.primary_address] as const);
-    const port = Number(/:(\d{1,5})$/.exec(address)?.[1] ?? 0);
-    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(address) || port < 1 || port > 65535) {
-      report.error(source, `control_plane.${addressKey}`, `must be HOST:PORT (IPv6 as [ADDR]:PORT), got "${address}"`);
-    }
-  }
+  checkControlPlane(report, source, main);
   if (main.mode !== "nat") report.notice(source, "mode", forwardNotice(main.mode));
+}
+
+function checkControlPlane(report: Reporter, source: YamlSource, main: MainFile): void {
+  const cp = main.control_plane;
+  if (!cp.enabled) return;
+  if (cp.mode === undefined) report.error(source, "control_plane.mode", "is required when control_plane.enabled is true: primary or secondary");
+  for (const key of ["cert", "key", "ca"] as const) {
+    if (cp.tls[key].trim() === "") report.error(source, `control_plane.tls.${key}`, "is required when control_plane.enabled is true");
+  }
+  const [addressKey, address] =
+    cp.mode === "secondary" ? (["primary_address", cp.primary_address] as const) : (["listen_address", cp.listen_address] as const);
+  const port = Number(/:(\d{1,5})$/.exec(address)?.[1] ?? 0);
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(address) || port < 1 || port > 65535) {
+    report.error(source, `control_plane.${addressKey}`, `must be HOST:PORT (IPv6 as [ADDR]:PORT), got "${address}"`);
+  }
+  if (cp.mode !== undefined && cp.mode !== main.node.role) {
+    report.notice(
+      source,
+      "control_plane.mode",
+      `control_plane.mode is ${cp.mode} but node.role is ${main.node.role}: this node's VRRP role and its side of replication disagree (fine only during a planned role swap)`,
+    );
+  }
 }
 
 function forwardNotice(mode: string): string {

@@ -63,6 +63,10 @@ export interface DaemonDeps {
   vipRecord: VipRecord;
   /** The clock's reading at exec, when known (performance.now() counts from it): the start-up record reports from it. */
   execAt?: number;
+  /** More top-level fields of the status answer (`control_plane` once replication runs). */
+  statusExtras?: () => Record<string, unknown>;
+  /** Told of every reload's options and result (the control plane republishes a forced one with `force`). */
+  onReloaded?: (options: ReloadOptions, result: ReloadResult) => void;
 }
 
 export interface Daemon {
@@ -152,6 +156,7 @@ class RunningDaemon implements Daemon {
     const running = controller.config;
     const result = controller.reload(options);
     if (controller.config !== running) this.#afterReload(controller.config);
+    this.deps.onReloaded?.(options, result);
     return result;
   }
 
@@ -230,7 +235,7 @@ class RunningDaemon implements Daemon {
     return {
       pid: this.deps.pid,
       configFile: this.deps.configFile,
-      status: ({ stats }) => daemonStatus(controller, monitor, { stats }),
+      status: ({ stats }) => ({ ...daemonStatus(controller, monitor, { stats }), ...this.deps.statusExtras?.() }),
       reload: (options) => this.reload(options),
     };
   }

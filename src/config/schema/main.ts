@@ -1,8 +1,8 @@
 /** The main file (/etc/lbctl/config.yaml): globals only. Defaults and ranges are those of spec/config.md. */
 
 import * as v from "valibot";
-import { boolean, choice, integer, interfaceName, ipAddress, objectName, text } from "./primitives.ts";
-import { section } from "./structure.ts";
+import { boolean, choice, choiceOrUnset, integer, interfaceName, ipAddress, objectName, text } from "./primitives.ts";
+import { list, section } from "./structure.ts";
 import { KubernetesSchema } from "./kubernetes.ts";
 
 export const FORWARD_MODES = ["nat", "dr", "tun"] as const;
@@ -129,16 +129,39 @@ const daemon = v.pipe(
   })),
 );
 
+const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
+
+// spec/controlplane.md "Keys": every default and range is the spec's.
 const controlPlane = section({
   enabled: v.optional(boolean(), false),
-  mode: v.optional(choice(["primary", "secondary"], "primary"), "primary"),
-  listen_address: v.optional(text(), "0.0.0.0:8443"),
-  primary_address: v.optional(text(), ""),
+  mode: v.optional(choiceOrUnset(["primary", "secondary"], undefined, "primary | secondary: this node's side of replication (required when enabled)")),
+  listen_address: v.optional(text({ description: "Primary: HOST:PORT to listen on, [::]:PORT for IPv6" }), "0.0.0.0:8443"),
+  primary_address: v.optional(text({ description: "Secondary: HOST:PORT of the primary (IP or DNS name)" }), ""),
   tls: v.optional(
-    section({ cert: v.optional(text(), ""), key: v.optional(text(), ""), ca: v.optional(text(), "") }),
+    section({
+      cert: v.optional(text({ description: "This node's certificate (PEM)" }), ""),
+      key: v.optional(text({ description: "This node's private key (PEM); must not be readable by group or other" }), ""),
+      ca: v.optional(text({ description: "CA certificate(s) (PEM) that peers must chain to" }), ""),
+      server_name: v.optional(text({ description: "Secondary: name or IP checked against the primary's SANs (empty = host of primary_address)" }), ""),
+      allowed_clients: v.optional(list(text({ allowEmpty: false }), "Primary: client CN or SAN (DNS/IP) values allowed; empty = any certificate from ca"), []),
+      pin_sha256: v.optional(
+        list(text({ pattern: BASE64_SHA256, expected: "a base64 SHA-256 (44 characters ending in =)", numbers: false }), "Base64 SHA-256 of allowed peers' SubjectPublicKeyInfo; empty = no pinning"),
+        [],
+      ),
+    }),
     {},
   ),
   sync_interval_seconds: v.optional(integer(1, 3600, { zeroMeans: 30 }), 30),
+  limits: v.optional(
+    section({
+      max_message_bytes: v.optional(integer(1024, 268435456, { description: "Longest line on the wire" }), 16777216),
+      max_files: v.optional(integer(1, 100000, { description: "Files in one bundle" }), 1000),
+      max_updates_per_minute: v.optional(integer(1, 6000, { description: "config.update accepted by a secondary per connection" }), 60),
+      max_connections_per_minute: v.optional(integer(1, 6000, { description: "New connections per source address on the primary" }), 30),
+      handshake_timeout_ms: v.optional(integer(100, 60000), 5000),
+    }),
+    {},
+  ),
 });
 
 export const MainFileSchema = section({

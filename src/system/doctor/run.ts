@@ -2,6 +2,7 @@
 
 import { formatIssue } from "../../config/errors.ts";
 import type { LoadResult } from "../../config/load.ts";
+import { checkControlPlane } from "./control-plane.ts";
 import { checkDaemon } from "./daemon.ts";
 import { checkTuningFiles } from "./files.ts";
 import { checkFrr } from "./frr.ts";
@@ -23,6 +24,7 @@ const CHECKS: readonly [string, Check][] = [
   ["tuning files", checkTuningFiles],
   ["frr", checkFrr],
   ["daemon", checkDaemon],
+  ["control plane", checkControlPlane],
 ];
 
 export function configCheck(configPath: string, loaded: LoadResult): CheckResult {

@@ -1,0 +1,67 @@
+/**
+ * FOR TESTS ONLY: an in-memory IPVS table, so that host tests can run whole daemons (two or three on one machine,
+ * without ip_vs or root) to test the control plane. Chosen by the environment variable
+ * LBCTL_TEST_MEMORY_KERNEL=1 (docs/control-plane.md, "Testing"); never for production: nothing reaches the kernel.
+ */
+
+import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
+import type { BatchResult, IpvsClient, IpvsOperation, IpvsTimeouts, KernelServiceEntry } from "../ipvs/types.ts";
+
+export const MEMORY_KERNEL_ENV = "LBCTL_TEST_MEMORY_KERNEL";
+
+export function memoryKernel(): IpvsClient {
+  const services = new Map<string, KernelServiceEntry>();
+  let timeouts: IpvsTimeouts = { tcp: 900, tcpFin: 120, udp: 300 };
+  const apply = (operation: IpvsOperation): string | undefined => {
+    const id = formatServiceKey(operation.service);
+    const entry = services.get(id);
+    switch (operation.kind) {
+      case "new-service":
+        if (entry) return `${id} exists`;
+        services.set(id, { service: { ...operation.service, flags: operation.service.flags | 2, fwmark: 0 }, destinations: [] });
+        return undefined;
+      case "set-service":
+        if (!entry) return `${id}: no such service`;
+        entry.service = { ...entry.service, ...operation.service, flags: operation.service.flags | 2 };
+        return undefined;
+      case "del-service":
+        if (!entry) return `${id}: no such service`;
+        services.delete(id);
+        return undefined;
+      default: {
+        if (!entry) return `${id}: no such service`;
+        const key = formatDestinationKey(operation.destination);
+        const index = entry.destinations.findIndex((d) => formatDestinationKey(d) === key);
+        if (operation.kind === "new-destination") {
+          if (index >= 0) return `${key} exists`;
+          entry.destinations.push({ ...operation.destination, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 });
+        } else if (operation.kind === "set-destination") {
+          if (index < 0) return `${key}: no such destination`;
+          entry.destinations[index] = { ...entry.destinations[index]!, ...operation.destination };
+        } else {
+          if (index < 0) return `${key}: no such destination`;
+          entry.destinations.splice(index, 1);
+        }
+        return undefined;
+      }
+    }
+  };
+  return {
+    info: () => ({ version: "memory (tests only)", connectionTableSize: 4096 }),
+    dump: () => [...services.values()].map((entry) => structuredClone(entry)),
+    listServices: () => [...services.values()].map((entry) => structuredClone(entry.service)),
+    listDestinations: (service) => structuredClone(services.get(formatServiceKey(service))?.destinations ?? []),
+    execute(operations: readonly IpvsOperation[]): BatchResult {
+      const succeeded: number[] = [];
+      for (let i = 0; i < operations.length; i++) {
+        const refusal = apply(operations[i]!);
+        if (refusal) return { ok: false, succeeded, failedIndex: i, error: new Error(refusal) };
+        succeeded.push(i);
+      }
+      return { ok: true };
+    },
+    getTimeouts: () => ({ ...timeouts }),
+    setTimeouts: (next) => void (timeouts = { ...next }),
+    close: () => {},
+  };
+}
