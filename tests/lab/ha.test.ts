@@ -1,7 +1,8 @@
 /**
  * VRRP failover with FRR in the guest: two director namespaces on one bridge, each with its own zebra + vrrpd
  * (config written by `lbctl setup frr`, separate run folders), its own lbctl daemon and its own IPVS table (IPVS is
- * per network namespace). Killing the primary's FRR moves the VIP to the secondary within the master-down interval.
+ * per network namespace; nothing here reads or writes the guest's root table, only the bridge lives there).
+ * Killing the primary's FRR moves the VIP to the secondary within the master-down interval.
  *
  * Each director's folder (lbctl's config and state, FRR's config, pid files, sockets and logs) is made for this run
  * under /run, outside the repository, and owned by `frr`: zebra and vrrpd drop to that user, which cannot reach a
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { lbctlCommandLine } from "../support/run-lbctl.ts";
+import { IpvsNamespace } from "./support/ipvs-namespace.ts";
 import { waitFor } from "./support/lbctl-daemon.ts";
 import { requireLab, run, runQuietly } from "./support/index.ts";
 
@@ -27,10 +28,17 @@ const daemons: ReturnType<typeof Bun.spawn>[] = [];
 const daemonOutput = new Map<number, string>();
 /** This run's folder, under /run (the guest's own tmpfs): see the header comment. */
 let runDir = "";
+/** Each director's network namespace, by director number: its IPVS table, its VIP, its FRR and lbctl daemon. */
+const namespaces = new Map<number, IpvsNamespace>();
 
-const ns = (n: number) => `lbha${n}`;
+function director(n: number): IpvsNamespace {
+  const namespace = namespaces.get(n);
+  if (!namespace) throw new Error(`director ${n} has no namespace`);
+  return namespace;
+}
+const ns = (n: number) => director(n).name;
 const folder = (n: number) => join(runDir, `d${n}`);
-const inNs = (n: number, argv: string[]) => run(["ip", "netns", "exec", ns(n), ...argv]);
+const inNs = (n: number, argv: string[]) => director(n).exec(argv);
 
 function protodown(n: number): boolean {
   // lbctl setup frr names the macvlan after the parent's ifindex: find it by its virtual MAC.
@@ -59,7 +67,7 @@ function stopFrr(n: number): void {
 
 /** Starts director n's lbctl daemon with its output kept in daemonOutput. */
 function startDaemon(n: number, config: string): void {
-  const child = Bun.spawn(["ip", "netns", "exec", ns(n), ...lbctlCommandLine(), "daemon", "--config", config], {
+  const child = Bun.spawn(director(n).lbctlCommand(["daemon", "--config", config]), {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -96,10 +104,9 @@ beforeAll(async () => {
   for (const n of directors) {
     const dir = folder(n);
     mkdirSync(dir);
-    run(["ip", "netns", "add", ns(n)]);
+    namespaces.set(n, IpvsNamespace.create());
     run(["ip", "link", "add", `lbha-v${n}`, "type", "veth", "peer", "name", "eth0", "netns", ns(n)]);
     run(["ip", "link", "set", `lbha-v${n}`, "master", "lbha-br", "up"]);
-    inNs(n, ["ip", "link", "set", "lo", "up"]);
     inNs(n, ["ip", "addr", "add", `10.210.0.1${n}/24`, "dev", "eth0"]);
     inNs(n, ["ip", "link", "set", "eth0", "up"]);
     const config = join(dir, "config.yaml");
@@ -132,19 +139,16 @@ afterAll(() => {
   for (const child of daemons) child.kill("SIGKILL");
   for (const n of directors) {
     stopFrr(n);
-    runQuietly(["ip", "netns", "del", ns(n)]);
+    // Kills what still runs inside, then deletes the namespace and its IPVS table.
+    namespaces.get(n)?.destroy();
   }
   runQuietly(["ip", "link", "del", "lbha-br"]);
   if (runDir) rmSync(runDir, { recursive: true, force: true });
 });
 
-async function runLbctlIn(n: number, args: string[]) {
-  const proc = Bun.spawn(["ip", "netns", "exec", ns(n), ...lbctlCommandLine(), ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, exitCode };
-}
+const runLbctlIn = (n: number, args: string[]) => director(n).lbctl(args);
 
-const ipvsSave = (n: number) => inNs(n, ["ipvsadm", "-Sn"]);
+const ipvsSave = (n: number) => director(n).ipvsadm(["-Sn"]);
 
 test("the primary is elected; killing its FRR moves the VIP to the secondary within the master-down interval", async () => {
   expect(readFileSync(join(folder(1), "frr.conf"), "utf8")).toContain(` vrrp ${VRID} advertisement-interval ${ADVERT_MS}\n`);

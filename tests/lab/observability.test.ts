@@ -2,20 +2,23 @@
  * Observability of the real daemon against a real kernel: IPVS byte counters that grow with traffic through the
  * VIP, a scrape that passes `promtool check metrics`, series that go with a backend removed from the config,
  * /health, audit records in the log, and a metrics port in use that stops the daemon before it is ready.
+ *
+ * Each test's daemon runs in a network namespace of its own, with its own IPVS table (read with ipvsadm inside it)
+ * and its own loopback: the metrics listener is reached from inside the namespace too (curl through
+ * `ip netns exec`; Bun's fetch connects from another thread, which setns(2) on this one would not move).
  */
 
 import { describe, expect, test } from "bun:test";
-import { lbctlCommandLine } from "../support/run-lbctl.ts";
-import { daemonLab, labSocket, writeDaemonConfig } from "./support/daemon-lab.ts";
-import { startDaemon, waitFor } from "./support/lbctl-daemon.ts";
-import { createLabNetwork, run, startTcpNameServer, tcpRequest } from "./support/index.ts";
+import { daemonLab, labNamespace, startLabDaemon, writeDaemonConfig } from "./support/daemon-lab.ts";
+import { waitFor } from "./support/lbctl-daemon.ts";
+import { createLabNetwork, startTcpNameServer, tcpRequest } from "./support/index.ts";
 
 const VIP = "10.203.0.1";
 const METRICS_PORT = 19190;
 const BASE = `http://127.0.0.1:${METRICS_PORT}`;
 const T = 180_000;
 
-const lab = daemonLab();
+const lab = daemonLab({ ownNamespace: true });
 
 function writeConfig(backends: string[]): void {
   const health = { enabled: true, type: "tcp", interval_ms: 500, timeout_ms: 300, fail_after: 2, recover_after: 1 };
@@ -32,10 +35,22 @@ function writeConfig(backends: string[]): void {
   );
 }
 
+/** curl's exit code when it cannot connect: nothing listens on the port. */
+const CURL_COULDNT_CONNECT = 7;
+
+/** An HTTP GET from inside the test's namespace: curl's exit code, and the status and body when it connected. */
+async function get(path: string): Promise<{ curlExit: number; status: number; body: string }> {
+  const proc = Bun.spawn(labNamespace(lab).command(["curl", "-sS", "--max-time", "30", "-w", "\n%{http_code}", `${BASE}${path}`]), { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [out, curlExit] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  const split = out.lastIndexOf("\n");
+  return { curlExit, status: Number(out.slice(split + 1)), body: out.slice(0, Math.max(split, 0)) };
+}
+
 async function scrape(): Promise<string> {
-  const response = await fetch(`${BASE}/metrics`);
+  const response = await get("/metrics");
+  expect(response.curlExit).toBe(0);
   expect(response.status).toBe(200);
-  return response.text();
+  return response.body;
 }
 
 function value(text: string, series: string): number | undefined {
@@ -43,7 +58,7 @@ function value(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-/** One destination's counters as the kernel reports them (`ipvsadm -Ln --stats --exact`). */
+/** One destination's counters as the kernel reports them (`ipvsadm -Ln --stats --exact` in the test's namespace). */
 interface KernelCounters {
   connections: number;
   packetsIn: number;
@@ -52,7 +67,7 @@ interface KernelCounters {
 
 function readKernelCounters(): Map<string, KernelCounters> {
   const counters = new Map<string, KernelCounters>();
-  for (const line of run(["ipvsadm", "-Ln", "--stats", "--exact"]).split("\n")) {
+  for (const line of labNamespace(lab).ipvsadm(["-Ln", "--stats", "--exact"]).split("\n")) {
     // -> ADDR:PORT  Conns InPkts OutPkts InBytes OutBytes
     const match = /^\s+->\s+(\S+)\s+(\d+)\s+(\d+)\s+\d+\s+(\d+)\s+\d+\s*$/.exec(line);
     if (match) counters.set(match[1]!, { connections: Number(match[2]), packetsIn: Number(match[3]), bytesIn: Number(match[4]) });
@@ -82,11 +97,11 @@ const bytesIn = (backend: string) => `lbctl_ipvs_bytes_in_total{node="lab-obs",s
 
 describe("lbctl daemon observability", () => {
   test("traffic through the VIP grows the serving backend's byte counters; promtool accepts the scrape; /health is 200", async () => {
-    lab.network = createLabNetwork({ backends: 2 });
+    lab.network = createLabNetwork({ backends: 2, director: labNamespace(lab) });
     lab.network.addDirectorAddress(VIP);
     await Promise.all(lab.network.backends.map((b) => startTcpNameServer(b, 80)));
     writeConfig(lab.network.backends.map((b) => b.address));
-    lab.daemon = await startDaemon(lab.tree!.main, labSocket(lab));
+    lab.daemon = await startLabDaemon(lab);
     const [first, second] = lab.network.backends;
     const healthy = (backend: string) => `lbctl_health_backend_healthy{node="lab-obs",service="web",backend="${backend}:80"}`;
     await waitFor(async () => {
@@ -122,25 +137,25 @@ describe("lbctl daemon observability", () => {
     expect(`${promtool.stdout}${promtool.stderr}`).toBe("");
     expect(promtool.exitCode).toBe(0);
 
-    const health = await fetch(`${BASE}/health`);
+    const health = await get("/health");
     expect(health.status).toBe(200);
-    expect((await fetch(`${BASE}/nope`)).status).toBe(404);
+    expect((await get("/nope")).status).toBe(404);
     // At console level warn, audit records are still written.
     expect(lab.daemon.log()).toContain("audit=daemon_started");
     expect(lab.daemon.log()).toContain("audit=destination_created");
     const stopped = await lab.daemon.stop("SIGTERM");
     expect(stopped.exitCode).toBe(0);
     expect(lab.daemon.log()).toContain("audit=daemon_stopping");
-    await expect(fetch(`${BASE}/health`)).rejects.toThrow();
+    expect((await get("/health")).curlExit).toBe(CURL_COULDNT_CONNECT);
   }, T);
 
   test("a backend removed from the config loses its series after a reload; the other keeps counting", async () => {
-    lab.network = createLabNetwork({ backends: 2 });
+    lab.network = createLabNetwork({ backends: 2, director: labNamespace(lab) });
     lab.network.addDirectorAddress(VIP);
     await Promise.all(lab.network.backends.map((b) => startTcpNameServer(b, 80)));
     const [first, second] = lab.network.backends;
     writeConfig([first!.address, second!.address]);
-    lab.daemon = await startDaemon(lab.tree!.main, labSocket(lab));
+    lab.daemon = await startLabDaemon(lab);
     for (let i = 0; i < 4; i++) tcpRequest(lab.network.client, VIP, 80, { payload: "hello" });
     await waitFor(async () => (value(await scrape(), bytesIn(second!.address)) ?? 0) > 0, 15_000, "traffic counted for the second backend");
     const kept = value(await scrape(), bytesIn(first!.address)) ?? 0;
@@ -156,14 +171,17 @@ describe("lbctl daemon observability", () => {
 
   test("a metrics port in use is fatal at start: exit 1 with a clear error, nothing programmed", async () => {
     writeConfig(["10.203.1.1"]);
-    const blocker = Bun.serve({ hostname: "127.0.0.1", port: METRICS_PORT, fetch: () => new Response("") });
+    const namespace = labNamespace(lab);
+    // The port is taken on the namespace's loopback: Bun.serve listens on this thread, inside for the call.
+    const blocker = namespace.enter(() => Bun.serve({ hostname: "127.0.0.1", port: METRICS_PORT, fetch: () => new Response("") }));
     try {
-      const child = Bun.spawn([...lbctlCommandLine(), "daemon", "--config", lab.tree!.main], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+      expect((await get("/")).status).toBe(200);
+      const child = Bun.spawn(namespace.lbctlCommand(["daemon", "--config", lab.tree!.main]), { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
       const exitCode = await child.exited;
       const stderr = await new Response(child.stderr).text();
       expect(exitCode).toBe(1);
       expect(stderr).toContain(`Cannot listen for metrics on 127.0.0.1:${METRICS_PORT}`);
-      expect(run(["ipvsadm", "-Sn"]).trim()).toBe("");
+      expect(namespace.ipvsadmSave()).toEqual([]);
     } finally {
       void blocker.stop(true);
     }
