@@ -130,7 +130,7 @@ describe("library messages read as lbctl's own", () => {
   test("a command group without its command: which commands there are, no citty wording", async () => {
     const setup = await runLbctl(["setup"]);
     expect(setup.exitCode).toBe(2);
-    expect(setup.stderr).toEndWith("lbctl setup: name a command (frr, sysctl, files); see lbctl setup --help\n");
+    expect(setup.stderr).toEndWith("lbctl setup: name a command (frr, sysctl, files, certs); see lbctl setup --help\n");
     expect(setup.stderr).not.toContain("No command specified");
     const none = await runLbctl([]);
     expect(none.exitCode).toBe(2);

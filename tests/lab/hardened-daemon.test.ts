@@ -14,7 +14,7 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { daemonAnswers } from "../../src/daemon/control-client.ts";
@@ -69,6 +69,13 @@ describe("the daemon under the shipped unit's restrictions", () => {
     const traceDir = join(dir, "trace");
     for (const d of [stateDir, runtimeDir, serviceDir, traceDir]) mkdirSync(d, { recursive: true });
     const socket = join(runtimeDir, "lbctl.sock");
+    // A clone under /tmp (as CI's may be) would hide the built binary behind the private /tmp: run a copy from here.
+    const built = process.env.LBCTL_BIN;
+    const daemonCommand = built ? [join(dir, "lbctl")] : lbctlCommandLine();
+    if (built) {
+      copyFileSync(built, daemonCommand[0]!);
+      chmodSync(daemonCommand[0]!, 0o755);
+    }
     const main = join(dir, "config.yaml");
     writeFileSync(
       main,
@@ -95,7 +102,7 @@ describe("the daemon under the shipped unit's restrictions", () => {
       "setpriv", `--bounding-set=-all,${capabilityNames().map((c) => `+${c}`).join(",")}`, "--inh-caps=-all", "--ambient-caps=-all",
       ...(directiveValues("NoNewPrivileges").includes("yes") ? ["--no-new-privs"] : []),
       "strace", "-f", "-qq", "--seccomp-bpf", "-e", `trace=!${unwatched.join(",")}`, "-o", trace, "--",
-      ...lbctlCommandLine(), "daemon", "--config", main,
+      ...daemonCommand, "daemon", "--config", main,
     ];
     const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
     let log = "";
