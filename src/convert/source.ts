@@ -3,7 +3,7 @@
  * a thin shell (fs-reader.ts). Also the `nginx -T` dump, which is one text holding every file.
  */
 
-import { ConvertError } from "./issues.ts";
+import { ConvertError, type Location } from "./issues.ts";
 
 export interface SourceReader {
   /** The text of a file, or a ConvertError("unreadable") naming why not. */
@@ -78,4 +78,43 @@ export function splitNginxDump(text: string): { main: string; files: Map<string,
   const main = files.keys().next().value;
   if (main === undefined) throw new ConvertError("syntax", "the nginx -T dump holds no '# configuration file PATH:' marker");
   return { main, files };
+}
+
+/** Include files nest at most this deep (nginx and keepalived configs nest two or three). */
+export const MAX_INCLUDE_DEPTH = 64;
+
+/** What one conversion has read so far, for the bounds on includes. */
+export interface IncludeState {
+  readonly reader: SourceReader;
+  /** Every file read, in order. */
+  readonly files: string[];
+  /** Bytes read, all files together. */
+  bytes: number;
+  /** Files being read now, outermost first: a file that includes itself, even indirectly, is a loop. */
+  readonly stack: string[];
+}
+
+/**
+ * Reads one file of a config that includes others and hands its text to `parse`, within the bounds (loops, depth,
+ * file count, total bytes); an error reading an included file is placed at the include that named it.
+ */
+export function readIncluded(state: IncludeState, file: string, includedAt: Location | undefined, parse: (text: string) => void): void {
+  if (state.stack.includes(file)) {
+    throw new ConvertError("syntax", `include loop: ${[...state.stack.slice(state.stack.indexOf(file)), file].join(" includes ")}`, includedAt);
+  }
+  if (state.stack.length >= MAX_INCLUDE_DEPTH) throw new ConvertError("syntax", `includes nested deeper than ${MAX_INCLUDE_DEPTH} files`, includedAt);
+  if (state.files.length >= MAX_FILES) throw new ConvertError("syntax", `more than ${MAX_FILES} files included`, includedAt);
+  let text: string;
+  try {
+    text = state.reader.read(file);
+  } catch (error) {
+    if (error instanceof ConvertError && includedAt) throw new ConvertError(error.code, error.message, includedAt);
+    throw error;
+  }
+  state.bytes += text.length;
+  if (state.bytes > MAX_TOTAL_BYTES) throw new ConvertError("unreadable", `the input and its includes exceed ${MAX_TOTAL_BYTES} bytes together`, includedAt);
+  state.files.push(file);
+  state.stack.push(file);
+  parse(text);
+  state.stack.pop();
 }

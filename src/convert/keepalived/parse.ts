@@ -6,7 +6,7 @@
 
 import { expandGlob, hasGlob } from "../glob.ts";
 import { ConvertError, type Location } from "../issues.ts";
-import { MAX_FILES, MAX_TOTAL_BYTES, type SourceReader } from "../source.ts";
+import { type IncludeState, readIncluded, type SourceReader } from "../source.ts";
 
 export interface KDirective extends Location {
   name: string;
@@ -21,7 +21,6 @@ export interface KeepalivedConfig {
 }
 
 export const MAX_NESTING = 200;
-const MAX_INCLUDE_DEPTH = 64;
 
 interface Word {
   text: string;
@@ -30,12 +29,7 @@ interface Word {
   brace: boolean;
 }
 
-interface State {
-  reader: SourceReader;
-  files: string[];
-  bytes: number;
-  stack: string[];
-}
+type State = IncludeState;
 
 export function parseKeepalived(reader: SourceReader, main: string): KeepalivedConfig {
   const state: State = { reader, files: [], bytes: 0, stack: [] };
@@ -45,22 +39,7 @@ export function parseKeepalived(reader: SourceReader, main: string): KeepalivedC
 }
 
 function parseFile(state: State, file: string, into: KDirective[], depth: number, includedAt: Location | undefined): void {
-  if (state.stack.includes(file)) throw new ConvertError("syntax", `include loop: ${[...state.stack.slice(state.stack.indexOf(file)), file].join(" includes ")}`, includedAt);
-  if (state.stack.length >= MAX_INCLUDE_DEPTH) throw new ConvertError("syntax", `includes nested deeper than ${MAX_INCLUDE_DEPTH} files`, includedAt);
-  if (state.files.length >= MAX_FILES) throw new ConvertError("syntax", `more than ${MAX_FILES} files included`, includedAt);
-  let text: string;
-  try {
-    text = state.reader.read(file);
-  } catch (error) {
-    if (error instanceof ConvertError && includedAt) throw new ConvertError(error.code, error.message, includedAt);
-    throw error;
-  }
-  state.bytes += text.length;
-  if (state.bytes > MAX_TOTAL_BYTES) throw new ConvertError("unreadable", `the input and its includes exceed ${MAX_TOTAL_BYTES} bytes together`, includedAt);
-  state.files.push(file);
-  state.stack.push(file);
-  parseText(state, file, text, into, depth);
-  state.stack.pop();
+  readIncluded(state, file, includedAt, (text) => parseText(state, file, text, into, depth));
 }
 
 function lineWords(text: string, line: number, file: string): Word[] {

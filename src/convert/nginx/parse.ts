@@ -10,7 +10,7 @@
 
 import { expandGlob, hasGlob } from "../glob.ts";
 import { ConvertError, type Location } from "../issues.ts";
-import { MAX_FILES, MAX_TOTAL_BYTES, type SourceReader } from "../source.ts";
+import { type IncludeState, readIncluded, type SourceReader } from "../source.ts";
 import { NginxLexer, type Token } from "./lexer.ts";
 
 export interface Directive extends Location {
@@ -31,16 +31,8 @@ export interface NginxConfig {
 
 /** Deeper nesting than this is refused: real configs nest a handful of levels, and this bounds the work. */
 export const MAX_NESTING = 200;
-/** Includes inside includes, deeper than this, are refused (a loop is caught earlier, by name). */
-const MAX_INCLUDE_DEPTH = 64;
-
-interface State {
-  reader: SourceReader;
+interface State extends IncludeState {
   prefix: string;
-  files: string[];
-  bytes: number;
-  /** Files being read now, outermost first: a file that includes itself, even indirectly, is a loop. */
-  stack: string[];
 }
 
 export function parseNginx(reader: SourceReader, main: string): NginxConfig {
@@ -51,24 +43,7 @@ export function parseNginx(reader: SourceReader, main: string): NginxConfig {
 }
 
 function parseFile(state: State, file: string, into: Directive[], depth: number, includedAt: Location | undefined): void {
-  if (state.stack.includes(file)) {
-    throw new ConvertError("syntax", `include loop: ${[...state.stack.slice(state.stack.indexOf(file)), file].join(" includes ")}`, includedAt);
-  }
-  if (state.stack.length >= MAX_INCLUDE_DEPTH) throw new ConvertError("syntax", `includes nested deeper than ${MAX_INCLUDE_DEPTH} files`, includedAt);
-  if (state.files.length >= MAX_FILES) throw new ConvertError("syntax", `more than ${MAX_FILES} files included`, includedAt);
-  let text: string;
-  try {
-    text = state.reader.read(file);
-  } catch (error) {
-    if (error instanceof ConvertError && includedAt) throw new ConvertError(error.code, error.message, includedAt);
-    throw error;
-  }
-  state.bytes += text.length;
-  if (state.bytes > MAX_TOTAL_BYTES) throw new ConvertError("unreadable", `the input and its includes exceed ${MAX_TOTAL_BYTES} bytes together`, includedAt);
-  state.files.push(file);
-  state.stack.push(file);
-  parseText(state, new NginxLexer(text, file), into, depth);
-  state.stack.pop();
+  readIncluded(state, file, includedAt, (text) => parseText(state, new NginxLexer(text, file), into, depth));
 }
 
 function parseText(state: State, lexer: NginxLexer, top: Directive[], baseDepth: number): void {
