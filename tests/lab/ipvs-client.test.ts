@@ -19,36 +19,14 @@ import type {
   ServiceSpec,
 } from "../../src/ipvs/types.ts";
 import { type LabNetwork, createLabNetwork, ipvsNamespacePerTest, startTcpNameServer, tcpRequest } from "./support/index.ts";
+import { destinationSpec, keyOf, serviceSpec } from "../ipvs/support/fixtures.ts";
 
 const VIP = "192.0.2.10";
 const TRAFFIC_TIMEOUT_MS = 120_000;
 const BATCH_TIMEOUT_MS = 120_000;
 
-const service = (overrides: Partial<ServiceSpec> = {}): ServiceSpec => ({
-  family: 4,
-  protocol: "tcp",
-  address: VIP,
-  port: 80,
-  scheduler: "rr",
-  flags: 0,
-  timeout: 0,
-  netmask: 0xffffffff,
-  persistenceEngine: "",
-  ...overrides,
-});
-
-const destination = (address: string, overrides: Partial<DestinationSpec> = {}): DestinationSpec => ({
-  family: 4,
-  address,
-  port: 8080,
-  forward: "nat",
-  weight: 1,
-  upperThreshold: 0,
-  lowerThreshold: 0,
-  ...overrides,
-});
-
-const keyOf = ({ family, protocol, address, port }: ServiceKey): ServiceKey => ({ family, protocol, address, port });
+const service = (overrides: Partial<ServiceSpec> = {}): ServiceSpec => serviceSpec({ address: VIP, ...overrides });
+const destination = destinationSpec;
 
 function executeOk(operations: IpvsOperation[]): void {
   const result = client.execute(operations);

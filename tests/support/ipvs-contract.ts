@@ -11,6 +11,7 @@
 import { describe, expect, test } from "bun:test";
 import { NetlinkError } from "../../src/ipvs/errors.ts";
 import { formatDestinationKey, formatServiceKey } from "../../src/ipvs/identity.ts";
+import { destinationSpec, keyOf, serviceSpec } from "../ipvs/support/fixtures.ts";
 import type {
   BatchResult,
   DestinationSpec,
@@ -33,31 +34,9 @@ export type OpenClient = (options: { window?: number }) => ContractClient;
 
 const ZERO: IpvsStats = { connections: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, cps: 0, ppsIn: 0, ppsOut: 0, bpsIn: 0, bpsOut: 0 };
 
-const service = (overrides: Partial<ServiceSpec> = {}): ServiceSpec => ({
-  family: 4,
-  protocol: "tcp",
-  address: "192.0.2.10",
-  port: 80,
-  scheduler: "rr",
-  flags: 0,
-  timeout: 0,
-  netmask: 0xffffffff,
-  persistenceEngine: "",
-  ...overrides,
-});
+const service = serviceSpec;
+const destination = destinationSpec;
 
-const destination = (address: string, overrides: Partial<DestinationSpec> = {}): DestinationSpec => ({
-  family: 4,
-  address,
-  port: 8080,
-  forward: "nat",
-  weight: 1,
-  upperThreshold: 0,
-  lowerThreshold: 0,
-  ...overrides,
-});
-
-const keyOf = ({ family, protocol, address, port }: ServiceKey): ServiceKey => ({ family, protocol, address, port });
 const newService = (spec: ServiceSpec): IpvsOperation => ({ kind: "new-service", service: spec });
 const newDestination = (spec: ServiceSpec, dest: DestinationSpec): IpvsOperation => ({ kind: "new-destination", service: keyOf(spec), destination: dest });
 

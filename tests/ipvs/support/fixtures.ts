@@ -25,3 +25,12 @@ export const backend: DestinationSpec = {
   upperThreshold: 0,
   lowerThreshold: 0,
 };
+
+/** A service like `web`, with what a test changes. */
+export const serviceSpec = (overrides: Partial<ServiceSpec> = {}): ServiceSpec => ({ ...web, ...overrides });
+
+/** A destination like `backend` at `address`, with what a test changes. */
+export const destinationSpec = (address: string, overrides: Partial<DestinationSpec> = {}): DestinationSpec => ({ ...backend, address, ...overrides });
+
+/** The key of a service spec. */
+export const keyOf = ({ family, protocol, address, port }: ServiceKey): ServiceKey => ({ family, protocol, address, port });
