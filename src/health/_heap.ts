@@ -62,9 +62,13 @@ export class IndexedHeap<T> {
   }
 
   #up(index: number): number {
+    return this.#placeAbove(this.#items[index] as T, index, 0);
+  }
+
+  /** Puts `item` in the hole at `index`, moved up past earlier parents but never above `floor`; returns where. */
+  #placeAbove(item: T, index: number, floor: number): number {
     const items = this.#items;
-    const item = items[index] as T;
-    while (index > 0) {
+    while (index > floor) {
       const parentIndex = (index - 1) >> 1;
       const parent = items[parentIndex] as T;
       if (!this.#slot.before(item, parent)) break;
@@ -98,15 +102,6 @@ export class IndexedHeap<T> {
       index = child;
     }
     // `item` goes in the hole at the bottom, then up to where it belongs (never above where it started).
-    while (index > start) {
-      const parentIndex = (index - 1) >> 1;
-      const parent = items[parentIndex] as T;
-      if (!this.#slot.before(item, parent)) break;
-      items[index] = parent;
-      this.#slot.setIndex(parent, index);
-      index = parentIndex;
-    }
-    items[index] = item;
-    this.#slot.setIndex(item, index);
+    this.#placeAbove(item, index, start);
   }
 }

@@ -7,20 +7,14 @@
  * part plus, over its live destinations, carry + last: a sum of parts that only grow.
  */
 
+import type { DestinationSample } from "../events.ts";
+
 /** The counters of DestinationSample, in this order. */
 export const COUNTER_KEYS = ["connections", "packetsIn", "packetsOut", "bytesIn", "bytesOut"] as const;
 export type CounterKey = (typeof COUNTER_KEYS)[number];
 const N = COUNTER_KEYS.length;
 
-export interface RawCounters {
-  connections: number;
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  activeConnections: number;
-  weight: number;
-}
+export type RawCounters = Pick<DestinationSample, CounterKey | "activeConnections" | "weight">;
 
 export class DestinationCounters {
   readonly carry = new Float64Array(N);
