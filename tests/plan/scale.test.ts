@@ -38,7 +38,7 @@ function best(work: () => unknown, runs = 3): number {
 function growth(stage: (size: "small" | "large") => unknown): number[] {
   stage("small"); // warm-up: JIT and caches
   const ratios: number[] = [];
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const ratio = best(() => stage("large")) / Math.max(best(() => stage("small")), 0.5);
     ratios.push(ratio);
     if (ratio < MAX_RATIO) break;
@@ -120,8 +120,8 @@ describe("many backends on one address (one host, many ports)", () => {
   }
 
   test("a no-op plan grows linearly with the backends", () => {
-    const sizes = { small: onOneHost(2_000), large: onOneHost(8_000) };
-    expect(sizes.large.desired[0]!.destinations).toHaveLength(8_000);
+    const sizes = { small: onOneHost(SMALL), large: onOneHost(LARGE) };
+    expect(sizes.large.desired[0]!.destinations).toHaveLength(LARGE);
     expect(planChanges(sizes.large.desired, sizes.large.kernel, { isManagedVip: () => true }).changes).toEqual([]);
     const ratios = growth((size) => planChanges(sizes[size].desired, sizes[size].kernel, { isManagedVip: () => true }));
     expect(ratios.at(-1)!).toBeLessThan(MAX_RATIO);
