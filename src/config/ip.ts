@@ -30,3 +30,8 @@ export function mappedIpv4(input: string): string | undefined {
   const low = parseInt(match[2]!, 16);
   return [high >> 8, high & 255, low >> 8, low & 255].join(".");
 }
+
+/** Whether a canonical address is a multicast group: 224.0.0.0/4 or ff00::/8. */
+export function isMulticast(parsed: ParsedIp): boolean {
+  return parsed.family === 4 ? Number(parsed.text.split(".")[0]) >> 4 === 14 : parsed.text.startsWith("ff");
+}

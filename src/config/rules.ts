@@ -7,7 +7,7 @@ import { EnvValue, type YamlSource } from "./document.ts";
 import { mappedIpv4 } from "./ip.ts";
 import type { ConfigIssue } from "./errors.ts";
 import { addressFamily, forwardMode, hostPort, serviceVip, servicePorts, type LoadedService } from "./model.ts";
-import { parseIp } from "./ip.ts";
+import { isMulticast, parseIp } from "./ip.ts";
 import { dnsNameProblem } from "./dns-name.ts";
 import { CHECK_SPECIFIC_KEYS } from "./schema/health.ts";
 import type { MainFile } from "./schema/main.ts";
@@ -87,6 +87,7 @@ function checkMain(report: Reporter, source: YamlSource, main: MainFile): void {
     );
   }
   checkControlPlane(report, source, main);
+  checkConnectionSync(report, source, main);
   if (main.mode !== "nat") report.notice(source, "mode", forwardNotice(main.mode));
 }
 
@@ -108,6 +109,25 @@ function checkControlPlane(report: Reporter, source: YamlSource, main: MainFile)
       source,
       "control_plane.mode",
       `control_plane.mode is ${cp.mode} but node.role is ${main.node.role}: this node's VRRP role and its side of replication disagree (fine only during a planned role swap)`,
+    );
+  }
+}
+
+function checkConnectionSync(report: Reporter, source: YamlSource, main: MainFile): void {
+  const sync = main.ha.connection_sync;
+  if (!sync.enabled) return;
+  if (sync.interface === undefined && main.network.frontend.interface === undefined) {
+    report.error(source, "ha.connection_sync.interface", "is required when ha.connection_sync.enabled is true and network.frontend.interface is not set");
+  }
+  const group = parseIp(sync.mcast_group);
+  if (group && !isMulticast(group)) {
+    report.error(source, "ha.connection_sync.mcast_group", `must be a multicast group (224.0.0.0/4 or ff00::/8), got ${sync.mcast_group}`);
+  }
+  if (main.daemon.standby === "cold") {
+    report.notice(
+      source,
+      "ha.connection_sync.enabled",
+      "daemon.standby is cold: a standby director has no services, so the connections it receives cannot be bound to a backend until it takes over and programs them; warm standby keeps them ready",
     );
   }
 }

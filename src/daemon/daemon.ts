@@ -20,6 +20,7 @@ import { Controller, loadDesired, type HealthChecks, type LocalAddresses, type R
 import type { ServiceSource } from "./sources/source.ts";
 import { daemonStatus } from "./status.ts";
 import { Ticker } from "./ticker.ts";
+import { ConnectionSync, syncDaemonKernel } from "./connection-sync.ts";
 
 /** SIGTERM must end the process within 5 s; in-flight probes get most of that. */
 const STOP_PROBES_TIMEOUT_MS = 3000;
@@ -123,6 +124,7 @@ class RunningDaemon implements Daemon {
   #ipvs: IpvsClient | undefined;
   #addresses: (LocalAddresses & { close(): void }) | undefined;
   #monitor: HealthMonitorLike | undefined;
+  #connectionSync: ConnectionSync | undefined;
   #control: ControlServer | undefined;
   readonly #unsubscribe: (() => void)[] = [];
   #reloadQueued = false;
@@ -205,6 +207,8 @@ class RunningDaemon implements Daemon {
         loaded,
       );
       this.#controller = controller;
+      this.#connectionSync = new ConnectionSync(syncDaemonKernel(ipvs), this.#events);
+      this.#followConnectionSync();
       startup.mark("converge");
       const control = await deps.serveControl(controller.config.main.daemon.socket, controlHandler(() => this.#controlTarget()));
       if (this.#stopping) {
@@ -235,7 +239,10 @@ class RunningDaemon implements Daemon {
     return {
       pid: this.deps.pid,
       configFile: this.deps.configFile,
-      status: ({ stats }) => ({ ...daemonStatus(controller, monitor, { stats }), ...this.deps.statusExtras?.() }),
+      status: ({ stats }) => {
+        const connectionSync = this.#connectionSync?.status();
+        return { ...daemonStatus(controller, monitor, { stats }), ...(connectionSync ? { connection_sync: connectionSync } : {}), ...this.deps.statusExtras?.() };
+      },
       reload: (options) => this.reload(options),
     };
   }
@@ -246,6 +253,13 @@ class RunningDaemon implements Daemon {
     } catch (error) {
       this.#events.emit({ type: "error", message: `Reconcile tick failed: ${(error as Error).message}` });
     }
+    this.#followConnectionSync();
+  }
+
+  /** The sync roles follow the VIPs this tick found held (and the config this tick ran). */
+  #followConnectionSync(): void {
+    const controller = this.#controller;
+    if (controller) this.#connectionSync?.follow(controller.config.main, controller.heldVips.size > 0);
   }
 
   /** The health path found the kernel not as it knew it: converge once, soon, outside the probe's call. */

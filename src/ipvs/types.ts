@@ -168,6 +168,9 @@ export interface SyncDaemonSettings {
   ttl?: number;
 }
 
+/** The part of the admin client that runs the kernel's connection-sync daemons. */
+export type SyncDaemonKernel = Pick<IpvsAdminClient, "startSyncDaemon" | "stopSyncDaemon" | "listSyncDaemons">;
+
 /**
  * What the real client offers beyond the reconciler's contract: counter reset, flush and the sync daemon. Kept apart so
  * fakes of IpvsClient need not implement them; the reconciler never flushes.

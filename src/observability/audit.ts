@@ -17,6 +17,8 @@ export const AUDIT_EVENTS = [
   "reload_failed",
   "vip_acquired",
   "vip_released",
+  "connection_sync_started",
+  "connection_sync_stopped",
   "health_state_changed",
   "backend_weight_changed",
   "service_created",
@@ -83,6 +85,15 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
       return event.direction === "acquire"
         ? [{ event: "vip_acquired", level: "warn", message: "VIP acquired; becoming active for it", fields: { vip: event.vip } }]
         : [{ event: "vip_released", level: "warn", message: "VIP released; standby for it", fields: { vip: event.vip } }];
+    case "connection-sync":
+      return [
+        {
+          event: event.running ? "connection_sync_started" : "connection_sync_stopped",
+          level: "info",
+          message: event.running ? `Connection sync ${event.role} started` : `Connection sync ${event.role} stopped`,
+          fields: { role: event.role, interface: event.interface, sync_id: event.syncId, reason: event.reason },
+        },
+      ];
     case "health-transition":
       return [
         {
@@ -169,6 +180,7 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "config-loaded",
   "config-refused",
   "vip-transition",
+  "connection-sync",
   "health-transition",
   "weight-change",
   "kernel-change",

@@ -60,6 +60,8 @@ export type DaemonEvent =
     }
   | { type: "vip-transition"; vip: string; direction: "acquire" | "release" }
   | { type: "vip-state"; vip: string; held: boolean }
+  /** An IPVS connection-sync daemon (ha.connection_sync) started or stopped by lbctl, or found stopped. */
+  | { type: "connection-sync"; role: "master" | "backup"; running: boolean; interface: string; syncId: number; reason: string }
   | { type: "health-transition"; service: string; backend: string; from: HealthStateName; to: HealthStateName; reason: string }
   | { type: "probe"; service: string; backend: string; ok: boolean; latencyMs: number; reason: string }
   | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }

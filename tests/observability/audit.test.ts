@@ -134,7 +134,9 @@ describe("every audit event is emitted by the daemon's controller", () => {
       expect(controller.reload().result).toBe("refused");
 
       const emitted = new Set(audit.map((r) => r.event));
-      const byRun = ["daemon_started", "daemon_stopping"]; // emitted by run.ts (lab test: tests/lab/observability.test.ts)
+      // Emitted by daemon.ts, not the controller: lab test tests/lab/observability.test.ts; connection sync:
+      // tests/daemon/connection-sync.test.ts and tests/lab/connection-sync.test.ts.
+      const byRun = ["daemon_started", "daemon_stopping", "connection_sync_started", "connection_sync_stopped"];
       expect(AUDIT_EVENTS.filter((name) => !emitted.has(name) && !byRun.includes(name))).toEqual([]);
       expect(audit.find((r) => r.event === "backend_weight_changed" && r.fields.reason === "config")?.fields).toEqual({
         service: "web",

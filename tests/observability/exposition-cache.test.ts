@@ -35,6 +35,7 @@ function busyModel(): MetricsModel {
     configLoaded([WEB, DNS]),
     { type: "vip-state", vip: "192.0.2.10", held: true },
     { type: "vip-transition", vip: "192.0.2.10", direction: "acquire" },
+    { type: "connection-sync", role: "backup", running: true, interface: "eth0", syncId: 50, reason: "enabled" },
     { type: "reconcile", result: "success", trigger: "startup", durationMs: 3, changes: 3 },
     { type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" },
     stats(1000),
@@ -95,6 +96,10 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
   "vip-state": [
     { name: "a VIP lost", events: [{ type: "vip-state", vip: "192.0.2.10", held: false }], visible: true },
     { name: "a new VIP", events: [{ type: "vip-state", vip: "192.0.2.12", held: true }], visible: true },
+  ],
+  "connection-sync": [
+    { name: "the master role started", events: [{ type: "connection-sync", role: "master", running: true, interface: "eth0", syncId: 50, reason: "VIP held" }], visible: true },
+    { name: "the backup role stopped", events: [{ type: "connection-sync", role: "backup", running: false, interface: "eth0", syncId: 50, reason: "disabled" }], visible: true },
   ],
   "health-transition": [
     { name: "a backend healthy", events: [{ type: "health-transition", service: "web", backend: "10.0.0.2:80", from: "unknown", to: "healthy", reason: "connected" }], visible: true },
@@ -169,7 +174,7 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["change-limit-hit", "config-loaded", "config-refused", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+      ["change-limit-hit", "config-loaded", "config-refused", "connection-sync", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
     );
   });
 
@@ -177,7 +182,8 @@ describe("the cached exposition after each kind of model change", () => {
     let seed = 12345;
     const random = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
+      // The high bits: the low bits of a power-of-two LCG repeat with a short period.
+      return Math.floor((seed / 2 ** 31) * n);
     };
     const pool = Object.values(CHANGES).flat().flatMap((change) => change.events);
     const model = busyModel();

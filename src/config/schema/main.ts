@@ -44,6 +44,22 @@ const vrrp = section({
   ),
 });
 
+/** The kernel's IPVS connection synchronisation (ip_vs_sync): established flows survive a director failover. */
+const connectionSync = section({
+  enabled: v.optional(boolean(), false),
+  interface: v.optional(interfaceName("Interface the sync messages leave and arrive on (default: network.frontend.interface)")),
+  sync_id: v.optional(
+    integer(0, 255, { description: "Sync id shared by the directors of one pair; a backup ignores other ids (0 accepts any) (default: vrrp.vrid, else 0)" }),
+  ),
+  mcast_group: v.optional(ipAddress("Multicast group of the sync messages, IPv4 or IPv6"), "224.0.0.81"),
+  port: v.optional(integer(1, 65535, { description: "UDP port of the sync messages" }), 8848),
+  ttl: v.optional(integer(1, 255, { description: "Multicast TTL of the sync messages" }), 1),
+});
+
+const ha = section({
+  connection_sync: v.optional(connectionSync, {}),
+});
+
 const logging = section({
   console: v.optional(
     section({
@@ -169,6 +185,7 @@ export const MainFileSchema = section({
   node,
   network,
   vrrp: v.optional(vrrp),
+  ha: v.optional(ha, {}),
   include: v.optional(text({ allowEmpty: false, numbers: false, expected: "a glob (a string)", description: "Glob of service files, relative to this file" }), "config.d/*.yaml"),
   observability: v.optional(section({ logging: v.optional(logging, {}), metrics: v.optional(metrics, {}) }), {}),
   system: v.optional(system, {}),

@@ -38,6 +38,12 @@ export const FAMILIES = {
     labels: ["node", "vip", "direction"],
     help: "VIP ownership changes seen by the daemon (direction acquire or release).",
   },
+  connectionSyncRunning: {
+    name: "lbctl_connection_sync_running",
+    type: "gauge",
+    labels: ["node", "role"],
+    help: "1 while the kernel's IPVS connection-sync daemon of the role (master or backup) runs for lbctl, else 0; absent when ha.connection_sync is off.",
+  },
   reconcileRuns: { name: "lbctl_reconcile_runs_total", type: "counter", labels: ["node", "result"], help: "Reconciliations run, by result (success or failure)." },
   reconcileDuration: {
     name: "lbctl_reconcile_duration_seconds",

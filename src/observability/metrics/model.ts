@@ -45,6 +45,8 @@ const STATS_FAMILIES: readonly FamilyKey[] = ["connections", "connectionsActive"
 export class MetricsModel implements EventSink {
   #node = "";
   readonly vips = new Map<string, VipMetrics>();
+  /** Connection-sync role → 1 running, 0 stopped; only roles lbctl has reported. */
+  readonly connectionSync = new Map<"master" | "backup", 0 | 1>();
   readonly reconcileRuns = { success: 0, failure: 0 };
   readonly reconcileDuration = new HistogramCounts(RECONCILE_BUCKETS);
   readonly configReloads = { success: 0, failure: 0, refused: 0 };
@@ -133,6 +135,9 @@ export class MetricsModel implements EventSink {
       case "vip-transition":
         this.#vip(event.vip)[event.direction]++;
         return this.#changed(VIP_FAMILIES);
+      case "connection-sync":
+        this.connectionSync.set(event.role, event.running ? 1 : 0);
+        return this.#changed(["connectionSyncRunning"]);
       case "health-transition": {
         const b = this.backend(event.service, event.backend);
         if (!b?.checked) return;

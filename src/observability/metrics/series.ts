@@ -70,6 +70,8 @@ export function visitFamily(model: MetricsModel, key: FamilyKey, visit: Visit): 
         ]),
         visit,
       );
+    case "connectionSyncRunning":
+      return visitPlain(labels, [...model.connectionSync].map(([role, running]) => [[node, role], running]), visit);
     case "reconcileRuns":
       return visitPlain(labels, Object.entries(model.reconcileRuns).map(([result, n]) => [[node, result], n]), visit);
     case "reconcileDuration":
