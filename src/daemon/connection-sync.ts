@@ -8,7 +8,8 @@
 import type { MainFile } from "../config/schema/main.ts";
 import type { IpvsClient, SyncDaemonKernel, SyncDaemonSettings, SyncDaemonState } from "../ipvs/types.ts";
 import type { EventSink } from "../observability/events.ts";
-import { connectionSyncSettings, desiredSyncDaemons, sameSettings, syncDaemonActions } from "../plan/connection-sync.ts";
+import { connectionSyncSettings, sameSettings } from "../config/connection-sync.ts";
+import { desiredSyncDaemons, syncDaemonActions } from "../plan/connection-sync.ts";
 
 export interface ConnectionSyncStatus {
   enabled: boolean;

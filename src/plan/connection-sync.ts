@@ -5,17 +5,8 @@
  * its own messages (the sync socket turns multicast loopback off), so an active/active pair runs both on each side.
  */
 
-import type { MainFile } from "../config/schema/main.ts";
+import { sameSettings } from "../config/connection-sync.ts";
 import type { SyncDaemonSettings, SyncDaemonState } from "../ipvs/types.ts";
-
-/** The settings both roles share, resolved from `ha.connection_sync` and its defaults; undefined when off. */
-export function connectionSyncSettings(main: MainFile): Omit<SyncDaemonSettings, "state"> | undefined {
-  const sync = main.ha.connection_sync;
-  if (!sync.enabled) return undefined;
-  const iface = sync.interface ?? main.network.frontend.interface;
-  if (iface === undefined) return undefined;
-  return { interface: iface, syncId: sync.sync_id ?? main.vrrp?.vrid ?? 0, group: sync.mcast_group, port: sync.port, ttl: sync.ttl };
-}
 
 /** The daemons this director should run: none when sync is off; backup always; master while it holds a VIP. */
 export function desiredSyncDaemons(settings: Omit<SyncDaemonSettings, "state"> | undefined, holdsVip: boolean): SyncDaemonSettings[] {
@@ -43,20 +34,4 @@ export function syncDaemonActions(desired: readonly SyncDaemonSettings[], runnin
     if (want && (!have || !sameSettings(want, have))) actions.start.push(want);
   }
   return actions;
-}
-
-/**
- * Whether the kernel's daemon runs with the wanted settings. Fields lbctl left unset (the kernel picks them, e.g. the
- * message length from the interface MTU) are not compared; group text is compared in canonical form.
- */
-export function sameSettings(want: SyncDaemonSettings, have: SyncDaemonSettings): boolean {
-  return (
-    want.state === have.state &&
-    want.interface === have.interface &&
-    want.syncId === have.syncId &&
-    (want.group === undefined || have.group === undefined || want.group === have.group) &&
-    (want.port === undefined || have.port === undefined || want.port === have.port) &&
-    (want.ttl === undefined || have.ttl === undefined || want.ttl === have.ttl) &&
-    (want.maxLength === undefined || want.maxLength === have.maxLength)
-  );
 }

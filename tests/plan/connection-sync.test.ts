@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { SyncDaemonSettings } from "../../src/ipvs/types.ts";
-import { connectionSyncSettings, desiredSyncDaemons, syncDaemonActions } from "../../src/plan/connection-sync.ts";
+import { connectionSyncSettings } from "../../src/config/connection-sync.ts";
+import { desiredSyncDaemons, syncDaemonActions } from "../../src/plan/connection-sync.ts";
 import { configFrom, loadPatched, type Patch } from "../support/load-helpers.ts";
 
 const loadMain = (patch: Patch) => configFrom(patch).main;

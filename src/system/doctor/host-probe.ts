@@ -28,6 +28,17 @@ export function createHostProbe(deps: Pick<HostProbe, "daemonAnswers">): HostPro
     },
     exists: (path) => existsSync(path),
     ipvsInfo,
+    syncDaemons() {
+      let client;
+      try {
+        client = createIpvsClient();
+        return client.listSyncDaemons();
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      } finally {
+        client?.close();
+      }
+    },
     libnlError() {
       try {
         bindLibnl();

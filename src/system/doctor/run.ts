@@ -2,6 +2,7 @@
 
 import { formatIssue } from "../../config/errors.ts";
 import type { LoadResult } from "../../config/load.ts";
+import { checkConnectionSync } from "./connection-sync.ts";
 import { checkControlPlane } from "./control-plane.ts";
 import { checkDaemon } from "./daemon.ts";
 import { checkTuningFiles } from "./files.ts";
@@ -23,6 +24,7 @@ const CHECKS: readonly [string, Check][] = [
   ["ipvs sysctls", checkIpvsSysctls],
   ["tuning files", checkTuningFiles],
   ["frr", checkFrr],
+  ["connection sync", checkConnectionSync],
   ["daemon", checkDaemon],
   ["control plane", checkControlPlane],
 ];

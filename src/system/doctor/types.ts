@@ -1,6 +1,7 @@
 /** What `lbctl doctor` checks return, and the one interface through which checks see the host (faked in tests). */
 
 import type { Config } from "../../config/model.ts";
+import type { SyncDaemonSettings } from "../../ipvs/types.ts";
 import type { LinkInfo } from "../frr/links.ts";
 
 export type CheckStatus = "pass" | "warn" | "fail";
@@ -32,6 +33,8 @@ export interface HostProbe {
   exists(path: string): boolean;
   /** One IPVS GET_INFO over generic netlink. */
   ipvsInfo(): IpvsProbe;
+  /** The kernel's IPVS connection-sync daemons (IPVS_CMD_GET_DAEMON), or the error asking for them. */
+  syncDaemons(): SyncDaemonSettings[] | Error;
   /** Opens libnl-3 and libnl-genl-3; the error message when one cannot be loaded. */
   libnlError(): string | undefined;
   /** Every address on a local interface, or the error reading them. */

@@ -1,5 +1,6 @@
 /** An in-memory HostProbe: files, links and answers set by the test. */
 
+import type { SyncDaemonSettings } from "../../../src/ipvs/types.ts";
 import type { LinkInfo } from "../../../src/system/frr/links.ts";
 import type { HealthProbe, HostProbe, IpvsProbe } from "../../../src/system/doctor/types.ts";
 
@@ -14,6 +15,7 @@ export interface FakeHost {
   daemon?: boolean;
   health?: HealthProbe;
   listener?: string;
+  syncDaemons?: SyncDaemonSettings[] | Error;
 }
 
 export function fakeProbe(host: FakeHost): HostProbe {
@@ -23,6 +25,7 @@ export function fakeProbe(host: FakeHost): HostProbe {
     readText: (path) => files[path],
     exists: (path) => path in files || Object.keys(files).some((file) => file.startsWith(`${path}/`)),
     ipvsInfo: () => host.ipvs ?? { ok: true, version: "1.2.1", connTabSize: 4096 },
+    syncDaemons: () => host.syncDaemons ?? [],
     libnlError: () => host.libnlError,
     localAddresses: () => new Set(host.addresses ?? []),
     links: () => host.links,
