@@ -25,6 +25,10 @@ const CONTRACT: Record<string, [string, string]> = {
   lbctl_change_limit_hits_total: ["counter", "node,limit"],
   // Beyond spec/metrics.md's table (issue 12): log records a full queue dropped.
   lbctl_log_records_dropped_total: ["counter", "node,sink"],
+  // spec/kubernetes.md.
+  lbctl_kubernetes_connected: ["gauge", "node"],
+  lbctl_kubernetes_pool_addresses: ["gauge", "node,pool,state"],
+  lbctl_kubernetes_leader: ["gauge", "node"],
 };
 
 /** Every event that fills every family once. */
@@ -38,6 +42,7 @@ function busyModel(): MetricsModel {
   model.emit({ type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" });
   model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 1, bytesOut: 2, packetsIn: 3, packetsOut: 4, connections: 5, activeConnections: 6 })] });
   model.emit({ type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 });
+  model.emit({ type: "kubernetes-pools", pools: [{ pool: "default", allocated: 1, free: 15 }] });
   return model;
 }
 
