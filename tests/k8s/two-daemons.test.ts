@@ -12,6 +12,7 @@ import { freePort, eventually } from "../controlplane/support/pair.ts";
 import { lbctlCommandLine, runLbctl } from "../support/run-lbctl.ts";
 import { FakeApiServer } from "./support/fake-apiserver.ts";
 import { CLASS } from "./support/objects.ts";
+import { documentedGrants, key, requestGrant } from "./support/rbac.ts";
 
 let server: FakeApiServer;
 
@@ -136,4 +137,15 @@ test("two daemons: one leader writes; a restart writes nothing; after kill -9 of
   await eventually("lb-b writes the status", () => ingressOf("after")?.[0] === "192.0.2.129");
   await eventually("lb-b programs it", async () => (await b.services()).includes("k8s/default/after/http"));
   expect(b.output).not.toContain("ERROR");
+
+  // Deleted: the finalizer goes once b no longer programs it.
+  server.remove("services", "default", "after");
+  await eventually("cleanup", () => server.object("services", "default", "after") === undefined);
+
+  // docs/kubernetes.md's RBAC manifest grants exactly the verbs these daemons used (the test's own requests are not
+  // over HTTP): nothing they did would be forbidden, nothing granted is unused.
+  const used = new Set(server.requests.map((r) => key(requestGrant(r.method, r.path))));
+  const granted = new Set(documentedGrants().map(key));
+  expect([...used].filter((k) => !granted.has(k))).toEqual([]);
+  expect([...granted].filter((k) => !used.has(k))).toEqual([]);
 }, 120_000);
