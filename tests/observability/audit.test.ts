@@ -135,7 +135,7 @@ describe("every audit event is emitted by the daemon's controller", () => {
 
       const emitted = new Set(audit.map((r) => r.event));
       const byRun = ["daemon_started", "daemon_stopping"]; // emitted by run.ts (lab test: tests/lab/observability.test.ts)
-      // Emitted by the Kubernetes source (tests/k8s/observability.test.ts).
+      // Emitted by the Kubernetes source (tests/k8s/daemon-source.test.ts).
       byRun.push("kubernetes_connected", "kubernetes_disconnected", "kubernetes_leader_acquired", "kubernetes_leader_lost", "kubernetes_removal");
       expect(AUDIT_EVENTS.filter((name) => !emitted.has(name) && !byRun.includes(name))).toEqual([]);
       expect(audit.find((r) => r.event === "backend_weight_changed" && r.fields.reason === "config")?.fields).toEqual({
