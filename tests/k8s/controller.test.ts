@@ -226,8 +226,8 @@ test("one address shared by a TCP and a UDP Service (DNS); an overlapping port i
   dns("dns-tcp-2", "TCP", "dns", ingressOf("dns-tcp")[0]);
   await until("sharing conflict reported", () => server.objects("events").find((e) => e.involvedObject.name === "dns-tcp-2" && e.reason === "SyncLoadBalancerFailed"));
   const event = server.objects("events").find((e) => e.involvedObject.name === "dns-tcp-2" && e.reason === "SyncLoadBalancerFailed");
-  expect(event.type).toBe("Warning");
-  expect(event.message).toContain("TCP/53");
+  expect(event?.type).toBe("Warning");
+  expect(event?.message).toContain("TCP/53");
   expect(ingressOf("dns-tcp-2") ?? []).toEqual([]);
   for (const name of ["dns-tcp", "dns-udp", "dns-tcp-2"]) server.remove("services", "default", name);
   await until("cleanup", () => server.objects("services").length === 0);
@@ -242,8 +242,8 @@ test("an SCTP port: SyncLoadBalancerFailed with the reason, the TCP port still s
   await until("status", () => ingressOf("mixed")?.[0]);
   await until("SCTP event", () => server.objects("events").find((e) => e.involvedObject.name === "mixed" && e.reason === "SyncLoadBalancerFailed"));
   const event = server.objects("events").find((e) => e.involvedObject.name === "mixed" && e.reason === "SyncLoadBalancerFailed");
-  expect(event.type).toBe("Warning");
-  expect(event.message).toContain("SCTP");
+  expect(event?.type).toBe("Warning");
+  expect(event?.message).toContain("SCTP");
   await until("programmed", () => c.desiredServices().length === 1);
   expect(c.desiredServices().map((s) => s.name)).toEqual(["k8s/default/mixed/http"]);
   server.remove("services", "default", "mixed");
