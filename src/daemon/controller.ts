@@ -260,7 +260,7 @@ export class Controller {
       const service = change.name ?? names.get(change.service);
       if (service === undefined) return undefined;
       for (const source of sources) {
-        const reason = source.removalReason?.(service);
+        const reason = source.removalReason?.(service, change.op === "delete-service" ? "virtual-service" : "destination");
         if (reason !== undefined) return { service, reason };
       }
       return undefined;

@@ -42,6 +42,8 @@ export interface ControllerDeps {
   settings: ControllerSettings;
   /** The desired services changed: the daemon should load them. */
   onServices: () => void;
+  /** A pass over the live cluster ran (the shell saves the state it came from). */
+  onPass?: () => void;
   notice?: (notice: ControllerNotice) => void;
 }
 
@@ -172,6 +174,7 @@ export class KubernetesController {
     const result = reconcile(this.snapshot(), this.deps.settings);
     this.last = result;
     this.#reportUsage(result);
+    this.deps.onPass?.();
     const text = JSON.stringify(result.services);
     if (text !== this.#desiredText) {
       this.#desired = result.services;

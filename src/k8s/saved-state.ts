@@ -3,7 +3,8 @@
  * EndpointSlices of its `externalTrafficPolicy: Local` Services, trimmed to the fields the reconcile reads. A
  * daemon started while the API server is unreachable computes its Kubernetes services from it (reconcile.ts), so the
  * same config gives the same rules as before the restart. Validated field by field on read: a file that is not
- * exactly this shape is refused whole. Pure.
+ * exactly this shape is refused whole. Without resourceVersions: a change that matters changes the file, nothing else
+ * does. Pure.
  */
 
 import * as v from "valibot";
@@ -24,7 +25,6 @@ const Meta = v.object({
   name: v.pipe(v.string(), v.minLength(1), v.maxLength(253)),
   namespace: v.optional(v.pipe(v.string(), v.maxLength(63))),
   uid: v.optional(text),
-  resourceVersion: v.optional(text),
   creationTimestamp: v.optional(text),
   labels: v.optional(strings),
   annotations: v.optional(strings),

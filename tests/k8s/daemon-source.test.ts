@@ -206,7 +206,7 @@ test("the last known Kubernetes services are saved in state_dir and served by a 
       { name: "dns-udp", port: 53, protocol: "UDP" },
     ]);
     await until("programmed", () => first.controller.computed.length === 2);
-    await until("saved", () => existsSync(kubernetesStateFile(tree.path("state"))) && readFileSync(kubernetesStateFile(tree.path("state")), "utf8").includes('"saved"'));
+    await until("saved", () => existsSync(kubernetesStateFile(tree.path("state"))) && readFileSync(kubernetesStateFile(tree.path("state")), "utf8").includes('"192.0.2.128"'));
   } finally {
     await first.stop();
   }

@@ -6,7 +6,7 @@
 
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseState, SAVED_STATE_MAX_BYTES, serializeState, type SavedState } from "../../k8s/saved-state.ts";
+import { parseState, SAVED_STATE_MAX_BYTES } from "../../k8s/saved-state.ts";
 import type { Snapshot } from "../../k8s/reconcile.ts";
 import { writeFileAtomic } from "../../system/atomic-file.ts";
 
@@ -32,10 +32,9 @@ export function readKubernetesState(stateDir: string): StateRead {
   return { kind: "ok", snapshot: parsed.snapshot, loadBalancerClass: parsed.loadBalancerClass };
 }
 
-/** Throws with a message naming the file when it cannot be written or would exceed the bound. */
-export function saveKubernetesState(stateDir: string, state: SavedState): void {
+/** `text` from serializeState; throws with a message naming the file when it cannot be written or exceeds the bound. */
+export function saveKubernetesState(stateDir: string, text: string): void {
   const path = kubernetesStateFile(stateDir);
-  const text = serializeState(state);
   if (text.length > SAVED_STATE_MAX_BYTES) throw new Error(`${path} not written: the state is larger than ${SAVED_STATE_MAX_BYTES} bytes`);
   mkdirSync(stateDir, { recursive: true, mode: 0o755 });
   writeFileAtomic(path, text, { mode: 0o600 });

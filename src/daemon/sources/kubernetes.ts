@@ -12,7 +12,7 @@ import { loadCredentials } from "../../k8s/connection.ts";
 import { KubernetesController, type ControllerNotice } from "../../k8s/controller.ts";
 import { leaseName } from "../../k8s/names.ts";
 import { buildPools } from "../../k8s/pools.ts";
-import { stateToSave } from "../../k8s/saved-state.ts";
+import { serializeState, stateToSave } from "../../k8s/saved-state.ts";
 import { isOurs } from "../../k8s/service-model.ts";
 import type { DaemonEvent } from "../../observability/events.ts";
 import { readKubernetesState, saveKubernetesState } from "./kubernetes-state.ts";
@@ -28,7 +28,7 @@ export interface KubernetesSource extends ServiceSource {
 export interface KubernetesSourceOptions {
   /** The source's events for metrics, audit and logs (observability/events.ts). */
   emit?: (event: DaemonEvent) => void;
-  /** How long after a change of the served services the state is saved (changes in between are saved together). */
+  /** How long after a pass the state is saved when it changed (changes in between are saved together). */
   saveDelayMs?: number;
   /** Replaces the client credentials from the kubeconfig (tests). */
   client?: KubeClient;
@@ -46,10 +46,14 @@ export function kubernetesSource(main: MainFile, options: KubernetesSourceOption
   const listeners = new Set<() => void>();
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
   let saveFailing = false;
+  let savedText = "";
   const save = () => {
     saveTimer = undefined;
     try {
-      saveKubernetesState(stateDir, stateToSave(controller.snapshot(), k8s.load_balancer_class));
+      const text = serializeState(stateToSave(controller.snapshot(), k8s.load_balancer_class));
+      if (text === savedText) return;
+      saveKubernetesState(stateDir, text);
+      savedText = text;
       saveFailing = false;
     } catch (error) {
       // Reported once per failing streak: the daemon keeps serving; only a restart without the API server loses.
@@ -69,8 +73,11 @@ export function kubernetesSource(main: MainFile, options: KubernetesSourceOption
       identity,
     },
     onServices: () => {
-      saveTimer ??= setTimeout(save, options.saveDelayMs ?? 1000);
       for (const listener of listeners) listener();
+    },
+    // Status and finalizers matter too (the addresses are rebuilt from status): saved after any pass that changed them.
+    onPass: () => {
+      saveTimer ??= setTimeout(save, options.saveDelayMs ?? 1000);
     },
     notice: (notice) => emit(noticeEvent(notice, lease, identity)),
   });
@@ -88,7 +95,7 @@ export function kubernetesSource(main: MainFile, options: KubernetesSourceOption
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
-    removalReason: (service) => removalReason(controller, k8s.load_balancer_class, service),
+    removalReason: (service, removed) => removalReason(controller, k8s.load_balancer_class, service, removed),
     async synced(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
@@ -124,7 +131,7 @@ export function noticeEvent(notice: ControllerNotice, lease: string, identity: s
  * Every removal of a `k8s/` service is the cluster's decision (nothing in the files defines them): the reason, from
  * the Service as last seen. `k8s/<namespace>/<name>/<port>[/IPv6]`.
  */
-function removalReason(controller: KubernetesController, loadBalancerClass: string, service: string): string | undefined {
+function removalReason(controller: KubernetesController, loadBalancerClass: string, service: string, removed: "virtual-service" | "destination"): string | undefined {
   const [prefix, namespace, name] = service.split("/");
   if (prefix !== "k8s" || !namespace || !name) return undefined;
   const object = controller.services.store.get(`${namespace}/${name}`);
@@ -133,6 +140,7 @@ function removalReason(controller: KubernetesController, loadBalancerClass: stri
   if (!isOurs(object, loadBalancerClass)) return `Service no longer of type LoadBalancer with class ${loadBalancerClass}`;
   const allocation = controller.last?.allocations.get(`${namespace}/${name}`);
   if (allocation && !allocation.ok) return `Service without an address: ${allocation.message}`;
-  if (controller.computed.some((s) => s.name === service)) return "backend nodes no longer eligible, or without ready endpoints";
-  return "port no longer in the Service";
+  const still = controller.computed.some((s) => s.name === service);
+  if (!still) return "port no longer in the Service";
+  return removed === "virtual-service" ? "address or port of the Service changed" : "backend nodes no longer eligible, or without ready endpoints";
 }
