@@ -85,6 +85,8 @@ export function loadDesired(sources: readonly ServiceSource[], lastGood: Readonl
 }
 
 type KernelChangeEvent = Extract<DaemonEvent, { type: "kernel-change" }>;
+/** A deletion a source's own truth decided: the service and why; undefined for any other change. */
+type RemovalOf = (change: Change) => { service: string; reason: string } | undefined;
 type Phases = Partial<Record<ReconcilePhase, number>>;
 
 interface Vips {
@@ -207,11 +209,13 @@ export class Controller {
     }
     const predicted = new Map(targets.map((target) => [target.id, this.deps.health.stateAfterSync(target)]));
     const vips = this.#vipsFor(next);
+    const removals = this.#sourceRemovals();
     const outcome = this.#plan(next, {
       dryRun: true,
       vips,
       weightOf: this.#weightOf((id) => predicted.get(id) ?? "unknown"),
       limits: options.force ? undefined : next.main.daemon.change_limits,
+      exempt: (change) => removals(change) !== undefined,
       reason: "config",
     });
     if (outcome.kind === "limit") {
@@ -236,8 +240,45 @@ export class Controller {
       const rollback = "failed" in applied ? { failed: applied.failed, rolledBack: applied.rolledBack } : {};
       return { result: "failure", message: applied.error.message, changes: outcome.plan.changes, ...rollback };
     }
+    this.#emitRemovals(outcome.plan.changes, removals);
     if (failures.length > 0) return { result: "failure", message: failureMessage, changes: outcome.plan.changes };
     return { result: "success", changes: outcome.plan.changes, hash: this.#hash };
+  }
+
+  /**
+   * Which deletions a source's own truth decided (ServiceSource.removalReason), by the running config's service
+   * names: a deleted kernel service has no name in the plan, only `PROTO:VIP:PORT`.
+   */
+  #sourceRemovals(): RemovalOf {
+    const sources = this.deps.sources.filter((source) => source.removalReason);
+    if (sources.length === 0) return () => undefined;
+    const running = this.#config;
+    let names: Map<string, string> | undefined;
+    return (change) => {
+      if (change.op !== "delete-service" && change.op !== "delete-destination") return undefined;
+      names ??= new Map(desiredServices(running).map((service) => [service.id, service.name]));
+      const service = change.name ?? names.get(change.service);
+      if (service === undefined) return undefined;
+      for (const source of sources) {
+        const reason = source.removalReason?.(service, change.op === "delete-service" ? "virtual-service" : "destination");
+        if (reason !== undefined) return { service, reason };
+      }
+      return undefined;
+    };
+  }
+
+  /** One audit record per service whose rules a source's truth removed, with the reason. */
+  #emitRemovals(changes: readonly Change[], removals: RemovalOf): void {
+    const counts = new Map<string, { reason: string; services: number; destinations: number }>();
+    for (const change of changes) {
+      const removal = removals(change);
+      if (!removal) continue;
+      const entry = counts.get(removal.service) ?? { reason: removal.reason, services: 0, destinations: 0 };
+      if (change.op === "delete-service") entry.services++;
+      else entry.destinations++;
+      counts.set(removal.service, entry);
+    }
+    for (const [service, entry] of counts) this.deps.events.emit({ type: "kubernetes-removal", service, ...entry });
   }
 
   /** The weight the planner gives a backend now: the one health rule (plan/backend-weight.ts) on the monitor's state. */
@@ -335,6 +376,7 @@ export class Controller {
       vips?: Vips;
       weightOf?: WeightOf;
       limits?: Config["main"]["daemon"]["change_limits"] | undefined;
+      exempt?: (change: Change) => boolean;
       reason: "config" | "drift";
       kernel?: readonly KernelServiceEntry[];
     },
@@ -350,6 +392,7 @@ export class Controller {
       weightReason: (d) => (d.weight === 0 && d.configuredWeight !== 0 ? "health" : options.reason),
       ...(includeVip ? { includeVip } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.exempt ? { exemptFromLimits: options.exempt } : {}),
       reason: options.reason,
       dryRun: options.dryRun,
     });

@@ -41,7 +41,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // Log records wait in queues (observability/log-queue.ts): whatever ends the process, they are written first.
   process.once("exit", () => observability.flush());
   // kubernetes.enabled: the cluster's LoadBalancer Services, a second source beside the files (sources/kubernetes.ts).
-  const kubernetes = await startKubernetes(options.configFile, stderr);
+  // Its events (connection, leader, pools) reach metrics, audit and logs like the daemon's own.
+  const kubernetes = await startKubernetes(options.configFile, stderr, (event) => observability.sink.emit(event));
   let controlPlane: RunningControlPlane | undefined;
   const daemon = createDaemon({
     sources: [fileSource(options.configFile), ...(kubernetes ? [kubernetes] : [])],

@@ -11,7 +11,7 @@ import { isConflict, type KubeClient } from "./client.ts";
 import { Informer } from "./informer.ts";
 import { LeaderElector } from "./leader.ts";
 import { FINALIZER, leaseName } from "./names.ts";
-import { reconcile, type ReconcileResult, type ReconcileSettings, type ServiceActions } from "./reconcile.ts";
+import { reconcile, type ReconcileResult, type ReconcileSettings, type ServiceActions, type Snapshot } from "./reconcile.ts";
 import type { EndpointSlice, Node, Service } from "./types.ts";
 
 export interface ControllerSettings extends ReconcileSettings {
@@ -27,13 +27,23 @@ export interface ControllerSettings extends ReconcileSettings {
 export type ControllerNotice =
   | { type: "connected"; connected: boolean; error?: string }
   | { type: "leader"; leader: boolean }
+  /** Addresses of each pool, after a pass that changed them. */
+  | { type: "pools"; usage: PoolUsage[] }
   | { type: "write-failed"; what: string; error: string };
+
+export interface PoolUsage {
+  pool: string;
+  allocated: number;
+  free: number;
+}
 
 export interface ControllerDeps {
   client: KubeClient;
   settings: ControllerSettings;
   /** The desired services changed: the daemon should load them. */
   onServices: () => void;
+  /** A pass over the live cluster ran (the shell saves the state it came from). */
+  onPass?: () => void;
   notice?: (notice: ControllerNotice) => void;
 }
 
@@ -54,6 +64,7 @@ export class KubernetesController {
   #again = false;
   #connected = new Map<string, boolean>();
   #wasConnected: boolean | undefined;
+  #usageText = "";
   #stopped = false;
   readonly #writeBackoff = exponentialBackoff(200, 10_000);
   last: ReconcileResult | undefined;
@@ -107,6 +118,29 @@ export class KubernetesController {
     return this.elector.leader;
   }
 
+  /**
+   * Services from a saved snapshot (saved-state.ts) until the cluster has been listed: a daemon started while the
+   * API server is unreachable keeps serving them. Ignored once a pass over the live cluster has run. Writes nothing.
+   */
+  seed(snapshot: Snapshot): void {
+    if (this.last !== undefined) return;
+    const result = reconcile(snapshot, this.deps.settings);
+    this.#desired = result.services;
+    this.#desiredText = JSON.stringify(result.services);
+    this.#generation++;
+    this.#reportUsage(result);
+  }
+
+  /** The cluster as last listed and watched; meaningful once `last` is set. */
+  snapshot(): Snapshot {
+    return { services: [...this.services.store.values()], nodes: [...this.nodes.store.values()], slices: [...this.slices.store.values()] };
+  }
+
+  /** The services computed last, without handing them out (desiredServices does that). */
+  get computed(): readonly LoadedService[] {
+    return this.#desired;
+  }
+
   /** The services to program now; the daemon calls this when it loads. */
   desiredServices(): LoadedService[] {
     this.#handedOut = this.#generation;
@@ -137,11 +171,10 @@ export class KubernetesController {
 
   #pass(): void {
     if (!this.services.synced || !this.nodes.synced || !this.slices.synced) return;
-    const result = reconcile(
-      { services: [...this.services.store.values()], nodes: [...this.nodes.store.values()], slices: [...this.slices.store.values()] },
-      this.deps.settings,
-    );
+    const result = reconcile(this.snapshot(), this.deps.settings);
     this.last = result;
+    this.#reportUsage(result);
+    this.deps.onPass?.();
     const text = JSON.stringify(result.services);
     if (text !== this.#desiredText) {
       this.#desired = result.services;
@@ -161,6 +194,14 @@ export class KubernetesController {
         this.#schedule();
       }
     });
+  }
+
+  #reportUsage(result: ReconcileResult): void {
+    const usage = [...result.usage].map(([pool, n]) => ({ pool, allocated: n.allocated, free: n.free }));
+    const text = JSON.stringify(usage);
+    if (text === this.#usageText) return;
+    this.#usageText = text;
+    this.deps.notice?.({ type: "pools", usage });
   }
 
   async #write(actions: readonly ServiceActions[]): Promise<void> {

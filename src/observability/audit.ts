@@ -29,6 +29,11 @@ export const AUDIT_EVENTS = [
   "destination_deleted",
   "change_limit_hit",
   "changes_applied",
+  "kubernetes_connected",
+  "kubernetes_disconnected",
+  "kubernetes_leader_acquired",
+  "kubernetes_leader_lost",
+  "kubernetes_removal",
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -134,6 +139,26 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
       return [{ event: "change_limit_hit", level: "error", message: "Change limit hit", fields: { limit: event.limit, planned: event.planned, max: event.max } }];
     case "reconcile":
       return event.result === "success" && event.changes > 0 ? [changesApplied(event)] : [];
+    case "kubernetes-connection":
+      return event.connected
+        ? [{ event: "kubernetes_connected", level: "info", message: "Kubernetes API connected", fields: {} }]
+        : [{ event: "kubernetes_disconnected", level: "warn", message: "Kubernetes API unreachable; serving the last known Services", fields: { error: event.error } }];
+    case "kubernetes-leader":
+      return [
+        event.leader
+          ? { event: "kubernetes_leader_acquired", level: "info", message: "Kubernetes leader: writing status, finalizers and events", fields: { lease: event.lease, identity: event.identity } }
+          : { event: "kubernetes_leader_lost", level: "warn", message: "Kubernetes follower: programming only", fields: { lease: event.lease, identity: event.identity } },
+      ];
+    case "kubernetes-removal":
+      return [
+        {
+          event: "kubernetes_removal",
+          level: "info",
+          message: "Rules removed because the cluster said so (exempt from the change limits)",
+          fields: { service: event.service, reason: event.reason, services_deleted: event.services, destinations_deleted: event.destinations },
+        },
+      ];
+    case "kubernetes-pools":
     case "vip-state":
     case "probe":
     case "ipvs-stats":
@@ -185,6 +210,9 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "weight-change",
   "kernel-change",
   "change-limit-hit",
+  "kubernetes-connection",
+  "kubernetes-leader",
+  "kubernetes-removal",
 ]);
 
 /**

@@ -67,7 +67,20 @@ export type DaemonEvent =
   | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }
   | { type: "change-limit-hit"; limit: string; planned: number; max: number }
   | { type: "ipvs-stats"; destinations: DestinationSample[] }
-  | { type: "error"; message: string; detail?: string };
+  | { type: "error"; message: string; detail?: string }
+  // The Kubernetes source (src/daemon/sources/kubernetes.ts, docs/kubernetes.md).
+  | { type: "kubernetes-connection"; connected: boolean; error?: string }
+  | { type: "kubernetes-leader"; leader: boolean; lease: string; identity: string }
+  | { type: "kubernetes-pools"; pools: KubernetesPoolUsage[] }
+  /** Rules of a Kubernetes Service removed because the cluster said so: exempt from the change limits. */
+  | { type: "kubernetes-removal"; service: string; reason: string; services: number; destinations: number };
+
+/** Addresses of one `kubernetes.pools` entry: handed to Services, or free. */
+export interface KubernetesPoolUsage {
+  pool: string;
+  allocated: number;
+  free: number;
+}
 
 /** One config service as metrics name it: its backend keys, and whether health checks are on. */
 export interface ServiceInventory {

@@ -5,7 +5,7 @@
 
 import type { Config } from "../config/model.ts";
 import type { IpvsClient, KernelServiceEntry } from "../ipvs/types.ts";
-import type { ChangeReason, Plan } from "./changes.ts";
+import type { Change, ChangeReason, Plan } from "./changes.ts";
 import { desiredServices, type DesiredOptions, type DesiredService } from "./desired.ts";
 import { planChanges, type DiffOptions, type RemovalPolicy } from "./diff.ts";
 import { executePlan, type ExecutionResult } from "./execute.ts";
@@ -17,6 +17,8 @@ export interface ReconcileRequest extends DesiredOptions {
   managedVips: ReadonlySet<string>;
   /** Limits to enforce; undefined when exempt (drift repair, disable) or overridden (--force). */
   limits?: ChangeLimits;
+  /** Deletions the limits do not count (limits.ts). */
+  exemptFromLimits?: (change: Change) => boolean;
   dryRun?: boolean;
   removal?: RemovalPolicy;
   reason?: ChangeReason;
@@ -57,7 +59,7 @@ export function reconcile(request: ReconcileRequest): ReconcileOutcome {
       ...(request.weightReason ? { weightReason: request.weightReason } : {}),
     }),
   );
-  const limit = request.limits ? exceededLimit(plan, request.limits) : undefined;
+  const limit = request.limits ? exceededLimit(plan, request.limits, request.exemptFromLimits) : undefined;
   if (limit) return { kind: "limit", plan, limit, desired };
   if (request.dryRun) return { kind: "planned", plan, desired };
   const execution = timed("execute", () => executePlan(request.client, plan));

@@ -131,6 +131,9 @@ test("an annotate loop racing the controller: 409s are retried until the status 
   stop = true;
   await loop;
   console.log(`BENCH k8s-annotate-loop conflicts=${c.writes.conflicts}`);
+  // The race really happened: writes were refused with 409 and retried.
+  expect(c.writes.conflicts).toBeGreaterThan(0);
+  expect(server.requests.some((r) => r.status === 409 && r.path.startsWith("/api/v1/namespaces/default/services/busy"))).toBe(true);
   server.remove("services", "default", "busy");
   await until("cleanup", () => svc("busy") === undefined);
 });
@@ -179,3 +182,70 @@ test("two directors: one leader writes; the other takes over after the leader di
   for (const name of ["pair", "after"]) server.remove("services", "default", name);
   await until("cleanup", () => !svc("pair") && !svc("after"));
 }, 30_000);
+
+test("a freed address goes to the oldest pending Service within a second", async () => {
+  const c = controller("lb-a");
+  await until("leader", () => c.leader);
+  const fill = Array.from({ length: 8 }, (_, i) => `fill-${i}`);
+  for (const name of fill) createService(name);
+  await until("pool full", () => fill.every((name) => ingressOf(name)?.length === 1));
+  // The older one has the later name: age decides, not the name.
+  createService("aa-newer", { creationTimestamp: "2026-06-02T00:00:00Z" });
+  createService("zz-older", { creationTimestamp: "2026-06-01T00:00:00Z" });
+  await until("both pending, warned", () => eventsFor("aa-newer").includes("IPNotAvailable") && eventsFor("zz-older").includes("IPNotAvailable"));
+  const freed = ingressOf("fill-3")[0];
+  const started = Date.now();
+  server.remove("services", "default", "fill-3");
+  await until("the older pending Service gets it", () => ingressOf("zz-older")?.[0]);
+  const ms = Date.now() - started;
+  console.log(`BENCH k8s-freed-address-to-pending ms=${ms}`);
+  expect(ingressOf("zz-older")).toEqual([freed]);
+  expect(ms).toBeLessThan(1000);
+  expect(ingressOf("aa-newer") ?? []).toEqual([]);
+  for (const name of [...fill, "aa-newer", "zz-older"]) server.remove("services", "default", name);
+  await until("cleanup", () => server.objects("services").length === 0);
+});
+
+test("one address shared by a TCP and a UDP Service (DNS); an overlapping port is SyncLoadBalancerFailed", async () => {
+  const c = controller("lb-a");
+  const dns = (name: string, protocol: string, key: string, ip?: string) =>
+    server.put("services", {
+      metadata: { name, namespace: "default", annotations: { "libraflux.io/allow-shared-ip": key, ...(ip ? { "libraflux.io/load-balancer-ips": ip } : {}) } },
+      spec: { type: "LoadBalancer", loadBalancerClass: CLASS, ports: [{ name: "dns", port: 53, protocol }] },
+    });
+  dns("dns-tcp", "TCP", "dns");
+  dns("dns-udp", "UDP", "dns");
+  await until("both have status", () => ingressOf("dns-tcp")?.[0] && ingressOf("dns-udp")?.[0]);
+  expect(ingressOf("dns-udp")).toEqual(ingressOf("dns-tcp"));
+  await until("both programmed", () => c.desiredServices().length === 2);
+  expect(c.desiredServices().map((s) => [s.name, s.protocol, s.vip]).sort()).toEqual([
+    ["k8s/default/dns-tcp/dns", "tcp", ingressOf("dns-tcp")[0]],
+    ["k8s/default/dns-udp/dns", "udp", ingressOf("dns-tcp")[0]],
+  ]);
+  // A third with the same key asking for that address with 53/TCP again cannot share it: pending, with the reason.
+  dns("dns-tcp-2", "TCP", "dns", ingressOf("dns-tcp")[0]);
+  await until("sharing conflict reported", () => server.objects("events").find((e) => e.involvedObject.name === "dns-tcp-2" && e.reason === "SyncLoadBalancerFailed"));
+  const event = server.objects("events").find((e) => e.involvedObject.name === "dns-tcp-2" && e.reason === "SyncLoadBalancerFailed");
+  expect(event?.type).toBe("Warning");
+  expect(event?.message).toContain("TCP/53");
+  expect(ingressOf("dns-tcp-2") ?? []).toEqual([]);
+  for (const name of ["dns-tcp", "dns-udp", "dns-tcp-2"]) server.remove("services", "default", name);
+  await until("cleanup", () => server.objects("services").length === 0);
+});
+
+test("an SCTP port: SyncLoadBalancerFailed with the reason, the TCP port still served", async () => {
+  const c = controller("lb-a");
+  server.put("services", {
+    metadata: { name: "mixed", namespace: "default" },
+    spec: { type: "LoadBalancer", loadBalancerClass: CLASS, ports: [{ name: "http", port: 80, protocol: "TCP" }, { name: "sig", port: 3868, protocol: "SCTP" }] },
+  });
+  await until("status", () => ingressOf("mixed")?.[0]);
+  await until("SCTP event", () => server.objects("events").find((e) => e.involvedObject.name === "mixed" && e.reason === "SyncLoadBalancerFailed"));
+  const event = server.objects("events").find((e) => e.involvedObject.name === "mixed" && e.reason === "SyncLoadBalancerFailed");
+  expect(event?.type).toBe("Warning");
+  expect(event?.message).toContain("SCTP");
+  await until("programmed", () => c.desiredServices().length === 1);
+  expect(c.desiredServices().map((s) => s.name)).toEqual(["k8s/default/mixed/http"]);
+  server.remove("services", "default", "mixed");
+  await until("cleanup", () => !svc("mixed"));
+});

@@ -23,15 +23,16 @@ beforeAll(() => {
   server = new FakeApiServer().start();
   server.put("nodes", { metadata: { name: "n1" }, status: { addresses: [{ type: "InternalIP", address: "10.0.0.1" }] } });
   server.put("nodes", { metadata: { name: "n2" }, status: { addresses: [{ type: "InternalIP", address: "10.0.0.2" }] } });
-  tree = configTree({
-    main: stringify({
+  tree = configTree({ services: { "web.yaml": stringify({ services: [{ name: "web", ports: [80], backends: [{ address: "10.1.0.1" }] }] }) } });
+  tree.write(
+    "config.yaml",
+    stringify({
       node: { name: "lb-a" },
       network: { frontend: { vip: "192.0.2.10" } },
-      system: { state_dir: "/tmp" },
+      system: { state_dir: tree.path("state") },
       kubernetes: { enabled: true, kubeconfig: "kubeconfig", pools: [{ name: "default", addresses: ["192.0.2.128/29"] }] },
     }),
-    services: { "web.yaml": stringify({ services: [{ name: "web", ports: [80], backends: [{ address: "10.1.0.1" }] }] }) },
-  });
+  );
   tree.write("kubeconfig", server.kubeconfig());
 });
 afterAll(() => {

@@ -137,6 +137,8 @@ describe("every audit event is emitted by the daemon's controller", () => {
       // Emitted by daemon.ts, not the controller: lab test tests/lab/observability.test.ts; connection sync:
       // tests/daemon/connection-sync.test.ts and tests/lab/connection-sync.test.ts.
       const byRun = ["daemon_started", "daemon_stopping", "connection_sync_started", "connection_sync_stopped"];
+      // Emitted by the Kubernetes source (tests/k8s/daemon-source.test.ts).
+      byRun.push("kubernetes_connected", "kubernetes_disconnected", "kubernetes_leader_acquired", "kubernetes_leader_lost", "kubernetes_removal");
       expect(AUDIT_EVENTS.filter((name) => !emitted.has(name) && !byRun.includes(name))).toEqual([]);
       expect(audit.find((r) => r.event === "backend_weight_changed" && r.fields.reason === "config")?.fields).toEqual({
         service: "web",

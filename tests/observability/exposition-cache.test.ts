@@ -41,6 +41,8 @@ function busyModel(): MetricsModel {
     stats(1000),
     { type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 },
     { type: "config-refused", reason: "invalid", message: "bad" },
+    { type: "kubernetes-connection", connected: true },
+    { type: "kubernetes-pools", pools: [{ pool: "default", allocated: 2, free: 14 }] },
   ] satisfies DaemonEvent[]) {
     model.emit(event);
   }
@@ -120,6 +122,10 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
     { name: "a sample without a backend", events: [{ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 9000, weight: 5 })] }], visible: true },
   ],
   error: [{ name: "an error", events: [{ type: "error", message: "x" }], visible: false }],
+  "kubernetes-connection": [{ name: "API server unreachable", events: [{ type: "kubernetes-connection", connected: false, error: "refused" }], visible: true }],
+  "kubernetes-leader": [{ name: "leader", events: [{ type: "kubernetes-leader", leader: true, lease: "lbctl-x", identity: "lb-a" }], visible: true }],
+  "kubernetes-pools": [{ name: "one more allocated", events: [{ type: "kubernetes-pools", pools: [{ pool: "default", allocated: 3, free: 13 }] }], visible: true }],
+  "kubernetes-removal": [{ name: "a removal", events: [{ type: "kubernetes-removal", service: "k8s/a/b/http", reason: "Service deleted", services: 1, destinations: 0 }], visible: false }],
 };
 
 /** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */
@@ -174,7 +180,7 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["change-limit-hit", "config-loaded", "config-refused", "connection-sync", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+      ["change-limit-hit", "config-loaded", "config-refused", "connection-sync", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
     );
   });
 

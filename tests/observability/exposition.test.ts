@@ -27,6 +27,10 @@ const CONTRACT: Record<string, [string, string]> = {
   lbctl_log_records_dropped_total: ["counter", "node,sink"],
   // ha.connection_sync (issue 16 §3): which kernel sync daemon roles run.
   lbctl_connection_sync_running: ["gauge", "node,role"],
+  // spec/kubernetes.md.
+  lbctl_kubernetes_connected: ["gauge", "node"],
+  lbctl_kubernetes_pool_addresses: ["gauge", "node,pool,state"],
+  lbctl_kubernetes_leader: ["gauge", "node"],
 };
 
 /** Every event that fills every family once. */
@@ -41,6 +45,7 @@ function busyModel(): MetricsModel {
   model.emit({ type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" });
   model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 1, bytesOut: 2, packetsIn: 3, packetsOut: 4, connections: 5, activeConnections: 6 })] });
   model.emit({ type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 });
+  model.emit({ type: "kubernetes-pools", pools: [{ pool: "default", allocated: 1, free: 15 }] });
   return model;
 }
 

@@ -130,6 +130,20 @@ describe("reconcile", () => {
     expect(atLimit.kind).toBe("applied");
   });
 
+  test("exempt deletions (another source's truth, e.g. the Kubernetes cluster) do not count; the others still do", () => {
+    const client = new FakeKernel();
+    const backends = Array.from({ length: 5 }, (_, i) => ({ address: `10.0.0.${i + 1}` }));
+    run({ client, config: configFrom({}, [service({ ports: ["80-83"], backends })]), managedVips: managed() });
+    const fewer = configFrom({}, [service({ ports: ["80-83"], backends: backends.slice(0, 2) })]);
+    const limits = { max_services_deleted: 10, max_destinations_deleted: 3 };
+    // 12 destination deletions: those of 10.0.0.3 and 10.0.0.4 (8) are exempt, the 4 of 10.0.0.5 count.
+    const exemptFromLimits = (change: { destination?: string }) => /^10\.0\.0\.[34]:/.test(change.destination ?? "");
+    const over = reconcile({ client, config: fewer, managedVips: managed(), limits, exemptFromLimits, dryRun: true });
+    expect(over.kind === "limit" && over.limit).toEqual({ name: "max_destinations_deleted", limit: 3, planned: 4 });
+    const within = reconcile({ client, config: fewer, managedVips: managed(), limits: { ...limits, max_destinations_deleted: 4 }, exemptFromLimits });
+    expect(within.kind).toBe("applied");
+  });
+
   test("destinations of a deleted service do not count against max_destinations_deleted", () => {
     const client = new FakeKernel();
     run({ client, config: configFrom({}, [service({ ports: ["80-82"], backends: Array.from({ length: 30 }, (_, i) => ({ address: `10.0.1.${i + 1}` })) })]), managedVips: managed() });

@@ -85,6 +85,25 @@ export const FAMILIES = {
     labels: ["node", "sink"],
     help: "Log and audit records dropped because a log destination's queue was full (sink console or gelf).",
   },
+  // spec/kubernetes.md: series only while kubernetes.enabled.
+  kubernetesConnected: {
+    name: "lbctl_kubernetes_connected",
+    type: "gauge",
+    labels: ["node"],
+    help: "1 while every watch on the Kubernetes API server works, 0 while it is unreachable (the last known Services stay).",
+  },
+  kubernetesPoolAddresses: {
+    name: "lbctl_kubernetes_pool_addresses",
+    type: "gauge",
+    labels: ["node", "pool", "state"],
+    help: "Addresses of a kubernetes.pools entry, by state (free or allocated to Services).",
+  },
+  kubernetesLeader: {
+    name: "lbctl_kubernetes_leader",
+    type: "gauge",
+    labels: ["node"],
+    help: "1 while this director holds the Kubernetes Lease (it writes status, finalizers and events), else 0.",
+  },
 } as const satisfies Record<string, FamilySpec>;
 
 export type FamilyKey = keyof typeof FAMILIES;

@@ -10,6 +10,7 @@
 import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../events.ts";
 import { CHECK_LATENCY_BUCKETS, FAMILIES, RECONCILE_BUCKETS, type FamilyKey, type LabelSet } from "./families.ts";
 import { HistogramCounts } from "./histogram.ts";
+import { KUBERNETES_FAMILIES, KubernetesMetrics } from "./kubernetes.ts";
 import { BackendTraffic, DestinationCounters } from "./traffic.ts";
 
 /** What metrics know of one (service, backend) of the config. */
@@ -53,6 +54,7 @@ export class MetricsModel implements EventSink {
   readonly changeLimitHits = new Map<string, number>();
   /** Log destination → records its full queue dropped. */
   readonly logRecordsDropped = new Map<string, number>();
+  readonly kubernetes = new KubernetesMetrics();
   /** service name → backend key → metrics; only what the current config has. */
   readonly backends = new Map<string, Map<string, BackendMetrics>>();
   #backendList: readonly BackendMetrics[] = [];
@@ -164,7 +166,13 @@ export class MetricsModel implements EventSink {
       case "ipvs-stats":
         this.#stats(event.destinations);
         return this.#changed(STATS_FAMILIES);
+      case "kubernetes-connection":
+      case "kubernetes-leader":
+      case "kubernetes-pools":
+        this.kubernetes.apply(event);
+        return this.#changed(KUBERNETES_FAMILIES);
       case "daemon-stopping":
+      case "kubernetes-removal":
       case "error":
         return;
     }

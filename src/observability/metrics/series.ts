@@ -82,6 +82,10 @@ export function visitFamily(model: MetricsModel, key: FamilyKey, visit: Visit): 
       return visitPlain(labels, [...model.changeLimitHits].map(([limit, n]) => [[node, limit], n]), visit);
     case "logRecordsDropped":
       return visitPlain(labels, [...model.logRecordsDropped].map(([sink, n]) => [[node, sink], n]), visit);
+    case "kubernetesConnected":
+    case "kubernetesLeader":
+    case "kubernetesPoolAddresses":
+      return visitPlain(labels, model.kubernetes.series(key).map(([values, n]) => [[node, ...values], n]), visit);
     case "backendHealthy":
       return visitBackends(model, (b) => b.healthy, visit);
     case "backendWeight":

@@ -63,6 +63,8 @@ export class FakeApiServer {
   readonly requests: Array<{ method: string; path: string; status: number; body?: string }> = [];
   /** While true, every request gets 503 and watches are cut: the API server is unreachable for the client. */
   down = false;
+  /** While true, changes are stored but never announced to watches (a lost event): only a re-list sees them. */
+  loseEvents = false;
 
   constructor(private readonly options: FakeApiServerOptions = {}) {
     this.pki = makePki();
@@ -293,6 +295,7 @@ export class FakeApiServer {
   }
 
   #publish(resource: Resource, change: Change): void {
+    if (this.loseEvents) return;
     const list = this.#history.get(resource.plural) ?? [];
     list.push(change);
     this.#history.set(resource.plural, list);
