@@ -141,3 +141,26 @@ describe("file edits", () => {
     expect(newServiceFile("/etc/lbctl/config.d/[ab]*.yaml", "web")).toBeUndefined();
   });
 });
+
+describe("config plan", () => {
+  test("the kernel changes between two configs", async () => {
+    const { configPlan } = await import("../../src/shell/config-plan.ts");
+    const { changeToLine } = await import("../../src/plan/render.ts");
+    const { configTree, oneService } = await import("../support/config-tree.ts");
+    const { loadConfigOrThrow } = await import("../../src/config/load.ts");
+    const tree = configTree({ services: { "web.yaml": oneService("ports: [80]\nbackends: [{ address: 10.0.0.1 }]") } });
+    try {
+      const before = loadConfigOrThrow(tree.main).config;
+      tree.write("config.d/web.yaml", oneService("ports: [80, 443]\nbackends: [{ address: 10.0.0.1, weight: 2 }]"));
+      const after = loadConfigOrThrow(tree.main).config;
+      expect(configPlan(before, after).map(changeToLine)).toEqual([
+        "+ service tcp:192.0.2.10:443 (web) scheduler wlc",
+        "~   destination 10.0.0.1:80 of tcp:192.0.2.10:80 weight 1 nat -> 2 nat",
+        "+   destination 10.0.0.1:443 of tcp:192.0.2.10:443 weight 2 nat",
+      ]);
+      expect(configPlan(after, after)).toEqual([]);
+    } finally {
+      tree.remove();
+    }
+  });
+});
