@@ -65,7 +65,7 @@ export async function commitEdits(input: CommitInput): Promise<number> {
   if (!input.lock.stillMine()) throw new CliError(`The configuration lock ${input.lock.path} is no longer this session's (broken with lock break --force?): nothing written`);
   const result = validateEdits(input.mainFile, edits, print);
   if (!result.ok) {
-    print.error(`Commit refused: the configuration would be invalid (${result.issues.length} error${result.issues.length === 1 ? "" : "s"}); nothing written`);
+    print.error(`Commit refused: the configuration would be invalid (${result.issues.length} error${result.issues.length === 1 ? "" : "s"}, lines as the files would be written); nothing written`);
     return result.code === "unreadable" ? ExitCode.usage : ExitCode.failed;
   }
   const after = result.config;

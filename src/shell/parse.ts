@@ -191,7 +191,9 @@ export function helpFor(line: string, mode: Mode, names: Dynamic = NO_NAMES): He
   for (const word of position.words) {
     if (word.value) {
       entries.push({ word: word.text, help: word.help });
-      for (const candidate of valueCandidates(word.value, names)) if (partial && candidate.startsWith(partial)) entries.push({ word: candidate, help: "" });
+      // Fixed choices are listed in full; names (services, backends) only once a prefix narrows them.
+      const list = valueCandidates(word.value, names);
+      for (const candidate of list) if ((partial || word.value.choices) && candidate.startsWith(partial)) entries.push({ word: candidate, help: "" });
     } else if (word.text.startsWith(partial)) entries.push({ word: word.text, help: word.help });
   }
   if (partial === "" && position.last?.run) entries.push({ word: "<cr>", help: "Run the command" });
