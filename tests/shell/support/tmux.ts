@@ -43,15 +43,21 @@ export class Terminal {
     this.tmux(["send-keys", "-t", this.session, "-l", text]);
   }
 
-  /** Key names: Tab, Enter, C-c, C-d, Up. */
-  keys(...names: string[]): void {
-    for (const name of names) this.tmux(["send-keys", "-t", this.session, name]);
+  /**
+   * Key names: Tab, Enter, C-c, C-d, Up. Each is sent after a pause: readline takes a Tab that arrives in one read
+   * with other input for pasted text and inserts it literally.
+   */
+  async keys(...names: string[]): Promise<void> {
+    for (const name of names) {
+      await Bun.sleep(150);
+      this.tmux(["send-keys", "-t", this.session, name]);
+    }
   }
 
   /** Types a line and presses Enter. */
   line(text: string): void {
     this.type(text);
-    this.keys("Enter");
+    this.tmux(["send-keys", "-t", this.session, "Enter"]);
   }
 
   screen(): string {
