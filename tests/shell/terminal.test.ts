@@ -34,21 +34,22 @@ describe.skipIf(skipPty)("lbctl shell on a terminal", () => {
     tree = shellTree();
     const t = shell();
     await t.waitFor("lbctl> ");
-    t.type("sh");
+    await t.typeEchoed("sh");
     await t.keys("Tab");
     await t.waitFor("lbctl> show ");
-    t.type("ser");
+    await t.typeEchoed("ser");
     await t.keys("Tab");
     await t.waitFor("lbctl> show service");
     await t.keys("Tab"); // ambiguous: service, services; a second Tab lists them
+    await Bun.sleep(400); // the two Tabs must reach readline in two reads (see Terminal.keys)
     await t.keys("Tab");
     await t.waitFor(/service\s+services/);
-    t.type(" w");
+    await t.typeEchoed(" w");
     await t.keys("Tab");
     await t.waitFor("lbctl> show service web ");
     await t.keys("Enter");
     await t.waitFor("- address: 10.0.0.1");
-    t.type("lock ");
+    await t.typeEchoed("lock ");
     t.type("?");
     const screen = await t.waitFor("Remove another session's lock");
     expect(screen).toContain("status  Who holds the configuration lock");
@@ -59,12 +60,13 @@ describe.skipIf(skipPty)("lbctl shell on a terminal", () => {
     await t.waitFor("lbctl(config)> ");
     t.line("service web");
     await t.waitFor("lbctl(config-svc)> ");
-    t.type("health type udp_");
+    await t.typeEchoed("health type udp_");
     await t.keys("Tab");
+    await Bun.sleep(400);
     await t.keys("Tab");
     await t.waitFor(/udp_dns\s+udp_echo\s+udp_ntp\s+udp_sip/);
     await t.keys("C-c");
-    t.type("no backend 10.0.0");
+    await t.typeEchoed("no backend 10.0.0");
     await t.keys("Tab");
     await t.waitFor("no backend 10.0.0.1 ");
     await t.keys("C-c");

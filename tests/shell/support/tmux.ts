@@ -44,6 +44,21 @@ export class Terminal {
   }
 
   /**
+   * Types `text` and waits until the terminal echoed it at the end of the cursor's line: the program has read it,
+   * so a Tab or `?` sent next arrives alone (a loaded machine may otherwise deliver both in one read).
+   */
+  async typeEchoed(text: string, timeoutMs = 20_000): Promise<void> {
+    this.type(text);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const lines = this.screen().trimEnd().split("\n");
+      if (lines.at(-1)!.trimEnd().endsWith(text.trimEnd())) return;
+      await Bun.sleep(30);
+    }
+    throw new Error(`the terminal did not echo ${JSON.stringify(text)}:\n${this.screen()}`);
+  }
+
+  /**
    * Key names: Tab, Enter, C-c, C-d, Up. Each is sent after a pause: readline takes a Tab that arrives in one read
    * with other input for pasted text and inserts it literally.
    */
