@@ -17,8 +17,8 @@ export function lineDiff(before: readonly string[], after: readonly string[]): s
     if (i < n && j < m && before[i] === after[j]) {
       out.push(`  ${before[i++]}`);
       j++;
-    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push(`+ ${after[j++]}`);
-    else out.push(`- ${before[i++]}`);
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push(`- ${before[i++]}`);
+    else out.push(`+ ${after[j++]}`);
   }
   return out;
 }

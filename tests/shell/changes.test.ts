@@ -164,3 +164,7 @@ describe("config plan", () => {
     }
   });
 });
+
+test("line diff: a changed line reads as the old one removed, then the new one", () => {
+  expect(lineDiff(["a", "x", "c"], ["a", "y", "c"])).toEqual(["  a", "- x", "+ y", "  c"]);
+});
