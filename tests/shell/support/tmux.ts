@@ -25,10 +25,11 @@ export class Terminal {
   static start(command: string[], env: Record<string, string>, cwd: string): Terminal {
     if (!tmuxBinary) throw new Error("tmux is not installed (tests/lab/packages.txt lists it); CI=true makes this a failure");
     const terminal = new Terminal("t");
-    const exports = Object.entries({ TERM: "xterm-256color", NO_COLOR: "1", ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    // Through env(1): tmux's own `-e` does not override PATH.
+    const exports = Object.entries({ TERM: "xterm-256color", NO_COLOR: "1", ...env }).map(([k, v]) => quote(`${k}=${v}`));
     // `; sleep` keeps the pane (and its last screen) after the command exits, with its exit status printed.
-    const script = `${command.map(quote).join(" ")}; echo "[exit $?]"; sleep 600`;
-    terminal.tmux(["new-session", "-d", "-s", terminal.session, "-x", "120", "-y", "40", "-c", cwd, ...exports, "sh", "-c", script]);
+    const script = `env ${exports.join(" ")} ${command.map(quote).join(" ")}; echo "[exit $?]"; sleep 600`;
+    terminal.tmux(["new-session", "-d", "-s", terminal.session, "-x", "120", "-y", "40", "-c", cwd, "sh", "-c", script]);
     return terminal;
   }
 
@@ -73,6 +74,17 @@ export class Terminal {
   line(text: string): void {
     this.type(text);
     this.tmux(["send-keys", "-t", this.session, "Enter"]);
+  }
+
+  /** Empties the line being edited (C-a C-k) and waits until the cursor's line is the bare prompt again. */
+  async clearLine(prompt: string, timeoutMs = 20_000): Promise<void> {
+    await this.keys("C-a", "C-k");
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.screen().trimEnd().split("\n").at(-1)!.trimEnd() === prompt.trimEnd()) return;
+      await Bun.sleep(30);
+    }
+    throw new Error(`the line did not clear:\n${this.screen()}`);
   }
 
   screen(): string {
