@@ -77,15 +77,16 @@ async function terminal(session: ShellSession, file: string): Promise<number> {
   });
   const idle = idleTimer(session, rl);
   // `?` answers at once, as in router CLIs: the help for the line so far, then the same line again to go on typing.
-  const onKey = (key: string | undefined) => {
-    if (key !== "?") return;
-    setImmediate(() => {
-      rl.write(null, { name: "backspace" });
-      process.stdout.write("\n");
-      session.help(rl.line);
-      rl.prompt(true);
-    });
+  const showHelp = () => {
+    process.stdout.write("\n");
+    session.help(rl.line);
+    rl.prompt(true);
   };
+  const onKey = interceptQuestionMark(rl, showHelp)
+    ? () => {}
+    : (key: string | undefined) => {
+        if (key === "?") setImmediate(() => (rl.write(null, { name: "backspace" }), showHelp()));
+      };
   process.stdin.on("keypress", onKey);
   const finish = () => session.leaveConfig();
   process.once("SIGTERM", () => rl.close());
@@ -127,6 +128,30 @@ async function terminal(session: ShellSession, file: string): Promise<number> {
       });
     });
   });
+}
+
+/**
+ * Takes `?` before readline inserts it (a typed `?` inside quotes is text). readline has no public hook for a key, so
+ * this wraps its key handler (the `_ttyWrite` symbol of Node's and Bun's readline); false when there is none, and the
+ * caller falls back to removing the inserted `?` after the fact.
+ */
+function interceptQuestionMark(rl: readline.Interface, showHelp: () => void): boolean {
+  const handlerKey = Object.getOwnPropertySymbols(Object.getPrototypeOf(rl)).find((s) => s.description === "_ttyWrite");
+  const target = rl as unknown as Record<symbol, (text: string, key: unknown) => void>;
+  if (!handlerKey || typeof target[handlerKey] !== "function") return false;
+  const original = target[handlerKey]!;
+  const wrapped = function (this: unknown, text: string, key: unknown) {
+    const quotes = (rl.line.slice(0, rl.cursor).match(/["']/g) ?? []).length;
+    if (text === "?" && quotes % 2 === 0) return showHelp();
+    return original.call(this, text, key);
+  };
+  try {
+    // The prototype's property is read-only: an own property of this interface shadows it.
+    Object.defineProperty(rl, handlerKey, { value: wrapped, configurable: true, writable: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Config mode gives its lock up after system.lock_idle_timeout_minutes without a command. */

@@ -53,6 +53,7 @@ describe.skipIf(skipPty)("lbctl shell on a terminal", () => {
     t.type("?");
     const screen = await t.waitFor("Remove another session's lock");
     expect(screen).toContain("status  Who holds the configuration lock");
+    expect(screen).not.toContain("lock ?"); // taken as a key, never inserted into the line
     // The line is still there, without the `?`: finishing it runs the command.
     t.line("status");
     await t.waitFor("No configuration lock held.");
