@@ -3,16 +3,12 @@
  * the script driver (shell.ts) feed it lines; it prints through a Printer and answers whether the line succeeded.
  */
 
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { runCommand, type CommandDef } from "citty";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
-import { configuredVips, serviceVip, type Config } from "../config/model.ts";
-import type { ReloadReply } from "../daemon/control-api.ts";
-import { daemonAnswers, daemonRequest } from "../daemon/control-client.ts";
-import type { StatusView } from "../plan/status.ts";
+import type { Config } from "../config/model.ts";
 import { applyServiceCommand, backendNames, DraftError, newService, type RawService } from "../shell/draft.ts";
 import { fileEdits, newServiceFile, servicesInFiles } from "../shell/file-edits.ts";
 import { PROMPTS, type Mode } from "../shell/grammar.ts";
@@ -21,7 +17,7 @@ import { completeLine, formatHelp, helpFor, parseLine, type Dynamic } from "../s
 import { draftOf, markDeleted, NO_CHANGES, renderPending, serviceYaml, stage, type Pending, type ServiceOrigin } from "../shell/pending.ts";
 import { acquireLock, breakLock, lockPath, processAlive, readLockText, type HeldLock } from "./_config-lock.ts";
 import { commitEdits, refuseOnSecondary, validateEdits, type Printer } from "./_config-commit.ts";
-import { askDaemonToReload } from "./_daemon-client.ts";
+import { serviceTexts, showBackends, showConfig, showDiff, showHealth, showService, showServices, showVips } from "./_shell-show.ts";
 import { CliError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 
@@ -137,19 +133,19 @@ export class ShellSession {
       case "reload":
         return this.runCommand(this.commands.reload, config);
       case "show-services":
-        return this.showServices();
+        return showServices(this.load(), this.print);
       case "show-service":
-        return this.showService(values[0]!);
+        return showService(this.load(), values[0]!, this.print);
       case "show-backends":
-        return this.showBackends();
+        return showBackends(this.load(), this.print);
       case "show-vips":
-        return this.showVips();
+        return showVips(this.load(), this.print);
       case "show-config":
-        return this.showConfig();
+        return showConfig(this.load(), this.print);
       case "show-diff":
-        return this.showDiff();
+        return showDiff(this.load(), this.print);
       case "show-health":
-        return this.showHealth();
+        return showHealth(this.load(), this.print);
       case "configure":
         return this.configure();
       case "lock-status":
@@ -303,104 +299,4 @@ export class ShellSession {
     else this.print.info(`${describeLock(verdict.info, new Date())}${verdict.state === "mine" ? " (this session)" : ""}.`);
     return ExitCode.ok;
   }
-
-  private showServices(): LineResult {
-    const config = this.load();
-    if (config.services.length === 0) this.print.info("No services.");
-    const rows = config.services.map((s) => [
-      s.name,
-      s.protocol,
-      serviceVip(config.main, s),
-      portsText(s),
-      s.scheduler,
-      `${s.backends.length} backend${s.backends.length === 1 ? "" : "s"}`,
-      s.health.enabled ? `health ${s.health.type}` : "no health checks",
-      s.source.file,
-    ]);
-    for (const line of table(rows)) this.print.info(line);
-    return ExitCode.ok;
-  }
-
-  private showService(name: string): LineResult {
-    const config = this.load();
-    const origin = servicesInFiles(serviceTexts(config.files.slice(1))).get(name);
-    if (!origin) throw new CliError(`No service ${name}`);
-    this.print.info(`# ${origin.file}, services[${origin.index}]`);
-    for (const text of serviceYaml(origin.raw)) this.print.info(text);
-    return ExitCode.ok;
-  }
-
-  private showBackends(): LineResult {
-    const config = this.load();
-    const rows = config.services.flatMap((s) => s.backends.map((b) => [s.name, b.port ? `${b.address}:${b.port}` : b.address, `weight ${b.weight}`]));
-    if (rows.length === 0) this.print.info("No backends.");
-    for (const line of table(rows)) this.print.info(line);
-    return ExitCode.ok;
-  }
-
-  private showVips(): LineResult {
-    const config = this.load();
-    for (const vip of configuredVips(config)) {
-      const names = config.services.filter((s) => serviceVip(config.main, s) === vip).map((s) => s.name);
-      this.print.info(`${vip}  ${names.join(", ")}`);
-    }
-    if (config.services.length === 0) this.print.info(`${config.main.network.frontend.vip}  (no services)`);
-    return ExitCode.ok;
-  }
-
-  private showConfig(): LineResult {
-    const config = this.load();
-    for (const file of config.files) {
-      this.print.info(`# ${file}`);
-      this.print.info(readFileSync(file, "utf8").trimEnd());
-    }
-    return ExitCode.ok;
-  }
-
-  private async showDiff(): Promise<LineResult> {
-    const socket = this.load().main.daemon.socket;
-    if (!(await daemonAnswers(socket))) throw new CliError(`No daemon answers on ${socket}: lbctl apply --dry-run shows what the files would change in the kernel`);
-    const reply: ReloadReply = await askDaemonToReload(socket, { dryRun: true });
-    if (reply.result === "failure") throw new CliError(`The daemon cannot load the files: ${reply.message}`);
-    if (reply.changes.length === 0) this.print.info("The kernel matches the files: a reload would change nothing.");
-    for (const change of reply.changes) this.print.info(`${String(change.op)} ${String(change.service)}${change.destination ? ` ${String(change.destination)}` : ""}`);
-    if (reply.result === "refused") this.print.info(`A reload would be refused: ${reply.message}`);
-    return ExitCode.ok;
-  }
-
-  private async showHealth(): Promise<LineResult> {
-    const config = this.load();
-    const socket = config.main.daemon.socket;
-    const reply = (await daemonAnswers(socket)) ? await daemonRequest<StatusView>(socket, "GET", "/v1/status").catch(() => undefined) : undefined;
-    if (!reply || reply.status !== 200) {
-      const checked = config.services.filter((s) => s.health.enabled).map((s) => s.name);
-      this.print.info(`No daemon answers on ${socket}: health is known only to the daemon. Checks are enabled for: ${checked.join(", ") || "no service"}.`);
-      return ExitCode.ok;
-    }
-    const rows = reply.body.services.flatMap((s) => s.destinations.map((d) => [s.name ?? s.service, d.backend ?? d.destination, d.health, `weight ${d.weight ?? "-"}/${d.configured_weight ?? "-"}`]));
-    if (rows.length === 0) this.print.info("No backends.");
-    for (const line of table(rows)) this.print.info(line);
-    return ExitCode.ok;
-  }
-}
-
-function serviceTexts(files: readonly string[]): Map<string, string> {
-  const texts = new Map<string, string>();
-  for (const file of files) {
-    try {
-      texts.set(file, readFileSync(file, "utf8"));
-    } catch {
-      // a file that vanished since the load: the commit's validation reports the config as it is then
-    }
-  }
-  return texts;
-}
-
-function portsText(service: Config["services"][number]): string {
-  return [...service.ports, ...service.port_ranges].map((r) => (r.start === r.end ? String(r.start) : `${r.start}-${r.end}`)).join(",") || "-";
-}
-
-function table(rows: readonly string[][]): string[] {
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => r[col]!.length))) ?? [];
-  return rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join("  "));
 }
