@@ -109,6 +109,12 @@ export class ShellSession {
     }
   }
 
+  /** No command in config mode for system.lock_idle_timeout_minutes: the lock goes back, with the pending changes. */
+  expireIdle(): void {
+    if (this.mode === "root") return;
+    this.leaveConfig(`Session idle for ${this.idleMinutes} minutes: pending changes dropped, configuration lock released.`);
+  }
+
   /** Drops pending changes and the lock (exit, idle timeout, end of input, a signal). */
   leaveConfig(reason?: string): void {
     if (reason) this.print.info(reason);

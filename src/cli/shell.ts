@@ -159,13 +159,12 @@ function idleTimer(session: ShellSession, rl: readline.Interface): { start(): vo
   let timer: ReturnType<typeof setTimeout> | undefined;
   return {
     start() {
-      const minutes = session.idleMinutes;
       timer = setTimeout(() => {
         process.stdout.write("\n");
-        session.leaveConfig(`Session idle for ${minutes} minutes: pending changes dropped, configuration lock released.`);
+        session.expireIdle();
         rl.setPrompt(session.prompt);
         rl.prompt();
-      }, minutes * 60_000);
+      }, session.idleMinutes * 60_000);
     },
     stop() {
       if (timer) clearTimeout(timer);
