@@ -6,7 +6,7 @@
  */
 
 import { isDeepStrictEqual } from "node:util";
-import { isMap, isSeq, parse, parseDocument, stringify } from "yaml";
+import { isMap, isSeq, parse, parseDocument, stringify, type Document, type YAMLMap } from "yaml";
 import type { RawService } from "./draft.ts";
 import type { Pending, ServiceOrigin } from "./pending.ts";
 
@@ -98,6 +98,18 @@ export function fileEdits(pending: Pending, texts: ReadonlyMap<string, string>, 
   return { edits, conflicts };
 }
 
+/**
+ * Changes only the keys whose value changed: the untouched keys keep their layout (flow or block) and comments, so
+ * a commit's diff of the file shows what the operator changed and nothing else.
+ */
+function updateKeys(doc: Document, node: YAMLMap, draft: RawService): void {
+  const before = node.toJSON() as Record<string, unknown>;
+  for (const key of Object.keys(before)) if (!(key in draft)) node.delete(key);
+  for (const [key, value] of Object.entries(draft)) {
+    if (!isDeepStrictEqual(before[key], value)) node.set(key, doc.createNode(value));
+  }
+}
+
 /** A file's text with its services replaced, appended and removed; comments outside the touched services stay. */
 function editedText(text: string | undefined, todo: FileWork): string | null {
   if (text === undefined || text.trim() === "") return stringify({ services: todo.append }, { lineWidth: 0 });
@@ -108,9 +120,13 @@ function editedText(text: string | undefined, todo: FileWork): string | null {
     services = doc.get("services", true);
   }
   if (!isSeq(services) || !isMap(doc.contents)) return stringify({ services: todo.append }, { lineWidth: 0 });
-  for (const [index, draft] of todo.replace) services.set(index, doc.createNode(draft));
+  for (const [index, draft] of todo.replace) {
+    const current = services.get(index, true);
+    if (isMap(current)) updateKeys(doc, current, draft);
+    else services.set(index, doc.createNode(draft));
+  }
   for (const index of [...todo.remove].sort((a, b) => b - a)) services.delete(index);
   for (const draft of todo.append) services.add(doc.createNode(draft));
   if (services.items.length === 0 && doc.contents.items.length === 1) return null;
-  return doc.toString({ lineWidth: 0 });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

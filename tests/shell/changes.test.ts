@@ -118,6 +118,8 @@ describe("file edits", () => {
     expect([...edits.keys()].sort()).toEqual(["/c/config.d/a.yaml", "/c/config.d/dns.yaml", "/c/config.d/old.yaml"]);
     const a = edits.get("/c/config.d/a.yaml")!;
     expect(a).toStartWith("# web services, owned by team A\n");
+    // Only the changed key is rewritten: the untouched service and the comment on api's name stay as written.
+    expect(a).toContain("  - name: web\n    ports: [80]\n  - name: api # the API\n");
     expect(parse(a)).toEqual({ services: [{ name: "web", ports: [80] }, { name: "api", ports: [82] }] });
     expect(edits.get("/c/config.d/old.yaml")).toBeNull();
     expect(parse(edits.get("/c/config.d/dns.yaml")!)).toEqual({ services: [{ name: "dns", protocol: "udp", ports: [53] }] });
