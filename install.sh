@@ -9,7 +9,7 @@
 # Environment: LBCTL_DOWNLOAD_URL (default below).
 #
 # It places /usr/local/bin/lbctl, /etc/systemd/system/lbctl.service, the man page lbctl(8) in
-# /usr/local/share/man/man8, /etc/modules-load.d/lbctl.conf (when absent),
+# /usr/local/share/man/man8, the bash completion in /usr/share/bash-completion/completions, /etc/modules-load.d/lbctl.conf (when absent),
 # /etc/lbctl/config.yaml and /etc/lbctl/config.d/ (when absent: an operator's config is never overwritten). It never
 # starts the service. Exit 0 on success, 1 on failure (with nothing half-installed), 2 on a usage error.
 
@@ -21,6 +21,7 @@ readonly BIN=/usr/local/bin/lbctl
 readonly UNIT=/etc/systemd/system/lbctl.service
 readonly MODULES_LOAD=/etc/modules-load.d/lbctl.conf
 readonly MAN_PAGE=/usr/local/share/man/man8/lbctl.8
+readonly BASH_COMPLETION=/usr/share/bash-completion/completions/lbctl
 readonly CONFIG_DIR=/etc/lbctl
 readonly STATE_DIR=/var/lib/lbctl
 readonly FRR_DAEMONS=/etc/frr/daemons
@@ -54,7 +55,7 @@ Usage: install.sh [--binary PATH] [--version X.Y.Z] [--dry-run] [--uninstall] [-
   --binary PATH     install this lbctl binary (air-gapped: nothing is downloaded)
   --version X.Y.Z   download this release instead of the latest
   --dry-run         print each step without doing it
-  --uninstall       stop and disable the service, remove the binary, unit, man page and modules-load file; keep /etc/lbctl
+  --uninstall       stop and disable the service, remove the binary, unit, man page, bash completion and modules-load file; keep /etc/lbctl
   --skip-frr        do not install FRR or enable its vrrpd
   LBCTL_DOWNLOAD_URL  where lbctl-linux-ARCH and SHA256SUMS are (default: the project's releases)
 EOF
@@ -287,6 +288,20 @@ install_files() {
   step mkdir -p -m 0750 "$STATE_DIR"
 }
 
+# Where bash-completion looks on Debian and RHEL alike; it takes effect in new shells once bash-completion is installed.
+install_completion() {
+  note_new "$BASH_COMPLETION"
+  if ((dry_run)); then
+    printf '[dry-run] lbctl completion bash > %s\n' "$BASH_COMPLETION"
+    return
+  fi
+  mkdir -p "$(dirname "$BASH_COMPLETION")"
+  "$BIN" completion bash >"$BASH_COMPLETION.new"
+  chmod 0644 "$BASH_COMPLETION.new"
+  mv -f "$BASH_COMPLETION.new" "$BASH_COMPLETION"
+  say "installed the bash completion $BASH_COMPLETION"
+}
+
 install_frr() {
   local manager=$1
   if ((skip_frr)); then
@@ -370,6 +385,7 @@ do_install() {
   install_libnl "$manager"
   install_binary
   install_files
+  install_completion
   install_frr "$manager"
   enable_unit
   committed=1
@@ -384,7 +400,7 @@ do_uninstall() {
     say "no running systemd here: nothing to stop"
   fi
   local path removed=0
-  for path in "$BIN" "$UNIT" "$MAN_PAGE" "$MODULES_LOAD"; do
+  for path in "$BIN" "$UNIT" "$MAN_PAGE" "$BASH_COMPLETION" "$MODULES_LOAD"; do
     if [[ -e $path ]]; then
       step rm -f "$path"
       say "removed $path"

@@ -23,6 +23,7 @@ const LAYERS: Record<string, number> = {
   convert: 3,
   controlplane: 3,
   observability: 3,
+  shell: 3,
   daemon: 4,
   cli: 5,
 };

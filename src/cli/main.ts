@@ -32,6 +32,10 @@ export const root = defineCommand({
     doctor: () => load(import("./doctor.ts")),
     setup: () => load(import("./setup.ts")),
     convert: () => load(import("./convert.ts")),
+    shell: () => load(import("./shell.ts")),
+    edit: () => load(import("./edit.ts")),
+    completion: () => load(import("./completion.ts")),
+    __complete: () => import("./completion.ts").then((m) => m.completeCommand),
   },
 });
 
@@ -66,10 +70,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     const subCommands = await resolveValue(resolved.command.subCommands);
     if (subCommands) {
-      process.stderr.write(`${await usage(resolved, process.stderr)}\n\n${name}: name a command (${Object.keys(subCommands).join(", ")}); see ${name} --help\n`);
-      return ExitCode.usage;
+      // `lbctl` alone on a terminal is the shell; from a script it stays a usage error (scripts say `lbctl shell`).
+      if (resolved.names.length === 1 && process.stdin.isTTY) resolved.command = (await resolveValue(subCommands.shell as CommandDef))!;
+      else {
+        process.stderr.write(`${await usage(resolved, process.stderr)}\n\n${name}: name a command (${Object.keys(subCommands).filter((word) => !word.startsWith("_")).join(", ")}); see ${name} --help\n`);
+        return ExitCode.usage;
+      }
     }
-    const { result } = await runCommand(resolved.command, { rawArgs: resolved.args });
+    const { result } = await runCommand(resolved.command, { rawArgs: resolved.args, data: { root } });
     return typeof result === "number" ? result : ExitCode.ok;
   } catch (error) {
     return report(error, debug, name);

@@ -56,6 +56,7 @@ describe("install.sh --dry-run", () => {
     expect(run.stdout).toContain(`[dry-run] install ${binary} as /usr/local/bin/lbctl`);
     expect(run.stdout).toMatch(/(would be created|unchanged|would be updated): \/usr\/local\/share\/man\/man8\/lbctl\.8 \(man page lbctl\(8\)\)/);
     expect(run.stdout).toMatch(/: \/etc\/systemd\/system\/lbctl\.service \(systemd unit\)/);
+    expect(run.stdout).toContain("[dry-run] lbctl completion bash > /usr/share/bash-completion/completions/lbctl");
     expect(run.stdout.trimEnd()).toEndWith("lbctl install: done");
   });
 });

@@ -75,6 +75,7 @@ describe.skipIf(Boolean(reason))("install.sh in a fresh Debian root", () => {
     expect(readFileSync(debian.path("etc/modules-load.d/lbctl.conf"), "utf8")).toBe(dist("modules-load.d-lbctl.conf"));
     expect(readFileSync(debian.path("etc/lbctl/config.yaml"), "utf8")).toBe(dist("config.yaml.example"));
     expect(readFileSync(debian.path("usr/local/share/man/man8/lbctl.8"), "utf8")).toBe(dist("lbctl.8"));
+    expect(readFileSync(debian.path("usr/share/bash-completion/completions/lbctl"), "utf8")).toContain("complete -F _lbctl lbctl");
     expect(readFileSync(debian.path("etc/lbctl/examples/example-service.yaml"), "utf8")).toBe(dist("config.d/example-service.yaml"));
     expect(statSync(debian.path("etc/lbctl/config.d")).isDirectory()).toBe(true);
     expect(statSync(debian.path("var/lib/lbctl")).isDirectory()).toBe(true);
@@ -107,7 +108,7 @@ describe.skipIf(Boolean(reason))("install.sh in a fresh Debian root", () => {
 
     const removal = await debian.exec(["bash", `${folder}/install.sh`, "--uninstall"], { offline: true });
     expect(removal.exitCode).toBe(0);
-    for (const gone of ["usr/local/bin/lbctl", "etc/systemd/system/lbctl.service", "usr/local/share/man/man8/lbctl.8", "etc/modules-load.d/lbctl.conf"]) expect(existsSync(debian.path(gone))).toBe(false);
+    for (const gone of ["usr/local/bin/lbctl", "etc/systemd/system/lbctl.service", "usr/local/share/man/man8/lbctl.8", "usr/share/bash-completion/completions/lbctl", "etc/modules-load.d/lbctl.conf"]) expect(existsSync(debian.path(gone))).toBe(false);
     expect(readFileSync(debian.path("etc/lbctl/config.yaml"), "utf8")).toBe(mine);
     expect(existsSync(debian.path("etc/lbctl/config.d/web.yaml"))).toBe(true);
     expect(removal.stdout).toContain("left in place:\n  /etc/lbctl\n  /var/lib/lbctl");
