@@ -4,7 +4,7 @@
  * every log destination (text: `audit=<event>`, JSON: `"audit":true`, GELF: `_event_type=audit`).
  */
 
-import type { DaemonEvent, EventSink } from "./events.ts";
+import { CONTROL_PLANE_AUDIT_EVENTS, type DaemonEvent, type EventSink } from "./events.ts";
 import type { ChangeOp } from "../plan/changes.ts";
 import type { AuditLogEntry } from "./logger.ts";
 
@@ -27,6 +27,7 @@ export const AUDIT_EVENTS = [
   "destination_deleted",
   "change_limit_hit",
   "changes_applied",
+  ...CONTROL_PLANE_AUDIT_EVENTS,
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -123,10 +124,17 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
       return [{ event: "change_limit_hit", level: "error", message: "Change limit hit", fields: { limit: event.limit, planned: event.planned, max: event.max } }];
     case "reconcile":
       return event.result === "success" && event.changes > 0 ? [changesApplied(event)] : [];
+    case "controlplane-audit":
+      return [{ event: event.event, level: event.level, message: event.message, fields: flatFields(event.fields) }];
     case "vip-state":
     case "probe":
     case "ipvs-stats":
     case "error":
+    case "controlplane-started":
+    case "controlplane-peer":
+    case "controlplane-peer-gone":
+    case "controlplane-update":
+    case "controlplane-synced":
       return [];
   }
 }
@@ -151,6 +159,13 @@ function changesApplied(event: Extract<DaemonEvent, { type: "reconcile" }>): Aud
   return { event: "changes_applied", level: "info", message: "Reconciled", fields };
 }
 
+/** Lists (file names, SANs) as one comma-separated value: every log destination writes flat fields. */
+function flatFields(fields: Extract<DaemonEvent, { type: "controlplane-audit" }>["fields"]): AuditRecord["fields"] {
+  const flat: AuditRecord["fields"] = {};
+  for (const [key, value] of Object.entries(fields)) flat[key] = Array.isArray(value) ? value.join(",") : value;
+  return flat;
+}
+
 /** Start-up phases as `<phase>_ms` fields. */
 function startupFields(startup: Record<string, number> | undefined): AuditRecord["fields"] {
   const fields: AuditRecord["fields"] = {};
@@ -173,6 +188,7 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "weight-change",
   "kernel-change",
   "change-limit-hit",
+  "controlplane-audit",
 ]);
 
 /**

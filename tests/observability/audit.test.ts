@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { stringify } from "yaml";
 import { Controller } from "../../src/daemon/controller.ts";
 import { fileSource } from "../../src/daemon/sources/files.ts";
-import { fanOut, RecordingSink, type DaemonEvent } from "../../src/observability/events.ts";
+import { CONTROL_PLANE_AUDIT_EVENTS, fanOut, RecordingSink, type DaemonEvent } from "../../src/observability/events.ts";
 import type { HealthTarget } from "../../src/health/types.ts";
 import { AUDIT_EVENTS, auditRecords, auditSink, type AuditRecord } from "../../src/observability/audit.ts";
 import { createLogger, type LogRecord } from "../../src/observability/logger.ts";
@@ -134,7 +134,9 @@ describe("every audit event is emitted by the daemon's controller", () => {
       expect(controller.reload().result).toBe("refused");
 
       const emitted = new Set(audit.map((r) => r.event));
-      const byRun = ["daemon_started", "daemon_stopping"]; // emitted by run.ts (lab test: tests/lab/observability.test.ts)
+      // daemon_* are emitted by run.ts (lab test: tests/lab/observability.test.ts), controlplane_* by config
+      // replication (tests/controlplane/audit.test.ts).
+      const byRun: string[] = ["daemon_started", "daemon_stopping", ...CONTROL_PLANE_AUDIT_EVENTS];
       expect(AUDIT_EVENTS.filter((name) => !emitted.has(name) && !byRun.includes(name))).toEqual([]);
       expect(audit.find((r) => r.event === "backend_weight_changed" && r.fields.reason === "config")?.fields).toEqual({
         service: "web",

@@ -40,6 +40,9 @@ function busyModel(): MetricsModel {
     stats(1000),
     { type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 },
     { type: "config-refused", reason: "invalid", message: "bad" },
+    { type: "controlplane-started", mode: "secondary", certificateExpiry: { local: 1_900_000_000, ca: 2_100_000_000 } },
+    { type: "controlplane-peer", peer: "primary", connected: false },
+    { type: "controlplane-synced", atSeconds: 1_800_000_000 },
   ] satisfies DaemonEvent[]) {
     model.emit(event);
   }
@@ -115,6 +118,22 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
     { name: "a sample without a backend", events: [{ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 9000, weight: 5 })] }], visible: true },
   ],
   error: [{ name: "an error", events: [{ type: "error", message: "x" }], visible: false }],
+  "controlplane-started": [
+    { name: "restarted with a renewed certificate", events: [{ type: "controlplane-started", mode: "secondary", certificateExpiry: { local: 1_950_000_000, ca: 2_100_000_000 } }], visible: true },
+  ],
+  "controlplane-peer": [
+    { name: "the primary's CN connected", events: [{ type: "controlplane-peer", peer: "lb-a", connected: true }], visible: true },
+    { name: "the placeholder down again", events: [{ type: "controlplane-peer", peer: "primary", connected: false }], visible: false },
+  ],
+  "controlplane-peer-gone": [
+    { name: "the placeholder dropped", events: [{ type: "controlplane-peer-gone", peer: "primary" }], visible: true },
+    { name: "an unknown peer dropped", events: [{ type: "controlplane-peer-gone", peer: "lb-q" }], visible: false },
+  ],
+  "controlplane-update": [{ name: "an update applied", events: [{ type: "controlplane-update", result: "applied" }], visible: true }],
+  "controlplane-synced": [{ name: "a later sync", events: [{ type: "controlplane-synced", atSeconds: 1_800_000_030 }], visible: true }],
+  "controlplane-audit": [
+    { name: "an audit record", events: [{ type: "controlplane-audit", event: "controlplane_connected", level: "info", message: "Connected", fields: { peer_cn: "lb-a" } }], visible: false },
+  ],
 };
 
 /** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */
@@ -169,7 +188,25 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["change-limit-hit", "config-loaded", "config-refused", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+      [
+        "change-limit-hit",
+        "config-loaded",
+        "config-refused",
+        "daemon-started",
+        "health-transition",
+        "ipvs-stats",
+        "kernel-change",
+        "probe",
+        "reconcile",
+        "vip-state",
+        "vip-transition",
+        "weight-change",
+        "controlplane-started",
+        "controlplane-peer",
+        "controlplane-peer-gone",
+        "controlplane-update",
+        "controlplane-synced",
+      ].sort(),
     );
   });
 

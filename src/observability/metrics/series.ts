@@ -80,6 +80,18 @@ export function visitFamily(model: MetricsModel, key: FamilyKey, visit: Visit): 
       return visitPlain(labels, [...model.changeLimitHits].map(([limit, n]) => [[node, limit], n]), visit);
     case "logRecordsDropped":
       return visitPlain(labels, [...model.logRecordsDropped].map(([sink, n]) => [[node, sink], n]), visit);
+    case "controlPlaneConnected":
+      return visitPlain(labels, [...(model.controlPlane?.connected ?? [])].map(([peer, up]) => [[node, peer], up]), visit);
+    case "controlPlaneUpdates":
+      return visitPlain(labels, [...(model.controlPlane?.updates ?? [])].map(([result, n]) => [[node, result], n]), visit);
+    case "controlPlaneLastSync": {
+      const at = model.controlPlane?.lastSync;
+      return visitPlain(labels, at === undefined ? [] : [[[node], at]], visit);
+    }
+    case "controlPlaneCertificateExpiry": {
+      const expiry = model.controlPlane?.certificateExpiry;
+      return visitPlain(labels, expiry ? [[[node, "local"], expiry.local], [[node, "ca"], expiry.ca]] : [], visit);
+    }
     case "backendHealthy":
       return visitBackends(model, (b) => b.healthy, visit);
     case "backendWeight":
