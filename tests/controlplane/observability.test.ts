@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHash, X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eventually, freePort, makePki, Node, service } from "./support/pair.ts";
@@ -93,6 +93,15 @@ test("an invalid edit counts held on the primary and is audited; the secondary's
   await eventually("the next edit applied", async () => series(await secondary.metrics(), "lbctl_controlplane_updates_total", 'node="lb-b",result="applied"') === 2);
   expect(secondary.files()["bad.yaml"]).toBeUndefined();
   expect(series(await secondary.metrics(), "lbctl_controlplane_updates_total", 'node="lb-b",result="refused"')).toBe(0);
+}, 30_000);
+
+test("a file changed behind the secondary's back is put back at its next digest check (the fallback for a lost push)", async () => {
+  const applied = secondary.audits("controlplane_update_applied").length;
+  writeFileSync(join(secondary.dir, "config.d", "web.yaml"), service("web", 9999));
+  // sync_interval_seconds is 2: the secondary's config.sync carries the digest of what it has on disk.
+  await eventually("the primary's set back on the secondary", () => secondary.files()["web.yaml"] === primary.files()["web.yaml"], 15_000);
+  await eventually("its audit record", () => secondary.audits("controlplane_update_applied").length === applied + 1);
+  expect(secondary.audits("controlplane_update_applied").at(-1)).toMatchObject({ files_written: "config.d/web.yaml" });
 }, 30_000);
 
 test("primary down: the secondary's gauge drops to 0 and the disconnection is audited", async () => {

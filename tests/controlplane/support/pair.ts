@@ -31,6 +31,8 @@ export interface NodeOptions {
   cert: string;
   key: string;
   extra?: string;
+  /** More keys of control_plane.tls, e.g. `allowed_clients: [lb-b]`. */
+  tlsExtra?: string;
   /** Serve metrics on 127.0.0.1:PORT (default: metrics off). */
   metricsPort?: number;
   /** Console log as JSON lines (default text). */
@@ -62,7 +64,7 @@ control_plane:
   mode: ${role}
   ${address}
   sync_interval_seconds: 2
-  tls: { cert: ${join(certs, options.cert)}, key: ${join(certs, options.key)}, ca: ${join(certs, "ca.crt")} }
+  tls: { cert: ${join(certs, options.cert)}, key: ${join(certs, options.key)}, ca: ${join(certs, "ca.crt")}${options.tlsExtra ? `, ${options.tlsExtra}` : ""} }
 ${options.extra ?? ""}`,
     );
   }
