@@ -40,8 +40,8 @@ async function secondaryPeer(): Promise<{ peer: string; connected: boolean; last
 beforeAll(async () => {
   requireLab();
   pair = await ReplicatedPair.start({ "web.yaml": web(80) });
-  await waitForOrShow(() => secondaryTable().includes(`-A -t ${VIP}:80 -s rr`), 20_000, "the primary's first set in the secondary's kernel");
-}, 60_000);
+  await waitForOrShow(() => secondaryTable().includes(`-A -t ${VIP}:80 -s rr`), 30_000, "the primary's first set in the secondary's kernel");
+}, 120_000);
 
 afterAll(async () => {
   await pair?.destroy();
@@ -51,7 +51,10 @@ test("a service file added on the primary appears in the secondary's IPVS table"
   pair.writeService(1, "dns.yaml", stringify({ services: [{ name: "dns", protocol: "udp", ports: [53], scheduler: "wrr", backends: [{ address: "10.212.0.53", weight: 3 }] }] }));
   await waitForOrShow(() => secondaryTable().includes(`-A -u ${VIP}:53 -s wrr`), 15_000, "dns in the secondary's kernel");
   expect(secondaryTable()).toContain(`-a -u ${VIP}:53 -r 10.212.0.53:53 -m -w 3`);
-  // Both kernels hold the same table: the secondary runs what the primary runs.
+  // The primary's own daemon runs its edits when reloaded, as without replication: then both kernels agree.
+  const reload = await pair.director(1).lbctl(["reload", "--config", pair.main(1)]);
+  expect(reload.exitCode).toBe(0);
+  await waitForOrShow(() => pair.director(1).ipvsadmSave().includes(`-A -u ${VIP}:53 -s wrr`), 15_000, "dns in the primary's kernel after its reload");
   expect(pair.director(1).ipvsadmSave()).toEqual(secondaryTable());
   expect(serviceFile(2, "dns.yaml")).toBe(serviceFile(1, "dns.yaml"));
 }, 30_000);
