@@ -38,6 +38,7 @@ const BENCHES: Bench[] = [
   { name: "failover-latency", where: "lab" },
   { name: "health-keepalived", where: "lab" },
   { name: "daemon-start", where: "lab" },
+  { name: "controlplane-lab", where: "lab" },
 ];
 
 const USAGE = `Usage: bun bench/run.ts [--no-fail] [--results FILE] [NAME...]

@@ -11,10 +11,18 @@ export type ControlPlaneAuditEvent =
 
 export type UpdateResult = "applied" | "unchanged" | "refused" | "held";
 
+/** Fields of an audit record: the peer (identity.ts `peerFields`), digest, files (lists), reason, code. */
+export type AuditFields = Record<string, string | number | boolean | string[] | null | undefined>;
+
 export interface ControlPlaneObserver {
-  audit(event: ControlPlaneAuditEvent, level: "info" | "warn" | "error", message: string, fields: Record<string, unknown>): void;
+  audit(event: ControlPlaneAuditEvent, level: "info" | "warn" | "error", message: string, fields: AuditFields): void;
   log(level: "info" | "warn" | "error", message: string): void;
+  /** The control plane runs: its side and when this node's certificate and the CA expire. */
+  started(mode: "primary" | "secondary", certificateExpiry: { local: Date; ca: Date }): void;
+  /** A peer (its certificate CN; `primary` on a secondary before the first handshake) is connected or not. */
   connected(peer: string, up: boolean): void;
+  /** A peer name that no longer applies: the secondary's `primary` placeholder once the primary's CN is known. */
+  peerGone(peer: string): void;
   update(result: UpdateResult): void;
   synced(atSeconds: number): void;
 }

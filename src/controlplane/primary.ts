@@ -69,15 +69,16 @@ export class Primary {
   }
 
   async start(): Promise<void> {
-    this.refresh();
     const { options } = this;
+    options.observer.started("primary", options.tls.expiry);
+    this.refresh();
     const server = createServer({ ...tlsOptions(options.tls), requestCert: true, rejectUnauthorized: true });
     server.on("connection", (socket: Socket) => this.#onTcp(socket));
     server.on("secureConnection", (socket: TLSSocket) => this.#onSecure(socket));
     server.on("tlsClientError", (error: Error & { code?: string }, socket: TLSSocket) => {
       options.observer.audit("controlplane_handshake_refused", "warn", `TLS handshake refused: ${error.message}`, {
         reason: error.code ?? error.message,
-        remote_address: `${socket.remoteAddress}:${socket.remotePort}`,
+        ...peerFields(presentedIdentity(socket), `${socket.remoteAddress}:${socket.remotePort}`),
       });
     });
     await new Promise<void>((resolveListen, reject) => {
@@ -146,6 +147,10 @@ export class Primary {
     return { mode: "primary", digest: this.#published?.digest ?? null, peers };
   }
 
+  #connectedNamed(cn: string): boolean {
+    return [...this.#peers].some((peer) => peer.identity.cn === cn && peer.helloDone && !peer.connection.closed);
+  }
+
   #schedule(): void {
     if (this.#debounce) clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => this.refresh(), WATCH_DEBOUNCE_MS);
@@ -204,7 +209,8 @@ export class Primary {
         onClose: (reason) => {
           clearTimeout(helloTimer);
           this.#peers.delete(peer);
-          observer.connected(identity.cn, false);
+          // The same secondary may have reconnected already: it stays connected while any of its connections is.
+          if (peer.helloDone) observer.connected(identity.cn, this.#connectedNamed(identity.cn));
           if (peer.helloDone) observer.audit("controlplane_disconnected", "warn", `Secondary ${identity.cn} disconnected: ${reason}`, { reason, ...peerFields(identity, remote) });
         },
         onProtocolError: (error) => observer.log("warn", `Secondary ${identity.cn} (${remote}) sent an invalid message: ${error.message}`),
@@ -226,7 +232,7 @@ export class Primary {
       peer.digest = params.digest as string | null;
       if (first) {
         observer.connected(peer.identity.cn, true);
-        observer.audit("controlplane_connected", "info", `Secondary ${peer.identity.cn} connected (node ${params.node})`, { node: params.node, digest: peer.digest, ...peerFields(peer.identity, peer.remote) });
+        observer.audit("controlplane_connected", "info", `Secondary ${peer.identity.cn} connected (node ${params.node})`, { peer_node: params.node as string, digest: peer.digest, ...peerFields(peer.identity, peer.remote) });
       }
       if (published && peer.digest !== published.digest) setTimeout(() => void this.#push(peer), 0);
       return { node, digest: published?.digest ?? bundleDigest([]) };
@@ -237,7 +243,10 @@ export class Primary {
       if (digest !== null && typeof digest !== "string") throw new ControlPlaneError(RpcCode.invalidParams, "config.sync needs digest (string or null)");
       peer.digest = digest;
       if (published && digest !== published.digest) setTimeout(() => void this.#push(peer), 0);
-      else peer.lastSync = new Date();
+      else {
+        peer.lastSync = new Date();
+        observer.synced(Date.now() / 1000);
+      }
       return { digest: published?.digest ?? bundleDigest([]) };
     }
     throw methodNotFound(method);
@@ -254,7 +263,7 @@ export class Primary {
       const result = (await peer.connection.request("config.update", { digest: published.digest, full: true, base: null, force: published.force, files, deleted: [] })) as { status?: string; digest?: string };
       peer.digest = typeof result?.digest === "string" ? result.digest : published.digest;
       peer.lastSync = new Date();
-      observer.synced(Date.now() / 1000);
+      if (peer.digest === published.digest) observer.synced(Date.now() / 1000);
       observer.log("info", `Secondary ${peer.identity.cn}: ${result?.status ?? "answered"} (${published.digest.slice(0, 12)})`);
     } catch (error) {
       const detail = error instanceof RpcError ? `error ${error.code}: ${error.message}` : (error as Error).message;
@@ -263,4 +272,12 @@ export class Primary {
   }
 }
 
-
+/** The certificate a refused client presented, when the handshake got that far (wrong CA, expired, wrong EKU). */
+function presentedIdentity(socket: TLSSocket): PeerIdentity | undefined {
+  try {
+    const raw = socket.getPeerCertificate?.()?.raw;
+    return raw ? identityOf(raw) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -39,6 +39,8 @@ export class Secondary {
   #stopped = false;
   #lastSync: Date | null = null;
   #primaryDigest: string | null = null;
+  /** The name of the primary in the connected metric: `primary` until its certificate's CN is known. */
+  #peerName = "primary";
   readonly #now: () => number;
 
   constructor(private readonly options: SecondaryOptions) {
@@ -46,7 +48,8 @@ export class Secondary {
   }
 
   start(): void {
-    this.options.observer.connected("primary", false);
+    this.options.observer.started("secondary", this.options.tls.expiry);
+    this.options.observer.connected(this.#peerName, false);
     this.#connect();
   }
 
@@ -115,7 +118,7 @@ export class Secondary {
         onClose: (reason) => this.#onClosed(identity, remote, reason),
         onProtocolError: (error) => {
           observer.update("refused");
-          observer.audit("controlplane_update_refused", "warn", `The primary sent an invalid message: ${error.message}`, { code: error.code, reason: error.data.reason, ...peerFields(identity, remote) });
+          observer.audit("controlplane_update_refused", "warn", `The primary sent an invalid message: ${error.message}`, { code: error.code, reason: REASONS[error.code], ...peerFields(identity, remote) });
         },
       });
       this.#connection = connection;
@@ -150,7 +153,10 @@ export class Secondary {
       return;
     }
     this.#attempt = 0;
-    observer.connected("primary", false);
+    if (identity.cn !== this.#peerName) {
+      observer.peerGone(this.#peerName);
+      this.#peerName = identity.cn;
+    }
     observer.connected(identity.cn, true);
     observer.audit("controlplane_connected", "info", `Connected to the primary ${identity.cn} at ${remote}`, { digest, ...peerFields(identity, remote) });
     if (this.#primaryDigest === digest) this.#markSynced();
@@ -185,6 +191,7 @@ export class Secondary {
     if (method !== "config.update") throw methodNotFound(method);
     const digest = typeof params.digest === "string" ? params.digest : null;
     const fileCount = Array.isArray(params.files) ? params.files.length : 0;
+    const named = proposedPaths(params);
     try {
       if (!updates.allow("connection", this.#now())) {
         throw new ControlPlaneError(RpcCode.rateLimited, `over ${limits.max_updates_per_minute} updates per minute (max_updates_per_minute)`, { limit: limits.max_updates_per_minute });
@@ -207,9 +214,10 @@ export class Secondary {
       observer.update("refused");
       observer.audit("controlplane_update_refused", "warn", `Refused the primary's update (${REASONS[refusal.code]}): ${refusal.message}`, {
         code: refusal.code,
-        reason: refusal.data.reason,
+        reason: REASONS[refusal.code],
         digest,
-        files: fileCount,
+        files_count: fileCount,
+        files: named,
         ...peerFields(identity, remote),
       });
       throw refusal;
@@ -220,8 +228,7 @@ export class Secondary {
     const { observer } = this.options;
     if (this.#sync) clearInterval(this.#sync);
     this.#identity = undefined;
-    observer.connected(identity.cn, false);
-    observer.connected("primary", false);
+    observer.connected(this.#peerName, false);
     observer.audit("controlplane_disconnected", "warn", `Disconnected from the primary ${identity.cn}: ${reason}; serving the last known config`, { reason, ...peerFields(identity, remote) });
     this.#scheduleReconnect();
   }
@@ -235,4 +242,19 @@ export class Secondary {
       this.#connect();
     }, delay);
   }
+}
+
+const SHOWN_PATHS = 20;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** The first paths a refused update named, for its audit record: bounded, control characters escaped. */
+function proposedPaths(params: Record<string, unknown>): string[] {
+  const paths = [
+    ...(Array.isArray(params.files) ? params.files.map((file) => (file as { path?: unknown } | null)?.path) : []),
+    ...(Array.isArray(params.deleted) ? params.deleted : []),
+  ];
+  return paths
+    .filter((path): path is string => typeof path === "string")
+    .slice(0, SHOWN_PATHS)
+    .map((path) => (CONTROL.test(path) || path.length > 200 ? JSON.stringify(path.slice(0, 200)) : path));
 }

@@ -2,6 +2,8 @@
  * FOR TESTS ONLY: an in-memory IPVS table, so that host tests can run whole daemons (two or three on one machine,
  * without ip_vs or root) to test the control plane. Chosen by the environment variable
  * LBCTL_TEST_MEMORY_KERNEL=1 (docs/control-plane.md, "Testing"); never for production: nothing reaches the kernel.
+ * Not a flag nor a config key, so no config file can turn it on; the daemon says so in its log at every start, and
+ * the table refuses to exist without the variable.
  */
 
 import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
@@ -9,7 +11,16 @@ import type { BatchResult, IpvsClient, IpvsOperation, IpvsTimeouts, KernelServic
 
 export const MEMORY_KERNEL_ENV = "LBCTL_TEST_MEMORY_KERNEL";
 
-export function memoryKernel(): IpvsClient {
+/** The warning the daemon logs when it runs on the memory table. */
+export const MEMORY_KERNEL_WARNING = `${MEMORY_KERNEL_ENV}=1: TESTS ONLY. IPVS is simulated in memory; nothing is programmed in the kernel and no traffic is balanced`;
+
+/** Whether the environment asks for the memory table: exactly `1`, nothing looser. */
+export function memoryKernelRequested(env: Record<string, string | undefined>): boolean {
+  return env[MEMORY_KERNEL_ENV] === "1";
+}
+
+export function memoryKernel(env: Record<string, string | undefined> = process.env): IpvsClient {
+  if (!memoryKernelRequested(env)) throw new Error(`The in-memory IPVS table is for tests only and needs ${MEMORY_KERNEL_ENV}=1`);
   const services = new Map<string, KernelServiceEntry>();
   let timeouts: IpvsTimeouts = { tcp: 900, tcpFin: 120, udp: 300 };
   const apply = (operation: IpvsOperation): string | undefined => {

@@ -1,19 +1,21 @@
 /**
  * Plugs the control plane into a running daemon: reloads go through the daemon's own `reload` (the same path as
- * SIGHUP and `lbctl reload`, so change limits and audit apply), reports go to its logger and audit records.
+ * SIGHUP and `lbctl reload`, so change limits and audit apply); what it reports becomes daemon events (metrics and
+ * audit records, observability/events.ts) and log lines.
  */
 
 import type { Daemon } from "./daemon.ts";
+import type { EventSink } from "../observability/events.ts";
 import type { Logger } from "../observability/logger.ts";
-import { ControlPlaneState } from "../controlplane/state.ts";
 import { startControlPlane, type RunningControlPlane } from "../controlplane/service.ts";
 import type { ReloadOutcome } from "../controlplane/replica.ts";
 
-export async function attachControlPlane(daemon: Daemon, logger: Logger, state: ControlPlaneState): Promise<RunningControlPlane | undefined> {
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+export async function attachControlPlane(daemon: Daemon, logger: Logger, events: EventSink): Promise<RunningControlPlane | undefined> {
   const controller = daemon.controller;
   if (!controller || !controller.config.main.control_plane.enabled) return undefined;
   const config = controller.config;
-  state.node = config.main.node.name;
   const cp = config.main.control_plane;
   const running = await startControlPlane({
     config,
@@ -25,11 +27,13 @@ export async function attachControlPlane(daemon: Daemon, logger: Logger, state: 
       return { result: "failure", message: result.message };
     },
     observer: {
-      audit: (event, level, message, fields) => logger.audit({ event, level, message, fields: { node: config.main.node.name, ...fields } as never }),
+      audit: (event, level, message, fields) => events.emit({ type: "controlplane-audit", event, level, message, fields }),
       log: (level, message) => logger[level](message),
-      connected: (peer, up) => state.setConnected(peer, up),
-      update: (result) => state.count(result),
-      synced: (at) => (state.lastSync = at),
+      started: (mode, expiry) => events.emit({ type: "controlplane-started", mode, certificateExpiry: { local: seconds(expiry.local), ca: seconds(expiry.ca) } }),
+      connected: (peer, connected) => events.emit({ type: "controlplane-peer", peer, connected }),
+      peerGone: (peer) => events.emit({ type: "controlplane-peer-gone", peer }),
+      update: (result) => events.emit({ type: "controlplane-update", result }),
+      synced: (atSeconds) => events.emit({ type: "controlplane-synced", atSeconds }),
     },
   });
   // Tests and operators wait for this line: the listener accepts connections from here on.

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { monotonicClock } from "../health/clock.ts";
 import { HealthMonitor } from "../health/monitor.ts";
 import { createIpvsClient } from "../ipvs/client.ts";
-import type { EventSink } from "../observability/events.ts";
+import { fanOut, type EventSink } from "../observability/events.ts";
 import { Observability } from "../observability/setup.ts";
 import { LocalAddressReader } from "../system/local-addresses.ts";
 import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
@@ -17,8 +17,7 @@ import { attachControlPlane } from "./control-plane.ts";
 import { journalFolderAtStart } from "../controlplane/replica-files.ts";
 import type { RunningControlPlane } from "../controlplane/service.ts";
 import { recoverReplica } from "../controlplane/replica-store.ts";
-import { ControlPlaneState } from "../controlplane/state.ts";
-import { MEMORY_KERNEL_ENV, memoryKernel } from "../controlplane/test-kernel.ts";
+import { MEMORY_KERNEL_WARNING, memoryKernel, memoryKernelRequested } from "../controlplane/test-kernel.ts";
 import { serveControl } from "./control-server.ts";
 import { createDaemon } from "./daemon.ts";
 import { fileSource } from "./sources/files.ts";
@@ -49,7 +48,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     configFile: resolve(options.configFile),
     version: options.version,
     pid: process.pid,
-    openIpvs: () => (process.env[MEMORY_KERNEL_ENV] === "1" ? memoryKernel() : createIpvsClient()),
+    openIpvs: () => {
+      if (!memoryKernelRequested(process.env)) return createIpvsClient();
+      observability.logger.warn(MEMORY_KERNEL_WARNING);
+      return memoryKernel();
+    },
     openAddresses: () => new LocalAddressReader(),
     createMonitor: (monitorOptions) => new HealthMonitor({ ...monitorOptions, clock: monotonicClock }),
     clock: monotonicClock,
@@ -74,7 +77,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // Config replication (src/controlplane/) runs beside the controller once the daemon is up.
   if ((await daemon.ready) === "ready") {
     try {
-      controlPlane = await attachControlPlane(daemon, observability.logger, new ControlPlaneState());
+      const events = fanOut([observability.sink, ...(options.sinks ?? [])], (error) => observability.logger.error(`An event sink failed: ${String(error)}`));
+      controlPlane = await attachControlPlane(daemon, observability.logger, events);
       const running = controlPlane;
       if (running) void daemon.exited.then(() => running.stop());
     } catch (error) {

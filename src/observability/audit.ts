@@ -4,7 +4,7 @@
  * every log destination (text: `audit=<event>`, JSON: `"audit":true`, GELF: `_event_type=audit`).
  */
 
-import type { DaemonEvent, EventSink } from "./events.ts";
+import { CONTROL_PLANE_AUDIT_EVENTS, type DaemonEvent, type EventSink } from "./events.ts";
 import type { ChangeOp } from "../plan/changes.ts";
 import type { AuditLogEntry } from "./logger.ts";
 
@@ -34,6 +34,7 @@ export const AUDIT_EVENTS = [
   "kubernetes_leader_acquired",
   "kubernetes_leader_lost",
   "kubernetes_removal",
+  ...CONTROL_PLANE_AUDIT_EVENTS,
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -139,6 +140,8 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
       return [{ event: "change_limit_hit", level: "error", message: "Change limit hit", fields: { limit: event.limit, planned: event.planned, max: event.max } }];
     case "reconcile":
       return event.result === "success" && event.changes > 0 ? [changesApplied(event)] : [];
+    case "controlplane-audit":
+      return [{ event: event.event, level: event.level, message: event.message, fields: flatFields(event.fields) }];
     case "kubernetes-connection":
       return event.connected
         ? [{ event: "kubernetes_connected", level: "info", message: "Kubernetes API connected", fields: {} }]
@@ -163,6 +166,11 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
     case "probe":
     case "ipvs-stats":
     case "error":
+    case "controlplane-started":
+    case "controlplane-peer":
+    case "controlplane-peer-gone":
+    case "controlplane-update":
+    case "controlplane-synced":
       return [];
   }
 }
@@ -185,6 +193,13 @@ function changesApplied(event: Extract<DaemonEvent, { type: "reconcile" }>): Aud
   for (const [op, count] of Object.entries(event.ops ?? {})) if (count) fields[OP_FIELDS[op as ChangeOp]] = count;
   for (const [phase, ms] of Object.entries(event.phases ?? {})) fields[`${phase}_ms`] = round(ms);
   return { event: "changes_applied", level: "info", message: "Reconciled", fields };
+}
+
+/** Lists (file names, SANs) as one comma-separated value: every log destination writes flat fields. */
+function flatFields(fields: Extract<DaemonEvent, { type: "controlplane-audit" }>["fields"]): AuditRecord["fields"] {
+  const flat: AuditRecord["fields"] = {};
+  for (const [key, value] of Object.entries(fields)) flat[key] = Array.isArray(value) ? value.join(",") : value;
+  return flat;
 }
 
 /** Start-up phases as `<phase>_ms` fields. */
@@ -213,6 +228,7 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "kubernetes-connection",
   "kubernetes-leader",
   "kubernetes-removal",
+  "controlplane-audit",
 ]);
 
 /**

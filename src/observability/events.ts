@@ -73,7 +73,46 @@ export type DaemonEvent =
   | { type: "kubernetes-leader"; leader: boolean; lease: string; identity: string }
   | { type: "kubernetes-pools"; pools: KubernetesPoolUsage[] }
   /** Rules of a Kubernetes Service removed because the cluster said so: exempt from the change limits. */
-  | { type: "kubernetes-removal"; service: string; reason: string; services: number; destinations: number };
+  | { type: "kubernetes-removal"; service: string; reason: string; services: number; destinations: number }
+  | ControlPlaneEvent;
+
+/**
+ * Config replication (src/controlplane/, wired by the daemon): its metrics' inputs and its audit records. Only a
+ * daemon with `control_plane.enabled` emits these.
+ */
+export type ControlPlaneEvent =
+  /** The control plane started: which side, and when its certificates expire (seconds since the epoch). */
+  | { type: "controlplane-started"; mode: "primary" | "secondary"; certificateExpiry: { local: number; ca: number } }
+  /** A peer's connection (by certificate CN; `primary` on a secondary before the first handshake) went up or down. */
+  | { type: "controlplane-peer"; peer: string; connected: boolean }
+  /** A peer name that no longer applies (a secondary's `primary` placeholder once the primary's CN is known). */
+  | { type: "controlplane-peer-gone"; peer: string }
+  | { type: "controlplane-update"; result: ControlPlaneUpdateResult }
+  /** This node and its peer(s) hold the same set, as of `atSeconds` (since the epoch). */
+  | { type: "controlplane-synced"; atSeconds: number }
+  | {
+      type: "controlplane-audit";
+      event: ControlPlaneAuditName;
+      level: "info" | "warn" | "error";
+      message: string;
+      /** The peer (peer_cn, peer_sans, peer_spki_sha256, remote_address), digest, files and reason, as they apply. */
+      fields: Record<string, string | number | boolean | string[] | null | undefined>;
+    };
+
+/** `applied`, `unchanged`, `refused` on a secondary; `held` on the primary (an edit that did not validate). */
+export type ControlPlaneUpdateResult = "applied" | "unchanged" | "refused" | "held";
+
+export const CONTROL_PLANE_AUDIT_EVENTS = [
+  "controlplane_connected",
+  "controlplane_disconnected",
+  "controlplane_handshake_refused",
+  "controlplane_update_pushed",
+  "controlplane_update_held",
+  "controlplane_update_applied",
+  "controlplane_update_refused",
+] as const;
+
+export type ControlPlaneAuditName = (typeof CONTROL_PLANE_AUDIT_EVENTS)[number];
 
 /** Addresses of one `kubernetes.pools` entry: handed to Services, or free. */
 export interface KubernetesPoolUsage {

@@ -77,7 +77,12 @@ describe("rogue secondaries against a primary", () => {
 
   test("no client certificate", () => refused({ ca: material(certs, "server.crt", "server.key").ca }, /CERTIFICATE|certificate/));
   test("a client certificate from another CA", () => refused(material(otherCa, "client-lb-b.crt", "client-lb-b.key"), /certificate|CERT/));
-  test("an expired client certificate", () => refused(material(certs, "expired.crt", "expired.key"), /expired|EXPIRED/));
+  test("an expired client certificate", async () => {
+    const before = primary.output.length;
+    await refused(material(certs, "expired.crt", "expired.key"), /expired|EXPIRED/);
+    // The record names the certificate that was presented.
+    expect(primary.output.slice(before)).toMatch(/audit=controlplane_handshake_refused .*peer_cn=expired .*peer_spki_sha256=\S+ remote_address=127\.0\.0\.1:\d+/);
+  });
   test("a not-yet-valid client certificate", () => refused(material(certs, "future.crt", "future.key"), /not yet valid|NOT_YET_VALID/));
   test("a server certificate presented as a client (wrong EKU)", () => refused(material(certs, "server.crt", "server.key"), /purpose|PURPOSE/));
 
@@ -174,6 +179,9 @@ describe("rogue primaries against a secondary", () => {
       expect(reply.error.message).toContain("symbolic link");
       rmSync(join(secondary.dir, "config.d", "evil.yaml"));
       await unchanged();
+      // Each refusal is audited with the paths the primary named and who it was.
+      expect(secondary.output).toMatch(/audit=controlplane_update_refused code=1002 reason=path_refused digest=[0-9a-f]{64} files_count=1 files=config\.d\/\.\.\/\.\.\/\.\.\/etc\/x\.yaml peer_cn=lb-a /);
+      expect(secondary.output).toMatch(/audit=controlplane_update_refused .*files=config\.d\/web\.yaml,config\.d\/evil\.yaml /);
     });
 
     test("a wrong checksum: 1001", async () => {

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { stringify } from "yaml";
 import { Controller } from "../../src/daemon/controller.ts";
 import { fileSource } from "../../src/daemon/sources/files.ts";
-import { fanOut, RecordingSink, type DaemonEvent } from "../../src/observability/events.ts";
+import { CONTROL_PLANE_AUDIT_EVENTS, fanOut, RecordingSink, type DaemonEvent } from "../../src/observability/events.ts";
 import type { HealthTarget } from "../../src/health/types.ts";
 import { AUDIT_EVENTS, auditRecords, auditSink, type AuditRecord } from "../../src/observability/audit.ts";
 import { createLogger, type LogRecord } from "../../src/observability/logger.ts";
@@ -139,6 +139,8 @@ describe("every audit event is emitted by the daemon's controller", () => {
       const byRun = ["daemon_started", "daemon_stopping", "connection_sync_started", "connection_sync_stopped"];
       // Emitted by the Kubernetes source (tests/k8s/daemon-source.test.ts).
       byRun.push("kubernetes_connected", "kubernetes_disconnected", "kubernetes_leader_acquired", "kubernetes_leader_lost", "kubernetes_removal");
+      // controlplane_* by config replication (tests/controlplane/audit.test.ts).
+      byRun.push(...CONTROL_PLANE_AUDIT_EVENTS);
       expect(AUDIT_EVENTS.filter((name) => !emitted.has(name) && !byRun.includes(name))).toEqual([]);
       expect(audit.find((r) => r.event === "backend_weight_changed" && r.fields.reason === "config")?.fields).toEqual({
         service: "web",

@@ -53,7 +53,7 @@ describe("Grafana dashboard", () => {
     expect([...used].filter((name) => !served.has(name))).toEqual([]);
   });
 
-  test("covers VIP ownership, reconcile rate and latency, health, weight, connections, packets, bytes and check latency", () => {
+  test("covers VIP ownership, reconcile rate and latency, health, weight, connections, packets, bytes, check latency and replication", () => {
     const all = expressions().join("\n");
     for (const name of [
       "lbctl_vip_is_owner",
@@ -68,6 +68,10 @@ describe("Grafana dashboard", () => {
       "lbctl_ipvs_bytes_in_total",
       "lbctl_ipvs_bytes_out_total",
       "lbctl_health_check_latency_seconds_bucket",
+      "lbctl_controlplane_connected",
+      "lbctl_controlplane_updates_total",
+      "lbctl_controlplane_last_sync_timestamp_seconds",
+      "lbctl_controlplane_certificate_expiry_timestamp_seconds",
     ]) {
       expect(all).toContain(name);
     }

@@ -43,6 +43,9 @@ function busyModel(): MetricsModel {
     { type: "config-refused", reason: "invalid", message: "bad" },
     { type: "kubernetes-connection", connected: true },
     { type: "kubernetes-pools", pools: [{ pool: "default", allocated: 2, free: 14 }] },
+    { type: "controlplane-started", mode: "secondary", certificateExpiry: { local: 1_900_000_000, ca: 2_100_000_000 } },
+    { type: "controlplane-peer", peer: "primary", connected: false },
+    { type: "controlplane-synced", atSeconds: 1_800_000_000 },
   ] satisfies DaemonEvent[]) {
     model.emit(event);
   }
@@ -126,6 +129,22 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
   "kubernetes-leader": [{ name: "leader", events: [{ type: "kubernetes-leader", leader: true, lease: "lbctl-x", identity: "lb-a" }], visible: true }],
   "kubernetes-pools": [{ name: "one more allocated", events: [{ type: "kubernetes-pools", pools: [{ pool: "default", allocated: 3, free: 13 }] }], visible: true }],
   "kubernetes-removal": [{ name: "a removal", events: [{ type: "kubernetes-removal", service: "k8s/a/b/http", reason: "Service deleted", services: 1, destinations: 0 }], visible: false }],
+  "controlplane-started": [
+    { name: "restarted with a renewed certificate", events: [{ type: "controlplane-started", mode: "secondary", certificateExpiry: { local: 1_950_000_000, ca: 2_100_000_000 } }], visible: true },
+  ],
+  "controlplane-peer": [
+    { name: "the primary's CN connected", events: [{ type: "controlplane-peer", peer: "lb-a", connected: true }], visible: true },
+    { name: "the placeholder down again", events: [{ type: "controlplane-peer", peer: "primary", connected: false }], visible: false },
+  ],
+  "controlplane-peer-gone": [
+    { name: "the placeholder dropped", events: [{ type: "controlplane-peer-gone", peer: "primary" }], visible: true },
+    { name: "an unknown peer dropped", events: [{ type: "controlplane-peer-gone", peer: "lb-q" }], visible: false },
+  ],
+  "controlplane-update": [{ name: "an update applied", events: [{ type: "controlplane-update", result: "applied" }], visible: true }],
+  "controlplane-synced": [{ name: "a later sync", events: [{ type: "controlplane-synced", atSeconds: 1_800_000_030 }], visible: true }],
+  "controlplane-audit": [
+    { name: "an audit record", events: [{ type: "controlplane-audit", event: "controlplane_connected", level: "info", message: "Connected", fields: { peer_cn: "lb-a" } }], visible: false },
+  ],
 };
 
 /** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */
@@ -180,7 +199,7 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["change-limit-hit", "config-loaded", "config-refused", "connection-sync", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+      ["change-limit-hit", "config-loaded", "config-refused", "connection-sync", "controlplane-peer", "controlplane-peer-gone", "controlplane-started", "controlplane-synced", "controlplane-update", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
     );
   });
 

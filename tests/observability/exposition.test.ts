@@ -6,7 +6,7 @@ import { createMetricsRegistry } from "../../src/observability/metrics/registry.
 import { configLoaded, sample } from "./support.ts";
 
 const B = "node,service,backend";
-/** spec/metrics.md: name → type and label names (lbctl_controlplane_connected comes with replication). */
+/** spec/metrics.md (and spec/controlplane.md for lbctl_controlplane_*): name → type and label names. */
 const CONTRACT: Record<string, [string, string]> = {
   lbctl_vip_is_owner: ["gauge", "node,vip"],
   lbctl_vip_transitions_total: ["counter", "node,vip,direction"],
@@ -31,6 +31,11 @@ const CONTRACT: Record<string, [string, string]> = {
   lbctl_kubernetes_connected: ["gauge", "node"],
   lbctl_kubernetes_pool_addresses: ["gauge", "node,pool,state"],
   lbctl_kubernetes_leader: ["gauge", "node"],
+  // spec/controlplane.md "Metrics and audit": only while control_plane.enabled.
+  lbctl_controlplane_connected: ["gauge", "node,peer"],
+  lbctl_controlplane_updates_total: ["counter", "node,result"],
+  lbctl_controlplane_last_sync_timestamp_seconds: ["gauge", "node"],
+  lbctl_controlplane_certificate_expiry_timestamp_seconds: ["gauge", "node,certificate"],
 };
 
 /** Every event that fills every family once. */
@@ -46,6 +51,9 @@ function busyModel(): MetricsModel {
   model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 1, bytesOut: 2, packetsIn: 3, packetsOut: 4, connections: 5, activeConnections: 6 })] });
   model.emit({ type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 });
   model.emit({ type: "kubernetes-pools", pools: [{ pool: "default", allocated: 1, free: 15 }] });
+  model.emit({ type: "controlplane-started", mode: "primary", certificateExpiry: { local: 1_900_000_000, ca: 2_100_000_000 } });
+  model.emit({ type: "controlplane-peer", peer: "lb-b", connected: true });
+  model.emit({ type: "controlplane-synced", atSeconds: 1_800_000_000 });
   return model;
 }
 

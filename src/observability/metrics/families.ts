@@ -104,6 +104,31 @@ export const FAMILIES = {
     labels: ["node"],
     help: "1 while this director holds the Kubernetes Lease (it writes status, finalizers and events), else 0.",
   },
+  // Config replication (spec/controlplane.md "Metrics and audit"): series only while control_plane.enabled.
+  controlPlaneConnected: {
+    name: "lbctl_controlplane_connected",
+    type: "gauge",
+    labels: ["node", "peer"],
+    help: "1 while the control-plane connection to the peer is up, else 0 (peer: its certificate CN; on a secondary, primary before the first handshake).",
+  },
+  controlPlaneUpdates: {
+    name: "lbctl_controlplane_updates_total",
+    type: "counter",
+    labels: ["node", "result"],
+    help: "Replicated config updates by result: applied, unchanged, refused (secondary); held (primary: an edit that did not validate, not pushed).",
+  },
+  controlPlaneLastSync: {
+    name: "lbctl_controlplane_last_sync_timestamp_seconds",
+    type: "gauge",
+    labels: ["node"],
+    help: "When this node last knew its service files to be the same as its peer's (Unix time).",
+  },
+  controlPlaneCertificateExpiry: {
+    name: "lbctl_controlplane_certificate_expiry_timestamp_seconds",
+    type: "gauge",
+    labels: ["node", "certificate"],
+    help: "When the control plane's certificate expires (Unix time; certificate local or ca).",
+  },
 } as const satisfies Record<string, FamilySpec>;
 
 export type FamilyKey = keyof typeof FAMILIES;

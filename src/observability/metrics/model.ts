@@ -38,6 +38,19 @@ export interface VipMetrics {
   release: number;
 }
 
+/** Config replication's series (spec/controlplane.md), present only once a control plane started. */
+export interface ControlPlaneMetrics {
+  /** peer → 1 connected, 0 not. */
+  readonly connected: Map<string, 0 | 1>;
+  /** result → count; the results of the node's side start at 0. */
+  readonly updates: Map<string, number>;
+  /** Unix seconds; undefined until the first sync. */
+  lastSync: number | undefined;
+  readonly certificateExpiry: { local: number; ca: number };
+}
+
+const CONTROL_PLANE_RESULTS = { primary: ["held"], secondary: ["applied", "unchanged", "refused"] } as const;
+
 const EVERY_FAMILY = Object.keys(FAMILIES) as FamilyKey[];
 const VIP_FAMILIES: readonly FamilyKey[] = ["vipIsOwner", "vipTransitions"];
 /** What one stats sample moves: the IPVS counters, active connections, and the kernel's weight. */
@@ -55,6 +68,8 @@ export class MetricsModel implements EventSink {
   /** Log destination → records its full queue dropped. */
   readonly logRecordsDropped = new Map<string, number>();
   readonly kubernetes = new KubernetesMetrics();
+  /** undefined: no control plane (no series). */
+  controlPlane: ControlPlaneMetrics | undefined;
   /** service name → backend key → metrics; only what the current config has. */
   readonly backends = new Map<string, Map<string, BackendMetrics>>();
   #backendList: readonly BackendMetrics[] = [];
@@ -171,6 +186,29 @@ export class MetricsModel implements EventSink {
       case "kubernetes-pools":
         this.kubernetes.apply(event);
         return this.#changed(KUBERNETES_FAMILIES);
+      case "controlplane-started":
+        this.controlPlane = {
+          connected: this.controlPlane?.connected ?? new Map(),
+          updates: this.controlPlane?.updates ?? new Map(CONTROL_PLANE_RESULTS[event.mode].map((result) => [result, 0])),
+          lastSync: this.controlPlane?.lastSync,
+          certificateExpiry: { ...event.certificateExpiry },
+        };
+        return this.#changed(["controlPlaneConnected", "controlPlaneUpdates", "controlPlaneLastSync", "controlPlaneCertificateExpiry"]);
+      case "controlplane-peer":
+        this.controlPlane?.connected.set(event.peer, event.connected ? 1 : 0);
+        return this.#changed(["controlPlaneConnected"]);
+      case "controlplane-peer-gone":
+        this.controlPlane?.connected.delete(event.peer);
+        return this.#changed(["controlPlaneConnected"]);
+      case "controlplane-update": {
+        const updates = this.controlPlane?.updates;
+        updates?.set(event.result, (updates.get(event.result) ?? 0) + 1);
+        return this.#changed(["controlPlaneUpdates"]);
+      }
+      case "controlplane-synced":
+        if (this.controlPlane) this.controlPlane.lastSync = event.atSeconds;
+        return this.#changed(["controlPlaneLastSync"]);
+      case "controlplane-audit":
       case "daemon-stopping":
       case "kubernetes-removal":
       case "error":

@@ -86,6 +86,18 @@ export function visitFamily(model: MetricsModel, key: FamilyKey, visit: Visit): 
     case "kubernetesLeader":
     case "kubernetesPoolAddresses":
       return visitPlain(labels, model.kubernetes.series(key).map(([values, n]) => [[node, ...values], n]), visit);
+    case "controlPlaneConnected":
+      return visitPlain(labels, [...(model.controlPlane?.connected ?? [])].map(([peer, up]) => [[node, peer], up]), visit);
+    case "controlPlaneUpdates":
+      return visitPlain(labels, [...(model.controlPlane?.updates ?? [])].map(([result, n]) => [[node, result], n]), visit);
+    case "controlPlaneLastSync": {
+      const at = model.controlPlane?.lastSync;
+      return visitPlain(labels, at === undefined ? [] : [[[node], at]], visit);
+    }
+    case "controlPlaneCertificateExpiry": {
+      const expiry = model.controlPlane?.certificateExpiry;
+      return visitPlain(labels, expiry ? [[[node, "local"], expiry.local], [[node, "ca"], expiry.ca]] : [], visit);
+    }
     case "backendHealthy":
       return visitBackends(model, (b) => b.healthy, visit);
     case "backendWeight":

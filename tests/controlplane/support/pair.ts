@@ -31,6 +31,12 @@ export interface NodeOptions {
   cert: string;
   key: string;
   extra?: string;
+  /** More keys of control_plane.tls, e.g. `allowed_clients: [lb-b]`. */
+  tlsExtra?: string;
+  /** Serve metrics on 127.0.0.1:PORT (default: metrics off). */
+  metricsPort?: number;
+  /** Console log as JSON lines (default text). */
+  jsonLog?: boolean;
 }
 
 export class Node {
@@ -48,7 +54,9 @@ export class Node {
       this.main,
       `node: { name: ${options.name}, role: ${role} }
 network: { frontend: { vip: 192.0.2.10 } }
-observability: { metrics: { prometheus: { enabled: false } } }
+observability:
+  logging: { console: { format: ${options.jsonLog ? "json" : "text"} } }
+  metrics: { prometheus: ${options.metricsPort ? `{ enabled: true, bind: 127.0.0.1, port: ${options.metricsPort} }` : "{ enabled: false }"} }
 system: { state_dir: ${join(this.dir, "state")} }
 daemon: { socket: ${join(this.dir, "lbctl.sock")}, reconcile_interval_ms: 1000 }
 control_plane:
@@ -56,7 +64,7 @@ control_plane:
   mode: ${role}
   ${address}
   sync_interval_seconds: 2
-  tls: { cert: ${join(certs, options.cert)}, key: ${join(certs, options.key)}, ca: ${join(certs, "ca.crt")} }
+  tls: { cert: ${join(certs, options.cert)}, key: ${join(certs, options.key)}, ca: ${join(certs, "ca.crt")}${options.tlsExtra ? `, ${options.tlsExtra}` : ""} }
 ${options.extra ?? ""}`,
     );
   }
@@ -111,6 +119,21 @@ ${options.extra ?? ""}`,
     const run = await runLbctl(["status", "--json", "--config", this.main]);
     if (run.exitCode !== 0) return undefined;
     return JSON.parse(run.stdout);
+  }
+
+  /** The metrics exposition (needs `metricsPort`). */
+  async metrics(): Promise<string> {
+    const response = await fetch(`http://127.0.0.1:${this.options.metricsPort}/metrics`);
+    return response.text();
+  }
+
+  /** The audit records logged so far (needs `jsonLog`). */
+  audits(event: string): Record<string, unknown>[] {
+    return this.output
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((record) => record.audit_event === event);
   }
 
   remove(): void {
