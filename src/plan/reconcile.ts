@@ -25,6 +25,11 @@ export interface ReconcileRequest extends DesiredOptions {
   kernel?: readonly KernelServiceEntry[];
   /** Plan against no desired services at all (`lbctl disable`). */
   removeEverything?: boolean;
+  /**
+   * A pass over the plan before the change limits are checked (plan/drain.ts turns deletions into drains); it sees
+   * the kernel dump the plan was made from.
+   */
+  adjust?: (plan: Plan, kernel: readonly KernelServiceEntry[]) => Plan;
   /** Told how long each phase took (read, desired, plan, execute), for --debug output and benchmarks. */
   onPhase?: (phase: "read" | "desired" | "plan" | "execute", ms: number) => void;
 }
@@ -49,7 +54,7 @@ export function reconcile(request: ReconcileRequest): ReconcileOutcome {
   };
   const kernel = request.kernel ?? timed("read", () => request.client.dump({ stats: false }));
   const desired = request.removeEverything ? [] : timed("desired", () => desiredServices(request.config, request));
-  const plan = timed("plan", () =>
+  const planned = timed("plan", () =>
     planChanges(desired, kernel, {
       isManagedVip: (address) => request.managedVips.has(address),
       ...(request.removal ? { removal: request.removal } : {}),
@@ -57,6 +62,7 @@ export function reconcile(request: ReconcileRequest): ReconcileOutcome {
       ...(request.weightReason ? { weightReason: request.weightReason } : {}),
     }),
   );
+  const plan = request.adjust ? request.adjust(planned, kernel) : planned;
   const limit = request.limits ? exceededLimit(plan, request.limits) : undefined;
   if (limit) return { kind: "limit", plan, limit, desired };
   if (request.dryRun) return { kind: "planned", plan, desired };
