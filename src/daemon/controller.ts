@@ -17,6 +17,7 @@ import { desiredServices, type DesiredService, type WeightOf } from "../plan/des
 import { executePlan, type ExecutionResult } from "../plan/execute.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configHash } from "./config-hash.ts";
+import { Drains, type DrainStore } from "./draining.ts";
 import { mergeSources, type MergeResult, type SourceFailure } from "./sources/merge.ts";
 import type { ServiceSource, SourceServices } from "./sources/source.ts";
 import { StateCache } from "./state-cache.ts";
@@ -55,6 +56,10 @@ export interface ControllerDeps {
    * Without it the next interval tick converges.
    */
   requestConverge?: () => void;
+  /** Where the draining destinations are recorded (state_dir/draining.json); default nowhere (tests). */
+  drainStore?: DrainStore;
+  /** Wall-clock ms (epoch), for drain deadlines that outlive the process; default Date.now. */
+  wallClock?: () => number;
 }
 
 export interface ReloadOptions {
@@ -64,7 +69,7 @@ export interface ReloadOptions {
 }
 
 export type ReloadResult =
-  | { result: "success"; changes: Change[]; hash: string }
+  | { result: "success"; changes: Change[]; hash: string; draining: DrainingDestination[] }
   | { result: "planned"; changes: Change[] }
   | { result: "failure"; message: string; changes?: Change[]; failed?: Change; rolledBack?: boolean }
   | { result: "refused"; message: string; changes: Change[]; limit: { name: string; limit: number; planned: number } };
@@ -85,6 +90,8 @@ export function loadDesired(sources: readonly ServiceSource[], lastGood: Readonl
 }
 
 type KernelChangeEvent = Extract<DaemonEvent, { type: "kernel-change" }>;
+/** A destination removed from the config that drains at weight 0 (config `daemon.drain`), with its connections now. */
+export type DrainingDestination = ReturnType<Drains["view"]>[number];
 type Phases = Partial<Record<ReconcilePhase, number>>;
 
 interface Vips {
@@ -107,6 +114,8 @@ export class Controller {
   #statsIndex: StatsIndex | undefined;
   /** What the state file says; read at start, written only when the managed set changes. */
   #recorded = new Set<string>();
+  /** Destinations removed from the config that still drain (plan/drain.ts). */
+  readonly #drains: Drains;
 
   private constructor(
     private readonly deps: ControllerDeps,
@@ -116,6 +125,7 @@ export class Controller {
     this.#good = loaded.good;
     this.#hash = configHash(loaded.config);
     this.#cache = new StateCache(deps.ipvs, deps.now, loaded.config.main.daemon.state_cache);
+    this.#drains = new Drains(deps.drainStore ?? { read: () => [], write: () => {} }, deps.events, deps.wallClock ?? Date.now);
   }
 
   /** Adopts the kernel table, starts checks and converges once; loads the sources first unless given them. */
@@ -126,6 +136,7 @@ export class Controller {
     const { config } = loaded;
     controller.#recorded = new Set(deps.vipRecord.read(config.main.system.state_dir));
     controller.#adopt();
+    controller.#drains.resume(config.main.system.state_dir, controller.#cache.get());
     deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: config.files, ...sizes(config), ...inventory(config) });
     controller.tick("startup");
     return controller;
@@ -146,6 +157,11 @@ export class Controller {
   /** Reconcile cycles run so far (stats are collected every N cycles). */
   get cycles(): number {
     return this.#cycles;
+  }
+
+  /** The destinations left draining, with their connections as the kernel last reported them. */
+  draining(): DrainingDestination[] {
+    return this.#drains.size === 0 ? [] : this.#drains.view(this.#cache.get());
   }
 
   /** The kernel table as last read (through the state cache). */
@@ -237,7 +253,7 @@ export class Controller {
       return { result: "failure", message: applied.error.message, changes: outcome.plan.changes, ...rollback };
     }
     if (failures.length > 0) return { result: "failure", message: failureMessage, changes: outcome.plan.changes };
-    return { result: "success", changes: outcome.plan.changes, hash: this.#hash };
+    return { result: "success", changes: outcome.plan.changes, hash: this.#hash, draining: this.draining() };
   }
 
   /** The weight the planner gives a backend now: the one health rule (plan/backend-weight.ts) on the monitor's state. */
@@ -349,6 +365,8 @@ export class Controller {
       weightOf: options.weightOf ?? this.weightOf,
       weightReason: (d) => (d.weight === 0 && d.configuredWeight !== 0 ? "health" : options.reason),
       ...(includeVip ? { includeVip } : {}),
+      // Removals drain (daemon.drain); under cold standby only on held VIPs: elsewhere no traffic arrives.
+      adjust: (plan, kernel) => this.#drains.pass(config, plan, kernel, includeVip),
       ...(options.limits ? { limits: options.limits } : {}),
       reason: options.reason,
       dryRun: options.dryRun,
@@ -407,6 +425,7 @@ export class Controller {
       this.#emitWeightChanges(changes, (change) => backends.get(destinationKey(change)));
       phases.events = this.deps.now() - executed;
     }
+    if (execution.ok) this.#drains.commit(plan, config.main.system.state_dir);
     if (execution.ok) this.#forgetDroppedVips(config);
     this.deps.events.emit({
       type: "reconcile",

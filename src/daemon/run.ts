@@ -12,6 +12,7 @@ import type { EventSink } from "../observability/events.ts";
 import { Observability } from "../observability/setup.ts";
 import { LocalAddressReader } from "../system/local-addresses.ts";
 import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
+import { readDrainState, writeDrainState } from "../system/drain-state.ts";
 import { sdNotify } from "../system/sd-notify.ts";
 import { attachControlPlane } from "./control-plane.ts";
 import { journalFolderAtStart } from "../controlplane/replica-files.ts";
@@ -62,6 +63,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
+    drainStore: { read: readDrainState, write: writeDrainState },
     // performance.now() counts from the process's start.
     execAt: 0,
     statusExtras: () => (controlPlane ? { control_plane: controlPlane.status() } : {}),

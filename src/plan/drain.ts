@@ -50,14 +50,20 @@ export interface DrainInput {
   now: number;
   /** 0: delete at once (drain off), ending every drain the plan deletes. */
   timeoutMs: number;
-  /** Whether a virtual service's removals may drain (not under cold standby for a VIP not held); default all. */
-  drainable?: (service: string) => boolean;
+  /** Whether removals on a VIP may drain (not under cold standby for a VIP not held); default all. */
+  drainable?: (vip: string) => boolean;
+}
+
+export interface DrainStart {
+  record: DrainRecord;
+  /** Connections the destination had when its drain started. */
+  connections: number;
 }
 
 export interface DrainOutput {
   plan: Plan;
   draining: Map<string, DrainRecord>;
-  started: DrainRecord[];
+  started: DrainStart[];
   ended: DrainEnd[];
 }
 
@@ -79,7 +85,7 @@ export function applyDrain(input: DrainInput): DrainOutput {
   const kernel = new Map<string, KernelServiceEntry>();
   for (const entry of input.kernel) if (entry.service.fwmark === 0) kernel.set(formatServiceKey(entry.service), entry);
   const draining = new Map(input.draining);
-  const started: DrainRecord[] = [];
+  const started: DrainStart[] = [];
   const ended: DrainEnd[] = [];
   const changes: Change[] = [];
   const deleting = new Set<string>();
@@ -99,7 +105,7 @@ export function applyDrain(input: DrainInput): DrainOutput {
     const key = drainKey(service, formatDestinationKey(d));
     const record = draining.get(key);
     const connections = connectionsOf(service, d);
-    if (timeoutMs === 0 || !drainable(service)) {
+    if (timeoutMs === 0 || !drainable(kernel.get(service)?.service.address ?? "")) {
       end(key, connections === 0 ? "drained" : "timeout", connections);
       return "delete";
     }
@@ -117,7 +123,7 @@ export function applyDrain(input: DrainInput): DrainOutput {
     }
     const fresh: DrainRecord = { service, destination: formatDestinationKey(d), ...(name ? { name } : {}), startedAt: now, deadline: now + timeoutMs, serviceRemoved };
     draining.set(key, fresh);
-    started.push(fresh);
+    started.push({ record: fresh, connections });
     return "hold";
   };
 
@@ -227,4 +233,25 @@ export function drainingView(
     const d = byService.get(record.service)?.destinations.find((x) => formatDestinationKey(x) === record.destination);
     return { ...record, activeConnections: d?.activeConnections ?? 0, inactiveConnections: d?.inactiveConnections ?? 0 };
   });
+}
+
+/** A draining destination as `apply --json` and the daemon's reload answer list it. */
+export interface DrainingJson {
+  service: string;
+  destination: string;
+  name?: string;
+  connections: number;
+  started_at: string;
+  deadline: string;
+}
+
+export function drainingJson(view: ReturnType<typeof drainingView>[number]): DrainingJson {
+  return {
+    service: view.service,
+    destination: view.destination,
+    ...(view.name ? { name: view.name } : {}),
+    connections: connectionsOf(view.service, view),
+    started_at: new Date(view.startedAt).toISOString(),
+    deadline: new Date(view.deadline).toISOString(),
+  };
 }

@@ -40,6 +40,7 @@ function busyModel(): MetricsModel {
     stats(1000),
     { type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 },
     { type: "config-refused", reason: "invalid", message: "bad" },
+    { type: "drain-started", service: "tcp:192.0.2.10:80", destination: "10.0.0.7:80", name: "web", deadline: 1_800_000_000_000, connections: 2, resumed: false },
   ] satisfies DaemonEvent[]) {
     model.emit(event);
   }
@@ -115,6 +116,17 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
     { name: "a sample without a backend", events: [{ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 9000, weight: 5 })] }], visible: true },
   ],
   error: [{ name: "an error", events: [{ type: "error", message: "x" }], visible: false }],
+  "drain-started": [
+    {
+      name: "another destination drains",
+      events: [{ type: "drain-started", service: "tcp:192.0.2.10:80", destination: "10.0.0.8:80", deadline: 1_800_000_000_000, connections: 1, resumed: true }],
+      visible: true,
+    },
+  ],
+  "drain-ended": [
+    { name: "the drain finished", events: [{ type: "drain-ended", service: "tcp:192.0.2.10:80", destination: "10.0.0.7:80", reason: "drained", connections: 0 }], visible: true },
+    { name: "a drain not known", events: [{ type: "drain-ended", service: "tcp:192.0.2.10:80", destination: "10.0.0.99:80", reason: "gone", connections: 0 }], visible: false },
+  ],
 };
 
 /** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */
@@ -169,7 +181,22 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["change-limit-hit", "config-loaded", "config-refused", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+      [
+        "change-limit-hit",
+        "config-loaded",
+        "config-refused",
+        "daemon-started",
+        "drain-ended",
+        "drain-started",
+        "health-transition",
+        "ipvs-stats",
+        "kernel-change",
+        "probe",
+        "reconcile",
+        "vip-state",
+        "vip-transition",
+        "weight-change",
+      ].sort(),
     );
   });
 

@@ -57,7 +57,9 @@ describe("drain on removal", () => {
     expect(removal.kind).toBe("applied");
     expect(removal.plan.changes.map((c) => [c.op, c.destination, c.after?.weight, c.reason])).toEqual([["update-destination", "10.0.0.2:80", 0, "drain"]]);
     expect(lb.kernel.rules()).toContain(`-a ${WEB} -r 10.0.0.2:80 -nat -w 0`);
-    expect(lb.last!.started).toEqual([{ service: WEB, destination: "10.0.0.2:80", name: "web", startedAt: T0 + 1000, deadline: T0 + 1000 + TIMEOUT, serviceRemoved: false }]);
+    expect(lb.last!.started).toEqual([
+      { record: { service: WEB, destination: "10.0.0.2:80", name: "web", startedAt: T0 + 1000, deadline: T0 + 1000 + TIMEOUT, serviceRemoved: false }, connections: 3 },
+    ]);
 
     lb.now += 60_000;
     expect(lb.pass(one()).plan.changes).toEqual([]);
