@@ -7,7 +7,9 @@
 import { configuredVips, type Config } from "../config/model.ts";
 import { loadConfig } from "../config/load.ts";
 import { ConfigError } from "../config/errors.ts";
-import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
+import type { ReconcileOutcome } from "../plan/reconcile.ts";
+import { snapshotSaver } from "../daemon/snapshot-store.ts";
+import { guardedApply } from "./_guarded-apply.ts";
 import type { Plan } from "../plan/changes.ts";
 import { applyDrain, drainingJson, drainingView, drainKey, type DrainingJson, type DrainOutput, type DrainRecord } from "../plan/drain.ts";
 import type { KernelServiceEntry } from "../ipvs/types.ts";
@@ -92,22 +94,28 @@ function applyOnce({ config, dryRun, force, json, out, drain }: ApplyOptions): n
     out.log.debug(`Phase open took ${(performance.now() - opened).toFixed(1)} ms`);
     const drains = oneShotDrains(stateDir, drain ? config.main.daemon.drain.timeout_seconds * 1000 : 0);
     let outcome: ReconcileOutcome;
+    let snapshot: string | undefined;
     try {
-      outcome = reconcile({
-        config,
-        client,
-        managedVips: managed,
-        dryRun,
-        adjust: drains.adjust,
-        ...(force ? {} : { limits: config.main.daemon.change_limits }),
-        onPhase: (phase, ms) => out.log.debug(`Phase ${phase} took ${ms.toFixed(1)} ms`),
-      });
+      ({ outcome, snapshot } = guardedApply(
+        {
+          config,
+          client,
+          managedVips: managed,
+          dryRun,
+          adjust: drains.adjust,
+          ...(force ? {} : { limits: config.main.daemon.change_limits }),
+          onPhase: (phase, ms) => out.log.debug(`Phase ${phase} took ${ms.toFixed(1)} ms`),
+        },
+        { save: snapshotSaver(config), reason: "apply" },
+        out,
+        json,
+      ));
     } catch (error) {
       throw asCliError(error);
     }
     if (outcome.kind === "applied") recordVips(stateDir, configuredVips(config));
     const draining = outcome.kind === "applied" || outcome.kind === "planned" ? drains.commit(outcome.kind === "applied") : [];
-    return report(outcome, { json, dryRun, out, draining });
+    return report(outcome, { json, dryRun, out, draining, snapshot });
   } finally {
     client.close();
   }
@@ -132,15 +140,17 @@ async function applyThroughDaemon({ path, config, dryRun, force, json, out, drai
       ...(reply.error ? { error: reply.error } : {}),
       ...(reply.rolled_back !== undefined ? { rolled_back: reply.rolled_back } : {}),
       ...(reply.draining?.length ? { draining: reply.draining } : {}),
+      ...(reply.snapshot ? { snapshot: reply.snapshot } : {}),
     });
   } else {
     reportReload(reply, out, "Applied through the daemon");
+    if (reply.snapshot) out.log.info(`The daemon saved snapshot ${reply.snapshot} first (lbctl snapshot show ${reply.snapshot})`);
     reportDraining(reply.draining ?? [], out, "left");
   }
   return exitCodeOf(reply);
 }
 
-function recordVips(stateDir: string, vips: Iterable<string>): void {
+export function recordVips(stateDir: string, vips: Iterable<string>): void {
   try {
     writeManagedVips(stateDir, vips);
   } catch (error) {
@@ -148,12 +158,21 @@ function recordVips(stateDir: string, vips: Iterable<string>): void {
   }
 }
 
-function report(outcome: ReconcileOutcome, { json, dryRun, out, draining }: { json: boolean; dryRun: boolean; out: Output; draining: DrainingJson[] }): number {
+interface ReportOptions {
+  json: boolean;
+  dryRun: boolean;
+  out: Output;
+  draining: DrainingJson[];
+  snapshot?: string | undefined;
+}
+
+export function report(outcome: ReconcileOutcome, { json, dryRun, out, draining, snapshot }: ReportOptions): number {
   const changes = outcome.plan.changes;
   const applied = outcome.kind === "applied";
   if (json) {
     const body: Record<string, unknown> = { changes: changes.map(changeToJson), applied };
     if (draining.length > 0) body.draining = draining;
+    if (snapshot) body.snapshot = snapshot;
     if (outcome.kind === "limit") body.limit = outcome.limit;
     if (outcome.kind === "failed") {
       body.error = { op: outcome.execution.failed.op, service: outcome.execution.failed.service, destination: outcome.execution.failed.destination, message: outcome.execution.error.message };
@@ -192,7 +211,7 @@ function report(outcome: ReconcileOutcome, { json, dryRun, out, draining }: { js
  * between runs. A plain apply runs the same pass with no drain time: it deletes every removed destination at once
  * and clears the records.
  */
-function oneShotDrains(stateDir: string, timeoutMs: number) {
+export function oneShotDrains(stateDir: string, timeoutMs: number) {
   let records: Map<string, DrainRecord>;
   try {
     records = new Map(readDrainState(stateDir).map((r) => [drainKey(r.service, r.destination), r]));

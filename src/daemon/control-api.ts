@@ -27,6 +27,8 @@ export interface ReloadReply {
   hash?: string;
   /** After a successful reload: the destinations left draining at weight 0 (config `daemon.drain`). */
   draining?: DrainingJson[];
+  /** The snapshot taken before a reload that deleted anything (`lbctl snapshot restore ID` undoes it). */
+  snapshot?: string;
 }
 
 export function controlHandler(target: () => ControlTarget | undefined): (request: Request) => Response {
@@ -50,7 +52,7 @@ export function controlHandler(target: () => ControlTarget | undefined): (reques
 export function reloadReply(result: ReloadResult): ReloadReply {
   switch (result.result) {
     case "success":
-      return { result: "success", changes: result.changes.map(changeToJson), hash: result.hash, draining: result.draining.map(drainingJson) };
+      return { result: "success", changes: result.changes.map(changeToJson), hash: result.hash, draining: result.draining.map(drainingJson), ...(result.snapshot ? { snapshot: result.snapshot } : {}) };
     case "planned":
       return { result: "planned", changes: result.changes.map(changeToJson) };
     case "refused":

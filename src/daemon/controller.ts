@@ -18,6 +18,7 @@ import { executePlan, type ExecutionResult } from "../plan/execute.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configHash } from "./config-hash.ts";
 import { Drains, type DrainStore } from "./draining.ts";
+import { deletesAnything } from "./snapshot-store.ts";
 import { mergeSources, type MergeResult, type SourceFailure } from "./sources/merge.ts";
 import type { ServiceSource, SourceServices } from "./sources/source.ts";
 import { StateCache } from "./state-cache.ts";
@@ -60,6 +61,11 @@ export interface ControllerDeps {
   drainStore?: DrainStore;
   /** Wall-clock ms (epoch), for drain deadlines that outlive the process; default Date.now. */
   wallClock?: () => number;
+  /**
+   * Saves a snapshot of the managed part of `kernel` (state_dir/snapshots) and returns its id: a reload that deletes
+   * anything takes one first. Default: none (tests).
+   */
+  snapshot?: (config: Config, kernel: readonly KernelServiceEntry[], managedVips: ReadonlySet<string>) => string;
 }
 
 export interface ReloadOptions {
@@ -69,7 +75,7 @@ export interface ReloadOptions {
 }
 
 export type ReloadResult =
-  | { result: "success"; changes: Change[]; hash: string; draining: DrainingDestination[] }
+  | { result: "success"; changes: Change[]; hash: string; draining: DrainingDestination[]; snapshot?: string }
   | { result: "planned"; changes: Change[] }
   | { result: "failure"; message: string; changes?: Change[]; failed?: Change; rolledBack?: boolean }
   | { result: "refused"; message: string; changes: Change[]; limit: { name: string; limit: number; planned: number } };
@@ -240,6 +246,7 @@ export class Controller {
       return { result: "refused", message, changes: outcome.plan.changes, limit: outcome.limit };
     }
     if (options.dryRun) return { result: "planned", changes: outcome.plan.changes };
+    const snapshot = deletesAnything(outcome.plan) ? this.#snapshot(next, vips.managed) : undefined;
     try {
       this.deps.health.sync(targets);
     } catch (error) {
@@ -253,7 +260,7 @@ export class Controller {
       return { result: "failure", message: applied.error.message, changes: outcome.plan.changes, ...rollback };
     }
     if (failures.length > 0) return { result: "failure", message: failureMessage, changes: outcome.plan.changes };
-    return { result: "success", changes: outcome.plan.changes, hash: this.#hash, draining: this.draining() };
+    return { result: "success", changes: outcome.plan.changes, hash: this.#hash, draining: this.draining(), ...(snapshot ? { snapshot } : {}) };
   }
 
   /** The weight the planner gives a backend now: the one health rule (plan/backend-weight.ts) on the monitor's state. */
@@ -266,6 +273,17 @@ export class Controller {
       const id = targetId({ service: service.name, backend });
       return healthWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured);
     };
+  }
+
+  /** The table before a reload that deletes: a failed snapshot is an error to see, not a reason to refuse the reload. */
+  #snapshot(config: Config, managed: ReadonlySet<string>): string | undefined {
+    if (!this.deps.snapshot) return undefined;
+    try {
+      return this.deps.snapshot(config, this.#cache.get(), managed);
+    } catch (error) {
+      this.deps.events.emit({ type: "error", message: `No snapshot taken before the reload: ${(error as Error).message}` });
+      return undefined;
+    }
   }
 
   #swap(merged: LoadedDesired): void {

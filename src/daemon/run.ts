@@ -22,6 +22,7 @@ import { ControlPlaneState } from "../controlplane/state.ts";
 import { MEMORY_KERNEL_ENV, memoryKernel } from "../controlplane/test-kernel.ts";
 import { serveControl } from "./control-server.ts";
 import { createDaemon } from "./daemon.ts";
+import { snapshotSaver } from "./snapshot-store.ts";
 import { fileSource } from "./sources/files.ts";
 import { startKubernetes } from "./sources/kubernetes-start.ts";
 
@@ -64,6 +65,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
     drainStore: { read: readDrainState, write: writeDrainState },
+    snapshot: (config, kernel, managed) => snapshotSaver(config)(kernel, managed, "reload").id,
     // performance.now() counts from the process's start.
     execAt: 0,
     statusExtras: () => (controlPlane ? { control_plane: controlPlane.status() } : {}),

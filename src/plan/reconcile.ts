@@ -25,6 +25,8 @@ export interface ReconcileRequest extends DesiredOptions {
   kernel?: readonly KernelServiceEntry[];
   /** Plan against no desired services at all (`lbctl disable`). */
   removeEverything?: boolean;
+  /** Plan against these desired services instead of the config's (`lbctl snapshot restore`). */
+  desired?: readonly DesiredService[];
   /**
    * A pass over the plan before the change limits are checked (plan/drain.ts turns deletions into drains); it sees
    * the kernel dump the plan was made from.
@@ -53,7 +55,7 @@ export function reconcile(request: ReconcileRequest): ReconcileOutcome {
     return result;
   };
   const kernel = request.kernel ?? timed("read", () => request.client.dump({ stats: false }));
-  const desired = request.removeEverything ? [] : timed("desired", () => desiredServices(request.config, request));
+  const desired = request.removeEverything ? [] : (request.desired ?? timed("desired", () => desiredServices(request.config, request)));
   const planned = timed("plan", () =>
     planChanges(desired, kernel, {
       isManagedVip: (address) => request.managedVips.has(address),
