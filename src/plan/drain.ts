@@ -81,10 +81,15 @@ export function connectionsOf(service: string, destination: Pick<KernelDestinati
 
 export function applyDrain(input: DrainInput): DrainOutput {
   const { now, timeoutMs } = input;
+  // The daemon runs this every reconcile: a plan that deletes nothing, with nothing draining, costs nothing more.
+  if (input.draining.size === 0 && !input.plan.changes.some((c) => c.op === "delete-destination" || c.op === "delete-service")) {
+    return { plan: input.plan, draining: new Map(), started: [], ended: [] };
+  }
   const drainable = input.drainable ?? (() => true);
-  const kernel = new Map<string, KernelServiceEntry>();
-  for (const entry of input.kernel) if (entry.service.fwmark === 0) kernel.set(formatServiceKey(entry.service), entry);
+  const kernel = new KernelIndex(input.kernel);
   const draining = new Map(input.draining);
+  /** Services whose removal was counted (and started draining) in an earlier pass. */
+  const removedBefore = new Set([...input.draining.values()].filter((r) => r.serviceRemoved).map((r) => r.service));
   const started: DrainStart[] = [];
   const ended: DrainEnd[] = [];
   const changes: Change[] = [];
@@ -105,7 +110,7 @@ export function applyDrain(input: DrainInput): DrainOutput {
     const key = drainKey(service, formatDestinationKey(d));
     const record = draining.get(key);
     const connections = connectionsOf(service, d);
-    if (timeoutMs === 0 || !drainable(kernel.get(service)?.service.address ?? "")) {
+    if (timeoutMs === 0 || !drainable(kernel.service(service)?.service.address ?? "")) {
       end(key, connections === 0 ? "drained" : "timeout", connections);
       return "delete";
     }
@@ -131,21 +136,21 @@ export function applyDrain(input: DrainInput): DrainOutput {
     if (change.op === "delete-destination" && change.destination) {
       const key = drainKey(change.service, change.destination);
       deleting.add(key);
-      const present = kernel.get(change.service)?.destinations.find((d) => formatDestinationKey(d) === change.destination);
+      const present = kernel.destination(change.service, change.destination);
       const wasDraining = draining.has(key);
       if (!wasDraining) destinations++;
       if (!present || decide(change.service, present, change.name, false) === "delete") {
         changes.push(wasDraining ? { ...change, reason: "drain" } : change);
         continue;
       }
-      const zero = weightZero(change.service, kernel.get(change.service)!.service, present, change.name);
+      const zero = weightZero(change.service, kernel.service(change.service)!.service, present, change.name);
       if (zero) changes.push(zero);
       continue;
     }
     if (change.op === "delete-service") {
       removedServices.add(change.service);
-      const entry = kernel.get(change.service);
-      const wasRemoved = [...draining.values()].some((r) => r.service === change.service && r.serviceRemoved);
+      const entry = kernel.service(change.service);
+      const wasRemoved = removedBefore.has(change.service);
       if (!wasRemoved) services++;
       if (!entry) {
         changes.push(change);
@@ -176,11 +181,34 @@ export function applyDrain(input: DrainInput): DrainOutput {
   // Records the plan did not touch: the backend is back in the config, or the destination left the kernel.
   for (const [key, record] of [...draining]) {
     if (deleting.has(key)) continue;
-    const present = kernel.get(record.service)?.destinations.some((d) => formatDestinationKey(d) === record.destination);
+    const present = kernel.destination(record.service, record.destination) !== undefined;
     end(key, present && !removedServices.has(record.service) ? "restored" : "gone", 0);
   }
 
   return { plan: { changes: ordered(changes), removals: { services, destinations } }, draining, started, ended };
+}
+
+/** The kernel dump by `PROTO:VIP:PORT` and, per service looked into, by `ADDR:PORT`; built only as far as asked. */
+class KernelIndex {
+  readonly #services = new Map<string, KernelServiceEntry>();
+  readonly #destinations = new Map<string, Map<string, KernelDestination>>();
+
+  constructor(kernel: readonly KernelServiceEntry[]) {
+    for (const entry of kernel) if (entry.service.fwmark === 0) this.#services.set(formatServiceKey(entry.service), entry);
+  }
+
+  service(id: string): KernelServiceEntry | undefined {
+    return this.#services.get(id);
+  }
+
+  destination(service: string, destination: string): KernelDestination | undefined {
+    let byKey = this.#destinations.get(service);
+    if (!byKey) {
+      byKey = new Map((this.#services.get(service)?.destinations ?? []).map((d) => [formatDestinationKey(d), d]));
+      this.#destinations.set(service, byKey);
+    }
+    return byKey.get(destination);
+  }
 }
 
 /** Updates before deletions, deletions of destinations before those of services (as the planner orders them). */

@@ -42,10 +42,11 @@ class LongConnection {
   #text = "";
 
   constructor(client: LabNamespace) {
-    this.#process = Bun.spawn(["ip", "netns", "exec", client.name, "socat", "-", `TCP:${VIP}:80`], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    const child = Bun.spawn(["ip", "netns", "exec", client.name, "socat", "-", `TCP:${VIP}:80`], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    this.#process = child;
     void (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of this.#process.stdout) this.#text += decoder.decode(chunk, { stream: true });
+      for await (const chunk of child.stdout) this.#text += decoder.decode(chunk, { stream: true });
     })();
   }
 
