@@ -21,7 +21,7 @@ import { configPath, lbctlCommand } from "./common.ts";
 import { CliError, jsonFailure, UsageError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput, type Output } from "./output.ts";
-import { askDaemonToReload, exitCodeOf, reportReload, requireSameConfig } from "./_daemon-client.ts";
+import { askDaemonToReload, exitCodeOf, reportDraining, reportReload, requireSameConfig } from "./_daemon-client.ts";
 import { daemonAnswers } from "../daemon/control-client.ts";
 import { drainTimeoutMs } from "../daemon/draining.ts";
 import { VERSION } from "./version.ts";
@@ -144,8 +144,6 @@ async function applyThroughDaemon({ path, config, dryRun, force, json, out, drai
     });
   } else {
     reportReload(reply, out, "Applied through the daemon");
-    if (reply.snapshot) out.log.info(`The daemon saved snapshot ${reply.snapshot} first (lbctl snapshot show ${reply.snapshot})`);
-    reportDraining(reply.draining ?? [], out, "left");
   }
   return exitCodeOf(reply);
 }
@@ -239,13 +237,4 @@ export function oneShotDrains(stateDir: string, timeoutMs: number) {
       return drainingView(result.draining, kernel).map(drainingJson);
     },
   };
-}
-
-export function reportDraining(draining: readonly DrainingJson[], out: Output, verb: string): void {
-  if (draining.length === 0) return;
-  out.log.info(
-    `${draining.length} removed destination(s) ${verb} draining at weight 0 (lbctl status shows their connections). ` +
-      "A daemon deletes each once its connections end; without one, the next apply deletes them (apply --drain: those whose connections ended):",
-  );
-  for (const d of draining) out.print(`  ${d.service} -> ${d.destination}: ${d.connections} connection(s), deadline ${d.deadline}`);
 }
