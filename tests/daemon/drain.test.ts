@@ -137,4 +137,24 @@ describe("daemon drains", () => {
     expect(r.events.ofType("drain-started")).toEqual([]);
     expect(controller.draining()).toEqual([]);
   });
+
+  test("a reload that deletes saves a snapshot of the table before it first; one that deletes nothing, or a dry run, does not", () => {
+    const r = rig(first);
+    const taken: { rules: string[]; managed: string[] }[] = [];
+    r.deps.snapshot = (_config, kernel, managed) => {
+      taken.push({ rules: kernel.flatMap((e) => e.destinations.map((d) => `${d.address}:${d.port}`)), managed: [...managed] });
+      return `snap-${taken.length}`;
+    };
+    const controller = r.start();
+    r.write(both);
+    expect(controller.reload()).toMatchObject({ result: "success" });
+    expect(controller.reload()).not.toHaveProperty("snapshot");
+    r.write(first);
+    expect(controller.reload({ dryRun: true }).result).toBe("planned");
+    expect(taken).toEqual([]);
+    const removal = controller.reload();
+    expect(removal).toMatchObject({ result: "success", snapshot: "snap-1" });
+    expect(taken).toEqual([{ rules: ["10.0.0.1:80", "10.0.0.2:80"], managed: ["192.0.2.10"] }]);
+    expect(r.kernel.rules().some((rule) => rule.includes("10.0.0.2"))).toBe(false);
+  });
 });
