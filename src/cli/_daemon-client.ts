@@ -1,6 +1,7 @@
 /** One-shot commands that defer to a running daemon (apply, reload) share how they ask it and report back. */
 
 import type { ReloadReply } from "../daemon/control-api.ts";
+import type { DrainingJson } from "../plan/drain.ts";
 import { resolve } from "node:path";
 import { daemonRequest } from "../daemon/control-client.ts";
 import { CliError } from "./errors.ts";
@@ -51,4 +52,16 @@ export function reportReload(reply: ReloadReply, out: Output, verb: string): voi
   else if (reply.result === "planned") out.log.success(`Plan from the daemon: ${reply.changes.length} changes`);
   else if (reply.result === "refused") out.log.error(`${reply.message}; use --force to apply anyway`);
   else out.log.error(`The daemon refused the config and keeps running the old one:\n${reply.message}`);
+  if (reply.snapshot) out.log.info(`The daemon saved snapshot ${reply.snapshot} of the table first (lbctl snapshot show ${reply.snapshot})`);
+  reportDraining(reply.draining ?? [], out, "left");
+}
+
+/** The destinations left draining at weight 0 after an apply or reload, for people. */
+export function reportDraining(draining: readonly DrainingJson[], out: Output, verb: string): void {
+  if (draining.length === 0) return;
+  out.log.info(
+    `${draining.length} removed destination(s) ${verb} draining at weight 0 (lbctl status shows their connections). ` +
+      "A daemon deletes each once its connections end; without one, the next apply deletes them (apply --drain: those whose connections ended):",
+  );
+  for (const d of draining) out.print(`  ${d.service} -> ${d.destination}: ${d.connections} connection(s), deadline ${d.deadline}`);
 }

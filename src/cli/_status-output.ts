@@ -12,7 +12,9 @@ export function renderStatus(view: StatusView, stats: boolean): string {
   if (view.vips?.length) lines.push(`VIPs: ${view.vips.map((v) => `${v.vip} ${v.held ? "held (active)" : "not held (standby)"}`).join(", ")}`);
   const rows: string[][] = [["Service / destination", "Forward", "Weight", "Config", "Health", "ActiveConn", "InActConn"]];
   for (const service of view.services) {
-    const flags = [service.scheduler, service.persistent ? "persistent" : "", service.missing ? "MISSING in kernel" : "", service.stale ? "STALE: not in config" : ""]
+    const draining = service.destinations.some((d) => d.draining);
+    const stale = service.stale ? (draining ? "REMOVED from config: draining" : "STALE: not in config") : "";
+    const flags = [service.scheduler, service.persistent ? "persistent" : "", service.missing ? "MISSING in kernel" : "", stale]
       .filter(Boolean)
       .join(" ");
     rows.push([`${service.service.toUpperCase().replace(/^(TCP|UDP):/, "$1  ")} ${flags}${service.name ? ` (${service.name})` : ""}`, "", "", "", "", "", ""]);
@@ -22,7 +24,7 @@ export function renderStatus(view: StatusView, stats: boolean): string {
         FORWARD_NAMES[d.forward] ?? d.forward,
         d.weight === null ? "-" : String(d.weight),
         d.configured_weight === null ? "-" : String(d.configured_weight),
-        d.health,
+        d.draining ? "draining" : d.health,
         String(d.active_connections),
         String(d.inactive_connections),
       ]);
@@ -36,6 +38,11 @@ export function renderStatus(view: StatusView, stats: boolean): string {
   for (const row of rows) {
     if (row[1] === "" && row !== rows[0]) lines.push(row[0]!);
     else lines.push(row.map((cell, col) => (col === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[col]!))).join("  "));
+  }
+  const drains = view.services.flatMap((service) => service.destinations.filter((d) => d.draining).map((d) => ({ service: service.service, d })));
+  if (drains.length > 0) lines.push("", `Draining (removed from the config, weight 0, deleted once their connections end):`);
+  for (const { service, d } of drains) {
+    lines.push(`  ${service} -> ${d.destination}: ${d.draining!.connections} connection(s) left, since ${d.draining!.started_at}, deleted by ${d.draining!.deadline} at the latest`);
   }
   return lines.join("\n");
 }

@@ -1,12 +1,19 @@
 /**
- * `lbctl apply [--dry-run] [--force] [--json]`: makes the kernel's IPVS table match the config for every managed
- * VIP, all or nothing.
+ * `lbctl apply [--dry-run] [--force] [--drain] [--json]`: makes the kernel's IPVS table match the config for every
+ * managed VIP, all or nothing. Without a daemon a removed destination is deleted at once, or with `--drain` set to
+ * weight 0 while it has connections (the next apply finishes it); through a daemon, the daemon drains.
  */
 
 import { configuredVips, type Config } from "../config/model.ts";
 import { loadConfig } from "../config/load.ts";
 import { ConfigError } from "../config/errors.ts";
-import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
+import type { ReconcileOutcome } from "../plan/reconcile.ts";
+import { snapshotSaver } from "../daemon/snapshot-store.ts";
+import { guardedApply } from "./_guarded-apply.ts";
+import type { Plan } from "../plan/changes.ts";
+import { applyDrain, drainingJson, drainingView, drainKey, type DrainingJson, type DrainOutput, type DrainRecord } from "../plan/drain.ts";
+import type { KernelServiceEntry } from "../ipvs/types.ts";
+import { readDrainState, writeDrainState } from "../system/drain-state.ts";
 import { writeManagedVips } from "../system/managed-vips.ts";
 import { asCliError, managedVips, openIpvs } from "./_kernel.ts";
 import { changeToJson, changeToLine, summary } from "../plan/render.ts";
@@ -14,8 +21,9 @@ import { configPath, lbctlCommand } from "./common.ts";
 import { CliError, jsonFailure, UsageError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput, type Output } from "./output.ts";
-import { askDaemonToReload, exitCodeOf, reportReload, requireSameConfig } from "./_daemon-client.ts";
+import { askDaemonToReload, exitCodeOf, reportDraining, reportReload, requireSameConfig } from "./_daemon-client.ts";
 import { daemonAnswers } from "../daemon/control-client.ts";
+import { drainTimeoutMs } from "../daemon/draining.ts";
 import { VERSION } from "./version.ts";
 
 export default lbctlCommand({
@@ -24,6 +32,7 @@ export default lbctlCommand({
     "dry-run": { type: "boolean", description: "Print the plan; change nothing" },
     force: { type: "boolean", description: "Apply even over a change limit" },
     json: { type: "boolean", description: "Print one JSON object" },
+    drain: { type: "boolean", description: "Without a daemon: set removed backends to weight 0 while they have connections; the next apply deletes them" },
     daemon: { type: "boolean", description: "Run the long-lived controller instead (same as lbctl daemon)" },
   },
   async run({ args }) {
@@ -31,8 +40,8 @@ export default lbctlCommand({
     const startedAt = performance.now();
     const out = createOutput({ debug: args.debug });
     out.log.debug(`Start-up took ${startedAt.toFixed(1)} ms`);
-    if (args.daemon && (args["dry-run"] || args.force || args.json)) {
-      throw new UsageError("--daemon runs the controller; it does not combine with --dry-run, --force or --json");
+    if (args.daemon && (args["dry-run"] || args.force || args.json || args.drain)) {
+      throw new UsageError("--daemon runs the controller; it does not combine with --dry-run, --force, --drain or --json");
     }
     if (args.daemon) {
       const { runDaemon } = await import("../daemon/run.ts");
@@ -47,7 +56,7 @@ export default lbctlCommand({
       const loaded = loadConfig(path);
       out.log.debug(`Config loaded in ${(performance.now() - started).toFixed(1)} ms`);
       if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
-      const options = { path, config: loaded.config, dryRun, force, json, out };
+      const options = { path, config: loaded.config, dryRun, force, json, out, drain: Boolean(args.drain) };
       const viaDaemon = await applyThroughDaemon(options);
       if (viaDaemon !== undefined) return viaDaemon;
       return applyOnce(options);
@@ -71,9 +80,10 @@ interface ApplyOptions {
   force: boolean;
   json: boolean;
   out: Output;
+  drain: boolean;
 }
 
-function applyOnce({ config, dryRun, force, json, out }: ApplyOptions): number {
+function applyOnce({ config, dryRun, force, json, out, drain }: ApplyOptions): number {
   const opened = performance.now();
   const client = openIpvs();
   try {
@@ -82,21 +92,30 @@ function applyOnce({ config, dryRun, force, json, out }: ApplyOptions): number {
     // Remember every VIP we are about to touch before touching it, so a crash mid-apply orphans nothing.
     if (!dryRun) recordVips(stateDir, managed);
     out.log.debug(`Phase open took ${(performance.now() - opened).toFixed(1)} ms`);
+    const drains = oneShotDrains(stateDir, drain ? config.main.daemon.drain.timeout_seconds * 1000 : 0);
     let outcome: ReconcileOutcome;
+    let snapshot: string | undefined;
     try {
-      outcome = reconcile({
-        config,
-        client,
-        managedVips: managed,
-        dryRun,
-        ...(force ? {} : { limits: config.main.daemon.change_limits }),
-        onPhase: (phase, ms) => out.log.debug(`Phase ${phase} took ${ms.toFixed(1)} ms`),
-      });
+      ({ outcome, snapshot } = guardedApply(
+        {
+          config,
+          client,
+          managedVips: managed,
+          dryRun,
+          adjust: drains.adjust,
+          ...(force ? {} : { limits: config.main.daemon.change_limits }),
+          onPhase: (phase, ms) => out.log.debug(`Phase ${phase} took ${ms.toFixed(1)} ms`),
+        },
+        { save: snapshotSaver(config), reason: "apply" },
+        out,
+        json,
+      ));
     } catch (error) {
       throw asCliError(error);
     }
     if (outcome.kind === "applied") recordVips(stateDir, configuredVips(config));
-    return report(outcome, { json, dryRun, out });
+    const draining = outcome.kind === "applied" || outcome.kind === "planned" ? drains.commit(outcome.kind === "applied") : [];
+    return report(outcome, { json, dryRun, out, draining, snapshot });
   } finally {
     client.close();
   }
@@ -106,10 +125,11 @@ function applyOnce({ config, dryRun, force, json, out }: ApplyOptions): number {
  * When a daemon runs, it owns the kernel table (and knows health-driven weights): ask it to reload instead of
  * applying behind its back. Undefined when no daemon answers.
  */
-async function applyThroughDaemon({ path, config, dryRun, force, json, out }: ApplyOptions): Promise<number | undefined> {
+async function applyThroughDaemon({ path, config, dryRun, force, json, out, drain }: ApplyOptions): Promise<number | undefined> {
   const socket = config.main.daemon.socket;
   if (!(await daemonAnswers(socket))) return undefined;
   await requireSameConfig(socket, path);
+  if (drain && drainTimeoutMs(config) === 0) out.log.warn("The daemon deletes removed backends at once (daemon.drain is off or its timeout 0): --drain does not change that");
   const reply = await askDaemonToReload(socket, { dryRun, force });
   if (json) {
     out.json({
@@ -119,6 +139,8 @@ async function applyThroughDaemon({ path, config, dryRun, force, json, out }: Ap
       ...(reply.limit ? { limit: reply.limit } : {}),
       ...(reply.error ? { error: reply.error } : {}),
       ...(reply.rolled_back !== undefined ? { rolled_back: reply.rolled_back } : {}),
+      ...(reply.draining?.length ? { draining: reply.draining } : {}),
+      ...(reply.snapshot ? { snapshot: reply.snapshot } : {}),
     });
   } else {
     reportReload(reply, out, "Applied through the daemon");
@@ -126,7 +148,7 @@ async function applyThroughDaemon({ path, config, dryRun, force, json, out }: Ap
   return exitCodeOf(reply);
 }
 
-function recordVips(stateDir: string, vips: Iterable<string>): void {
+export function recordVips(stateDir: string, vips: Iterable<string>): void {
   try {
     writeManagedVips(stateDir, vips);
   } catch (error) {
@@ -134,11 +156,21 @@ function recordVips(stateDir: string, vips: Iterable<string>): void {
   }
 }
 
-function report(outcome: ReconcileOutcome, { json, dryRun, out }: { json: boolean; dryRun: boolean; out: Output }): number {
+interface ReportOptions {
+  json: boolean;
+  dryRun: boolean;
+  out: Output;
+  draining: DrainingJson[];
+  snapshot?: string | undefined;
+}
+
+export function report(outcome: ReconcileOutcome, { json, dryRun, out, draining, snapshot }: ReportOptions): number {
   const changes = outcome.plan.changes;
   const applied = outcome.kind === "applied";
   if (json) {
     const body: Record<string, unknown> = { changes: changes.map(changeToJson), applied };
+    if (draining.length > 0) body.draining = draining;
+    if (snapshot) body.snapshot = snapshot;
     if (outcome.kind === "limit") body.limit = outcome.limit;
     if (outcome.kind === "failed") {
       body.error = { op: outcome.execution.failed.op, service: outcome.execution.failed.service, destination: outcome.execution.failed.destination, message: outcome.execution.error.message };
@@ -160,13 +192,49 @@ function report(outcome: ReconcileOutcome, { json, dryRun, out }: { json: boolea
           ? `Apply failed at ${failed.op} ${failed.destination ?? failed.service}; the changes of this run were rolled back: the table is as it was`
           : `Apply failed at ${failed.op} ${failed.destination ?? failed.service} and the rollback failed too (${rollbackError?.message}): check lbctl status`,
       );
-    } else if (changes.length === 0) {
+    } else if (changes.length === 0 && draining.length === 0) {
       out.log.success("The kernel matches the config: nothing to do");
     } else {
-      out.log.success(`${dryRun ? "Plan" : "Applied"}: ${summary(changes)}`);
+      if (changes.length > 0) out.log.success(`${dryRun ? "Plan" : "Applied"}: ${summary(changes)}`);
+      reportDraining(draining, out, dryRun ? "would be left" : "left");
     }
   }
   if (outcome.kind === "limit") return ExitCode.changeLimit;
   if (outcome.kind === "failed") return ExitCode.failed;
   return ExitCode.ok;
+}
+
+/**
+ * `apply --drain` without a daemon: the daemon's drain pass (plan/drain.ts) with the records kept in state_dir
+ * between runs. A plain apply runs the same pass with no drain time: it deletes every removed destination at once
+ * and clears the records.
+ */
+export function oneShotDrains(stateDir: string, timeoutMs: number) {
+  let records: Map<string, DrainRecord>;
+  try {
+    records = new Map(readDrainState(stateDir).map((r) => [drainKey(r.service, r.destination), r]));
+  } catch (error) {
+    throw asCliError(error);
+  }
+  let result: DrainOutput | undefined;
+  let kernel: readonly KernelServiceEntry[] = [];
+  return {
+    adjust(plan: Plan, dump: readonly KernelServiceEntry[]): Plan {
+      kernel = dump;
+      result = applyDrain({ plan, kernel: dump, draining: records, now: Date.now(), timeoutMs });
+      return result.plan;
+    },
+    /** After the plan ran (or, dry, would run): the records written (when they changed) and those left draining. */
+    commit(ran: boolean): DrainingJson[] {
+      if (!result) return [];
+      if (ran && (result.started.length > 0 || result.ended.length > 0)) {
+        try {
+          writeDrainState(stateDir, [...result.draining.values()]);
+        } catch (error) {
+          throw new CliError(`The kernel was changed, but recording the draining destinations in ${stateDir} failed: ${(error as Error).message}`);
+        }
+      }
+      return drainingView(result.draining, kernel).map(drainingJson);
+    },
+  };
 }

@@ -31,6 +31,7 @@ export const root = defineCommand({
     reload: () => load(import("./reload.ts")),
     doctor: () => load(import("./doctor.ts")),
     setup: () => load(import("./setup.ts")),
+    snapshot: () => load(import("./snapshot.ts")),
     convert: () => load(import("./convert.ts")),
     shell: () => load(import("./shell.ts")),
     edit: () => load(import("./edit.ts")),

@@ -5,6 +5,7 @@ import { loadConfig } from "../config/load.ts";
 import { daemonAnswers, daemonRequest } from "../daemon/control-client.ts";
 import { desiredServices } from "../plan/desired.ts";
 import { statusView, type StatusView } from "../plan/status.ts";
+import { readDrainState } from "../system/drain-state.ts";
 import { dumpKernel, managedVips, openIpvs } from "./_kernel.ts";
 import { renderStatus } from "./_status-output.ts";
 import { configPath, lbctlCommand } from "./common.ts";
@@ -23,7 +24,7 @@ export default lbctlCommand({
     const stats = Boolean(args.stats);
     let view: StatusView;
     try {
-      view = await statusOf(configPath(args), stats);
+      view = await statusOf(configPath(args), stats, (message) => out.log.warn(message));
     } catch (error) {
       if (!args.json) throw error;
       const failure = jsonFailure(error, "read-kernel");
@@ -37,7 +38,7 @@ export default lbctlCommand({
 });
 
 /** The daemon's view when one answers (it knows health), else the kernel's table joined with the config. */
-async function statusOf(file: string, stats: boolean): Promise<StatusView> {
+async function statusOf(file: string, stats: boolean, warn: (message: string) => void): Promise<StatusView> {
   const loaded = loadConfig(file);
   if (!loaded.ok) throw new ConfigError(loaded.code, loaded.issues);
   const { config } = loaded;
@@ -49,10 +50,18 @@ async function statusOf(file: string, stats: boolean): Promise<StatusView> {
   try {
     const managed = managedVips(config);
     const byName = new Map(config.services.map((s) => [s.name, s]));
+    // Left by `apply --drain` (or a daemon that stopped): shown, so the operator knows the next apply finishes them.
+    let drains = new Map<string, { startedAt: number; deadline: number }>();
+    try {
+      drains = new Map(readDrainState(config.main.system.state_dir).map((d) => [`${d.service}>${d.destination}`, d]));
+    } catch (error) {
+      warn(`Draining destinations not shown: ${(error as Error).message}`);
+    }
     return statusView(desiredServices(config), dumpKernel(client), {
       daemon: false,
       stats,
       isManagedVip: (address) => managed.has(address),
+      draining: (service, destination) => drains.get(`${service}>${destination}`),
       health: (name) => (byName.get(name)?.health.enabled ? "unknown" : "disabled"),
     });
   } finally {

@@ -4,6 +4,7 @@
  * a fake server, without a socket.
  */
 
+import { drainingJson, type DrainingJson } from "../plan/drain.ts";
 import { changeToJson } from "../plan/render.ts";
 import type { StatusView } from "../plan/status.ts";
 import type { ReloadOptions, ReloadResult } from "./controller.ts";
@@ -24,6 +25,10 @@ export interface ReloadReply {
   error?: { op: string; service?: string; destination?: string; message: string };
   rolled_back?: boolean;
   hash?: string;
+  /** After a successful reload: the destinations left draining at weight 0 (config `daemon.drain`). */
+  draining?: DrainingJson[];
+  /** The snapshot taken before a reload that deleted anything (`lbctl snapshot restore ID` undoes it). */
+  snapshot?: string;
 }
 
 export function controlHandler(target: () => ControlTarget | undefined): (request: Request) => Response {
@@ -47,7 +52,7 @@ export function controlHandler(target: () => ControlTarget | undefined): (reques
 export function reloadReply(result: ReloadResult): ReloadReply {
   switch (result.result) {
     case "success":
-      return { result: "success", changes: result.changes.map(changeToJson), hash: result.hash };
+      return { result: "success", changes: result.changes.map(changeToJson), hash: result.hash, draining: result.draining.map(drainingJson), ...(result.snapshot ? { snapshot: result.snapshot } : {}) };
     case "planned":
       return { result: "planned", changes: result.changes.map(changeToJson) };
     case "refused":

@@ -17,6 +17,8 @@ import { desiredServices, type DesiredService, type WeightOf } from "../plan/des
 import { executePlan, type ExecutionResult } from "../plan/execute.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configHash } from "./config-hash.ts";
+import { Drains, type DrainStore } from "./draining.ts";
+import { deletesAnything } from "./snapshot-store.ts";
 import { mergeSources, type MergeResult, type SourceFailure } from "./sources/merge.ts";
 import type { ServiceSource, SourceServices } from "./sources/source.ts";
 import { StateCache } from "./state-cache.ts";
@@ -55,6 +57,15 @@ export interface ControllerDeps {
    * Without it the next interval tick converges.
    */
   requestConverge?: () => void;
+  /** Where the draining destinations are recorded (state_dir/draining.json); default nowhere (tests). */
+  drainStore?: DrainStore;
+  /** Wall-clock ms (epoch), for drain deadlines that outlive the process; default Date.now. */
+  wallClock?: () => number;
+  /**
+   * Saves a snapshot of the managed part of `kernel` (state_dir/snapshots) and returns its id: a reload that deletes
+   * anything takes one first. Default: none (tests).
+   */
+  snapshot?: (config: Config, kernel: readonly KernelServiceEntry[], managedVips: ReadonlySet<string>) => string;
 }
 
 export interface ReloadOptions {
@@ -64,7 +75,7 @@ export interface ReloadOptions {
 }
 
 export type ReloadResult =
-  | { result: "success"; changes: Change[]; hash: string }
+  | { result: "success"; changes: Change[]; hash: string; draining: DrainingDestination[]; snapshot?: string }
   | { result: "planned"; changes: Change[] }
   | { result: "failure"; message: string; changes?: Change[]; failed?: Change; rolledBack?: boolean }
   | { result: "refused"; message: string; changes: Change[]; limit: { name: string; limit: number; planned: number } };
@@ -87,6 +98,8 @@ export function loadDesired(sources: readonly ServiceSource[], lastGood: Readonl
 type KernelChangeEvent = Extract<DaemonEvent, { type: "kernel-change" }>;
 /** A deletion a source's own truth decided: the service and why; undefined for any other change. */
 type RemovalOf = (change: Change) => { service: string; reason: string } | undefined;
+/** A destination removed from the config that drains at weight 0 (config `daemon.drain`), with its connections now. */
+export type DrainingDestination = ReturnType<Drains["view"]>[number];
 type Phases = Partial<Record<ReconcilePhase, number>>;
 
 interface Vips {
@@ -109,6 +122,8 @@ export class Controller {
   #statsIndex: StatsIndex | undefined;
   /** What the state file says; read at start, written only when the managed set changes. */
   #recorded = new Set<string>();
+  /** Destinations removed from the config that still drain (plan/drain.ts). */
+  readonly #drains: Drains;
 
   private constructor(
     private readonly deps: ControllerDeps,
@@ -118,6 +133,7 @@ export class Controller {
     this.#good = loaded.good;
     this.#hash = configHash(loaded.config);
     this.#cache = new StateCache(deps.ipvs, deps.now, loaded.config.main.daemon.state_cache);
+    this.#drains = new Drains(deps.drainStore ?? { read: () => [], write: () => {} }, deps.events, deps.wallClock ?? Date.now);
   }
 
   /** Adopts the kernel table, starts checks and converges once; loads the sources first unless given them. */
@@ -128,6 +144,7 @@ export class Controller {
     const { config } = loaded;
     controller.#recorded = new Set(deps.vipRecord.read(config.main.system.state_dir));
     controller.#adopt();
+    controller.#drains.resume(config.main.system.state_dir, controller.#cache.get());
     deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: config.files, ...sizes(config), ...inventory(config) });
     controller.tick("startup");
     return controller;
@@ -148,6 +165,11 @@ export class Controller {
   /** Reconcile cycles run so far (stats are collected every N cycles). */
   get cycles(): number {
     return this.#cycles;
+  }
+
+  /** The destinations left draining, with their connections as the kernel last reported them. */
+  draining(): DrainingDestination[] {
+    return this.#drains.size === 0 ? [] : this.#drains.view(this.#cache.get());
   }
 
   /** The kernel table as last read (through the state cache). */
@@ -228,6 +250,7 @@ export class Controller {
       return { result: "refused", message, changes: outcome.plan.changes, limit: outcome.limit };
     }
     if (options.dryRun) return { result: "planned", changes: outcome.plan.changes };
+    const snapshot = deletesAnything(outcome.plan) ? this.#snapshot(next, vips.managed) : undefined;
     try {
       this.deps.health.sync(targets);
     } catch (error) {
@@ -242,7 +265,7 @@ export class Controller {
     }
     this.#emitRemovals(outcome.plan.changes, removals);
     if (failures.length > 0) return { result: "failure", message: failureMessage, changes: outcome.plan.changes };
-    return { result: "success", changes: outcome.plan.changes, hash: this.#hash };
+    return { result: "success", changes: outcome.plan.changes, hash: this.#hash, draining: this.draining(), ...(snapshot ? { snapshot } : {}) };
   }
 
   /**
@@ -291,6 +314,17 @@ export class Controller {
       const id = targetId({ service: service.name, backend });
       return healthWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured);
     };
+  }
+
+  /** The table before a reload that deletes: a failed snapshot is an error to see, not a reason to refuse the reload. */
+  #snapshot(config: Config, managed: ReadonlySet<string>): string | undefined {
+    if (!this.deps.snapshot) return undefined;
+    try {
+      return this.deps.snapshot(config, this.#cache.get(), managed);
+    } catch (error) {
+      this.deps.events.emit({ type: "error", message: `No snapshot taken before the reload: ${(error as Error).message}` });
+      return undefined;
+    }
   }
 
   #swap(merged: LoadedDesired): void {
@@ -391,6 +425,8 @@ export class Controller {
       weightOf: options.weightOf ?? this.weightOf,
       weightReason: (d) => (d.weight === 0 && d.configuredWeight !== 0 ? "health" : options.reason),
       ...(includeVip ? { includeVip } : {}),
+      // Removals drain (daemon.drain); under cold standby only on held VIPs: elsewhere no traffic arrives.
+      adjust: (plan, kernel) => this.#drains.pass(config, plan, kernel, includeVip),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.exempt ? { exemptFromLimits: options.exempt } : {}),
       reason: options.reason,
@@ -450,6 +486,7 @@ export class Controller {
       this.#emitWeightChanges(changes, (change) => backends.get(destinationKey(change)));
       phases.events = this.deps.now() - executed;
     }
+    if (execution.ok) this.#drains.commit(plan, config.main.system.state_dir);
     if (execution.ok) this.#forgetDroppedVips(config);
     this.deps.events.emit({
       type: "reconcile",

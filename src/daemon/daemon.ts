@@ -16,7 +16,8 @@ import type { IpvsClient } from "../ipvs/types.ts";
 import { fanOut, type EventSink } from "../observability/events.ts";
 import { controlHandler, type ControlTarget } from "./control-api.ts";
 import type { ControlServer } from "./control-server.ts";
-import { Controller, loadDesired, type HealthChecks, type LocalAddresses, type ReloadOptions, type ReloadResult, type VipRecord } from "./controller.ts";
+import { Controller, loadDesired, type ControllerDeps, type HealthChecks, type LocalAddresses, type ReloadOptions, type ReloadResult, type VipRecord } from "./controller.ts";
+import type { DrainStore } from "./draining.ts";
 import type { ServiceSource } from "./sources/source.ts";
 import { daemonStatus } from "./status.ts";
 import { Ticker } from "./ticker.ts";
@@ -62,6 +63,10 @@ export interface DaemonDeps {
   /** systemd's sd_notify (READY=1, STOPPING=1); a no-op outside systemd. */
   notify(state: string): void;
   vipRecord: VipRecord;
+  /** Where draining destinations are recorded (state_dir/draining.json), so a restart resumes their drains. */
+  drainStore?: DrainStore;
+  /** Saves a snapshot before a reload that deletes (controller.ts). */
+  snapshot?: ControllerDeps["snapshot"];
   /** The clock's reading at exec, when known (performance.now() counts from it): the start-up record reports from it. */
   execAt?: number;
   /** More top-level fields of the status answer (`control_plane` once replication runs). */
@@ -203,6 +208,8 @@ class RunningDaemon implements Daemon {
           vipRecord: deps.vipRecord,
           now: () => deps.clock.now(),
           requestConverge: () => this.#convergeSoon(),
+          ...(deps.drainStore ? { drainStore: deps.drainStore } : {}),
+          ...(deps.snapshot ? { snapshot: deps.snapshot } : {}),
         },
         loaded,
       );

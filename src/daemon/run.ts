@@ -12,6 +12,7 @@ import { fanOut, type EventSink } from "../observability/events.ts";
 import { Observability } from "../observability/setup.ts";
 import { LocalAddressReader } from "../system/local-addresses.ts";
 import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
+import { readDrainState, writeDrainState } from "../system/drain-state.ts";
 import { sdNotify } from "../system/sd-notify.ts";
 import { attachControlPlane } from "./control-plane.ts";
 import { journalFolderAtStart } from "../controlplane/replica-files.ts";
@@ -20,6 +21,7 @@ import { recoverReplica } from "../controlplane/replica-store.ts";
 import { MEMORY_KERNEL_WARNING, memoryKernel, memoryKernelRequested } from "../controlplane/test-kernel.ts";
 import { serveControl } from "./control-server.ts";
 import { createDaemon } from "./daemon.ts";
+import { snapshotSaver } from "./snapshot-store.ts";
 import { fileSource } from "./sources/files.ts";
 import { startKubernetes } from "./sources/kubernetes-start.ts";
 
@@ -66,6 +68,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
+    drainStore: { read: readDrainState, write: writeDrainState },
+    snapshot: (config, kernel, managed) => snapshotSaver(config)(kernel, managed, "reload").id,
     // performance.now() counts from the process's start.
     execAt: 0,
     statusExtras: () => (controlPlane ? { control_plane: controlPlane.status() } : {}),

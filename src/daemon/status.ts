@@ -9,10 +9,12 @@ import { statusView, type StatusView } from "../plan/status.ts";
 export function daemonStatus(controller: Controller, health: Pick<HealthChecks, "state">, options: { stats: boolean }): StatusView {
   const config = controller.config;
   const byName = new Map(config.services.map((s) => [s.name, s]));
+  const drains = new Map(controller.draining().map((d) => [`${d.service}>${d.destination}`, d]));
   const view = statusView(desiredServices(config, { weightOf: controller.weightOf }), controller.kernel(), {
     daemon: true,
     stats: options.stats,
     isManagedVip: (address) => controller.managedVips.has(address),
+    draining: (service, destination) => drains.get(`${service}>${destination}`),
     health: (service, backend) => {
       if (!byName.get(service)?.health.enabled) return "disabled";
       return health.state(targetId({ service, backend }))?.state ?? "unknown";

@@ -35,6 +35,9 @@ export const AUDIT_EVENTS = [
   "kubernetes_leader_lost",
   "kubernetes_removal",
   ...CONTROL_PLANE_AUDIT_EVENTS,
+  "drain_started",
+  "drain_ended",
+  "drain_timed_out",
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -138,6 +141,31 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
       ];
     case "change-limit-hit":
       return [{ event: "change_limit_hit", level: "error", message: "Change limit hit", fields: { limit: event.limit, planned: event.planned, max: event.max } }];
+    case "drain-started":
+      return [
+        {
+          event: "drain_started",
+          level: "info",
+          message: event.resumed ? "Destination still draining (resumed at start)" : "Destination removed from the config: draining at weight 0",
+          fields: { virtual_service: event.service, destination: event.destination, service: event.name, connections: event.connections, deadline: new Date(event.deadline).toISOString(), resumed: event.resumed },
+        },
+      ];
+    case "drain-ended":
+      return [
+        event.reason === "timeout"
+          ? {
+              event: "drain_timed_out",
+              level: "warn",
+              message: "Drain timed out: destination deleted with connections left",
+              fields: { virtual_service: event.service, destination: event.destination, service: event.name, connections: event.connections },
+            }
+          : {
+              event: "drain_ended",
+              level: "info",
+              message: event.reason === "drained" ? "Drain finished: no connections left" : event.reason === "restored" ? "Drain stopped: the backend is back in the config" : "Drain ended: the destination left the kernel",
+              fields: { virtual_service: event.service, destination: event.destination, service: event.name, reason: event.reason, connections: event.connections },
+            },
+      ];
     case "reconcile":
       return event.result === "success" && event.changes > 0 ? [changesApplied(event)] : [];
     case "controlplane-audit":
@@ -229,6 +257,8 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "kubernetes-leader",
   "kubernetes-removal",
   "controlplane-audit",
+  "drain-started",
+  "drain-ended",
 ]);
 
 /**

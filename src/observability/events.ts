@@ -5,6 +5,7 @@
  */
 
 import type { ChangeOp, ChangeReason } from "../plan/changes.ts";
+import type { DrainEndReason } from "../plan/drain.ts";
 
 export type HealthStateName = "unknown" | "healthy" | "unhealthy";
 
@@ -66,6 +67,19 @@ export type DaemonEvent =
   | { type: "probe"; service: string; backend: string; ok: boolean; latencyMs: number; reason: string }
   | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }
   | { type: "change-limit-hit"; limit: string; planned: number; max: number }
+  | {
+      type: "drain-started";
+      /** `PROTO:VIP:PORT` and `ADDR:PORT` of the destination set to weight 0. */
+      service: string;
+      destination: string;
+      name?: string;
+      /** Wall-clock ms (epoch) after which it is deleted whatever its connections. */
+      deadline: number;
+      connections: number;
+      /** Read back from state_dir at daemon start, not started now. */
+      resumed: boolean;
+    }
+  | { type: "drain-ended"; service: string; destination: string; name?: string; reason: DrainEndReason; connections: number }
   | { type: "ipvs-stats"; destinations: DestinationSample[] }
   | { type: "error"; message: string; detail?: string }
   // The Kubernetes source (src/daemon/sources/kubernetes.ts, docs/kubernetes.md).

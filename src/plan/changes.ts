@@ -33,9 +33,15 @@ export interface Change {
 
 export interface Plan {
   changes: Change[];
+  /**
+   * What the plan removes, for change limits, when that is not simply its deletions: a drain (plan/drain.ts) counts
+   * a removal once, when it starts, not again when the deletion ends it.
+   */
+  removals?: { services: number; destinations: number };
 }
 
 export function countDeletions(plan: Plan): { services: number; destinations: number } {
+  if (plan.removals) return plan.removals;
   let services = 0;
   let destinations = 0;
   for (const change of plan.changes) {

@@ -17,8 +17,15 @@ export interface LimitHit {
  * The first limit the plan exceeds, if any. Deleting exactly the limit is allowed. `exempt` deletions do not count:
  * those another source of truth decided (a Kubernetes Service deleted, a node gone), not a config edit.
  */
-export function exceededLimit(plan: Plan, limits: ChangeLimits, exempt?: (change: Change) => boolean): LimitHit | undefined {
-  const deleted = countDeletions(exempt ? { changes: plan.changes.filter((change) => !exempt(change)) } : plan);
+export function exceededLimit(plan: Plan, limits: ChangeLimits, exempt?: (change: Change) => boolean, planned: Plan = plan): LimitHit | undefined {
+  const deleted = { ...countDeletions(plan) };
+  if (exempt) {
+    // `planned` is the plan before the drain pass turned deletions into weight-0 updates: its deletions say which
+    // removals are exempt, and they come off the count (which the drain pass may have set in `removals`).
+    const excused = countDeletions({ changes: planned.changes.filter(exempt) });
+    deleted.services = Math.max(0, deleted.services - excused.services);
+    deleted.destinations = Math.max(0, deleted.destinations - excused.destinations);
+  }
   if (deleted.services > limits.max_services_deleted) {
     return { name: "max_services_deleted", limit: limits.max_services_deleted, planned: deleted.services };
   }

@@ -27,6 +27,13 @@ export interface ReconcileRequest extends DesiredOptions {
   kernel?: readonly KernelServiceEntry[];
   /** Plan against no desired services at all (`lbctl disable`). */
   removeEverything?: boolean;
+  /** Plan against these desired services instead of the config's (`lbctl snapshot restore`). */
+  desired?: readonly DesiredService[];
+  /**
+   * A pass over the plan before the change limits are checked (plan/drain.ts turns deletions into drains); it sees
+   * the kernel dump the plan was made from.
+   */
+  adjust?: (plan: Plan, kernel: readonly KernelServiceEntry[]) => Plan;
   /** Told how long each phase took (read, desired, plan, execute), for --debug output and benchmarks. */
   onPhase?: (phase: "read" | "desired" | "plan" | "execute", ms: number) => void;
 }
@@ -50,8 +57,8 @@ export function reconcile(request: ReconcileRequest): ReconcileOutcome {
     return result;
   };
   const kernel = request.kernel ?? timed("read", () => request.client.dump({ stats: false }));
-  const desired = request.removeEverything ? [] : timed("desired", () => desiredServices(request.config, request));
-  const plan = timed("plan", () =>
+  const desired = request.removeEverything ? [] : (request.desired ?? timed("desired", () => desiredServices(request.config, request)));
+  const planned = timed("plan", () =>
     planChanges(desired, kernel, {
       isManagedVip: (address) => request.managedVips.has(address),
       ...(request.removal ? { removal: request.removal } : {}),
@@ -59,7 +66,8 @@ export function reconcile(request: ReconcileRequest): ReconcileOutcome {
       ...(request.weightReason ? { weightReason: request.weightReason } : {}),
     }),
   );
-  const limit = request.limits ? exceededLimit(plan, request.limits, request.exemptFromLimits) : undefined;
+  const plan = request.adjust ? request.adjust(planned, kernel) : planned;
+  const limit = request.limits ? exceededLimit(plan, request.limits, request.exemptFromLimits, planned) : undefined;
   if (limit) return { kind: "limit", plan, limit, desired };
   if (request.dryRun) return { kind: "planned", plan, desired };
   const execution = timed("execute", () => executePlan(request.client, plan));

@@ -21,6 +21,16 @@ export interface StatusDestination {
   persistent_connections: number;
   /** In the config but not in the kernel. */
   missing?: true;
+  /** Removed from the config and draining at weight 0 (config `daemon.drain`): deleted once its connections end. */
+  draining?: StatusDrain;
+}
+
+export interface StatusDrain {
+  /** ISO 8601 times: when the drain started, and when the destination is deleted whatever its connections. */
+  started_at: string;
+  deadline: string;
+  /** The connections that hold it: active ones, plus inactive ones for UDP. */
+  connections: number;
 }
 
 export interface StatusStats {
@@ -56,6 +66,8 @@ export interface StatusOptions {
   /** Health of a backend of a config service; without a daemon: "unknown" when checks are on, else "disabled". */
   health: (serviceName: string, backend: string) => HealthLabel;
   isManagedVip: (address: string) => boolean;
+  /** The drain of a destination (`PROTO:VIP:PORT`, `ADDR:PORT`), when it drains; epoch ms. */
+  draining?: (service: string, destination: string) => { startedAt: number; deadline: number } | undefined;
 }
 
 export function statusView(desired: readonly DesiredService[], kernel: readonly KernelServiceEntry[], options: StatusOptions): StatusView {
@@ -84,7 +96,7 @@ export function statusView(desired: readonly DesiredService[], kernel: readonly 
         ...(actual ? {} : { missing: true as const }),
       };
     });
-    for (const [id, extra] of kernelDestinations) destinations.push(foreignDestination(id, extra));
+    for (const [id, extra] of kernelDestinations) destinations.push(foreignDestination(wanted.id, id, extra, options));
     services.push({
       service: wanted.id,
       name: wanted.name,
@@ -103,14 +115,16 @@ export function statusView(desired: readonly DesiredService[], kernel: readonly 
       persistent: (entry.service.flags & ServiceFlag.persistent) !== 0,
       missing: false,
       stale: true,
-      destinations: entry.destinations.map((d) => foreignDestination(formatDestinationKey(d), d)),
+      destinations: entry.destinations.map((d) => foreignDestination(id, formatDestinationKey(d), d, options)),
       ...(options.stats ? { stats: statsOf(entry.service.stats) } : {}),
     });
   }
   return { daemon: options.daemon, services };
 }
 
-function foreignDestination(id: string, d: KernelServiceEntry["destinations"][number]): StatusDestination {
+/** A kernel destination the config does not name: stale (the next apply removes it), or draining. */
+function foreignDestination(service: string, id: string, d: KernelServiceEntry["destinations"][number], options: StatusOptions): StatusDestination {
+  const drain = options.draining?.(service, id);
   return {
     destination: id,
     backend: null,
@@ -121,6 +135,15 @@ function foreignDestination(id: string, d: KernelServiceEntry["destinations"][nu
     active_connections: d.activeConnections,
     inactive_connections: d.inactiveConnections,
     persistent_connections: d.persistentConnections,
+    ...(drain
+      ? {
+          draining: {
+            started_at: new Date(drain.startedAt).toISOString(),
+            deadline: new Date(drain.deadline).toISOString(),
+            connections: d.activeConnections + (service.startsWith("udp:") ? d.inactiveConnections : 0),
+          },
+        }
+      : {}),
   };
 }
 

@@ -138,6 +138,7 @@ describe("main file defaults", () => {
       sysctl_file: "/etc/sysctl.d/99-lbctl.conf",
       tuning_profile: "balanced",
       lock_idle_timeout_minutes: 10,
+      snapshots_kept: 20,
     });
     expect(main.daemon).toEqual({
       reconcile_interval_ms: 1000,
@@ -146,6 +147,7 @@ describe("main file defaults", () => {
       socket: "/run/lbctl/lbctl.sock",
       standby: "warm",
       change_limits: { max_services_deleted: 10, max_destinations_deleted: 50 },
+      drain: { enabled: true, timeout_seconds: 300 },
     });
     expect(main.control_plane.sync_interval_seconds).toBe(30);
     expect(main.vrrp).toBeUndefined();

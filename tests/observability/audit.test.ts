@@ -100,7 +100,9 @@ describe("every audit event is emitted by the daemon's controller", () => {
       const events = new RecordingSink();
       const audit: AuditRecord[] = [];
       let now = 0;
+      let wall = Date.UTC(2026, 0, 1);
       const controller = Controller.start({
+        wallClock: () => wall,
         sources: [fileSource(tree.main, { env: {} })],
         ipvs: kernel,
         addresses: { localAddresses: () => local },
@@ -132,6 +134,17 @@ describe("every audit event is emitted by the daemon's controller", () => {
       expect(controller.reload().result).toBe("failure");
       write([service({ name: "web", ports: [80], backends: [] })], { daemon: { change_limits: { max_services_deleted: 0 } } });
       expect(controller.reload().result).toBe("refused");
+      // A backend with connections leaves the config: it drains; one port's drain ends, the other's times out.
+      const web = (port: number) => kernel.services.get(`tcp:192.0.2.10:${port}`)!.destinations.find((d) => d.address === "10.0.0.2")!;
+      web(80).activeConnections = 1;
+      web(443).activeConnections = 1;
+      write([service({ name: "web", ports: [80, 443], scheduler: "rr", backends: [{ address: "10.0.0.1", weight: 4 }], health })]);
+      now += 1000; // past the state cache's lifetime: the reload reads the connections
+      expect(controller.reload().result).toBe("success");
+      web(80).activeConnections = 0;
+      tick();
+      wall += 301_000;
+      tick();
 
       const emitted = new Set(audit.map((r) => r.event));
       // Emitted by daemon.ts, not the controller: lab test tests/lab/observability.test.ts; connection sync:
@@ -153,6 +166,9 @@ describe("every audit event is emitted by the daemon's controller", () => {
       expect(audit.find((r) => r.event === "destination_deleted")?.fields).toMatchObject({ service: "web", destination: "10.0.0.5:80", reason: "config" });
       expect(audit.find((r) => r.event === "service_deleted")?.fields).toMatchObject({ virtual_service: "tcp:192.0.2.20:8080", reason: "config" });
       expect(audit.find((r) => r.event === "reload_failed" && r.fields.reason === "limit")?.fields).toMatchObject({ limit: "max_services_deleted", limit_max: 0 });
+      expect(audit.filter((r) => r.event === "drain_started").map((r) => r.fields.destination).sort()).toEqual(["10.0.0.2:443", "10.0.0.2:80"]);
+      expect(audit.find((r) => r.event === "drain_ended")?.fields).toMatchObject({ virtual_service: "tcp:192.0.2.10:80", reason: "drained", connections: 0 });
+      expect(audit.find((r) => r.event === "drain_timed_out")).toMatchObject({ level: "warn", fields: { virtual_service: "tcp:192.0.2.10:443", connections: 1 } });
       const updated = audit.find((r) => r.event === "destination_updated" && r.fields.reason === "health");
       expect(updated?.fields).toMatchObject({ service: "web", backend: "10.0.0.1:80", weight: 0, old_weight: 4 });
     } finally {

@@ -46,6 +46,7 @@ function busyModel(): MetricsModel {
     { type: "controlplane-started", mode: "secondary", certificateExpiry: { local: 1_900_000_000, ca: 2_100_000_000 } },
     { type: "controlplane-peer", peer: "primary", connected: false },
     { type: "controlplane-synced", atSeconds: 1_800_000_000 },
+    { type: "drain-started", service: "tcp:192.0.2.10:80", destination: "10.0.0.7:80", name: "web", deadline: 1_800_000_000_000, connections: 2, resumed: false },
   ] satisfies DaemonEvent[]) {
     model.emit(event);
   }
@@ -145,6 +146,17 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
   "controlplane-audit": [
     { name: "an audit record", events: [{ type: "controlplane-audit", event: "controlplane_connected", level: "info", message: "Connected", fields: { peer_cn: "lb-a" } }], visible: false },
   ],
+  "drain-started": [
+    {
+      name: "another destination drains",
+      events: [{ type: "drain-started", service: "tcp:192.0.2.10:80", destination: "10.0.0.8:80", deadline: 1_800_000_000_000, connections: 1, resumed: true }],
+      visible: true,
+    },
+  ],
+  "drain-ended": [
+    { name: "the drain finished", events: [{ type: "drain-ended", service: "tcp:192.0.2.10:80", destination: "10.0.0.7:80", reason: "drained", connections: 0 }], visible: true },
+    { name: "a drain not known", events: [{ type: "drain-ended", service: "tcp:192.0.2.10:80", destination: "10.0.0.99:80", reason: "gone", connections: 0 }], visible: false },
+  ],
 };
 
 /** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */
@@ -199,7 +211,7 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["change-limit-hit", "config-loaded", "config-refused", "connection-sync", "controlplane-peer", "controlplane-peer-gone", "controlplane-started", "controlplane-synced", "controlplane-update", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+      ["change-limit-hit", "config-loaded", "config-refused", "connection-sync", "controlplane-peer", "controlplane-peer-gone", "controlplane-started", "controlplane-synced", "controlplane-update", "daemon-started", "drain-ended", "drain-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
     );
   });
 

@@ -36,6 +36,8 @@ const CONTRACT: Record<string, [string, string]> = {
   lbctl_controlplane_updates_total: ["counter", "node,result"],
   lbctl_controlplane_last_sync_timestamp_seconds: ["gauge", "node"],
   lbctl_controlplane_certificate_expiry_timestamp_seconds: ["gauge", "node,certificate"],
+  // Issue 16: destinations removed from the config that drain at weight 0.
+  lbctl_backend_draining: ["gauge", "node,virtual_service,destination"],
 };
 
 /** Every event that fills every family once. */
@@ -54,6 +56,7 @@ function busyModel(): MetricsModel {
   model.emit({ type: "controlplane-started", mode: "primary", certificateExpiry: { local: 1_900_000_000, ca: 2_100_000_000 } });
   model.emit({ type: "controlplane-peer", peer: "lb-b", connected: true });
   model.emit({ type: "controlplane-synced", atSeconds: 1_800_000_000 });
+  model.emit({ type: "drain-started", service: "tcp:192.0.2.10:80", destination: "10.0.0.2:80", deadline: 1_800_000_000_000, connections: 1, resumed: false });
   return model;
 }
 

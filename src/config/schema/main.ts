@@ -112,6 +112,7 @@ const system = section({
   sysctl_file: v.optional(absolutePath("Sysctl file that lbctl setup sysctl writes"), "/etc/sysctl.d/99-lbctl.conf"),
   tuning_profile: v.optional(choice(["minimal", "balanced", "aggressive"], "balanced"), "balanced"),
   lock_idle_timeout_minutes: v.optional(integer(1, 1440, { zeroMeans: 10 }), 10),
+  snapshots_kept: v.optional(integer(1, 1000, { description: "Kernel table snapshots kept in state_dir/snapshots (the oldest go first)" }), 20),
 });
 
 const daemon = v.pipe(
@@ -135,6 +136,16 @@ const daemon = v.pipe(
     section({
       max_services_deleted: v.optional(integer(0, 1_000_000), 10),
       max_destinations_deleted: v.optional(integer(0, 1_000_000), 50),
+    }),
+    {},
+  ),
+  drain: v.optional(
+    section({
+      enabled: v.optional(boolean("Set a removed backend to weight 0 and delete it once its connections end"), true),
+      timeout_seconds: v.optional(
+        integer(0, 86400, { description: "Delete a draining backend after this long whatever its connections; 0 = delete at once" }),
+        300,
+      ),
     }),
     {},
   ),

@@ -78,6 +78,12 @@ export const FAMILIES = {
     labels: ["node", "result"],
     help: "Config reloads, by result (success, failure, or refused over a change limit).",
   },
+  backendDraining: {
+    name: "lbctl_backend_draining",
+    type: "gauge",
+    labels: ["node", "virtual_service", "destination"],
+    help: "1 for each destination removed from the config that still drains at weight 0 (absent once deleted).",
+  },
   changeLimitHits: { name: "lbctl_change_limit_hits_total", type: "counter", labels: ["node", "limit"], help: "Reloads stopped by a change limit, by limit." },
   logRecordsDropped: {
     name: "lbctl_log_records_dropped_total",

@@ -65,6 +65,8 @@ export class MetricsModel implements EventSink {
   readonly reconcileDuration = new HistogramCounts(RECONCILE_BUCKETS);
   readonly configReloads = { success: 0, failure: 0, refused: 0 };
   readonly changeLimitHits = new Map<string, number>();
+  /** Destinations draining now, as `[virtual service, destination]` by `PROTO:VIP:PORT>ADDR:PORT`. */
+  readonly draining = new Map<string, [string, string]>();
   /** Log destination → records its full queue dropped. */
   readonly logRecordsDropped = new Map<string, number>();
   readonly kubernetes = new KubernetesMetrics();
@@ -178,6 +180,12 @@ export class MetricsModel implements EventSink {
         this.#kernelChange(event);
         // A restarted destination shows only at the next stats sample (which bumps the traffic families).
         return this.#changed(["backendWeight"]);
+      case "drain-started":
+        this.draining.set(`${event.service}>${event.destination}`, [event.service, event.destination]);
+        return this.#changed(["backendDraining"]);
+      case "drain-ended":
+        this.draining.delete(`${event.service}>${event.destination}`);
+        return this.#changed(["backendDraining"]);
       case "ipvs-stats":
         this.#stats(event.destinations);
         return this.#changed(STATS_FAMILIES);

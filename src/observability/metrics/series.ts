@@ -80,6 +80,8 @@ export function visitFamily(model: MetricsModel, key: FamilyKey, visit: Visit): 
       return visitPlain(labels, Object.entries(model.configReloads).map(([result, n]) => [[node, result], n]), visit);
     case "changeLimitHits":
       return visitPlain(labels, [...model.changeLimitHits].map(([limit, n]) => [[node, limit], n]), visit);
+    case "backendDraining":
+      return visitPlain(labels, [...model.draining.values()].map(([service, destination]) => [[node, service, destination], 1]), visit);
     case "logRecordsDropped":
       return visitPlain(labels, [...model.logRecordsDropped].map(([sink, n]) => [[node, sink], n]), visit);
     case "kubernetesConnected":
