@@ -3,11 +3,11 @@
  * VIP, all or nothing.
  */
 
-import { configuredVips, type Config } from "../config/model.ts";
+import type { Config } from "../config/model.ts";
 import { loadConfig } from "../config/load.ts";
 import { ConfigError } from "../config/errors.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
-import { writeManagedVips } from "../system/managed-vips.ts";
+import { configManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { asCliError, managedVips, openIpvs } from "./_kernel.ts";
 import { changeToJson, changeToLine, summary } from "../plan/render.ts";
 import { configPath, lbctlCommand } from "./common.ts";
@@ -95,7 +95,7 @@ function applyOnce({ config, dryRun, force, json, out }: ApplyOptions): number {
     } catch (error) {
       throw asCliError(error);
     }
-    if (outcome.kind === "applied") recordVips(stateDir, configuredVips(config));
+    if (outcome.kind === "applied") recordVips(stateDir, configManagedVips(config));
     return report(outcome, { json, dryRun, out });
   } finally {
     client.close();
