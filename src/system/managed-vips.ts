@@ -7,7 +7,7 @@
 
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bigIntToIp, parseAddressRange } from "../config/address-ranges.ts";
+import { parseAddressRange } from "../config/address-ranges.ts";
 import { configuredVips, type Config } from "../config/model.ts";
 import { canonicalAddress } from "../ipvs/address.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
@@ -66,7 +66,20 @@ export function poolVips(main: Pick<Config["main"], "kubernetes">): string[] {
       const parsed = parseAddressRange(text);
       if (!parsed.ok) continue;
       const { family, first, last } = parsed.range;
-      for (let value = first; value <= last; value++) out.push(canonicalAddress(bigIntToIp(family, value)) ?? bigIntToIp(family, value));
+      if (family === 4) {
+        // Numbers, not bigints: this runs on every daemon tick, for up to 4096 addresses a pool.
+        for (let value = Number(first); value <= Number(last); value++) out.push(`${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`);
+      } else {
+        const high: number[] = [];
+        for (let shift = 112n; shift >= 32n; shift -= 16n) high.push(Number((first >> shift) & 0xffffn));
+        const low = Number(first & 0xffffffffn);
+        const count = Number(last - first);
+        for (let k = 0; k <= count; k++) {
+          const value = low + k;
+          // Past the low 32 bits the upper groups change: the rare carry takes the bigint path.
+          out.push(value <= 0xffffffff ? formatIpv6([...high, Math.floor(value / 0x10000), value % 0x10000]) : formatIpv6(groupsOf(first + BigInt(k))));
+        }
+      }
     }
   }
   return out;
@@ -77,4 +90,29 @@ export function configManagedVips(config: Pick<Config, "main" | "services">): st
   const pools = poolVips(config.main);
   const vips = configuredVips(config);
   return pools.length === 0 ? vips : [...new Set([...vips, ...pools])].sort();
+}
+
+function groupsOf(value: bigint): number[] {
+  const groups: number[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((value >> shift) & 0xffffn));
+  return groups;
+}
+
+/** RFC 5952 text of an IPv6 address from its eight groups: lower case, the longest run of 2+ zero groups as "::". */
+function formatIpv6(groups: readonly number[]): string {
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
+    i = j;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (bestStart < 0) return hex.join(":");
+  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
 }
