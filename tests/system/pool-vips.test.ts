@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Config } from "../../src/config/model.ts";
 import { FrrConfigError, frrBlockFor, vrrpPlan } from "../../src/system/frr/block.ts";
+import { canonicalAddress } from "../../src/ipvs/address.ts";
 import { configManagedVips, poolVips } from "../../src/system/managed-vips.ts";
 import { configTree } from "../support/config-tree.ts";
 import { runLbctl } from "../support/run-lbctl.ts";
@@ -24,6 +25,19 @@ describe("pool addresses as managed VIPs", () => {
     const disabled = testConfig({ main: { kubernetes: kubernetes([{ name: "v4", addresses: ["192.0.2.128/30"] }], false) }, services: [{ name: "web", ports: [80], vip: "192.0.2.20" }] });
     expect(poolVips(disabled.main)).toEqual([]);
     expect(configManagedVips(disabled)).toEqual(["192.0.2.20"]);
+  });
+
+  test("IPv6 pool addresses are written as lbctl compares addresses (RFC 5952), across a carry past the low 32 bits", () => {
+    const ranges = ["::-::3", "1:0:0:1::-1:0:0:1::2", "2001:db8::ffff:fffe-2001:db8::1:0:1", "0:0:1:0:0:1:0:fffe-0:0:1:0:0:1:1:0"];
+    const main = { kubernetes: { enabled: true, pools: ranges.map((r, i) => ({ name: `p${i}`, addresses: [r] })) } } as Parameters<typeof poolVips>[0];
+    const vips = poolVips(main);
+    expect(vips).toEqual([
+      "::", "::1", "::2", "::3",
+      "1:0:0:1::", "1:0:0:1::1", "1:0:0:1::2",
+      "2001:db8::ffff:fffe", "2001:db8::ffff:ffff", "2001:db8::1:0:0", "2001:db8::1:0:1",
+      "::1:0:0:1:0:fffe", "::1:0:0:1:0:ffff", "::1:0:0:1:1:0",
+    ]);
+    for (const vip of vips) expect(canonicalAddress(vip)).toBe(vip);
   });
 
   test("setup frr's VRRP instance carries the pool addresses beside the file VIPs", () => {
