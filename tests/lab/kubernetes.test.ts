@@ -78,24 +78,34 @@ async function answers(client: LabNamespace, vip: string, count: number, port = 
 }
 
 /**
- * kube-proxy's healthCheckNodePort on a node: every connection gets the HTTP response in `file` (socat, one cat
- * per connection), so rewriting the file changes the answer, as kube-proxy's changes with the node's endpoints.
+ * kube-proxy's healthCheckNodePort on a node, as kube-proxy answers it: 200 and X-Load-Balancing-Endpoint-Weight:
+ * N while the node has N > 0 ready local endpoints, 503 and 0 without. N is read from `file` per request, so
+ * rewriting the file changes the answer as the node's endpoints change. One long-lived server per node: forking
+ * a process per connection is too slow in the emulated guest for a probe's timeout.
  */
-async function startKubeProxyHealth(node: LabNamespace, file: string): Promise<void> {
-  Bun.spawn(["ip", "netns", "exec", node.name, "socat", `TCP-LISTEN:${HEALTH_PORT},fork,reuseaddr`, `SYSTEM:cat ${file}`], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-  await waitFor(async () => (await exec(["ss", "-N", node.name, "-Hltn", `sport = :${HEALTH_PORT}`])).trim() !== "", 15_000, `kube-proxy's health port in ${node.name}`);
+const KUBE_PROXY_HEALTH = `
+import { readFileSync } from "node:fs";
+const [port, file] = process.argv.slice(2);
+Bun.serve({
+  port: Number(port),
+  hostname: "0.0.0.0",
+  fetch() {
+    const endpoints = Number(readFileSync(file, "utf8").trim());
+    const body = JSON.stringify({ service: { namespace: "shop", name: "api" }, localEndpoints: endpoints, serviceProxyHealthy: true });
+    const headers = { "Content-Type": "application/json", "X-Content-Type-Options": "nosniff", "X-Load-Balancing-Endpoint-Weight": String(endpoints) };
+    return new Response(body, { status: endpoints > 0 ? 200 : 503, headers });
+  },
+});
+`;
+
+async function startKubeProxyHealth(node: LabNamespace, script: string, file: string): Promise<void> {
+  Bun.spawn(["ip", "netns", "exec", node.name, process.execPath, script, String(HEALTH_PORT), file], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  await waitFor(async () => (await exec(["ss", "-N", node.name, "-Hltn", `sport = :${HEALTH_PORT}`])).trim() !== "", 30_000, `kube-proxy's health port in ${node.name}`);
 }
 
-/** What kube-proxy answers on a healthCheckNodePort for a node with `endpoints` ready local endpoints. */
-function kubeProxyAnswer(endpoints: number): string {
-  const body = JSON.stringify({ service: { namespace: "shop", name: "api" }, localEndpoints: endpoints, serviceProxyHealthy: true });
-  const status = endpoints > 0 ? "200 OK" : "503 Service Unavailable";
-  return `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nX-Load-Balancing-Endpoint-Weight: ${endpoints}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-}
-
-/** Replaces a file at once (rename), so a concurrent cat sees the old or the new answer, never half of one. */
-function answerWith(file: string, text: string): void {
-  writeFileSync(`${file}.new`, text);
+/** Sets a node's count of ready local endpoints at once (rename): a request reads the old or the new one. */
+function setEndpoints(file: string, endpoints: number): void {
+  writeFileSync(`${file}.new`, `${endpoints}\n`);
   renameSync(`${file}.new`, file);
 }
 
@@ -119,16 +129,15 @@ describe("kubernetes LoadBalancer Services on a real kernel", () => {
     const nodes = network.backends as [LabNamespace, LabNamespace, LabNamespace];
     const [first, second, third] = nodes;
     const tree = (lab.tree ??= configTree());
-    const health = nodes.map((_, i) => tree.path(`kube-proxy-${i}.http`));
+    const health = nodes.map((_, i) => tree.path(`kube-proxy-${i}.endpoints`));
+    const script = tree.write("kube-proxy-health.ts", KUBE_PROXY_HEALTH);
     // The EndpointSlice below counts 2 endpoints on the first node, 1 on the second: kube-proxy says 3 and 1, and
     // its answer is what counts. The third node has no endpoint of the Local Service.
-    answerWith(health[0]!, kubeProxyAnswer(3));
-    answerWith(health[1]!, kubeProxyAnswer(1));
-    answerWith(health[2]!, kubeProxyAnswer(0));
+    [3, 1, 0].forEach((endpoints, i) => setEndpoints(health[i]!, endpoints));
     await Promise.all([
       ...nodes.map((node) => startTcpNameServer(node, NODE_PORT)),
       ...nodes.map((node) => startTcpNameServer(node, LOCAL_NODE_PORT)),
-      ...nodes.map((node, i) => startKubeProxyHealth(node, health[i]!)),
+      ...nodes.map((node, i) => startKubeProxyHealth(node, script, health[i]!)),
     ]);
 
     const api = (fake = new FakeApiServer({ bookmarkMs: 500 }));
@@ -177,11 +186,11 @@ describe("kubernetes LoadBalancer Services on a real kernel", () => {
     await untilDestinations(local, [rule(local, first, LOCAL_NODE_PORT, 3, 8080), rule(local, second, LOCAL_NODE_PORT, 1, 8080)], "weights 3 and 1 from the header", 8080);
     // The second node's last endpoint goes: kube-proxy answers 503 with 0, the node is drained before any
     // EndpointSlice change, and traffic goes to the first node only.
-    answerWith(health[1]!, kubeProxyAnswer(0));
+    setEndpoints(health[1]!, 0);
     await untilDestinations(local, [rule(local, first, LOCAL_NODE_PORT, 3, 8080), rule(local, second, LOCAL_NODE_PORT, 0, 8080)], "the drained node at weight 0", 8080);
     expect(await answers(network.client, local, 2, 8080)).toEqual(new Set([first.name]));
     // The first node scales to 5 endpoints: its weight follows.
-    answerWith(health[0]!, kubeProxyAnswer(5));
+    setEndpoints(health[0]!, 5);
     await untilDestinations(local, [rule(local, first, LOCAL_NODE_PORT, 5, 8080), rule(local, second, LOCAL_NODE_PORT, 0, 8080)], "weight 5 from the header", 8080);
 
     // A node deleted from the cluster: its destinations go, traffic reaches the two others.
