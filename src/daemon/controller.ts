@@ -100,6 +100,8 @@ export class Controller {
   #good: Map<string, SourceServices>;
   #managed = new Set<string>();
   #held = new Set<string>();
+  /** The VIPs each config manages (Kubernetes pools can hold thousands): computed once per config, not per tick. */
+  readonly #configVips = new WeakMap<Config, ReadonlySet<string>>();
   /** Targets adopted from the kernel at start: they keep the kernel's weight until their first probe. */
   readonly #adopting = new Set<TargetId>();
   readonly #cache: StateCache;
@@ -314,9 +316,15 @@ export class Controller {
     this.deps.health.sync(targets, { probeFirst: this.#adopting });
   }
 
+  #vipsOf(config: Config): ReadonlySet<string> {
+    let vips = this.#configVips.get(config);
+    if (!vips) this.#configVips.set(config, (vips = new Set(configManagedVips(config))));
+    return vips;
+  }
+
   /** Managed VIPs (config + recorded + still managed) and those of them held on a local interface now. */
   #vipsFor(config: Config): Vips {
-    const managed = new Set([...configManagedVips(config), ...this.#recorded, ...this.#managed]);
+    const managed = new Set([...this.#vipsOf(config), ...this.#recorded, ...this.#managed]);
     const local = this.deps.addresses.localAddresses();
     return { managed, held: new Set([...managed].filter((vip) => local.has(vip))) };
   }
@@ -439,7 +447,7 @@ export class Controller {
 
   /** Once the kernel has no service left on a VIP the config dropped, the VIP is no longer managed. */
   #forgetDroppedVips(config: Config): void {
-    const current = new Set(configManagedVips(config));
+    const current = this.#vipsOf(config);
     const stillUsed = new Set([...this.#cache.known().values()].map((s) => s.address));
     const keep = [...this.#managed].filter((vip) => current.has(vip) || stillUsed.has(vip));
     if (keep.length === this.#managed.size) return;
