@@ -1,13 +1,13 @@
 /** What the kernel-facing commands (apply, status, disable) share: opening IPVS and the managed VIPs. */
 
-import { configuredVips, type Config } from "../config/model.ts";
+import type { Config } from "../config/model.ts";
 import { createIpvsClient } from "../ipvs/client.ts";
 import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import { IpvsError, IpvsUnavailableError } from "../ipvs/errors.ts";
 import { ipvsMissing } from "../system/doctor/kernel.ts";
 import type { IpvsAdminClient, KernelServiceEntry } from "../ipvs/types.ts";
-import { readManagedVips, StateFileError } from "../system/managed-vips.ts";
+import { configManagedVips, readManagedVips, StateFileError } from "../system/managed-vips.ts";
 import { CliError } from "./errors.ts";
 
 /** Opens the IPVS client and proves it works (one GET_INFO), so every IPVS failure surfaces here, once. */
@@ -30,10 +30,10 @@ export function dumpKernel(client: IpvsAdminClient): KernelServiceEntry[] {
   }
 }
 
-/** Config VIPs plus those recorded in state_dir by earlier runs (config.md "Managed VIPs"). */
+/** Config VIPs (Kubernetes pool addresses included) plus those recorded in state_dir by earlier runs (config.md "Managed VIPs"). */
 export function managedVips(config: Config): Set<string> {
   try {
-    return new Set([...configuredVips(config), ...readManagedVips(config.main.system.state_dir)]);
+    return new Set([...configManagedVips(config), ...readManagedVips(config.main.system.state_dir)]);
   } catch (error) {
     throw asCliError(error);
   }

@@ -4,7 +4,7 @@
  * weight 0 while it has connections (the next apply finishes it); through a daemon, the daemon drains.
  */
 
-import { configuredVips, type Config } from "../config/model.ts";
+import type { Config } from "../config/model.ts";
 import { loadConfig } from "../config/load.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { ReconcileOutcome } from "../plan/reconcile.ts";
@@ -14,7 +14,7 @@ import type { Plan } from "../plan/changes.ts";
 import { applyDrain, drainingJson, drainingView, drainKey, type DrainingJson, type DrainOutput, type DrainRecord } from "../plan/drain.ts";
 import type { KernelServiceEntry } from "../ipvs/types.ts";
 import { readDrainState, writeDrainState } from "../system/drain-state.ts";
-import { writeManagedVips } from "../system/managed-vips.ts";
+import { configManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { asCliError, managedVips, openIpvs } from "./_kernel.ts";
 import { changeToJson, changeToLine, summary } from "../plan/render.ts";
 import { configPath, lbctlCommand } from "./common.ts";
@@ -113,7 +113,7 @@ function applyOnce({ config, dryRun, force, json, out, drain }: ApplyOptions): n
     } catch (error) {
       throw asCliError(error);
     }
-    if (outcome.kind === "applied") recordVips(stateDir, configuredVips(config));
+    if (outcome.kind === "applied") recordVips(stateDir, configManagedVips(config));
     const draining = outcome.kind === "applied" || outcome.kind === "planned" ? drains.commit(outcome.kind === "applied") : [];
     return report(outcome, { json, dryRun, out, draining, snapshot });
   } finally {

@@ -4,7 +4,7 @@
  * into weight plans at once, and swap configs on reload only when the new one is valid and within the change limits.
  */
 
-import { backendKey, configuredVips, servicePorts, type Config, type LoadedService } from "../config/model.ts";
+import { backendKey, servicePorts, type Config, type LoadedService } from "../config/model.ts";
 import { formatIssue } from "../config/errors.ts";
 import { targetId, type TargetId, type TargetKey } from "../health/target-key.ts";
 import { healthTargets } from "../health/targets.ts";
@@ -16,6 +16,7 @@ import type { Change, ChangeOp, Plan } from "../plan/changes.ts";
 import { desiredServices, type DesiredService, type WeightOf } from "../plan/desired.ts";
 import { executePlan, type ExecutionResult } from "../plan/execute.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
+import { configManagedVips } from "../system/managed-vips.ts";
 import { configHash } from "./config-hash.ts";
 import { Drains, type DrainStore } from "./draining.ts";
 import { deletesAnything } from "./snapshot-store.ts";
@@ -27,7 +28,7 @@ import { StatsIndex } from "./stats.ts";
 /** What the controller needs of the health monitor (src/health/monitor.ts). */
 export interface HealthChecks {
   sync(targets: readonly HealthTarget[], options?: { probeFirst?: Iterable<TargetId> }): unknown;
-  state(id: TargetId): { state: HealthState } | undefined;
+  state(id: TargetId): { state: HealthState; reportedWeight?: number } | undefined;
   /** The state `target` will have after the next sync (kept when unchanged, unknown otherwise). */
   stateAfterSync(target: HealthTarget): HealthState;
 }
@@ -114,6 +115,8 @@ export class Controller {
   #good: Map<string, SourceServices>;
   #managed = new Set<string>();
   #held = new Set<string>();
+  /** The VIPs each config manages (Kubernetes pools can hold thousands): computed once per config, not per tick. */
+  readonly #configVips = new WeakMap<Config, ReadonlySet<string>>();
   /** Targets adopted from the kernel at start: they keep the kernel's weight until their first probe. */
   readonly #adopting = new Set<TargetId>();
   readonly #cache: StateCache;
@@ -205,8 +208,10 @@ export class Controller {
    * A probe of an adopted target ends its adoption. The first probe of an UNKNOWN target always changes its state, so
    * onHealthTransition (called first) has normally done this; this keeps adoption from outliving a probe regardless.
    */
-  onProbe(target: TargetKey): void {
-    if (this.#adopting.delete(targetId(target))) this.#applyBackendWeight(target, this.deps.now());
+  onProbe(target: TargetKey, weightChanged = false): void {
+    const adopted = this.#adopting.delete(targetId(target));
+    // A HEALTHY backend whose check reports a new weight (http_weight_header) gets it now, as on a transition.
+    if (adopted || weightChanged) this.#applyBackendWeight(target, this.deps.now());
   }
 
   /**
@@ -235,7 +240,11 @@ export class Controller {
     const outcome = this.#plan(next, {
       dryRun: true,
       vips,
-      weightOf: this.#weightOf((id) => predicted.get(id) ?? "unknown"),
+      weightOf: this.#weightOf((id) => {
+        const state = predicted.get(id) ?? "unknown";
+        // A target kept through the reload keeps the weight its check reported.
+        return { state, reportedWeight: state === "unknown" ? undefined : this.deps.health.state(id)?.reportedWeight };
+      }),
       limits: options.force ? undefined : next.main.daemon.change_limits,
       exempt: (change) => removals(change) !== undefined,
       reason: "config",
@@ -306,13 +315,14 @@ export class Controller {
 
   /** The weight the planner gives a backend now: the one health rule (plan/backend-weight.ts) on the monitor's state. */
   readonly weightOf: WeightOf = (service, backend, configured) =>
-    this.#weightOf((id) => this.deps.health.state(id)?.state ?? "unknown")(service, backend, configured);
+    this.#weightOf((id) => this.deps.health.state(id) ?? { state: "unknown" })(service, backend, configured);
 
-  #weightOf(stateOf: (id: TargetId) => HealthState): WeightOf {
+  #weightOf(healthOf: (id: TargetId) => { state: HealthState; reportedWeight?: number | undefined }): WeightOf {
     return (service: LoadedService, backend: string, configured: number) => {
       if (!service.health.enabled) return configured;
       const id = targetId({ service: service.name, backend });
-      return healthWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured);
+      const { state, reportedWeight } = healthOf(id);
+      return healthWeight({ checked: true, state, adopting: this.#adopting.has(id), reportedWeight }, configured);
     };
   }
 
@@ -381,9 +391,15 @@ export class Controller {
     this.deps.health.sync(targets, { probeFirst: this.#adopting });
   }
 
+  #vipsOf(config: Config): ReadonlySet<string> {
+    let vips = this.#configVips.get(config);
+    if (!vips) this.#configVips.set(config, (vips = new Set(configManagedVips(config))));
+    return vips;
+  }
+
   /** Managed VIPs (config + recorded + still managed) and those of them held on a local interface now. */
   #vipsFor(config: Config): Vips {
-    const managed = new Set([...configuredVips(config), ...this.#recorded, ...this.#managed]);
+    const managed = new Set([...this.#vipsOf(config), ...this.#recorded, ...this.#managed]);
     const local = this.deps.addresses.localAddresses();
     return { managed, held: new Set([...managed].filter((vip) => local.has(vip))) };
   }
@@ -511,7 +527,7 @@ export class Controller {
 
   /** Once the kernel has no service left on a VIP the config dropped, the VIP is no longer managed. */
   #forgetDroppedVips(config: Config): void {
-    const current = new Set(configuredVips(config));
+    const current = this.#vipsOf(config);
     const stillUsed = new Set([...this.#cache.known().values()].map((s) => s.address));
     const keep = [...this.#managed].filter((vip) => current.has(vip) || stillUsed.has(vip));
     if (keep.length === this.#managed.size) return;

@@ -190,7 +190,7 @@ class RunningDaemon implements Daemon {
         listener: {
           transition: (transition) => this.#controller?.onHealthTransition(transition),
           probe: (probe) => {
-            this.#controller?.onProbe(probe.target);
+            this.#controller?.onProbe(probe.target, probe.weightChanged);
             const { target, result } = probe;
             this.#events.emit({ type: "probe", service: target.service, backend: target.backend, ok: result.ok, latencyMs: result.latencyMs, reason: result.reason });
           },

@@ -139,7 +139,12 @@ export class HealthMonitor {
     if (record === undefined) return;
     const { target, result } = done;
     const from = record.health.state;
-    const { next, changed } = step(record.health, result.ok, record.thresholds);
+    const stepped = step(record.health, result.ok, record.thresholds);
+    const { changed } = stepped;
+    const previousWeight = record.health.reportedWeight;
+    const reportedWeight = result.ok ? result.weight : previousWeight;
+    const next: TargetHealth = reportedWeight === undefined ? stepped.next : { ...stepped.next, reportedWeight };
+    const weightChanged = !changed && next.state === "healthy" && reportedWeight !== previousWeight;
     record.health = next;
     record.lastResult = result;
     record.lastProbeAt = done.finishedAt;
@@ -156,6 +161,7 @@ export class HealthMonitor {
       finishedAt: done.finishedAt,
       health: next,
       transition,
+      weightChanged,
     });
   }
 

@@ -17,6 +17,8 @@ export interface ProbeResult {
   reason: string;
   /** Time from the start of the probe to its answer (or failure), on a monotonic clock. */
   latencyMs: number;
+  /** The weight the backend reported with a passing probe (http `http_weight_header`), 0-65535. */
+  weight?: number;
 }
 
 /** What one probe needs: where to go and the service's `health:` settings (check-specific keys included). */
@@ -59,6 +61,11 @@ export interface TargetHealth {
   readonly state: HealthState;
   readonly consecutiveSuccesses: number;
   readonly consecutiveFailures: number;
+  /**
+   * The weight the last passing probe reported (http `http_weight_header`); kept through failures, replaced by the
+   * next passing probe (unset when it reports none).
+   */
+  readonly reportedWeight?: number;
 }
 
 /** A change of state, as the daemon turns it into kernel weights and audit records. */
@@ -82,4 +89,6 @@ export interface ProbeEvent {
   health: TargetHealth;
   /** Set when this probe changed the target's state. */
   transition: HealthTransition | undefined;
+  /** This probe changed the reported weight of a target that stayed HEALTHY: its weight must be set anew. */
+  weightChanged: boolean;
 }

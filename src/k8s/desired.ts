@@ -49,9 +49,29 @@ export function localEndpointCounts(service: Service, slices: readonly EndpointS
   return counts;
 }
 
-/** The http check on kube-proxy's healthCheckNodePort: 200 while the node has local endpoints, 503 otherwise. */
-export function localTrafficHealth(healthCheckNodePort: number): HealthFile {
-  return { ...DISABLED_HEALTH, enabled: true, type: "http", port: healthCheckNodePort, http_path: "/", http_status: [[200, 299]] };
+/** kube-proxy's answer on the healthCheckNodePort carries the node's count of ready local endpoints in this header. */
+export const ENDPOINT_WEIGHT_HEADER = "X-Load-Balancing-Endpoint-Weight";
+
+/**
+ * The http check on kube-proxy's healthCheckNodePort: 200 while the node has local endpoints, 503 otherwise, and the
+ * count of them in X-Load-Balancing-Endpoint-Weight, which becomes the node's weight. It replaces
+ * `kubernetes.health` for the Service; only that block's timers (interval, timeout, thresholds) carry over.
+ */
+export function localTrafficHealth(healthCheckNodePort: number, timers?: HealthFile): HealthFile {
+  const { interval_ms, timeout_ms, fail_after, recover_after } = timers?.enabled ? timers : DISABLED_HEALTH;
+  return {
+    ...DISABLED_HEALTH,
+    enabled: true,
+    type: "http",
+    port: healthCheckNodePort,
+    interval_ms,
+    timeout_ms,
+    fail_after,
+    recover_after,
+    http_path: "/",
+    http_status: [[200, 299]],
+    http_weight_header: ENDPOINT_WEIGHT_HEADER,
+  };
 }
 
 export function desiredServices(
@@ -65,7 +85,7 @@ export function desiredServices(
   const local = service.spec.externalTrafficPolicy === "Local";
   const counts = local ? localEndpointCounts(service, slices) : undefined;
   const health =
-    local && service.spec.healthCheckNodePort ? localTrafficHealth(service.spec.healthCheckNodePort) : (settings.health ?? DISABLED_HEALTH);
+    local && service.spec.healthCheckNodePort ? localTrafficHealth(service.spec.healthCheckNodePort, settings.health) : (settings.health ?? DISABLED_HEALTH);
   const affinity = service.spec.sessionAffinity === "ClientIP";
   const timeout = service.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS;
   const out: LoadedService[] = [];

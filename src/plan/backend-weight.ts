@@ -17,18 +17,22 @@ export interface BackendHealth {
   state: "unknown" | "healthy" | "unhealthy";
   /** The daemon adopted the backend's destinations from the kernel at start and has not probed it yet. */
   adopting: boolean;
+  /** The weight the backend's check reported with its last passing probe (http `http_weight_header`). */
+  reportedWeight?: number | undefined;
 }
 
 /**
  * The one health→weight rule: 0 while UNHEALTHY (the destination stays, so established connections live on); the
  * kernel's weight while an adopted backend awaits its first probe (a restart neither drains a healthy backend nor
  * feeds an unhealthy one); the configured weight otherwise, UNKNOWN included, so a reload never drains a backend
- * before it has been probed.
+ * before it has been probed. A HEALTHY backend whose check reports a weight (http_weight_header: kube-proxy's count
+ * of local endpoints) gets that weight instead of the configured one.
  */
 export function healthWeight(health: BackendHealth, configuredWeight: number): number | "kernel" {
   if (!health.checked) return configuredWeight;
   if (health.state === "unhealthy") return 0;
   if (health.state === "unknown" && health.adopting) return "kernel";
+  if (health.state === "healthy" && health.reportedWeight !== undefined) return health.reportedWeight;
   return configuredWeight;
 }
 

@@ -53,7 +53,11 @@ test("externalTrafficPolicy Local: nodes with ready endpoints, weight = local en
   ];
   const [out] = desiredServices(service, ["192.0.2.128"], nodes, slices, settings);
   expect(out?.backends).toEqual([{ address: "10.0.0.1", port: 30080, weight: 2 }]);
-  expect(out?.health).toMatchObject({ enabled: true, type: "http", port: 32000, http_path: "/" });
+  expect(out?.health).toMatchObject({ enabled: true, type: "http", port: 32000, http_path: "/", http_weight_header: "X-Load-Balancing-Endpoint-Weight" });
+  // kubernetes.health gives its timers only: the check itself stays kube-proxy's.
+  const timers = { ...out!.health, type: "tcp" as const, port: 0, interval_ms: 500, timeout_ms: 200, fail_after: 2, recover_after: 1 };
+  const [withTimers] = desiredServices(service, ["192.0.2.128"], nodes, slices, { ...settings, health: timers });
+  expect(withTimers?.health).toMatchObject({ type: "http", port: 32000, interval_ms: 500, timeout_ms: 200, fail_after: 2, recover_after: 1, http_weight_header: "X-Load-Balancing-Endpoint-Weight" });
 });
 
 test("sessionAffinity ClientIP → persistence with its timeout (default 10800 s)", () => {

@@ -108,6 +108,13 @@ export const HealthSchema = section({
   http_path: v.optional(text({ pattern: /^\/\S*$/, expected: "a path starting with /" })),
   http_host: v.optional(text({ allowEmpty: false })),
   http_status: v.optional(statusRanges('http: accepted status codes (default "200-399")')),
+  http_weight_header: v.optional(
+    text({
+      pattern: /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+      expected: "an HTTP header name (e.g. X-Load-Balancing-Endpoint-Weight)",
+      description: "http: a response header whose value (an integer 0-65535) becomes the backend's weight while it is healthy",
+    }),
+  ),
 });
 
 export type HealthFile = v.InferOutput<typeof HealthSchema>;
@@ -128,4 +135,5 @@ export const CHECK_SPECIFIC_KEYS: Readonly<Record<string, readonly CheckType[]>>
   http_path: ["http"],
   http_host: ["http"],
   http_status: ["http"],
+  http_weight_header: ["http"],
 };

@@ -1,8 +1,10 @@
 /**
  * http (TCP services): `GET http_path` [/] with `Host: http_host` [the probe's address, and its port unless 80],
  * healthy when the response's status is in `http_status` [200-399]. Only the status line is read (at most
- * MAX_STATUS_LINE bytes): never headers or body. The connection is then reset, so the prober keeps no TIME_WAIT
- * socket per probe (the reasoning of tcp.ts).
+ * MAX_STATUS_LINE bytes), and with `http_weight_header` the header fields too (at most MAX_HEAD bytes): a passing
+ * probe then reports that header's value as the backend's weight (kube-proxy's healthCheckNodePort answers with
+ * X-Load-Balancing-Endpoint-Weight, its count of local endpoints). Never the body. The connection is then reset, so
+ * the prober keeps no TIME_WAIT socket per probe (the reasoning of tcp.ts).
  *
  * The connection is made with node:net because its socket can be destroyed mid-handshake: a probe of a backend that
  * never answers (dead host, SYNs dropped) releases its socket the moment the probe is aborted, instead of leaving a
@@ -16,7 +18,7 @@ import type { Checker, ProbeResult, ProbeTarget } from "../types.ts";
 import { concatBytes } from "./_bytes.ts";
 import { formatRanges, inRanges, type StatusRanges } from "./_ranges.ts";
 import { describeError, formatMs } from "./_results.ts";
-import { decodeStatusLine, encodeRequest, HttpMessageError, MAX_STATUS_LINE } from "./http/message.ts";
+import { decodeHeaderField, decodeStatusLine, encodeRequest, HttpMessageError, MAX_HEAD, MAX_STATUS_LINE, parseReportedWeight, type StatusLine } from "./http/message.ts";
 
 export const DEFAULT_HTTP_PATH = "/";
 export const DEFAULT_HTTP_STATUS: StatusRanges = [[200, 399]];
@@ -40,6 +42,8 @@ class HttpProbe {
   #resolve: ((result: ProbeResult) => void) | undefined;
   #received: Uint8Array = new Uint8Array(0);
   #connected = false;
+  /** The passing status line, while the header fields `http_weight_header` needs are still arriving. */
+  #passed: string | undefined;
 
   constructor(
     readonly target: ProbeTarget,
@@ -59,8 +63,8 @@ class HttpProbe {
       socket.write(encodeRequest(health.http_path ?? DEFAULT_HTTP_PATH, health.http_host ?? defaultHttpHost(this.target)));
     });
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.once("end", () => this.#fail(this.#connected ? "connection closed before a status line" : "connection closed"));
-    socket.once("close", () => this.#fail("connection closed before a status line"));
+    socket.once("end", () => this.#fail(this.#connected ? this.#closedEarly() : "connection closed"));
+    socket.once("close", () => this.#fail(this.#closedEarly()));
     socket.once("error", (error) => this.#fail(describeError(error)));
     try {
       socket.connect({ host: this.target.address, port: this.target.port, family: this.target.family });
@@ -69,38 +73,54 @@ class HttpProbe {
     }
   }
 
+  #closedEarly(): string {
+    return this.#passed === undefined ? "connection closed before a status line" : `connection closed before the end of the header fields (${this.#passed})`;
+  }
+
   /** The abort listener: a timeout or a cancellation. */
   handleEvent(): void {
     const timedOut = this.signal.reason instanceof DOMException && this.signal.reason.name === "TimeoutError";
     const timeoutMs = this.target.health.timeout_ms;
     if (!timedOut) return this.#fail("cancelled");
     // The scheduler records its own "timed out after N ms" for a probe past its deadline; the same words here.
-    this.#fail(`timed out after ${timeoutMs} ms${this.#connected ? " (connected, no status line)" : ""}`);
+    const where = this.#passed !== undefined ? " (connected, header fields incomplete)" : this.#connected ? " (connected, no status line)" : "";
+    this.#fail(`timed out after ${timeoutMs} ms${where}`);
   }
 
   #onData(chunk: Uint8Array): void {
     if (this.#resolve === undefined) return;
-    // Only what the status line may need is kept: decodeStatusLine fails at MAX_STATUS_LINE bytes without a LF.
-    this.#received = concatBytes(this.#received, chunk.subarray(0, MAX_STATUS_LINE - this.#received.length));
-    let line;
+    const weightHeader = this.target.health.http_weight_header;
+    // Only what the status line (or, for a weight, the head) may need is kept: the decoders fail past their limit.
+    const limit = weightHeader ? MAX_HEAD : MAX_STATUS_LINE;
+    this.#received = concatBytes(this.#received, chunk.subarray(0, limit - this.#received.length));
     try {
-      line = decodeStatusLine(this.#received);
+      if (this.#passed === undefined) {
+        const line = decodeStatusLine(this.#received);
+        if (line === undefined) return;
+        const status = describeStatus(line);
+        const expected = this.target.health.http_status ?? DEFAULT_HTTP_STATUS;
+        if (!inRanges(line.status, expected)) return this.#fail(`${status}, expected ${formatRanges(expected)}`);
+        if (!weightHeader) return this.#finish(true, status);
+        this.#passed = status;
+      }
+      const value = decodeHeaderField(this.#received, weightHeader as string);
+      if (value === undefined) return;
+      // No header: the configured weight applies (the server does not report one).
+      if (value === null) return this.#finish(true, `${this.#passed} without ${weightHeader}`);
+      const weight = parseReportedWeight(value);
+      if (weight === undefined) return this.#fail(`${this.#passed} with ${weightHeader}: ${JSON.stringify(value.slice(0, 40))}, expected an integer 0-65535`);
+      this.#finish(true, `${this.#passed}, ${weightHeader}: ${weight}`, weight);
     } catch (error) {
       if (error instanceof HttpMessageError) return this.#fail(error.message);
       throw error;
     }
-    if (line === undefined) return;
-    const expected = this.target.health.http_status ?? DEFAULT_HTTP_STATUS;
-    const status = `HTTP ${line.status}${line.reasonPhrase ? ` ${line.reasonPhrase}` : ""}`;
-    if (inRanges(line.status, expected)) this.#finish(true, status);
-    else this.#fail(`${status}, expected ${formatRanges(expected)}`);
   }
 
   #fail(reason: string): void {
     this.#finish(false, reason);
   }
 
-  #finish(ok: boolean, reason: string): void {
+  #finish(ok: boolean, reason: string, weight?: number): void {
     const resolve = this.#resolve;
     if (resolve === undefined) return;
     this.#resolve = undefined;
@@ -112,6 +132,10 @@ class HttpProbe {
     if (this.#connected) socket.resetAndDestroy();
     else socket.destroy();
     const latencyMs = performance.now() - this.#started;
-    resolve({ ok, reason: ok ? `${reason} in ${formatMs(latencyMs)}` : reason, latencyMs });
+    resolve({ ok, reason: ok ? `${reason} in ${formatMs(latencyMs)}` : reason, latencyMs, ...(weight !== undefined ? { weight } : {}) });
   }
+}
+
+function describeStatus(line: StatusLine): string {
+  return `HTTP ${line.status}${line.reasonPhrase ? ` ${line.reasonPhrase}` : ""}`;
 }

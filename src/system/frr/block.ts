@@ -1,10 +1,12 @@
 /**
  * The FRR configuration lbctl owns: one VRRPv3 virtual router on the frontend interface carrying every VIP of the
- * config. Pure. FRR wants `advertisement-interval` in milliseconds (10-40950, a multiple of 10); the Go LibraFlux
+ * config, the addresses of the Kubernetes pools included (they move with the pair like any VIP). Pure. FRR wants `advertisement-interval` in milliseconds (10-40950, a multiple of 10); the Go LibraFlux
  * wrote centiseconds there.
  */
 
-import { addressFamily, configuredVips, type Config } from "../../config/model.ts";
+import { MAX_VRRP_ADDRESSES } from "../../config/kubernetes-rules.ts";
+import { addressFamily, type Config } from "../../config/model.ts";
+import { configManagedVips } from "../managed-vips.ts";
 
 export const BEGIN_MARKER = "! BEGIN LBCTL MANAGED - DO NOT EDIT";
 export const END_MARKER = "! END LBCTL MANAGED";
@@ -32,14 +34,24 @@ export function vrrpPlan(config: Pick<Config, "main" | "services" | "mainFile">)
       `${config.mainFile}: network.frontend.interface is required with vrrp: the VRRP router runs on that interface`,
     );
   }
-  const vips = [...new Set([network.frontend.vip, ...configuredVips(config)])].sort();
+  const vips = [...new Set([network.frontend.vip, ...configManagedVips(config)])].sort();
+  const ipv4 = vips.filter((vip) => addressFamily(vip) === 4);
+  const ipv6 = vips.filter((vip) => addressFamily(vip) === 6);
+  // Validation refuses such configs already (kubernetes.pools); this keeps FRR from ever getting an instance it drops.
+  for (const [family, list] of [["IPv4", ipv4], ["IPv6", ipv6]] as const) {
+    if (list.length > MAX_VRRP_ADDRESSES) {
+      throw new FrrConfigError(
+        `${config.mainFile}: vrrp.vrid ${vrrp.vrid} would carry ${list.length} ${family} addresses (VIPs and kubernetes.pools); one VRRP instance carries at most ${MAX_VRRP_ADDRESSES} (the protocol's count field): shrink kubernetes.pools`,
+      );
+    }
+  }
   return {
     interface: iface,
     vrid: vrrp.vrid,
     priority: node.role === "secondary" ? vrrp.priority_secondary : vrrp.priority_primary,
     advertIntervalMs: vrrp.advert_interval_ms,
-    ipv4: vips.filter((vip) => addressFamily(vip) === 4),
-    ipv6: vips.filter((vip) => addressFamily(vip) === 6),
+    ipv4,
+    ipv6,
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * A protocol-faithful fake Kubernetes API server for tests: TLS, bearer tokens, discovery, list (resourceVersion,
+ * A protocol-faithful fake Kubernetes API server for tests: TLS, bearer tokens or client certificates, discovery, list (resourceVersion,
  * label and field selectors, limit/continue), watch (newline-delimited ADDED/MODIFIED/DELETED/BOOKMARK, ERROR 410
  * once compacted), 409 on stale writes, the /status subresource with merge and JSON patch, finalizers and
  * deletionTimestamp, Events, Leases, Nodes, EndpointSlices, and a minimal /openapi/v3 for kubectl. Faults on demand:
@@ -44,6 +44,12 @@ interface Watcher {
 
 export interface FakeApiServerOptions {
   token?: string;
+  /**
+   * x509 client-certificate authentication instead of tokens: the TLS handshake asks for a client certificate and
+   * refuses one not signed by this server's CA (or none), as a kube-apiserver with --client-ca-file does for a
+   * client without other credentials. kubeconfig() then carries client-certificate-data/client-key-data.
+   */
+  clientCertificates?: boolean;
   /** Bookmark period of watches that asked for them. */
   bookmarkMs?: number;
 }
@@ -75,11 +81,16 @@ export class FakeApiServer {
     return `https://127.0.0.1:${this.#server?.port}`;
   }
 
+  /**
+   * Listens on 127.0.0.1 (of the network namespace of the calling thread: a lab test starts it inside the
+   * director's namespace, where the daemon runs).
+   */
   start(port = 0): this {
+    const clientAuth = this.options.clientCertificates ? { ca: this.pki.ca, requestCert: true, rejectUnauthorized: true } : {};
     this.#server = Bun.serve({
       port,
       hostname: "127.0.0.1",
-      tls: { cert: this.pki.cert, key: this.pki.key },
+      tls: { cert: this.pki.cert, key: this.pki.key, ...clientAuth },
       idleTimeout: 0,
       fetch: (request) => this.#handle(request),
     });
@@ -92,8 +103,12 @@ export class FakeApiServer {
     this.pki.remove();
   }
 
-  /** A kubeconfig for this server (token auth, the CA inline). */
-  kubeconfig(): string {
+  /**
+   * A kubeconfig for this server, the CA inline: token auth, or with `clientCertificates` a client certificate
+   * for user "lbctl" (inline data, or files when `files` is set, as client-certificate/client-key).
+   */
+  kubeconfig(options: { files?: boolean } = {}): string {
+    const user = this.options.clientCertificates ? this.#certificateUser(options.files ?? false) : [`    token: ${this.token}`];
     return [
       "apiVersion: v1",
       "kind: Config",
@@ -109,9 +124,16 @@ export class FakeApiServer {
       "users:",
       "- name: fake",
       "  user:",
-      `    token: ${this.token}`,
+      ...user,
       "",
     ].join("\n");
+  }
+
+  #certificateUser(files: boolean): string[] {
+    const issued = this.pki.clientCert("lbctl");
+    if (files) return [`    client-certificate: ${issued.certFile}`, `    client-key: ${issued.keyFile}`];
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    return [`    client-certificate-data: ${b64(issued.cert)}`, `    client-key-data: ${b64(issued.key)}`];
   }
 
   // --- direct access for tests (as another client would do) ---
@@ -166,7 +188,8 @@ export class FakeApiServer {
 
   async #route(request: Request, url: URL, method: string, body: string | undefined): Promise<Response> {
     if (this.down) return status(503, "ServiceUnavailable", "the fake API server is down");
-    if (request.headers.get("authorization") !== `Bearer ${this.token}`) return status(401, "Unauthorized", "Unauthorized");
+    // With client certificates the TLS handshake has authenticated the client already.
+    if (!this.options.clientCertificates && request.headers.get("authorization") !== `Bearer ${this.token}`) return status(401, "Unauthorized", "Unauthorized");
     const path = url.pathname.replace(/\/$/, "");
     if (path === "/version") return json({ major: "1", minor: "32", gitVersion: "v1.32.0-fake", platform: "linux/amd64" });
     if (path === "/api") return json({ kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: url.host }] });
