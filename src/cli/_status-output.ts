@@ -1,5 +1,7 @@
 /** `lbctl status` for people: a table in the spirit of `ipvsadm -Ln`, with configured weight and health. */
 
+import { formatDuration } from "../config/duration.ts";
+import type { BackendOverride } from "../plan/overrides.ts";
 import type { StatusView } from "../plan/status.ts";
 
 const FORWARD_NAMES: Record<string, string> = { nat: "Masq", dr: "Route", tun: "Tunnel", local: "Local", bypass: "Bypass" };
@@ -18,7 +20,7 @@ export function renderStatus(view: StatusView, stats: boolean): string {
     rows.push([`${service.service.toUpperCase().replace(/^(TCP|UDP):/, "$1  ")} ${flags}${service.name ? ` (${service.name})` : ""}`, "", "", "", "", "", ""]);
     for (const d of service.destinations) {
       rows.push([
-        `  -> ${d.destination}${d.missing ? " MISSING" : ""}`,
+        `  -> ${d.destination}${d.missing ? " MISSING" : ""}${d.override ? ` ${overrideNote(d.override)}` : ""}`,
         FORWARD_NAMES[d.forward] ?? d.forward,
         d.weight === null ? "-" : String(d.weight),
         d.configured_weight === null ? "-" : String(d.configured_weight),
@@ -38,4 +40,12 @@ export function renderStatus(view: StatusView, stats: boolean): string {
     else lines.push(row.map((cell, col) => (col === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[col]!))).join("  "));
   }
   return lines.join("\n");
+}
+
+/** `[drained by alice, 14m left]`, `[weight 3 (forced) by bob]`: an operator's override, beside its destination. */
+export function overrideNote(override: BackendOverride, wallNow = Date.now()): string {
+  const what = override.kind === "drain" ? "drained" : `weight ${override.weight}${override.force ? " (forced)" : ""}`;
+  const who = override.by.sudo_user && override.by.sudo_user !== override.by.user ? `${override.by.user} (sudo ${override.by.sudo_user})` : override.by.user;
+  const left = override.expires_at === undefined ? "" : `, ${formatDuration(override.expires_at - wallNow)} left`;
+  return `[${what} by ${who}${left}]`;
 }

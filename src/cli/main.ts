@@ -32,6 +32,7 @@ export const root = defineCommand({
     doctor: () => load(import("./doctor.ts")),
     setup: () => load(import("./setup.ts")),
     convert: () => load(import("./convert.ts")),
+    backend: () => load(import("./backend.ts")),
   },
 });
 

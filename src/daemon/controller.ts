@@ -10,8 +10,9 @@ import { targetId, type TargetId, type TargetKey } from "../health/target-key.ts
 import { healthTargets } from "../health/targets.ts";
 import type { HealthState, HealthTarget, HealthTransition } from "../health/types.ts";
 import type { IpvsClient, KernelServiceEntry } from "../ipvs/types.ts";
-import { BULK_CHANGES, type DaemonEvent, type EventSink, type ReconcilePhase, type ReconcileTrigger, type ServiceInventory } from "../observability/events.ts";
-import { healthWeight, planBackendWeight } from "../plan/backend-weight.ts";
+import { BULK_CHANGES, type WeightChangeReason, type DaemonEvent, type EventSink, type ReconcilePhase, type ReconcileTrigger, type ServiceInventory } from "../observability/events.ts";
+import { backendWeight, planBackendWeight } from "../plan/backend-weight.ts";
+import { decideOverride, type BackendOverride, type OverrideRequest } from "../plan/overrides.ts";
 import type { Change, ChangeOp, Plan } from "../plan/changes.ts";
 import { desiredServices, type DesiredService, type WeightOf } from "../plan/desired.ts";
 import { executePlan, type ExecutionResult } from "../plan/execute.ts";
@@ -19,6 +20,8 @@ import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configHash } from "./config-hash.ts";
 import { mergeSources, type MergeResult, type SourceFailure } from "./sources/merge.ts";
 import type { ServiceSource, SourceServices } from "./sources/source.ts";
+import { BackendOverrides } from "./overrides.ts";
+import { memoryOverrideStore, type OverrideStore } from "./overrides-store.ts";
 import { StateCache } from "./state-cache.ts";
 import { StatsIndex } from "./stats.ts";
 
@@ -50,6 +53,10 @@ export interface ControllerDeps {
   vipRecord: VipRecord;
   /** Monotonic milliseconds. */
   now: () => number;
+  /** Wall-clock milliseconds: override TTLs outlive the process, so they are wall-clock times. Default Date.now. */
+  wallNow?: () => number;
+  /** Where the operator's overrides persist (state_dir/overrides.json); default: memory only. */
+  overrides?: OverrideStore;
   /**
    * Asks for a full converge soon, outside the current call: the health path found the kernel not as it knew it.
    * Without it the next interval tick converges.
@@ -71,6 +78,10 @@ export type ReloadResult =
 
 /** The desired services loaded and merged: what `Controller.start` begins with. */
 export type LoadedDesired = Extract<MergeResult, { ok: true }>;
+
+export type OverrideResult =
+  | { result: "applied"; service: string; backend: string; override: BackendOverride | null; previous: BackendOverride | null; changes: Change[] }
+  | { result: "refused"; status: 400 | 404 | 409 | 500; message: string };
 
 export class ControllerStartError extends Error {
   override readonly name = "ControllerStartError";
@@ -107,6 +118,7 @@ export class Controller {
   #statsIndex: StatsIndex | undefined;
   /** What the state file says; read at start, written only when the managed set changes. */
   #recorded = new Set<string>();
+  readonly #overrides: BackendOverrides;
 
   private constructor(
     private readonly deps: ControllerDeps,
@@ -116,6 +128,7 @@ export class Controller {
     this.#good = loaded.good;
     this.#hash = configHash(loaded.config);
     this.#cache = new StateCache(deps.ipvs, deps.now, loaded.config.main.daemon.state_cache);
+    this.#overrides = new BackendOverrides(deps.overrides ?? memoryOverrideStore(), loaded.config.main.system.state_dir, deps.events);
   }
 
   /** Adopts the kernel table, starts checks and converges once; loads the sources first unless given them. */
@@ -125,6 +138,8 @@ export class Controller {
     controller.#reportSourceProblems(loaded);
     const { config } = loaded;
     controller.#recorded = new Set(deps.vipRecord.read(config.main.system.state_dir));
+    // Before the first plan: a backend drained by an operator stays drained across a restart.
+    controller.#overrides.load();
     controller.#adopt();
     deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: config.files, ...sizes(config), ...inventory(config) });
     controller.tick("startup");
@@ -156,6 +171,7 @@ export class Controller {
   /** Drift repair and VIP gating: the periodic convergence. Change limits do not apply (the config did not change). */
   tick(trigger: ReconcileTrigger = "interval"): ReconcileOutcome | undefined {
     this.#cycles++;
+    this.#expireOverrides();
     this.#setVips(this.#vipsFor(this.#config));
     const outcome = this.#converge(trigger);
     if (this.#cycles % this.#config.main.daemon.stats_collection_interval_cycles === 0) this.#sampleStats();
@@ -240,15 +256,62 @@ export class Controller {
     return { result: "success", changes: outcome.plan.changes, hash: this.#hash };
   }
 
+  /** The operator's overrides held now (expired ones go at the next tick). */
+  get overrides(): readonly BackendOverride[] {
+    return this.#overrides.list();
+  }
+
+  override(service: string, backend: string): BackendOverride | undefined {
+    return this.#overrides.get(service, backend);
+  }
+
+  /**
+   * `lbctl backend drain|weight|enable`: checks the request against the running config, persists the override, and
+   * sets the backend's weight in the kernel now (the health path's plan), before returning.
+   */
+  setOverride(request: OverrideRequest): OverrideResult {
+    const service = this.#config.services.find((s) => s.name === request.service);
+    const keys = service ? [...new Set(service.backends.map((b) => backendKeyOf(service, b)))] : undefined;
+    const decision = decideOverride(request, keys, this.#overrides.size, this.#wallNow());
+    if (!decision.ok) return { result: "refused", status: decision.status, message: decision.message };
+    let previous: BackendOverride | undefined;
+    try {
+      previous = this.#overrides.put(request.service, decision.backend, decision.override, request.by);
+    } catch (error) {
+      return { result: "refused", status: 500, message: `The override was not recorded, nothing changed: ${(error as Error).message}` };
+    }
+    const changes = this.#applyBackendWeight({ service: request.service, backend: decision.backend }, this.deps.now(), "override");
+    return { result: "applied", service: request.service, backend: decision.backend, override: decision.override ?? null, previous: previous ?? null, changes };
+  }
+
+  #wallNow(): number {
+    return (this.deps.wallNow ?? Date.now)();
+  }
+
+  /** Overrides past their TTL go, and their backends get the weight config and health give them, now. */
+  #expireOverrides(): void {
+    if (this.#overrides.size === 0) return;
+    let expired: BackendOverride[];
+    try {
+      expired = this.#overrides.expire(this.#wallNow());
+    } catch (error) {
+      this.deps.events.emit({ type: "error", message: `Expiring backend overrides failed (kept until the next tick): ${(error as Error).message}` });
+      return;
+    }
+    for (const override of expired) this.#applyBackendWeight(override, this.deps.now(), "override");
+  }
+
   /** The weight the planner gives a backend now: the one health rule (plan/backend-weight.ts) on the monitor's state. */
   readonly weightOf: WeightOf = (service, backend, configured) =>
     this.#weightOf((id) => this.deps.health.state(id)?.state ?? "unknown")(service, backend, configured);
 
   #weightOf(stateOf: (id: TargetId) => HealthState): WeightOf {
+    const overrides = this.#overrides;
     return (service: LoadedService, backend: string, configured: number) => {
-      if (!service.health.enabled) return configured;
+      const override = overrides.size > 0 ? overrides.get(service.name, backend) : undefined;
+      if (!service.health.enabled) return backendWeight({ checked: false, state: "unknown", adopting: false }, configured, override);
       const id = targetId({ service: service.name, backend });
-      return healthWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured);
+      return backendWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured, override);
     };
   }
 
@@ -260,6 +323,11 @@ export class Controller {
     this.#statsIndex = undefined;
     this.#hash = configHash(next);
     this.#cache.configure(next.main.daemon.state_cache);
+    try {
+      this.#overrides.moveTo(next.main.system.state_dir);
+    } catch (error) {
+      this.deps.events.emit({ type: "error", message: `Writing the backend overrides to the new state_dir failed: ${(error as Error).message}` });
+    }
     this.#reportSourceProblems(merged, false);
     this.deps.events.emit({ type: "config-loaded", startup: false, hash: this.#hash, previousHash, files: next.files, ...sizes(next), ...inventory(next) });
   }
@@ -450,10 +518,10 @@ export class Controller {
    * as the state cache knows it (no table read, so a failover stays fast on large tables), run by the executor with
    * rollback. A kernel that is not as known (a destination missing, an update refused) gets a converge soon.
    */
-  #applyBackendWeight(key: TargetKey, decidedAt: number): void {
+  #applyBackendWeight(key: TargetKey, decidedAt: number, reason: "health" | "override" = "health"): Change[] {
     const config = this.#config;
     const service = config.services.find((s) => s.name === key.service);
-    if (!service) return;
+    if (!service) return [];
     let plan: ReturnType<typeof planBackendWeight>;
     try {
       const known = this.#cache.known();
@@ -464,15 +532,16 @@ export class Controller {
         backend: key.backend,
         weightOf: this.weightOf,
         known: (id) => known.get(id)?.destinations,
+        reason,
         ...(includeVip ? { includeVip } : {}),
       });
     } catch (error) {
       this.deps.events.emit({ type: "error", message: `Planning the weight of ${key.service} ${key.backend} failed: ${(error as Error).message}` });
       this.deps.requestConverge?.();
-      return;
+      return [];
     }
     if (plan.missing > 0) this.deps.requestConverge?.();
-    if (plan.changes.length === 0) return;
+    if (plan.changes.length === 0) return [];
     const execution = this.#run(plan);
     if (execution.ok) {
       const bulk = plan.changes.length > BULK_CHANGES;
@@ -482,13 +551,14 @@ export class Controller {
     this.deps.events.emit({
       type: "reconcile",
       result: execution.ok ? "success" : "failure",
-      trigger: "health",
+      trigger: reason,
       // From the probe's verdict to the kernel's acknowledgement of the new weight.
       durationMs: this.deps.now() - decidedAt,
       changes: execution.ok ? plan.changes.length : 0,
       ...(execution.ok ? { ops: countOps(plan.changes) } : { error: execution.error.message }),
     });
     if (!execution.ok) this.deps.requestConverge?.();
+    return execution.ok ? plan.changes : [];
   }
 
   #emitWeightChanges(changes: readonly Change[], backendOf: (change: Change) => string | undefined): void {
@@ -510,7 +580,7 @@ export class Controller {
 
 /** Weight updates of a plan, once per backend (however many ports it has), for metrics and audit. */
 function weightChanges(changes: readonly Change[], backendOf: (change: Change) => string | undefined) {
-  const seen = new Map<TargetId, { service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }>();
+  const seen = new Map<TargetId, { service: string; backend: string; from: number; to: number; reason: WeightChangeReason }>();
   for (const change of changes) {
     if (change.op !== "update-destination") continue;
     const from = change.before?.weight;
@@ -518,7 +588,7 @@ function weightChanges(changes: readonly Change[], backendOf: (change: Change) =
     if (from === undefined || to === undefined || from === to || !change.name) continue;
     const backend = backendOf(change);
     if (!backend) continue;
-    const reason = change.reason === "health" || change.reason === "drift" ? change.reason : "config";
+    const reason = change.reason === "health" || change.reason === "drift" || change.reason === "override" ? change.reason : "config";
     const id = targetId({ service: change.name, backend });
     if (!seen.has(id)) seen.set(id, { service: change.name, backend, from, to, reason });
   }

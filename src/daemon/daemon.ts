@@ -17,7 +17,9 @@ import { fanOut, type EventSink } from "../observability/events.ts";
 import { controlHandler, type ControlTarget } from "./control-api.ts";
 import type { ControlServer } from "./control-server.ts";
 import { Controller, loadDesired, type HealthChecks, type LocalAddresses, type ReloadOptions, type ReloadResult, type VipRecord } from "./controller.ts";
+import type { OverrideStore } from "./overrides-store.ts";
 import type { ServiceSource } from "./sources/source.ts";
+import { daemonBackends } from "./backend-list.ts";
 import { daemonStatus } from "./status.ts";
 import { Ticker } from "./ticker.ts";
 
@@ -61,6 +63,10 @@ export interface DaemonDeps {
   /** systemd's sd_notify (READY=1, STOPPING=1); a no-op outside systemd. */
   notify(state: string): void;
   vipRecord: VipRecord;
+  /** Where the operator's backend overrides persist (state_dir/overrides.json); default: memory only. */
+  overrides?: OverrideStore;
+  /** Wall-clock ms for override TTLs; default Date.now. */
+  wallNow?: () => number;
   /** The clock's reading at exec, when known (performance.now() counts from it): the start-up record reports from it. */
   execAt?: number;
   /** More top-level fields of the status answer (`control_plane` once replication runs). */
@@ -199,6 +205,8 @@ class RunningDaemon implements Daemon {
           health: this.#monitor,
           events: this.#events,
           vipRecord: deps.vipRecord,
+          ...(deps.overrides ? { overrides: deps.overrides } : {}),
+          ...(deps.wallNow ? { wallNow: deps.wallNow } : {}),
           now: () => deps.clock.now(),
           requestConverge: () => this.#convergeSoon(),
         },
@@ -237,6 +245,8 @@ class RunningDaemon implements Daemon {
       configFile: this.deps.configFile,
       status: ({ stats }) => ({ ...daemonStatus(controller, monitor, { stats }), ...this.deps.statusExtras?.() }),
       reload: (options) => this.reload(options),
+      backends: () => daemonBackends(controller, monitor),
+      setOverride: (request) => controller.setOverride(request),
     };
   }
 

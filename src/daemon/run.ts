@@ -20,6 +20,7 @@ import { recoverReplica } from "../controlplane/replica-store.ts";
 import { ControlPlaneState } from "../controlplane/state.ts";
 import { MEMORY_KERNEL_ENV, memoryKernel } from "../controlplane/test-kernel.ts";
 import { serveControl } from "./control-server.ts";
+import { fileOverrideStore } from "./overrides-store.ts";
 import { createDaemon } from "./daemon.ts";
 import { fileSource } from "./sources/files.ts";
 import { startKubernetes } from "./sources/kubernetes-start.ts";
@@ -62,6 +63,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
+    overrides: fileOverrideStore,
     // performance.now() counts from the process's start.
     execAt: 0,
     statusExtras: () => (controlPlane ? { control_plane: controlPlane.status() } : {}),

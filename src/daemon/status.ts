@@ -13,6 +13,7 @@ export function daemonStatus(controller: Controller, health: Pick<HealthChecks, 
     daemon: true,
     stats: options.stats,
     isManagedVip: (address) => controller.managedVips.has(address),
+    override: (service, backend) => controller.override(service, backend),
     health: (service, backend) => {
       if (!byName.get(service)?.health.enabled) return "disabled";
       return health.state(targetId({ service, backend }))?.state ?? "unknown";

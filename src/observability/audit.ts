@@ -27,6 +27,10 @@ export const AUDIT_EVENTS = [
   "destination_deleted",
   "change_limit_hit",
   "changes_applied",
+  "backend_override_set",
+  "backend_override_cleared",
+  "backend_override_expired",
+  "backend_override_restored",
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -119,6 +123,8 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
           },
         },
       ];
+    case "backend-override":
+      return [overrideRecord(event)];
     case "change-limit-hit":
       return [{ event: "change_limit_hit", level: "error", message: "Change limit hit", fields: { limit: event.limit, planned: event.planned, max: event.max } }];
     case "reconcile":
@@ -129,6 +135,41 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
     case "error":
       return [];
   }
+}
+
+const OVERRIDE_MESSAGES = {
+  set: ["backend_override_set", "Backend override set"],
+  cleared: ["backend_override_cleared", "Backend override cleared"],
+  expired: ["backend_override_expired", "Backend override expired"],
+  restored: ["backend_override_restored", "Backend override restored from state_dir"],
+} as const;
+
+/**
+ * An operator's override: which backend, what it asks, until when, and who. `user`/`login_uid`/`sudo_user` name who
+ * acted (set or cleared); an expired or restored record names who set it.
+ */
+function overrideRecord(event: Extract<DaemonEvent, { type: "backend-override" }>): AuditRecord {
+  const [name, message] = OVERRIDE_MESSAGES[event.action];
+  const { override } = event;
+  const actor = event.by ?? override.by;
+  return {
+    event: name,
+    level: event.action === "restored" ? "info" : "warn",
+    message,
+    fields: {
+      service: override.service,
+      backend: override.backend,
+      kind: override.kind,
+      weight: override.weight,
+      force: override.force,
+      expires_at: override.expires_at === undefined ? undefined : new Date(override.expires_at).toISOString(),
+      user: actor.user,
+      login_uid: actor.login_uid,
+      sudo_user: actor.sudo_user,
+      previous_kind: event.previous?.kind,
+      previous_weight: event.previous?.weight,
+    },
+  };
 }
 
 const OP_FIELDS: Record<ChangeOp, string> = {
@@ -173,6 +214,7 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "weight-change",
   "kernel-change",
   "change-limit-hit",
+  "backend-override",
 ]);
 
 /**

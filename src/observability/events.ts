@@ -5,6 +5,7 @@
  */
 
 import type { ChangeOp, ChangeReason } from "../plan/changes.ts";
+import type { BackendOverride, OverrideActor } from "../plan/overrides.ts";
 
 export type HealthStateName = "unknown" | "healthy" | "unhealthy";
 
@@ -62,7 +63,17 @@ export type DaemonEvent =
   | { type: "vip-state"; vip: string; held: boolean }
   | { type: "health-transition"; service: string; backend: string; from: HealthStateName; to: HealthStateName; reason: string }
   | { type: "probe"; service: string; backend: string; ok: boolean; latencyMs: number; reason: string }
-  | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }
+  | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: WeightChangeReason }
+  | {
+      type: "backend-override";
+      /** set by an operator, cleared by one (`enable`), expired by its TTL, or restored from state_dir at start. */
+      action: "set" | "cleared" | "expired" | "restored";
+      override: BackendOverride;
+      /** The override a `set` replaced. */
+      previous?: BackendOverride;
+      /** Who cleared it (`cleared` only; the override names who set it). */
+      by?: OverrideActor;
+    }
   | { type: "change-limit-hit"; limit: string; planned: number; max: number }
   | { type: "ipvs-stats"; destinations: DestinationSample[] }
   | { type: "error"; message: string; detail?: string };
@@ -104,7 +115,10 @@ export type ReconcilePhase = "read" | "plan" | "execute" | "events";
 export const BULK_CHANGES = 10;
 
 /** What started a reconciliation. */
-export type ReconcileTrigger = "startup" | "interval" | "reload" | "health" | "vip" | "request";
+export type ReconcileTrigger = "startup" | "interval" | "reload" | "health" | "vip" | "request" | "override";
+
+/** Why a backend's weight moved: config, health, drift repair, or an operator's override. */
+export type WeightChangeReason = "health" | "config" | "drift" | "override";
 
 export interface EventSink {
   emit(event: DaemonEvent): void;

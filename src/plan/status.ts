@@ -6,6 +6,7 @@
 import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
 import { ServiceFlag, type IpvsStats, type KernelServiceEntry } from "../ipvs/types.ts";
 import type { DesiredService } from "./desired.ts";
+import type { BackendOverride } from "./overrides.ts";
 
 export type HealthLabel = "healthy" | "unhealthy" | "unknown" | "disabled";
 
@@ -21,6 +22,8 @@ export interface StatusDestination {
   persistent_connections: number;
   /** In the config but not in the kernel. */
   missing?: true;
+  /** An operator's override of the backend (`lbctl backend`), daemon only. */
+  override?: BackendOverride;
 }
 
 export interface StatusStats {
@@ -56,6 +59,8 @@ export interface StatusOptions {
   /** Health of a backend of a config service; without a daemon: "unknown" when checks are on, else "disabled". */
   health: (serviceName: string, backend: string) => HealthLabel;
   isManagedVip: (address: string) => boolean;
+  /** The operator's override of a backend of a config service, if any (the daemon's). */
+  override?: (serviceName: string, backend: string) => BackendOverride | undefined;
 }
 
 export function statusView(desired: readonly DesiredService[], kernel: readonly KernelServiceEntry[], options: StatusOptions): StatusView {
@@ -71,6 +76,7 @@ export function statusView(desired: readonly DesiredService[], kernel: readonly 
     const destinations: StatusDestination[] = wanted.destinations.map((d) => {
       const actual = kernelDestinations.get(d.id);
       kernelDestinations.delete(d.id);
+      const override = options.override?.(wanted.name, d.backend);
       return {
         destination: d.id,
         backend: d.backend,
@@ -82,6 +88,7 @@ export function statusView(desired: readonly DesiredService[], kernel: readonly 
         inactive_connections: actual?.inactiveConnections ?? 0,
         persistent_connections: actual?.persistentConnections ?? 0,
         ...(actual ? {} : { missing: true as const }),
+        ...(override ? { override } : {}),
       };
     });
     for (const [id, extra] of kernelDestinations) destinations.push(foreignDestination(id, extra));

@@ -27,6 +27,8 @@ const stats = (bytes: number, weight = 5): DaemonEvent => ({
   ],
 });
 
+const OVERRIDE = { service: "web", backend: "10.0.0.2:80", kind: "drain", weight: 0, force: false, created_at: 0, by: { user: "alice" } } as const;
+
 /** A model with a series in every family. */
 function busyModel(): MetricsModel {
   const model = new MetricsModel();
@@ -40,6 +42,7 @@ function busyModel(): MetricsModel {
     stats(1000),
     { type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 },
     { type: "config-refused", reason: "invalid", message: "bad" },
+    { type: "backend-override", action: "set", override: OVERRIDE },
   ] satisfies DaemonEvent[]) {
     model.emit(event);
   }
@@ -115,6 +118,10 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
     { name: "a sample without a backend", events: [{ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 9000, weight: 5 })] }], visible: true },
   ],
   error: [{ name: "an error", events: [{ type: "error", message: "x" }], visible: false }],
+  "backend-override": [
+    { name: "an override set", events: [{ type: "backend-override", action: "set", override: { ...OVERRIDE, backend: "10.0.0.1:80", kind: "weight", weight: 3 } }], visible: true },
+    { name: "an override expired", events: [{ type: "backend-override", action: "expired", override: OVERRIDE }], visible: true },
+  ],
 };
 
 /** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */

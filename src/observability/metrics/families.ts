@@ -73,6 +73,12 @@ export const FAMILIES = {
     help: "Config reloads, by result (success, failure, or refused over a change limit).",
   },
   changeLimitHits: { name: "lbctl_change_limit_hits_total", type: "counter", labels: ["node", "limit"], help: "Reloads stopped by a change limit, by limit." },
+  backendOverride: {
+    name: "lbctl_backend_override",
+    type: "gauge",
+    labels: ["node", "service", "backend", "kind"],
+    help: "The weight an operator's override (lbctl backend drain|weight, kind drain or weight) asks for; absent without one.",
+  },
   logRecordsDropped: {
     name: "lbctl_log_records_dropped_total",
     type: "counter",

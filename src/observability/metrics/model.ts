@@ -49,6 +49,8 @@ export class MetricsModel implements EventSink {
   readonly reconcileDuration = new HistogramCounts(RECONCILE_BUCKETS);
   readonly configReloads = { success: 0, failure: 0, refused: 0 };
   readonly changeLimitHits = new Map<string, number>();
+  /** Operators' overrides: `service\0backend` → what the override asks (kept whether or not the backend is configured). */
+  readonly overrides = new Map<string, { service: string; backend: string; kind: string; weight: number }>();
   /** Log destination → records its full queue dropped. */
   readonly logRecordsDropped = new Map<string, number>();
   /** service name → backend key → metrics; only what the current config has. */
@@ -159,6 +161,13 @@ export class MetricsModel implements EventSink {
       case "ipvs-stats":
         this.#stats(event.destinations);
         return this.#changed(STATS_FAMILIES);
+      case "backend-override": {
+        const { service, backend, kind, weight } = event.override;
+        const key = `${service}\u0000${backend}`;
+        if (event.action === "set" || event.action === "restored") this.overrides.set(key, { service, backend, kind, weight });
+        else this.overrides.delete(key);
+        return this.#changed(["backendOverride"]);
+      }
       case "daemon-stopping":
       case "error":
         return;
