@@ -5,8 +5,13 @@
  */
 
 import { readFileSync } from "node:fs";
-import { userInfo } from "node:os";
-import type { OverrideActor } from "../plan/overrides.ts";
+
+/** The same shape as plan/overrides.ts's OverrideActor (system may not import plan). */
+export interface LoginActor {
+  user: string;
+  login_uid?: number;
+  sudo_user?: string;
+}
 
 /** The kernel's "no login uid" ((uid_t)-1): a process not started from a login session (a unit, a container). */
 const UNSET_LOGIN_UID = 4294967295;
@@ -15,27 +20,24 @@ export interface LoginSources {
   readLoginUid(): string | undefined;
   passwd(): string | undefined;
   env: Record<string, string | undefined>;
-  processUser(): string;
+  /** The process's effective uid. */
+  uid(): number | undefined;
 }
 
 const realSources: LoginSources = {
   readLoginUid: () => readOrUndefined("/proc/self/loginuid"),
   passwd: () => readOrUndefined("/etc/passwd"),
   env: process.env,
-  processUser: () => {
-    try {
-      return userInfo().username;
-    } catch {
-      return `uid ${process.getuid?.() ?? "?"}`;
-    }
-  },
+  uid: () => process.geteuid?.(),
 };
 
-export function loginActor(sources: LoginSources = realSources): OverrideActor {
+export function loginActor(sources: LoginSources = realSources): LoginActor {
   const raw = sources.readLoginUid()?.trim();
   const uid = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
   const sudo = sources.env.SUDO_USER?.trim().slice(0, 256);
-  const actor: OverrideActor = { user: sources.processUser() };
+  const own = sources.uid();
+  // os.userInfo() is not used: Bun answers "unknown" there for users it does not look up.
+  const actor: LoginActor = { user: own === undefined ? "unknown" : (userName(sources.passwd(), own) ?? `uid ${own}`) };
   if (uid !== undefined && uid !== UNSET_LOGIN_UID) {
     actor.login_uid = uid;
     actor.user = userName(sources.passwd(), uid) ?? `uid ${uid}`;

@@ -9,6 +9,7 @@ import { Controller } from "../../src/daemon/controller.ts";
 import { fileSource } from "../../src/daemon/sources/files.ts";
 import { fanOut, RecordingSink, type DaemonEvent } from "../../src/observability/events.ts";
 import type { HealthTarget } from "../../src/health/types.ts";
+import { memoryOverrideStore } from "../../src/daemon/overrides-store.ts";
 import { AUDIT_EVENTS, auditRecords, auditSink, type AuditRecord } from "../../src/observability/audit.ts";
 import { createLogger, type LogRecord } from "../../src/observability/logger.ts";
 import { configTree } from "../support/config-tree.ts";
@@ -108,8 +109,14 @@ describe("every audit event is emitted by the daemon's controller", () => {
         events: fanOut([events, auditSink((r) => audit.push(r))]),
         vipRecord: { read: () => [], write: () => {} },
         now: () => now,
+        wallNow: () => now,
+        // One override made by an earlier daemon: restored at start.
+        overrides: memoryOverrideStore([{ service: "other", backend: "10.0.0.3:8080", kind: "weight", weight: 2, force: false, created_at: 0, by: { user: "alice" } }]),
       });
       const tick = () => ((now += 1000), controller.tick());
+      // An operator drains a backend for a minute, another one reweights and then clears it.
+      controller.setOverride({ service: "web", backend: "10.0.0.5", action: "drain", ttl_ms: 1000, by: { user: "bob" } });
+      controller.setOverride({ service: "other", backend: "10.0.0.3", action: "enable", by: { user: "carol" } });
       local.add("192.0.2.20");
       tick();
       local.delete("192.0.2.20");

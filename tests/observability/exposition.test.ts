@@ -25,6 +25,8 @@ const CONTRACT: Record<string, [string, string]> = {
   lbctl_change_limit_hits_total: ["counter", "node,limit"],
   // Beyond spec/metrics.md's table (issue 12): log records a full queue dropped.
   lbctl_log_records_dropped_total: ["counter", "node,sink"],
+  // Beyond the spec (issue 16): operators' overrides, by kind.
+  lbctl_backend_override: ["gauge", "node,service,backend,kind"],
 };
 
 /** Every event that fills every family once. */
@@ -38,6 +40,7 @@ function busyModel(): MetricsModel {
   model.emit({ type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" });
   model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 1, bytesOut: 2, packetsIn: 3, packetsOut: 4, connections: 5, activeConnections: 6 })] });
   model.emit({ type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 });
+  model.emit({ type: "backend-override", action: "set", override: { service: "web", backend: "10.0.0.1:80", kind: "drain", weight: 0, force: false, created_at: 0, by: { user: "alice" } } });
   return model;
 }
 
