@@ -22,6 +22,8 @@ import { mergeSources, type MergeResult, type SourceFailure } from "./sources/me
 import type { ServiceSource, SourceServices } from "./sources/source.ts";
 import { BackendOverrides } from "./overrides.ts";
 import { memoryOverrideStore, type OverrideStore } from "./overrides-store.ts";
+import { SlowStarts, slowStartMs } from "./slow-starts.ts";
+import { slowStartWeight } from "../plan/slow-start.ts";
 import { StateCache } from "./state-cache.ts";
 import { StatsIndex } from "./stats.ts";
 
@@ -119,6 +121,8 @@ export class Controller {
   /** What the state file says; read at start, written only when the managed set changes. */
   #recorded = new Set<string>();
   readonly #overrides: BackendOverrides;
+  /** Slow-start ramps of backends that turned healthy, were added or enabled. */
+  readonly #slow: SlowStarts;
 
   private constructor(
     private readonly deps: ControllerDeps,
@@ -128,6 +132,7 @@ export class Controller {
     this.#good = loaded.good;
     this.#hash = configHash(loaded.config);
     this.#cache = new StateCache(deps.ipvs, deps.now, loaded.config.main.daemon.state_cache);
+    this.#slow = new SlowStarts(deps.events);
     this.#overrides = new BackendOverrides(deps.overrides ?? memoryOverrideStore(), loaded.config.main.system.state_dir, deps.events);
   }
 
@@ -174,6 +179,8 @@ export class Controller {
     this.#expireOverrides();
     this.#setVips(this.#vipsFor(this.#config));
     const outcome = this.#converge(trigger);
+    // After the converge that set their last step.
+    this.#slow.finish(this.#config, this.deps.now());
     if (this.#cycles % this.#config.main.daemon.stats_collection_interval_cycles === 0) this.#sampleStats();
     return outcome;
   }
@@ -182,6 +189,10 @@ export class Controller {
   onHealthTransition(transition: HealthTransition): void {
     const decidedAt = this.deps.now();
     this.#adopting.delete(targetId(transition));
+    if (transition.from === "unhealthy" && transition.to === "healthy") {
+      const service = this.#config.services.find((s) => s.name === transition.service);
+      if (service) this.#slow.start(service, transition.backend, decidedAt);
+    }
     this.deps.events.emit({
       type: "health-transition",
       service: transition.service,
@@ -223,10 +234,12 @@ export class Controller {
     }
     const predicted = new Map(targets.map((target) => [target.id, this.deps.health.stateAfterSync(target)]));
     const vips = this.#vipsFor(next);
+    // Backends the new config adds start at weight 1 under slow start; their ramps begin if the reload goes through.
+    const added = addedBackends(this.#config, next);
     const outcome = this.#plan(next, {
       dryRun: true,
       vips,
-      weightOf: this.#weightOf((id) => predicted.get(id) ?? "unknown"),
+      weightOf: this.#weightOf((id) => predicted.get(id) ?? "unknown", added),
       limits: options.force ? undefined : next.main.daemon.change_limits,
       reason: "config",
     });
@@ -246,6 +259,8 @@ export class Controller {
       return this.#refuse((error as Error).message, options);
     }
     this.#swap(merged);
+    const rampedAt = this.deps.now();
+    for (const service of next.services) for (const key of added.get(service.name) ?? []) this.#slow.start(service, key, rampedAt);
     this.#setVips(vips);
     const applied = this.#execute("reload", outcome.plan, this.deps.now(), {}, outcome.desired);
     if (!applied.ok) {
@@ -280,6 +295,8 @@ export class Controller {
     } catch (error) {
       return { result: "refused", status: 500, message: `The override was not recorded, nothing changed: ${(error as Error).message}` };
     }
+    // Back from a drain (or a weight of 0): the backend ramps up under slow start, as a recovered one does.
+    if (previous?.weight === 0 && (decision.override?.weight ?? 1) > 0) this.#slow.start(service!, decision.backend, this.deps.now());
     const changes = this.#applyBackendWeight({ service: request.service, backend: decision.backend }, this.deps.now(), "override");
     return { result: "applied", service: request.service, backend: decision.backend, override: decision.override ?? null, previous: previous ?? null, changes };
   }
@@ -305,14 +322,31 @@ export class Controller {
   readonly weightOf: WeightOf = (service, backend, configured) =>
     this.#weightOf((id) => this.deps.health.state(id)?.state ?? "unknown")(service, backend, configured);
 
-  #weightOf(stateOf: (id: TargetId) => HealthState): WeightOf {
+  /**
+   * The weight rule on given health states: health and overrides (plan/backend-weight.ts), then the slow-start ramp
+   * of a backend that has one; `starting` backends (added by a reload being planned) ramp from now.
+   */
+  #weightOf(stateOf: (id: TargetId) => HealthState, starting?: ReadonlyMap<string, ReadonlySet<string>>): WeightOf {
     const overrides = this.#overrides;
+    const slow = this.#slow;
     return (service: LoadedService, backend: string, configured: number) => {
       const override = overrides.size > 0 ? overrides.get(service.name, backend) : undefined;
-      if (!service.health.enabled) return backendWeight({ checked: false, state: "unknown", adopting: false }, configured, override);
       const id = targetId({ service: service.name, backend });
-      return backendWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured, override);
+      const weight = service.health.enabled
+        ? backendWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured, override)
+        : backendWeight({ checked: false, state: "unknown", adopting: false }, configured, override);
+      if (weight === "kernel" || weight <= 1) return weight;
+      const now = this.deps.now();
+      const step = this.#config.main.daemon.reconcile_interval_ms;
+      if (starting?.get(service.name)?.has(backend)) return slowStartWeight(weight, { startedAt: now }, now, slowStartMs(service), step);
+      return slow.weight(service, backend, weight, now, step);
     };
+  }
+
+  /** Seconds left of a backend's slow-start ramp, if it ramps. */
+  slowStartRemaining(service: string, backend: string): number | undefined {
+    if (this.#slow.size === 0) return undefined;
+    return this.#slow.remaining(this.#config.services.find((s) => s.name === service), backend, this.deps.now());
   }
 
   #swap(merged: LoadedDesired): void {
@@ -415,7 +449,10 @@ export class Controller {
       kernel: options.kernel ?? this.#cache.get(),
       managedVips: managed,
       weightOf: options.weightOf ?? this.weightOf,
-      weightReason: (d) => (d.weight === 0 && d.configuredWeight !== 0 ? "health" : options.reason),
+      weightReason: (d) => {
+        if (d.weight > 0 && this.#slow.rampsBackend(d.backend)) return "slow-start";
+        return d.weight === 0 && d.configuredWeight !== 0 ? "health" : options.reason;
+      },
       ...(includeVip ? { includeVip } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       reason: options.reason,
@@ -588,7 +625,7 @@ function weightChanges(changes: readonly Change[], backendOf: (change: Change) =
     if (from === undefined || to === undefined || from === to || !change.name) continue;
     const backend = backendOf(change);
     if (!backend) continue;
-    const reason = change.reason === "health" || change.reason === "drift" || change.reason === "override" ? change.reason : "config";
+    const reason = change.reason === "health" || change.reason === "drift" || change.reason === "override" || change.reason === "slow-start" ? change.reason : "config";
     const id = targetId({ service: change.name, backend });
     if (!seen.has(id)) seen.set(id, { service: change.name, backend, from, to, reason });
   }
@@ -604,6 +641,19 @@ function backendsOf(desired: readonly DesiredService[]): Map<string, string> {
 
 function destinationKey(change: Pick<Change, "service" | "destination">): string {
   return `${change.service}>${change.destination ?? ""}`;
+}
+
+/** Service name → backend keys the next config has that the running one does not (per service). */
+function addedBackends(running: Config, next: Config): Map<string, Set<string>> {
+  const before = new Map(running.services.map((s) => [s.name, new Set(s.backends.map((b) => backendKeyOf(s, b)))]));
+  const added = new Map<string, Set<string>>();
+  for (const service of next.services) {
+    if (slowStartMs(service) <= 0) continue;
+    const had = before.get(service.name);
+    const keys = service.backends.map((b) => backendKeyOf(service, b)).filter((key) => !had?.has(key));
+    if (keys.length > 0) added.set(service.name, new Set(keys));
+  }
+  return added;
 }
 
 function countOps(changes: readonly Change[]): Partial<Record<ChangeOp, number>> {

@@ -14,6 +14,7 @@ export function daemonStatus(controller: Controller, health: Pick<HealthChecks, 
     stats: options.stats,
     isManagedVip: (address) => controller.managedVips.has(address),
     override: (service, backend) => controller.override(service, backend),
+    slowStart: (service, backend) => controller.slowStartRemaining(service, backend),
     health: (service, backend) => {
       if (!byName.get(service)?.health.enabled) return "disabled";
       return health.state(targetId({ service, backend }))?.state ?? "unknown";

@@ -129,6 +129,8 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
       return [{ event: "change_limit_hit", level: "error", message: "Change limit hit", fields: { limit: event.limit, planned: event.planned, max: event.max } }];
     case "reconcile":
       return event.result === "success" && event.changes > 0 ? [changesApplied(event)] : [];
+    // Each step of the ramp is a backend_weight_changed record with reason slow-start.
+    case "slow-start":
     case "vip-state":
     case "probe":
     case "ipvs-stats":

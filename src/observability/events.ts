@@ -74,6 +74,14 @@ export type DaemonEvent =
       /** Who cleared it (`cleared` only; the override names who set it). */
       by?: OverrideActor;
     }
+  | {
+      type: "slow-start";
+      service: string;
+      backend: string;
+      /** started: the backend turned healthy, was added or enabled, and ramps from weight 1; done: it has its full weight. */
+      phase: "started" | "done";
+      durationMs?: number;
+    }
   | { type: "change-limit-hit"; limit: string; planned: number; max: number }
   | { type: "ipvs-stats"; destinations: DestinationSample[] }
   | { type: "error"; message: string; detail?: string };
@@ -117,8 +125,8 @@ export const BULK_CHANGES = 10;
 /** What started a reconciliation. */
 export type ReconcileTrigger = "startup" | "interval" | "reload" | "health" | "vip" | "request" | "override";
 
-/** Why a backend's weight moved: config, health, drift repair, or an operator's override. */
-export type WeightChangeReason = "health" | "config" | "drift" | "override";
+/** Why a backend's weight moved: config, health, drift repair, an operator's override, or a slow-start ramp. */
+export type WeightChangeReason = "health" | "config" | "drift" | "override" | "slow-start";
 
 export interface EventSink {
   emit(event: DaemonEvent): void;

@@ -24,6 +24,8 @@ export interface StatusDestination {
   missing?: true;
   /** An operator's override of the backend (`lbctl backend`), daemon only. */
   override?: BackendOverride;
+  /** The backend's weight ramps up under slow start (daemon only): seconds until it has its full weight. */
+  slow_start?: { remaining_seconds: number };
 }
 
 export interface StatusStats {
@@ -61,6 +63,8 @@ export interface StatusOptions {
   isManagedVip: (address: string) => boolean;
   /** The operator's override of a backend of a config service, if any (the daemon's). */
   override?: (serviceName: string, backend: string) => BackendOverride | undefined;
+  /** Seconds left of a backend's slow-start ramp, if it ramps (the daemon's). */
+  slowStart?: (serviceName: string, backend: string) => number | undefined;
 }
 
 export function statusView(desired: readonly DesiredService[], kernel: readonly KernelServiceEntry[], options: StatusOptions): StatusView {
@@ -77,6 +81,7 @@ export function statusView(desired: readonly DesiredService[], kernel: readonly 
       const actual = kernelDestinations.get(d.id);
       kernelDestinations.delete(d.id);
       const override = options.override?.(wanted.name, d.backend);
+      const ramping = options.slowStart?.(wanted.name, d.backend);
       return {
         destination: d.id,
         backend: d.backend,
@@ -89,6 +94,7 @@ export function statusView(desired: readonly DesiredService[], kernel: readonly 
         persistent_connections: actual?.persistentConnections ?? 0,
         ...(actual ? {} : { missing: true as const }),
         ...(override ? { override } : {}),
+        ...(ramping !== undefined ? { slow_start: { remaining_seconds: ramping } } : {}),
       };
     });
     for (const [id, extra] of kernelDestinations) destinations.push(foreignDestination(id, extra));

@@ -43,6 +43,7 @@ function busyModel(): MetricsModel {
     { type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 },
     { type: "config-refused", reason: "invalid", message: "bad" },
     { type: "backend-override", action: "set", override: OVERRIDE },
+    { type: "slow-start", service: "web", backend: "10.0.0.1:80", phase: "started", durationMs: 30_000 },
   ] satisfies DaemonEvent[]) {
     model.emit(event);
   }
@@ -118,6 +119,10 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
     { name: "a sample without a backend", events: [{ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 9000, weight: 5 })] }], visible: true },
   ],
   error: [{ name: "an error", events: [{ type: "error", message: "x" }], visible: false }],
+  "slow-start": [
+    { name: "a ramp done", events: [{ type: "slow-start", service: "web", backend: "10.0.0.1:80", phase: "done" }], visible: true },
+    { name: "a ramp started", events: [{ type: "slow-start", service: "web", backend: "10.0.0.2:80", phase: "started", durationMs: 1000 }], visible: true },
+  ],
   "backend-override": [
     { name: "an override set", events: [{ type: "backend-override", action: "set", override: { ...OVERRIDE, backend: "10.0.0.1:80", kind: "weight", weight: 3 } }], visible: true },
     { name: "an override expired", events: [{ type: "backend-override", action: "expired", override: OVERRIDE }], visible: true },
@@ -176,7 +181,7 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["backend-override", "change-limit-hit", "config-loaded", "config-refused", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+      ["backend-override", "slow-start", "change-limit-hit", "config-loaded", "config-refused", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
     );
   });
 

@@ -79,6 +79,12 @@ export const FAMILIES = {
     labels: ["node", "service", "backend", "kind"],
     help: "The weight an operator's override (lbctl backend drain|weight, kind drain or weight) asks for; absent without one.",
   },
+  backendSlowStart: {
+    name: "lbctl_backend_slow_start",
+    type: "gauge",
+    labels: BACKEND,
+    help: "1 while the backend's weight ramps up under slow start (health.slow_start_seconds); absent otherwise.",
+  },
   logRecordsDropped: {
     name: "lbctl_log_records_dropped_total",
     type: "counter",

@@ -51,6 +51,8 @@ export class MetricsModel implements EventSink {
   readonly changeLimitHits = new Map<string, number>();
   /** Operators' overrides: `service\0backend` → what the override asks (kept whether or not the backend is configured). */
   readonly overrides = new Map<string, { service: string; backend: string; kind: string; weight: number }>();
+  /** Backends ramping under slow start: `service\0backend` → labels. */
+  readonly slowStarts = new Map<string, { service: string; backend: string }>();
   /** Log destination → records its full queue dropped. */
   readonly logRecordsDropped = new Map<string, number>();
   /** service name → backend key → metrics; only what the current config has. */
@@ -167,6 +169,12 @@ export class MetricsModel implements EventSink {
         if (event.action === "set" || event.action === "restored") this.overrides.set(key, { service, backend, kind, weight });
         else this.overrides.delete(key);
         return this.#changed(["backendOverride"]);
+      }
+      case "slow-start": {
+        const key = `${event.service}\u0000${event.backend}`;
+        if (event.phase === "started") this.slowStarts.set(key, { service: event.service, backend: event.backend });
+        else this.slowStarts.delete(key);
+        return this.#changed(["backendSlowStart"]);
       }
       case "daemon-stopping":
       case "error":
