@@ -23,6 +23,7 @@ import type { ServiceSource, SourceServices } from "./sources/source.ts";
 import { BackendOverrides } from "./overrides.ts";
 import { memoryOverrideStore, type OverrideStore } from "./overrides-store.ts";
 import { SlowStarts, slowStartMs } from "./slow-starts.ts";
+import { QuorumStates, type QuorumView } from "./quorum-states.ts";
 import { slowStartWeight } from "../plan/slow-start.ts";
 import { StateCache } from "./state-cache.ts";
 import { StatsIndex } from "./stats.ts";
@@ -123,6 +124,8 @@ export class Controller {
   readonly #overrides: BackendOverrides;
   /** Slow-start ramps of backends that turned healthy, were added or enabled. */
   readonly #slow: SlowStarts;
+  /** Services with a quorum (or a sorry server): whether each is up. */
+  readonly #quorum: QuorumStates;
 
   private constructor(
     private readonly deps: ControllerDeps,
@@ -133,6 +136,7 @@ export class Controller {
     this.#hash = configHash(loaded.config);
     this.#cache = new StateCache(deps.ipvs, deps.now, loaded.config.main.daemon.state_cache);
     this.#slow = new SlowStarts(deps.events);
+    this.#quorum = new QuorumStates(deps.events);
     this.#overrides = new BackendOverrides(deps.overrides ?? memoryOverrideStore(), loaded.config.main.system.state_dir, deps.events);
   }
 
@@ -146,6 +150,7 @@ export class Controller {
     // Before the first plan: a backend drained by an operator stays drained across a restart.
     controller.#overrides.load();
     controller.#adopt();
+    controller.#quorum.commit(controller.#quorum.evaluate(config.services, controller.#baseWeightOf(controller.#currentState)), config);
     deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: config.files, ...sizes(config), ...inventory(config) });
     controller.tick("startup");
     return controller;
@@ -177,6 +182,8 @@ export class Controller {
   tick(trigger: ReconcileTrigger = "interval"): ReconcileOutcome | undefined {
     this.#cycles++;
     this.#expireOverrides();
+    // Health states move between ticks without a transition only at a reload; this keeps the view exact regardless.
+    this.#quorum.commit(this.#quorum.evaluate(this.#config.services, this.#baseWeightOf(this.#currentState)), this.#config);
     this.#setVips(this.#vipsFor(this.#config));
     const outcome = this.#converge(trigger);
     // After the converge that set their last step.
@@ -201,7 +208,30 @@ export class Controller {
       to: transition.to,
       reason: transition.result.reason,
     });
+    if (this.#quorumMoved(transition.service)) return void this.#converge("health", "health");
     this.#applyBackendWeight(transition, decidedAt);
+  }
+
+  /**
+   * Re-evaluates one service's quorum after a change of one of its backends. When it crossed the line, the whole
+   * service changes (every backend's weight, the sorry server in or out): the caller converges instead of planning
+   * one backend.
+   */
+  #quorumMoved(serviceName: string): boolean {
+    if (this.#quorum.view.size === 0) return false;
+    const service = this.#config.services.find((s) => s.name === serviceName);
+    if (!service) return false;
+    const next = this.#quorum.evaluate([service], this.#baseWeightOf(this.#currentState));
+    return this.#quorum.commit(next, this.#config, new Set([serviceName])).length > 0;
+  }
+
+  /** Whether a service's sorry server is in the kernel's desired state now (below quorum). */
+  sorryActive(service: LoadedService): boolean {
+    return this.#quorum.sorryActive(service);
+  }
+
+  get quorumView(): QuorumView {
+    return this.#quorum.view;
   }
 
   /**
@@ -236,10 +266,13 @@ export class Controller {
     const vips = this.#vipsFor(next);
     // Backends the new config adds start at weight 1 under slow start; their ramps begin if the reload goes through.
     const added = addedBackends(this.#config, next);
+    const predictedState = (id: TargetId) => predicted.get(id) ?? "unknown";
+    const quorum = this.#quorum.evaluate(next.services, this.#baseWeightOf(predictedState));
     const outcome = this.#plan(next, {
       dryRun: true,
       vips,
-      weightOf: this.#weightOf((id) => predicted.get(id) ?? "unknown", added),
+      quorum,
+      weightOf: this.#weightOf(predictedState, added, quorum),
       limits: options.force ? undefined : next.main.daemon.change_limits,
       reason: "config",
     });
@@ -259,6 +292,7 @@ export class Controller {
       return this.#refuse((error as Error).message, options);
     }
     this.#swap(merged);
+    this.#quorum.commit(quorum, next);
     const rampedAt = this.deps.now();
     for (const service of next.services) for (const key of added.get(service.name) ?? []) this.#slow.start(service, key, rampedAt);
     this.#setVips(vips);
@@ -297,7 +331,9 @@ export class Controller {
     }
     // Back from a drain (or a weight of 0): the backend ramps up under slow start, as a recovered one does.
     if (previous?.weight === 0 && (decision.override?.weight ?? 1) > 0) this.#slow.start(service!, decision.backend, this.deps.now());
-    const changes = this.#applyBackendWeight({ service: request.service, backend: decision.backend }, this.deps.now(), "override");
+    const changes = this.#quorumMoved(request.service)
+      ? (this.#converge("override", "override")?.plan.changes ?? [])
+      : this.#applyBackendWeight({ service: request.service, backend: decision.backend }, this.deps.now(), "override");
     return { result: "applied", service: request.service, backend: decision.backend, override: decision.override ?? null, previous: previous ?? null, changes };
   }
 
@@ -315,7 +351,9 @@ export class Controller {
       this.deps.events.emit({ type: "error", message: `Expiring backend overrides failed (kept until the next tick): ${(error as Error).message}` });
       return;
     }
-    for (const override of expired) this.#applyBackendWeight(override, this.deps.now(), "override");
+    for (const override of expired) {
+      if (!this.#quorumMoved(override.service)) this.#applyBackendWeight(override, this.deps.now(), "override");
+    }
   }
 
   /** The weight the planner gives a backend now: the one health rule (plan/backend-weight.ts) on the monitor's state. */
@@ -326,15 +364,13 @@ export class Controller {
    * The weight rule on given health states: health and overrides (plan/backend-weight.ts), then the slow-start ramp
    * of a backend that has one; `starting` backends (added by a reload being planned) ramp from now.
    */
-  #weightOf(stateOf: (id: TargetId) => HealthState, starting?: ReadonlyMap<string, ReadonlySet<string>>): WeightOf {
-    const overrides = this.#overrides;
+  #weightOf(stateOf: (id: TargetId) => HealthState, starting?: ReadonlyMap<string, ReadonlySet<string>>, quorum?: QuorumView): WeightOf {
     const slow = this.#slow;
+    const base = this.#baseWeightOf(stateOf);
     return (service: LoadedService, backend: string, configured: number) => {
-      const override = overrides.size > 0 ? overrides.get(service.name, backend) : undefined;
-      const id = targetId({ service: service.name, backend });
-      const weight = service.health.enabled
-        ? backendWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured, override)
-        : backendWeight({ checked: false, state: "unknown", adopting: false }, configured, override);
+      const weight = base(service, backend, configured);
+      // Below quorum with a sorry server, the sorry server takes the new connections (keepalived's behaviour).
+      if (service.sorry_server && this.#quorum.sorryActive(service, quorum)) return 0;
       if (weight === "kernel" || weight <= 1) return weight;
       const now = this.deps.now();
       const step = this.#config.main.daemon.reconcile_interval_ms;
@@ -342,6 +378,19 @@ export class Controller {
       return slow.weight(service, backend, weight, now, step);
     };
   }
+
+  /** Health and overrides, without quorum or slow start: what a backend counts for towards its service's quorum. */
+  #baseWeightOf(stateOf: (id: TargetId) => HealthState): WeightOf {
+    const overrides = this.#overrides;
+    return (service: LoadedService, backend: string, configured: number) => {
+      const override = overrides.size > 0 ? overrides.get(service.name, backend) : undefined;
+      if (!service.health.enabled) return backendWeight({ checked: false, state: "unknown", adopting: false }, configured, override);
+      const id = targetId({ service: service.name, backend });
+      return backendWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured, override);
+    };
+  }
+
+  readonly #currentState = (id: TargetId): HealthState => this.deps.health.state(id)?.state ?? "unknown";
 
   /** Seconds left of a backend's slow-start ramp, if it ramps. */
   slowStartRemaining(service: string, backend: string): number | undefined {
@@ -436,8 +485,9 @@ export class Controller {
       dryRun: boolean;
       vips?: Vips;
       weightOf?: WeightOf;
+      quorum?: QuorumView;
       limits?: Config["main"]["daemon"]["change_limits"] | undefined;
-      reason: "config" | "drift";
+      reason: "config" | "drift" | "health" | "override";
       kernel?: readonly KernelServiceEntry[];
     },
   ): ReconcileOutcome {
@@ -449,8 +499,10 @@ export class Controller {
       kernel: options.kernel ?? this.#cache.get(),
       managedVips: managed,
       weightOf: options.weightOf ?? this.weightOf,
+      sorryServer: (service) => this.#quorum.sorryActive(service, options.quorum),
       weightReason: (d) => {
         if (d.weight > 0 && this.#slow.rampsBackend(d.backend)) return "slow-start";
+        if (options.reason === "override" || options.reason === "health") return options.reason;
         return d.weight === 0 && d.configuredWeight !== 0 ? "health" : options.reason;
       },
       ...(includeVip ? { includeVip } : {}),
@@ -460,8 +512,8 @@ export class Controller {
     });
   }
 
-  /** Plans against the kernel and applies the plan: a tick's converge. */
-  #converge(trigger: ReconcileTrigger): ReconcileOutcome | undefined {
+  /** Plans against the kernel and applies the plan: a tick's converge, or a quorum crossed (`reason` health or override). */
+  #converge(trigger: ReconcileTrigger, reason?: "health" | "override"): ReconcileOutcome | undefined {
     const started = this.deps.now();
     let outcome: ReconcileOutcome;
     const phases: Phases = {};
@@ -469,7 +521,7 @@ export class Controller {
       const kernel = this.#cache.get();
       const read = this.deps.now();
       phases.read = read - started;
-      outcome = this.#plan(this.#config, { dryRun: true, reason: trigger === "reload" ? "config" : "drift", kernel });
+      outcome = this.#plan(this.#config, { dryRun: true, reason: reason ?? (trigger === "reload" ? "config" : "drift"), kernel });
       phases.plan = this.deps.now() - read;
     } catch (error) {
       this.#cache.invalidate();

@@ -31,6 +31,8 @@ export const AUDIT_EVENTS = [
   "backend_override_cleared",
   "backend_override_expired",
   "backend_override_restored",
+  "quorum_lost",
+  "quorum_regained",
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -125,6 +127,17 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
       ];
     case "backend-override":
       return [overrideRecord(event)];
+    case "quorum":
+      return [
+        {
+          event: event.up ? "quorum_regained" : "quorum_lost",
+          level: event.up ? "info" : "error",
+          message: event.up
+            ? `Quorum regained${event.sorryServer ? "; the sorry server is removed" : ""}`
+            : `Quorum lost${event.sorryServer ? "; the sorry server takes new connections" : ""}`,
+          fields: { service: event.service, live_weight: event.liveWeight, quorum: event.quorum, hysteresis: event.hysteresis, sorry_server: event.sorryServer },
+        },
+      ];
     case "change-limit-hit":
       return [{ event: "change_limit_hit", level: "error", message: "Change limit hit", fields: { limit: event.limit, planned: event.planned, max: event.max } }];
     case "reconcile":
@@ -217,6 +230,7 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "kernel-change",
   "change-limit-hit",
   "backend-override",
+  "quorum",
 ]);
 
 /**

@@ -82,6 +82,17 @@ export type DaemonEvent =
       phase: "started" | "done";
       durationMs?: number;
     }
+  | {
+      type: "quorum";
+      service: string;
+      /** false: the live backends' weights fell below quorum (the sorry server, if any, takes new connections). */
+      up: boolean;
+      liveWeight: number;
+      quorum: number;
+      hysteresis: number;
+      /** `ADDR:PORT` (port 0: the service's ports). */
+      sorryServer?: string;
+    }
   | { type: "change-limit-hit"; limit: string; planned: number; max: number }
   | { type: "ipvs-stats"; destinations: DestinationSample[] }
   | { type: "error"; message: string; detail?: string };

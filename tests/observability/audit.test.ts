@@ -93,7 +93,7 @@ describe("every audit event is emitted by the daemon's controller", () => {
       const health = { enabled: true };
       write([
         service({ name: "web", ports: [80, 443], backends: [{ address: "10.0.0.1", weight: 4 }, { address: "10.0.0.2" }, { address: "10.0.0.5" }], health }),
-        service({ name: "other", vip: "192.0.2.20", ports: [8080], backends: [{ address: "10.0.0.3" }] }),
+        service({ name: "other", vip: "192.0.2.20", ports: [8080], backends: [{ address: "10.0.0.3" }], sorry_server: "10.0.0.99:8080" }),
       ]);
       const kernel = new FakeKernel();
       const local = new Set(["192.0.2.10"]);
@@ -117,6 +117,11 @@ describe("every audit event is emitted by the daemon's controller", () => {
       // An operator drains a backend for a minute, another one reweights and then clears it.
       controller.setOverride({ service: "web", backend: "10.0.0.5", action: "drain", ttl_ms: 1000, by: { user: "bob" } });
       controller.setOverride({ service: "other", backend: "10.0.0.3", action: "enable", by: { user: "carol" } });
+      // Draining the only backend of "other" loses its quorum (the sorry server goes in); enabling it regains it.
+      controller.setOverride({ service: "other", backend: "10.0.0.3", action: "drain", by: { user: "carol" } });
+      expect(kernel.rules()).toContain("-a tcp:192.0.2.20:8080 -r 10.0.0.99:8080 -nat -w 1");
+      controller.setOverride({ service: "other", backend: "10.0.0.3", action: "enable", by: { user: "carol" } });
+      expect(kernel.rules().filter((r) => r.includes("10.0.0.99"))).toEqual([]);
       local.add("192.0.2.20");
       tick();
       local.delete("192.0.2.20");
@@ -151,7 +156,7 @@ describe("every audit event is emitted by the daemon's controller", () => {
         reason: "config",
       });
       expect(audit.filter((r) => r.event === "backend_weight_changed" && r.fields.reason === "drift")).toHaveLength(1);
-      expect(audit.find((r) => r.event === "destination_deleted")?.fields).toMatchObject({ service: "web", destination: "10.0.0.5:80", reason: "config" });
+      expect(audit.find((r) => r.event === "destination_deleted" && r.fields.service === "web")?.fields).toMatchObject({ service: "web", destination: "10.0.0.5:80", reason: "config" });
       expect(audit.find((r) => r.event === "service_deleted")?.fields).toMatchObject({ virtual_service: "tcp:192.0.2.20:8080", reason: "config" });
       expect(audit.find((r) => r.event === "reload_failed" && r.fields.reason === "limit")?.fields).toMatchObject({ limit: "max_services_deleted", limit_max: 0 });
       const updated = audit.find((r) => r.event === "destination_updated" && r.fields.reason === "health");

@@ -44,6 +44,7 @@ function busyModel(): MetricsModel {
     { type: "config-refused", reason: "invalid", message: "bad" },
     { type: "backend-override", action: "set", override: OVERRIDE },
     { type: "slow-start", service: "web", backend: "10.0.0.1:80", phase: "started", durationMs: 30_000 },
+    { type: "quorum", service: "web", up: false, liveWeight: 0, quorum: 1, hysteresis: 0, sorryServer: "10.0.0.99:80" },
   ] satisfies DaemonEvent[]) {
     model.emit(event);
   }
@@ -119,6 +120,10 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
     { name: "a sample without a backend", events: [{ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 9000, weight: 5 })] }], visible: true },
   ],
   error: [{ name: "an error", events: [{ type: "error", message: "x" }], visible: false }],
+  quorum: [
+    { name: "quorum regained", events: [{ type: "quorum", service: "web", up: true, liveWeight: 2, quorum: 1, hysteresis: 0 }], visible: true },
+    { name: "quorum lost by dns", events: [{ type: "quorum", service: "dns", up: false, liveWeight: 0, quorum: 2, hysteresis: 1 }], visible: true },
+  ],
   "slow-start": [
     { name: "a ramp done", events: [{ type: "slow-start", service: "web", backend: "10.0.0.1:80", phase: "done" }], visible: true },
     { name: "a ramp started", events: [{ type: "slow-start", service: "web", backend: "10.0.0.2:80", phase: "started", durationMs: 1000 }], visible: true },
@@ -181,7 +186,7 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["backend-override", "slow-start", "change-limit-hit", "config-loaded", "config-refused", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+      ["backend-override", "slow-start", "quorum", "change-limit-hit", "config-loaded", "config-refused", "daemon-started", "health-transition", "ipvs-stats", "kernel-change", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
     );
   });
 

@@ -28,6 +28,7 @@ const CONTRACT: Record<string, [string, string]> = {
   // Beyond the spec (issue 16): operators' overrides, by kind.
   lbctl_backend_override: ["gauge", "node,service,backend,kind"],
   lbctl_backend_slow_start: ["gauge", B],
+  lbctl_service_quorum: ["gauge", "node,service"],
 };
 
 /** Every event that fills every family once. */
@@ -41,6 +42,7 @@ function busyModel(): MetricsModel {
   model.emit({ type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" });
   model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 1, bytesOut: 2, packetsIn: 3, packetsOut: 4, connections: 5, activeConnections: 6 })] });
   model.emit({ type: "change-limit-hit", limit: "max_services_deleted", planned: 11, max: 10 });
+  model.emit({ type: "quorum", service: "web", up: true, liveWeight: 1, quorum: 1, hysteresis: 0 });
   model.emit({ type: "slow-start", service: "web", backend: "10.0.0.1:80", phase: "started", durationMs: 1000 });
   model.emit({ type: "backend-override", action: "set", override: { service: "web", backend: "10.0.0.1:80", kind: "drain", weight: 0, force: false, created_at: 0, by: { user: "alice" } } });
   return model;

@@ -85,6 +85,12 @@ export const FAMILIES = {
     labels: BACKEND,
     help: "1 while the backend's weight ramps up under slow start (health.slow_start_seconds); absent otherwise.",
   },
+  serviceQuorum: {
+    name: "lbctl_service_quorum",
+    type: "gauge",
+    labels: ["node", "service"],
+    help: "1 while the service's live backends meet its quorum, 0 below it (sorry server active); only services with quorum or sorry_server.",
+  },
   logRecordsDropped: {
     name: "lbctl_log_records_dropped_total",
     type: "counter",

@@ -53,6 +53,8 @@ export class MetricsModel implements EventSink {
   readonly overrides = new Map<string, { service: string; backend: string; kind: string; weight: number }>();
   /** Backends ramping under slow start: `service\0backend` → labels. */
   readonly slowStarts = new Map<string, { service: string; backend: string }>();
+  /** Services with a quorum rule → 1 up, 0 below quorum (from quorum events; dropped when the service leaves). */
+  readonly quorum = new Map<string, 0 | 1>();
   /** Log destination → records its full queue dropped. */
   readonly logRecordsDropped = new Map<string, number>();
   /** service name → backend key → metrics; only what the current config has. */
@@ -116,6 +118,7 @@ export class MetricsModel implements EventSink {
         this.#node = event.node;
         if (!event.startup) this.configReloads.success++;
         this.#applyInventory(event.inventory);
+        for (const service of this.quorum.keys()) if (!event.inventory.some((s) => s.service === service)) this.quorum.delete(service);
         return this.#changed(EVERY_FAMILY);
       case "config-refused":
         if (event.reason === "limit") this.configReloads.refused++;
@@ -170,6 +173,9 @@ export class MetricsModel implements EventSink {
         else this.overrides.delete(key);
         return this.#changed(["backendOverride"]);
       }
+      case "quorum":
+        this.quorum.set(event.service, event.up ? 1 : 0);
+        return this.#changed(["serviceQuorum"]);
       case "slow-start": {
         const key = `${event.service}\u0000${event.backend}`;
         if (event.phase === "started") this.slowStarts.set(key, { service: event.service, backend: event.backend });

@@ -82,6 +82,8 @@ export function visitFamily(model: MetricsModel, key: FamilyKey, visit: Visit): 
       return visitPlain(labels, [...model.logRecordsDropped].map(([sink, n]) => [[node, sink], n]), visit);
     case "backendOverride":
       return visitPlain(labels, [...model.overrides.values()].map((o) => [[node, o.service, o.backend, o.kind], o.weight]), visit);
+    case "serviceQuorum":
+      return visitPlain(labels, [...model.quorum].map(([service, up]) => [[node, service], up]), visit);
     case "backendSlowStart":
       return visitPlain(labels, [...model.slowStarts.values()].map((r) => [[node, r.service, r.backend], 1]), visit);
     case "backendHealthy":
