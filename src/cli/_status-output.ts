@@ -20,7 +20,7 @@ export function renderStatus(view: StatusView, stats: boolean): string {
     rows.push([`${service.service.toUpperCase().replace(/^(TCP|UDP):/, "$1  ")} ${flags}${service.name ? ` (${service.name})` : ""}`, "", "", "", "", "", ""]);
     for (const d of service.destinations) {
       rows.push([
-        `  -> ${d.destination}${d.missing ? " MISSING" : ""}${d.override ? ` ${overrideNote(d.override)}` : ""}${d.slow_start ? ` [slow start, ${d.slow_start.remaining_seconds}s left]` : ""}`,
+        `  -> ${d.destination}${d.missing ? " MISSING" : ""}${d.override ? ` ${overrideNote(d.override)}` : ""}${d.slow_start ? ` [slow start, ${d.slow_start.remaining_seconds}s left]` : ""}${d.sorry_server ? " [sorry server: below quorum]" : ""}`,
         FORWARD_NAMES[d.forward] ?? d.forward,
         d.weight === null ? "-" : String(d.weight),
         d.configured_weight === null ? "-" : String(d.configured_weight),

@@ -9,7 +9,7 @@ import { statusView, type StatusView } from "../plan/status.ts";
 export function daemonStatus(controller: Controller, health: Pick<HealthChecks, "state">, options: { stats: boolean }): StatusView {
   const config = controller.config;
   const byName = new Map(config.services.map((s) => [s.name, s]));
-  const view = statusView(desiredServices(config, { weightOf: controller.weightOf }), controller.kernel(), {
+  const view = statusView(desiredServices(config, { weightOf: controller.weightOf, sorryServer: (service) => controller.sorryActive(service) }), controller.kernel(), {
     daemon: true,
     stats: options.stats,
     isManagedVip: (address) => controller.managedVips.has(address),

@@ -24,6 +24,8 @@ export interface StatusDestination {
   missing?: true;
   /** An operator's override of the backend (`lbctl backend`), daemon only. */
   override?: BackendOverride;
+  /** The service's sorry server, a destination while the service is below quorum (daemon only). */
+  sorry_server?: true;
   /** The backend's weight ramps up under slow start (daemon only): seconds until it has its full weight. */
   slow_start?: { remaining_seconds: number };
 }
@@ -88,12 +90,13 @@ export function statusView(desired: readonly DesiredService[], kernel: readonly 
         forward: actual?.forward ?? d.forward,
         weight: actual ? actual.weight : null,
         configured_weight: d.configuredWeight,
-        health: options.health(wanted.name, d.backend),
+        health: d.sorry ? "disabled" : options.health(wanted.name, d.backend),
         active_connections: actual?.activeConnections ?? 0,
         inactive_connections: actual?.inactiveConnections ?? 0,
         persistent_connections: actual?.persistentConnections ?? 0,
         ...(actual ? {} : { missing: true as const }),
         ...(override ? { override } : {}),
+        ...(d.sorry ? { sorry_server: true as const } : {}),
         ...(ramping !== undefined ? { slow_start: { remaining_seconds: ramping } } : {}),
       };
     });
