@@ -230,10 +230,6 @@ export class Controller {
     return this.#quorum.sorryActive(service);
   }
 
-  get quorumView(): QuorumView {
-    return this.#quorum.view;
-  }
-
   /**
    * A probe of an adopted target ends its adoption. The first probe of an UNKNOWN target always changes its state, so
    * onHealthTransition (called first) has normally done this; this keeps adoption from outliving a probe regardless.

@@ -74,5 +74,6 @@ describe("slow start against the kernel", () => {
     expect(seen.every((w, i) => i === 0 || w > seen[i - 1]!)).toBe(true);
     expect(seen.length).toBeLessThanOrEqual((RAMP_S * 1000) / RECONCILE_MS + 1);
     expect(seen.length).toBeGreaterThanOrEqual(3);
-  }, 90_000);
+    // The budget in a quiet guest is far less; the margin is for a loaded, emulated one.
+  }, 180_000);
 });
