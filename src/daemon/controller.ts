@@ -4,7 +4,8 @@
  * into weight plans at once, and swap configs on reload only when the new one is valid and within the change limits.
  */
 
-import { backendKey, configuredVips, servicePorts, type Config, type LoadedService } from "../config/model.ts";
+import { addressFamily, backendKey, configuredVips, serviceVip, servicePorts, type Config, type LoadedService } from "../config/model.ts";
+import { formatServiceKey } from "../ipvs/identity.ts";
 import { formatIssue } from "../config/errors.ts";
 import { targetId, type TargetId, type TargetKey } from "../health/target-key.ts";
 import { healthTargets } from "../health/targets.ts";
@@ -150,7 +151,7 @@ export class Controller {
     // Before the first plan: a backend drained by an operator stays drained across a restart.
     controller.#overrides.load();
     controller.#adopt();
-    controller.#quorum.commit(controller.#quorum.evaluate(config.services, controller.#baseWeightOf(controller.#currentState)), config);
+    controller.#quorum.commit(controller.#quorum.evaluate(config.services, controller.#liveWeightOf(controller.#currentState)), config);
     deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: config.files, ...sizes(config), ...inventory(config) });
     controller.tick("startup");
     return controller;
@@ -183,7 +184,7 @@ export class Controller {
     this.#cycles++;
     this.#expireOverrides();
     // Health states move between ticks without a transition only at a reload; this keeps the view exact regardless.
-    this.#quorum.commit(this.#quorum.evaluate(this.#config.services, this.#baseWeightOf(this.#currentState)), this.#config);
+    this.#quorum.commit(this.#quorum.evaluate(this.#config.services, this.#liveWeightOf(this.#currentState)), this.#config);
     this.#setVips(this.#vipsFor(this.#config));
     const outcome = this.#converge(trigger);
     // After the converge that set their last step.
@@ -221,7 +222,7 @@ export class Controller {
     if (this.#quorum.view.size === 0) return false;
     const service = this.#config.services.find((s) => s.name === serviceName);
     if (!service) return false;
-    const next = this.#quorum.evaluate([service], this.#baseWeightOf(this.#currentState));
+    const next = this.#quorum.evaluate([service], this.#liveWeightOf(this.#currentState));
     return this.#quorum.commit(next, this.#config, new Set([serviceName])).length > 0;
   }
 
@@ -263,7 +264,7 @@ export class Controller {
     // Backends the new config adds start at weight 1 under slow start; their ramps begin if the reload goes through.
     const added = addedBackends(this.#config, next);
     const predictedState = (id: TargetId) => predicted.get(id) ?? "unknown";
-    const quorum = this.#quorum.evaluate(next.services, this.#baseWeightOf(predictedState));
+    const quorum = this.#quorum.evaluate(next.services, this.#liveWeightOf(predictedState));
     const outcome = this.#plan(next, {
       dryRun: true,
       vips,
@@ -384,6 +385,31 @@ export class Controller {
       const id = targetId({ service: service.name, backend });
       return backendWeight({ checked: true, state: stateOf(id), adopting: this.#adopting.has(id) }, configured, override);
     };
+  }
+
+  /**
+   * What a backend counts for towards its service's quorum: health and overrides, and for an adopted backend not yet
+   * probed, the weight the kernel has (a daemon restarted below quorum finds its backends at 0 and keeps the sorry
+   * server, rather than counting them live and removing it before the first probe).
+   */
+  #liveWeightOf(stateOf: (id: TargetId) => HealthState): WeightOf {
+    const base = this.#baseWeightOf(stateOf);
+    return (service, backend, configured) => {
+      const weight = base(service, backend, configured);
+      return weight === "kernel" ? (this.#kernelWeight(service, backend) ?? configured) : weight;
+    };
+  }
+
+  /** The kernel's weight of a backend's destination on the service's lowest port, as last known. */
+  #kernelWeight(service: LoadedService, backend: string): number | undefined {
+    const port = servicePorts(service)[0];
+    if (port === undefined) return undefined;
+    const vip = serviceVip(this.#config.main, service);
+    const entry = service.backends.find((b) => backendKey(b, port) === backend);
+    if (!entry) return undefined;
+    const destinationPortNumber = entry.port || port;
+    const id = formatServiceKey({ family: addressFamily(vip), protocol: service.protocol, address: vip, port });
+    return this.#cache.known().get(id)?.destinations.find((d) => d.address === entry.address && d.port === destinationPortNumber)?.weight;
   }
 
   readonly #currentState = (id: TargetId): HealthState => this.deps.health.state(id)?.state ?? "unknown";

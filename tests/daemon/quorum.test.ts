@@ -112,4 +112,24 @@ describe("quorum and the sorry server in the controller", () => {
       r.tree.remove();
     }
   });
+
+  test("a daemon restarted below quorum keeps the sorry server until its first probes say otherwise", () => {
+    const r = rig([service({ backends: BACKENDS.slice(0, 2), health: { enabled: true }, sorry_server: "10.0.0.99" })]);
+    try {
+      for (const b of BACKENDS.slice(0, 2)) r.health.states.set(`web/${b.address}:80`, "unhealthy");
+      Controller.start(r.deps);
+      const below = r.rules();
+      expect(below).toContain("-a tcp:192.0.2.10:80 -r 10.0.0.99:80 -nat -w 1");
+      // A new daemon: health unknown, the backends adopted at the kernel's weight (0).
+      r.health.states.clear();
+      const restarted = Controller.start(r.deps);
+      expect(r.rules()).toEqual(below);
+      expect(restarted.sorryActive(restarted.config.services[0]!)).toBe(true);
+      // The first probe finds a backend healthy: quorum is back, the sorry server goes.
+      flip(r, restarted, "10.0.0.1", "healthy");
+      expect(r.rules()).toEqual(["-a tcp:192.0.2.10:80 -r 10.0.0.1:80 -nat -w 2", "-a tcp:192.0.2.10:80 -r 10.0.0.2:80 -nat -w 0"]);
+    } finally {
+      r.tree.remove();
+    }
+  });
 });
