@@ -135,7 +135,13 @@ async function daemonSocket(file: string): Promise<string> {
 
 function report(out: Output, reply: OverrideReply): void {
   const name = `${reply.service} ${reply.backend}`;
-  const moved = reply.changes.length === 0 ? "the kernel already had that weight" : `${reply.changes.length} destination(s) set to weight ${String(reply.changes[0]!.weight ?? "?")}`;
+  const weights = new Set(reply.changes.map((c) => (c.op === "update-destination" ? c.weight : undefined)));
+  const moved =
+    reply.changes.length === 0
+      ? "the kernel already had that weight"
+      : weights.size === 1 && !weights.has(undefined)
+        ? `${reply.changes.length} destination(s) set to weight ${String([...weights][0])}`
+        : `${reply.changes.length} kernel changes (the service crossed its quorum)`;
   if (!reply.override) {
     out.log.success(reply.previous ? `Override of ${name} removed: config and health decide its weight (${moved})` : `${name} had no override (${moved})`);
     return;

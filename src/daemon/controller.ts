@@ -318,6 +318,12 @@ export class Controller {
   setOverride(request: OverrideRequest): OverrideResult {
     const service = this.#config.services.find((s) => s.name === request.service);
     const keys = service ? [...new Set(service.backends.map((b) => backendKeyOf(service, b)))] : undefined;
+    const orphan = request.action === "enable" ? this.#overrides.get(request.service, request.backend) : undefined;
+    if (orphan && !keys?.includes(request.backend)) {
+      // An override of a backend the config no longer has can always be removed (it changes no weight).
+      const previous = this.#overrides.put(request.service, request.backend, undefined, request.by) ?? null;
+      return { result: "applied", service: request.service, backend: request.backend, override: null, previous, changes: [] };
+    }
     const decision = decideOverride(request, keys, this.#overrides.size, this.#wallNow());
     if (!decision.ok) return { result: "refused", status: decision.status, message: decision.message };
     let previous: BackendOverride | undefined;

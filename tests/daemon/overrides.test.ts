@@ -103,6 +103,12 @@ describe("overrides in the controller", () => {
       expect(r.weights("10.0.0.2")).toEqual([9, 9]);
       expect(second.reload().result).toBe("success");
       expect(r.weights("10.0.0.2")).toEqual([9, 9]);
+      // The backend leaves the config: its override is kept (it applies again if it comes back) and can be removed.
+      r.tree.write("config.d/s.yaml", stringify({ services: [service({ ports: [80, 443], health: { enabled: true }, backends: [{ address: "10.0.0.1", weight: 5 }] })] }));
+      expect(second.reload().result).toBe("success");
+      expect(second.overrides.map((o) => o.backend)).toEqual(["10.0.0.2:80"]);
+      expect(second.setOverride({ service: "web", backend: "10.0.0.2:80", action: "enable", by: alice })).toMatchObject({ result: "applied", override: null, previous: { weight: 9 }, changes: [] });
+      expect(second.overrides).toEqual([]);
     } finally {
       r.tree.remove();
     }
