@@ -1,5 +1,7 @@
 /** `lbctl status` for people: a table in the spirit of `ipvsadm -Ln`, with configured weight and health. */
 
+import { formatDuration } from "../config/duration.ts";
+import type { BackendOverride } from "../plan/overrides.ts";
 import type { StatusView } from "../plan/status.ts";
 
 const FORWARD_NAMES: Record<string, string> = { nat: "Masq", dr: "Route", tun: "Tunnel", local: "Local", bypass: "Bypass" };
@@ -20,7 +22,7 @@ export function renderStatus(view: StatusView, stats: boolean): string {
     rows.push([`${service.service.toUpperCase().replace(/^(TCP|UDP):/, "$1  ")} ${flags}${service.name ? ` (${service.name})` : ""}`, "", "", "", "", "", ""]);
     for (const d of service.destinations) {
       rows.push([
-        `  -> ${d.destination}${d.missing ? " MISSING" : ""}`,
+        `  -> ${d.destination}${d.missing ? " MISSING" : ""}${d.override ? ` ${overrideNote(d.override)}` : ""}${d.slow_start ? ` [slow start, ${d.slow_start.remaining_seconds}s left]` : ""}${d.sorry_server ? " [sorry server: below quorum]" : ""}`,
         FORWARD_NAMES[d.forward] ?? d.forward,
         d.weight === null ? "-" : String(d.weight),
         d.configured_weight === null ? "-" : String(d.configured_weight),
@@ -45,4 +47,12 @@ export function renderStatus(view: StatusView, stats: boolean): string {
     lines.push(`  ${service} -> ${d.destination}: ${d.draining!.connections} connection(s) left, since ${d.draining!.started_at}, deleted by ${d.draining!.deadline} at the latest`);
   }
   return lines.join("\n");
+}
+
+/** `[drained by alice, 14m left]`, `[weight 3 (forced) by bob]`: an operator's override, beside its destination. */
+export function overrideNote(override: BackendOverride, wallNow = Date.now()): string {
+  const what = override.kind === "drain" ? "drained" : `weight ${override.weight}${override.force ? " (forced)" : ""}`;
+  const who = override.by.sudo_user && override.by.sudo_user !== override.by.user ? `${override.by.user} (sudo ${override.by.sudo_user})` : override.by.user;
+  const left = override.expires_at === undefined ? "" : `, ${formatDuration(override.expires_at - wallNow)} left`;
+  return `[${what} by ${who}${left}]`;
 }

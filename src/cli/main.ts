@@ -37,6 +37,7 @@ export const root = defineCommand({
     edit: () => load(import("./edit.ts")),
     completion: () => load(import("./completion.ts")),
     __complete: () => import("./completion.ts").then((m) => m.completeCommand),
+    backend: () => load(import("./backend.ts")),
   },
 });
 

@@ -173,6 +173,30 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
     }
   });
   checkHealth(report, source, service, at);
+  checkQuorum(report, source, service, at, { family, mode, ports });
+}
+
+/** quorum, quorum_hysteresis and sorry_server (keepalived's): the sorry server is a destination like a backend. */
+function checkQuorum(report: Reporter, source: YamlSource, service: LoadedService, at: string, vs: { family: number; mode: string; ports: number[] }): void {
+  const sorry = service.sorry_server;
+  const quorum = service.quorum ?? 1;
+  const hysteresis = service.quorum_hysteresis ?? 0;
+  if (service.quorum_hysteresis !== undefined && hysteresis >= quorum) {
+    report.error(source, `${at}.quorum_hysteresis`, `must be less than quorum (${quorum}), got ${hysteresis}: the service could never lose quorum`);
+  }
+  if (!sorry) return;
+  const path = `${at}.sorry_server`;
+  if (addressFamily(sorry.address) !== vs.family) {
+    report.error(source, path, `${sorry.address} is IPv${addressFamily(sorry.address)} but the service's VIP is IPv${vs.family}: the sorry server must have the VIP's address family`);
+  }
+  if ((vs.mode === "dr" || vs.mode === "tun") && sorry.port !== 0 && vs.ports.some((port) => port !== sorry.port)) {
+    report.error(source, path, `must have no port, or the service's port, with mode ${vs.mode} (the kernel cannot change ports when forwarding by ${vs.mode === "dr" ? "direct routing" : "tunnel"}), got ${sorry.port}`);
+  }
+  // The same destination on some virtual service of this service.
+  const clash = service.backends.findIndex((b) => b.address === sorry.address && vs.ports.some((p) => (b.port || p) === (sorry.port || p)));
+  if (clash >= 0) {
+    report.error(source, path, `${hostPort(sorry.address, sorry.port || (vs.ports[0] ?? 0))} is also ${at}.backends[${clash}]: the sorry server must be another destination`);
+  }
 }
 
 /** The value at `path` as the file wrote it (before canonical formatting), for messages: `fallback` if absent. */

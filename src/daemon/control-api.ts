@@ -1,17 +1,25 @@
 /**
- * The daemon's local control API as a plain request handler: GET /v1/health, GET /v1/status, POST /v1/reload. The
- * daemon serves it on a unix socket with mode 0600 (control-server.ts); tests/daemon/daemon.test.ts calls it through
- * a fake server, without a socket.
+ * The daemon's local control API as a plain request handler: GET /v1/health, GET /v1/status, POST /v1/reload,
+ * GET /v1/backends and POST /v1/backends/override. The daemon serves it on a unix socket with mode 0600
+ * (control-server.ts); tests/daemon/daemon.test.ts calls it through a fake server, without a socket.
  */
 
 import { drainingJson, type DrainingJson } from "../plan/drain.ts";
 import { changeToJson } from "../plan/render.ts";
 import type { StatusView } from "../plan/status.ts";
-import type { ReloadOptions, ReloadResult } from "./controller.ts";
+import type { BackendOverride, OverrideRequest } from "../plan/overrides.ts";
+import type { BackendListing } from "./backend-list.ts";
+import type { OverrideResult, ReloadOptions, ReloadResult } from "./controller.ts";
+
+/** An override request is a few hundred bytes; anything far larger is not one. */
+const MAX_BODY_BYTES = 64 * 1024;
 
 export interface ControlTarget {
   status(options: { stats: boolean }): StatusView;
   reload(options: ReloadOptions): ReloadResult;
+  backends(): BackendListing;
+  /** Applies the override to the kernel before it returns (the same event-loop turn as the request's body). */
+  setOverride(request: OverrideRequest): OverrideResult;
   pid: number;
   /** The main config file the daemon loads on every reload. */
   configFile: string;
@@ -31,11 +39,24 @@ export interface ReloadReply {
   snapshot?: string;
 }
 
-export function controlHandler(target: () => ControlTarget | undefined): (request: Request) => Response {
+export interface OverrideReply {
+  result: "applied";
+  service: string;
+  backend: string;
+  override: BackendOverride | null;
+  previous: BackendOverride | null;
+  changes: ReturnType<typeof changeToJson>[];
+}
+
+const ENDPOINTS = ["/v1/health", "/v1/status", "/v1/reload", "/v1/backends", "/v1/backends/override"];
+
+export function controlHandler(target: () => ControlTarget | undefined): (request: Request) => Response | Promise<Response> {
   return (request) => {
     const url = new URL(request.url);
     const daemon = target();
     if (!daemon) return json(503, { error: "the daemon is starting" });
+    if (url.pathname === "/v1/backends" && request.method === "GET") return json(200, daemon.backends());
+    if (url.pathname === "/v1/backends/override" && request.method === "POST") return overrideEndpoint(request, target);
     if (url.pathname === "/v1/health" && request.method === "GET") return json(200, { ok: true, pid: daemon.pid, config: daemon.configFile });
     if (url.pathname === "/v1/status" && request.method === "GET") {
       return json(200, daemon.status({ stats: url.searchParams.get("stats") === "1" }));
@@ -44,9 +65,58 @@ export function controlHandler(target: () => ControlTarget | undefined): (reques
       const result = daemon.reload({ dryRun: url.searchParams.get("dry_run") === "1", force: url.searchParams.get("force") === "1" });
       return json(200, reloadReply(result));
     }
-    if (["/v1/health", "/v1/status", "/v1/reload"].includes(url.pathname)) return json(405, { error: `method ${request.method} not allowed` });
+    if (ENDPOINTS.includes(url.pathname)) return json(405, { error: `method ${request.method} not allowed` });
     return json(404, { error: `no such endpoint: ${url.pathname}` });
   };
+}
+
+/** Reads and checks the body, then applies it at once: no await between the body and the kernel's answer. */
+async function overrideEndpoint(request: Request, target: () => ControlTarget | undefined): Promise<Response> {
+  const length = Number(request.headers.get("content-length") ?? 0);
+  if (length > MAX_BODY_BYTES) return json(413, { error: `the request is larger than ${MAX_BODY_BYTES} bytes` });
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) return json(413, { error: `the request is larger than ${MAX_BODY_BYTES} bytes` });
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return json(400, { error: "the request body is not JSON" });
+  }
+  const parsed = overrideRequest(body);
+  if (typeof parsed === "string") return json(400, { error: parsed });
+  const daemon = target();
+  if (!daemon) return json(503, { error: "the daemon is stopping" });
+  const result = daemon.setOverride(parsed);
+  if (result.result === "refused") return json(result.status, { error: result.message });
+  const reply: OverrideReply = { ...result, changes: result.changes.map(changeToJson) };
+  return json(200, reply);
+}
+
+/** The request, or what is wrong with it. Only the shape is checked here; plan/overrides.ts judges the values. */
+export function overrideRequest(body: unknown): OverrideRequest | string {
+  if (typeof body !== "object" || body === null) return "the request must be a JSON object";
+  const b = body as Record<string, unknown>;
+  const text = (value: unknown, max: number) => typeof value === "string" && value.length > 0 && value.length <= max;
+  if (!text(b.service, 512)) return "service must name a service";
+  if (!text(b.backend, 64)) return "backend must be ADDR:PORT or an address";
+  if (b.action !== "drain" && b.action !== "enable" && b.action !== "weight") return 'action must be "drain", "enable" or "weight"';
+  if (b.weight !== undefined && typeof b.weight !== "number") return "weight must be a number";
+  if (b.ttl_ms !== undefined && typeof b.ttl_ms !== "number") return "ttl_ms must be a number";
+  if (b.force !== undefined && typeof b.force !== "boolean") return "force must be true or false";
+  const by = b.by as Record<string, unknown> | undefined;
+  if (typeof by !== "object" || by === null || !text(by.user, 256)) return "by.user must name who asks";
+  if (by.login_uid !== undefined && (typeof by.login_uid !== "number" || !Number.isSafeInteger(by.login_uid) || by.login_uid < 0)) return "by.login_uid must be a uid";
+  if (by.sudo_user !== undefined && !text(by.sudo_user, 256)) return "by.sudo_user must be a name";
+  const request: OverrideRequest = {
+    service: b.service as string,
+    backend: b.backend as string,
+    action: b.action,
+    by: { user: by.user as string, ...(by.login_uid !== undefined ? { login_uid: by.login_uid as number } : {}), ...(by.sudo_user !== undefined ? { sudo_user: by.sudo_user as string } : {}) },
+  };
+  if (b.weight !== undefined) request.weight = b.weight as number;
+  if (b.ttl_ms !== undefined) request.ttl_ms = b.ttl_ms as number;
+  if (b.force !== undefined) request.force = b.force as boolean;
+  return request;
 }
 
 export function reloadReply(result: ReloadResult): ReloadReply {

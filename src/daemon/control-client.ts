@@ -24,8 +24,13 @@ export interface DaemonReply<T> {
   body: T;
 }
 
-export async function daemonRequest<T>(socketPath: string, method: "GET" | "POST", path: string, timeoutMs = 30_000): Promise<DaemonReply<T>> {
-  const response = await fetch(`http://lbctl${path}`, { method, unix: socketPath, signal: AbortSignal.timeout(timeoutMs) });
+export async function daemonRequest<T>(socketPath: string, method: "GET" | "POST", path: string, timeoutMs = 30_000, body?: unknown): Promise<DaemonReply<T>> {
+  const response = await fetch(`http://lbctl${path}`, {
+    method,
+    unix: socketPath,
+    signal: AbortSignal.timeout(timeoutMs),
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+  });
   const text = await response.text();
   if (text.length > 64 * 1024 * 1024) throw new Error("The daemon's reply is too large");
   return { status: response.status, body: JSON.parse(text) as T };

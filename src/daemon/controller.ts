@@ -4,14 +4,16 @@
  * into weight plans at once, and swap configs on reload only when the new one is valid and within the change limits.
  */
 
-import { backendKey, servicePorts, type Config, type LoadedService } from "../config/model.ts";
+import { addressFamily, backendKey, configuredVips, serviceVip, servicePorts, type Config, type LoadedService } from "../config/model.ts";
+import { formatServiceKey } from "../ipvs/identity.ts";
 import { formatIssue } from "../config/errors.ts";
 import { targetId, type TargetId, type TargetKey } from "../health/target-key.ts";
 import { healthTargets } from "../health/targets.ts";
 import type { HealthState, HealthTarget, HealthTransition } from "../health/types.ts";
 import type { IpvsClient, KernelServiceEntry } from "../ipvs/types.ts";
-import { BULK_CHANGES, type DaemonEvent, type EventSink, type ReconcilePhase, type ReconcileTrigger, type ServiceInventory } from "../observability/events.ts";
-import { healthWeight, planBackendWeight } from "../plan/backend-weight.ts";
+import { BULK_CHANGES, type WeightChangeReason, type DaemonEvent, type EventSink, type ReconcilePhase, type ReconcileTrigger, type ServiceInventory } from "../observability/events.ts";
+import { backendWeight, planBackendWeight } from "../plan/backend-weight.ts";
+import { decideOverride, type BackendOverride, type OverrideRequest } from "../plan/overrides.ts";
 import type { Change, ChangeOp, Plan } from "../plan/changes.ts";
 import { desiredServices, type DesiredService, type WeightOf } from "../plan/desired.ts";
 import { executePlan, type ExecutionResult } from "../plan/execute.ts";
@@ -22,6 +24,11 @@ import { Drains, type DrainStore } from "./draining.ts";
 import { deletesAnything } from "./snapshot-store.ts";
 import { mergeSources, type MergeResult, type SourceFailure } from "./sources/merge.ts";
 import type { ServiceSource, SourceServices } from "./sources/source.ts";
+import { BackendOverrides } from "./overrides.ts";
+import { memoryOverrideStore, type OverrideStore } from "./overrides-store.ts";
+import { SlowStarts, slowStartMs } from "./slow-starts.ts";
+import { QuorumStates, type QuorumView } from "./quorum-states.ts";
+import { slowStartWeight } from "../plan/slow-start.ts";
 import { StateCache } from "./state-cache.ts";
 import { StatsIndex } from "./stats.ts";
 
@@ -53,6 +60,10 @@ export interface ControllerDeps {
   vipRecord: VipRecord;
   /** Monotonic milliseconds. */
   now: () => number;
+  /** Wall-clock milliseconds: override TTLs outlive the process, so they are wall-clock times. Default Date.now. */
+  wallNow?: () => number;
+  /** Where the operator's overrides persist (state_dir/overrides.json); default: memory only. */
+  overrides?: OverrideStore;
   /**
    * Asks for a full converge soon, outside the current call: the health path found the kernel not as it knew it.
    * Without it the next interval tick converges.
@@ -83,6 +94,10 @@ export type ReloadResult =
 
 /** The desired services loaded and merged: what `Controller.start` begins with. */
 export type LoadedDesired = Extract<MergeResult, { ok: true }>;
+
+export type OverrideResult =
+  | { result: "applied"; service: string; backend: string; override: BackendOverride | null; previous: BackendOverride | null; changes: Change[] }
+  | { result: "refused"; status: 400 | 404 | 409 | 500; message: string };
 
 export class ControllerStartError extends Error {
   override readonly name = "ControllerStartError";
@@ -127,6 +142,11 @@ export class Controller {
   #recorded = new Set<string>();
   /** Destinations removed from the config that still drain (plan/drain.ts). */
   readonly #drains: Drains;
+  readonly #overrides: BackendOverrides;
+  /** Slow-start ramps of backends that turned healthy, were added or enabled. */
+  readonly #slow: SlowStarts;
+  /** Services with a quorum (or a sorry server): whether each is up. */
+  readonly #quorum: QuorumStates;
 
   private constructor(
     private readonly deps: ControllerDeps,
@@ -137,6 +157,9 @@ export class Controller {
     this.#hash = configHash(loaded.config);
     this.#cache = new StateCache(deps.ipvs, deps.now, loaded.config.main.daemon.state_cache);
     this.#drains = new Drains(deps.drainStore ?? { read: () => [], write: () => {} }, deps.events, deps.wallClock ?? Date.now);
+    this.#slow = new SlowStarts(deps.events);
+    this.#quorum = new QuorumStates(deps.events);
+    this.#overrides = new BackendOverrides(deps.overrides ?? memoryOverrideStore(), loaded.config.main.system.state_dir, deps.events);
   }
 
   /** Adopts the kernel table, starts checks and converges once; loads the sources first unless given them. */
@@ -146,8 +169,11 @@ export class Controller {
     controller.#reportSourceProblems(loaded);
     const { config } = loaded;
     controller.#recorded = new Set(deps.vipRecord.read(config.main.system.state_dir));
+    // Before the first plan: a backend drained by an operator stays drained across a restart.
+    controller.#overrides.load();
     controller.#adopt();
     controller.#drains.resume(config.main.system.state_dir, controller.#cache.get());
+    controller.#quorum.commit(controller.#quorum.evaluate(config.services, controller.#liveWeightOf(controller.#currentState)), config);
     deps.events.emit({ type: "config-loaded", startup: true, hash: controller.#hash, files: config.files, ...sizes(config), ...inventory(config) });
     controller.tick("startup");
     return controller;
@@ -183,8 +209,13 @@ export class Controller {
   /** Drift repair and VIP gating: the periodic convergence. Change limits do not apply (the config did not change). */
   tick(trigger: ReconcileTrigger = "interval"): ReconcileOutcome | undefined {
     this.#cycles++;
+    this.#expireOverrides();
+    // Health states move between ticks without a transition only at a reload; this keeps the view exact regardless.
+    this.#quorum.commit(this.#quorum.evaluate(this.#config.services, this.#liveWeightOf(this.#currentState)), this.#config);
     this.#setVips(this.#vipsFor(this.#config));
     const outcome = this.#converge(trigger);
+    // After the converge that set their last step.
+    this.#slow.finish(this.#config, this.deps.now());
     if (this.#cycles % this.#config.main.daemon.stats_collection_interval_cycles === 0) this.#sampleStats();
     return outcome;
   }
@@ -193,6 +224,10 @@ export class Controller {
   onHealthTransition(transition: HealthTransition): void {
     const decidedAt = this.deps.now();
     this.#adopting.delete(targetId(transition));
+    if (transition.from === "unhealthy" && transition.to === "healthy") {
+      const service = this.#config.services.find((s) => s.name === transition.service);
+      if (service) this.#slow.start(service, transition.backend, decidedAt);
+    }
     this.deps.events.emit({
       type: "health-transition",
       service: transition.service,
@@ -201,7 +236,26 @@ export class Controller {
       to: transition.to,
       reason: transition.result.reason,
     });
+    if (this.#quorumMoved(transition.service)) return void this.#converge("health", "health");
     this.#applyBackendWeight(transition, decidedAt);
+  }
+
+  /**
+   * Re-evaluates one service's quorum after a change of one of its backends. When it crossed the line, the whole
+   * service changes (every backend's weight, the sorry server in or out): the caller converges instead of planning
+   * one backend.
+   */
+  #quorumMoved(serviceName: string): boolean {
+    if (this.#quorum.view.size === 0) return false;
+    const service = this.#config.services.find((s) => s.name === serviceName);
+    if (!service) return false;
+    const next = this.#quorum.evaluate([service], this.#liveWeightOf(this.#currentState));
+    return this.#quorum.commit(next, this.#config, new Set([serviceName])).length > 0;
+  }
+
+  /** Whether a service's sorry server is in the kernel's desired state now (below quorum). */
+  sorryActive(service: LoadedService): boolean {
+    return this.#quorum.sorryActive(service);
   }
 
   /**
@@ -237,14 +291,15 @@ export class Controller {
     const predicted = new Map(targets.map((target) => [target.id, this.deps.health.stateAfterSync(target)]));
     const vips = this.#vipsFor(next);
     const removals = this.#sourceRemovals();
+    // Backends the new config adds start at weight 1 under slow start; their ramps begin if the reload goes through.
+    const added = addedBackends(this.#config, next);
+    const predictedState = (id: TargetId) => predicted.get(id) ?? "unknown";
+    const quorum = this.#quorum.evaluate(next.services, this.#liveWeightOf(predictedState));
     const outcome = this.#plan(next, {
       dryRun: true,
       vips,
-      weightOf: this.#weightOf((id) => {
-        const state = predicted.get(id) ?? "unknown";
-        // A target kept through the reload keeps the weight its check reported.
-        return { state, reportedWeight: state === "unknown" ? undefined : this.deps.health.state(id)?.reportedWeight };
-      }),
+      quorum,
+      weightOf: this.#weightOf(predictedState, added, quorum),
       limits: options.force ? undefined : next.main.daemon.change_limits,
       exempt: (change) => removals(change) !== undefined,
       reason: "config",
@@ -266,6 +321,9 @@ export class Controller {
       return this.#refuse((error as Error).message, options);
     }
     this.#swap(merged);
+    this.#quorum.commit(quorum, next);
+    const rampedAt = this.deps.now();
+    for (const service of next.services) for (const key of added.get(service.name) ?? []) this.#slow.start(service, key, rampedAt);
     this.#setVips(vips);
     const applied = this.#execute("reload", outcome.plan, this.deps.now(), {}, outcome.desired);
     if (!applied.ok) {
@@ -313,17 +371,131 @@ export class Controller {
     for (const [service, entry] of counts) this.deps.events.emit({ type: "kubernetes-removal", service, ...entry });
   }
 
+  /** The operator's overrides held now (expired ones go at the next tick). */
+  get overrides(): readonly BackendOverride[] {
+    return this.#overrides.list();
+  }
+
+  override(service: string, backend: string): BackendOverride | undefined {
+    return this.#overrides.get(service, backend);
+  }
+
+  /**
+   * `lbctl backend drain|weight|enable`: checks the request against the running config, persists the override, and
+   * sets the backend's weight in the kernel now (the health path's plan), before returning.
+   */
+  setOverride(request: OverrideRequest): OverrideResult {
+    const service = this.#config.services.find((s) => s.name === request.service);
+    const keys = service ? [...new Set(service.backends.map((b) => backendKeyOf(service, b)))] : undefined;
+    const orphan = request.action === "enable" ? this.#overrides.get(request.service, request.backend) : undefined;
+    if (orphan && !keys?.includes(request.backend)) {
+      // An override of a backend the config no longer has can always be removed (it changes no weight).
+      const previous = this.#overrides.put(request.service, request.backend, undefined, request.by) ?? null;
+      return { result: "applied", service: request.service, backend: request.backend, override: null, previous, changes: [] };
+    }
+    const decision = decideOverride(request, keys, this.#overrides.size, this.#wallNow());
+    if (!decision.ok) return { result: "refused", status: decision.status, message: decision.message };
+    let previous: BackendOverride | undefined;
+    try {
+      previous = this.#overrides.put(request.service, decision.backend, decision.override, request.by);
+    } catch (error) {
+      return { result: "refused", status: 500, message: `The override was not recorded, nothing changed: ${(error as Error).message}` };
+    }
+    // Back from a drain (or a weight of 0): the backend ramps up under slow start, as a recovered one does.
+    if (previous?.weight === 0 && (decision.override?.weight ?? 1) > 0) this.#slow.start(service!, decision.backend, this.deps.now());
+    const changes = this.#quorumMoved(request.service)
+      ? (this.#converge("override", "override")?.plan.changes ?? [])
+      : this.#applyBackendWeight({ service: request.service, backend: decision.backend }, this.deps.now(), "override");
+    return { result: "applied", service: request.service, backend: decision.backend, override: decision.override ?? null, previous: previous ?? null, changes };
+  }
+
+  #wallNow(): number {
+    return (this.deps.wallNow ?? Date.now)();
+  }
+
+  /** Overrides past their TTL go, and their backends get the weight config and health give them, now. */
+  #expireOverrides(): void {
+    if (this.#overrides.size === 0) return;
+    let expired: BackendOverride[];
+    try {
+      expired = this.#overrides.expire(this.#wallNow());
+    } catch (error) {
+      this.deps.events.emit({ type: "error", message: `Expiring backend overrides failed (kept until the next tick): ${(error as Error).message}` });
+      return;
+    }
+    for (const override of expired) {
+      if (!this.#quorumMoved(override.service)) this.#applyBackendWeight(override, this.deps.now(), "override");
+    }
+  }
+
   /** The weight the planner gives a backend now: the one health rule (plan/backend-weight.ts) on the monitor's state. */
   readonly weightOf: WeightOf = (service, backend, configured) =>
-    this.#weightOf((id) => this.deps.health.state(id) ?? { state: "unknown" })(service, backend, configured);
+    this.#weightOf(this.#currentState)(service, backend, configured);
 
-  #weightOf(healthOf: (id: TargetId) => { state: HealthState; reportedWeight?: number | undefined }): WeightOf {
+  /**
+   * The weight rule on given health states: health and overrides (plan/backend-weight.ts), then the slow-start ramp
+   * of a backend that has one; `starting` backends (added by a reload being planned) ramp from now.
+   */
+  #weightOf(stateOf: (id: TargetId) => HealthState, starting?: ReadonlyMap<string, ReadonlySet<string>>, quorum?: QuorumView): WeightOf {
+    const slow = this.#slow;
+    const base = this.#baseWeightOf(stateOf);
     return (service: LoadedService, backend: string, configured: number) => {
-      if (!service.health.enabled) return configured;
-      const id = targetId({ service: service.name, backend });
-      const { state, reportedWeight } = healthOf(id);
-      return healthWeight({ checked: true, state, adopting: this.#adopting.has(id), reportedWeight }, configured);
+      const weight = base(service, backend, configured);
+      // Below quorum with a sorry server, the sorry server takes the new connections (keepalived's behaviour).
+      if (service.sorry_server && this.#quorum.sorryActive(service, quorum)) return 0;
+      if (weight === "kernel" || weight <= 1) return weight;
+      const now = this.deps.now();
+      const step = this.#config.main.daemon.reconcile_interval_ms;
+      if (starting?.get(service.name)?.has(backend)) return slowStartWeight(weight, { startedAt: now }, now, slowStartMs(service), step);
+      return slow.weight(service, backend, weight, now, step);
     };
+  }
+
+  /** Health and overrides, without quorum or slow start: what a backend counts for towards its service's quorum. */
+  #baseWeightOf(stateOf: (id: TargetId) => HealthState): WeightOf {
+    const overrides = this.#overrides;
+    return (service: LoadedService, backend: string, configured: number) => {
+      const override = overrides.size > 0 ? overrides.get(service.name, backend) : undefined;
+      if (!service.health.enabled) return backendWeight({ checked: false, state: "unknown", adopting: false }, configured, override);
+      const id = targetId({ service: service.name, backend });
+      const state = stateOf(id);
+      // A healthy target keeps the weight its check reported (http_weight_header), also through a reload.
+      const reportedWeight = state === "healthy" ? this.deps.health.state(id)?.reportedWeight : undefined;
+      return backendWeight({ checked: true, state, adopting: this.#adopting.has(id), reportedWeight }, configured, override);
+    };
+  }
+
+  /**
+   * What a backend counts for towards its service's quorum: health and overrides, and for an adopted backend not yet
+   * probed, the weight the kernel has (a daemon restarted below quorum finds its backends at 0 and keeps the sorry
+   * server, rather than counting them live and removing it before the first probe).
+   */
+  #liveWeightOf(stateOf: (id: TargetId) => HealthState): WeightOf {
+    const base = this.#baseWeightOf(stateOf);
+    return (service, backend, configured) => {
+      const weight = base(service, backend, configured);
+      return weight === "kernel" ? (this.#kernelWeight(service, backend) ?? configured) : weight;
+    };
+  }
+
+  /** The kernel's weight of a backend's destination on the service's lowest port, as last known. */
+  #kernelWeight(service: LoadedService, backend: string): number | undefined {
+    const port = servicePorts(service)[0];
+    if (port === undefined) return undefined;
+    const vip = serviceVip(this.#config.main, service);
+    const entry = service.backends.find((b) => backendKey(b, port) === backend);
+    if (!entry) return undefined;
+    const destinationPortNumber = entry.port || port;
+    const id = formatServiceKey({ family: addressFamily(vip), protocol: service.protocol, address: vip, port });
+    return this.#cache.known().get(id)?.destinations.find((d) => d.address === entry.address && d.port === destinationPortNumber)?.weight;
+  }
+
+  readonly #currentState = (id: TargetId): HealthState => this.deps.health.state(id)?.state ?? "unknown";
+
+  /** Seconds left of a backend's slow-start ramp, if it ramps. */
+  slowStartRemaining(service: string, backend: string): number | undefined {
+    if (this.#slow.size === 0) return undefined;
+    return this.#slow.remaining(this.#config.services.find((s) => s.name === service), backend, this.deps.now());
   }
 
   /** The table before a reload that deletes: a failed snapshot is an error to see, not a reason to refuse the reload. */
@@ -345,6 +517,11 @@ export class Controller {
     this.#statsIndex = undefined;
     this.#hash = configHash(next);
     this.#cache.configure(next.main.daemon.state_cache);
+    try {
+      this.#overrides.moveTo(next.main.system.state_dir);
+    } catch (error) {
+      this.deps.events.emit({ type: "error", message: `Writing the backend overrides to the new state_dir failed: ${(error as Error).message}` });
+    }
     this.#reportSourceProblems(merged, false);
     this.deps.events.emit({ type: "config-loaded", startup: false, hash: this.#hash, previousHash, files: next.files, ...sizes(next), ...inventory(next) });
   }
@@ -425,9 +602,10 @@ export class Controller {
       dryRun: boolean;
       vips?: Vips;
       weightOf?: WeightOf;
+      quorum?: QuorumView;
       limits?: Config["main"]["daemon"]["change_limits"] | undefined;
       exempt?: (change: Change) => boolean;
-      reason: "config" | "drift";
+      reason: "config" | "drift" | "health" | "override";
       kernel?: readonly KernelServiceEntry[];
     },
   ): ReconcileOutcome {
@@ -439,7 +617,12 @@ export class Controller {
       kernel: options.kernel ?? this.#cache.get(),
       managedVips: managed,
       weightOf: options.weightOf ?? this.weightOf,
-      weightReason: (d) => (d.weight === 0 && d.configuredWeight !== 0 ? "health" : options.reason),
+      sorryServer: (service) => this.#quorum.sorryActive(service, options.quorum),
+      weightReason: (d) => {
+        if (d.weight > 0 && this.#slow.rampsBackend(d.backend)) return "slow-start";
+        if (options.reason === "override" || options.reason === "health") return options.reason;
+        return d.weight === 0 && d.configuredWeight !== 0 ? "health" : options.reason;
+      },
       ...(includeVip ? { includeVip } : {}),
       // Removals drain (daemon.drain); under cold standby only on held VIPs: elsewhere no traffic arrives.
       adjust: (plan, kernel) => this.#drains.pass(config, plan, kernel, includeVip),
@@ -450,8 +633,8 @@ export class Controller {
     });
   }
 
-  /** Plans against the kernel and applies the plan: a tick's converge. */
-  #converge(trigger: ReconcileTrigger): ReconcileOutcome | undefined {
+  /** Plans against the kernel and applies the plan: a tick's converge, or a quorum crossed (`reason` health or override). */
+  #converge(trigger: ReconcileTrigger, reason?: "health" | "override"): ReconcileOutcome | undefined {
     const started = this.deps.now();
     let outcome: ReconcileOutcome;
     const phases: Phases = {};
@@ -459,7 +642,7 @@ export class Controller {
       const kernel = this.#cache.get();
       const read = this.deps.now();
       phases.read = read - started;
-      outcome = this.#plan(this.#config, { dryRun: true, reason: trigger === "reload" ? "config" : "drift", kernel });
+      outcome = this.#plan(this.#config, { dryRun: true, reason: reason ?? (trigger === "reload" ? "config" : "drift"), kernel });
       phases.plan = this.deps.now() - read;
     } catch (error) {
       this.#cache.invalidate();
@@ -546,10 +729,10 @@ export class Controller {
    * as the state cache knows it (no table read, so a failover stays fast on large tables), run by the executor with
    * rollback. A kernel that is not as known (a destination missing, an update refused) gets a converge soon.
    */
-  #applyBackendWeight(key: TargetKey, decidedAt: number): void {
+  #applyBackendWeight(key: TargetKey, decidedAt: number, reason: "health" | "override" = "health"): Change[] {
     const config = this.#config;
     const service = config.services.find((s) => s.name === key.service);
-    if (!service) return;
+    if (!service) return [];
     let plan: ReturnType<typeof planBackendWeight>;
     try {
       const known = this.#cache.known();
@@ -560,15 +743,16 @@ export class Controller {
         backend: key.backend,
         weightOf: this.weightOf,
         known: (id) => known.get(id)?.destinations,
+        reason,
         ...(includeVip ? { includeVip } : {}),
       });
     } catch (error) {
       this.deps.events.emit({ type: "error", message: `Planning the weight of ${key.service} ${key.backend} failed: ${(error as Error).message}` });
       this.deps.requestConverge?.();
-      return;
+      return [];
     }
     if (plan.missing > 0) this.deps.requestConverge?.();
-    if (plan.changes.length === 0) return;
+    if (plan.changes.length === 0) return [];
     const execution = this.#run(plan);
     if (execution.ok) {
       const bulk = plan.changes.length > BULK_CHANGES;
@@ -578,13 +762,14 @@ export class Controller {
     this.deps.events.emit({
       type: "reconcile",
       result: execution.ok ? "success" : "failure",
-      trigger: "health",
+      trigger: reason,
       // From the probe's verdict to the kernel's acknowledgement of the new weight.
       durationMs: this.deps.now() - decidedAt,
       changes: execution.ok ? plan.changes.length : 0,
       ...(execution.ok ? { ops: countOps(plan.changes) } : { error: execution.error.message }),
     });
     if (!execution.ok) this.deps.requestConverge?.();
+    return execution.ok ? plan.changes : [];
   }
 
   #emitWeightChanges(changes: readonly Change[], backendOf: (change: Change) => string | undefined): void {
@@ -606,7 +791,7 @@ export class Controller {
 
 /** Weight updates of a plan, once per backend (however many ports it has), for metrics and audit. */
 function weightChanges(changes: readonly Change[], backendOf: (change: Change) => string | undefined) {
-  const seen = new Map<TargetId, { service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }>();
+  const seen = new Map<TargetId, { service: string; backend: string; from: number; to: number; reason: WeightChangeReason }>();
   for (const change of changes) {
     if (change.op !== "update-destination") continue;
     const from = change.before?.weight;
@@ -614,7 +799,7 @@ function weightChanges(changes: readonly Change[], backendOf: (change: Change) =
     if (from === undefined || to === undefined || from === to || !change.name) continue;
     const backend = backendOf(change);
     if (!backend) continue;
-    const reason = change.reason === "health" || change.reason === "drift" ? change.reason : "config";
+    const reason = change.reason === "health" || change.reason === "drift" || change.reason === "override" || change.reason === "slow-start" ? change.reason : "config";
     const id = targetId({ service: change.name, backend });
     if (!seen.has(id)) seen.set(id, { service: change.name, backend, from, to, reason });
   }
@@ -630,6 +815,19 @@ function backendsOf(desired: readonly DesiredService[]): Map<string, string> {
 
 function destinationKey(change: Pick<Change, "service" | "destination">): string {
   return `${change.service}>${change.destination ?? ""}`;
+}
+
+/** Service name → backend keys the next config has that the running one does not (per service). */
+function addedBackends(running: Config, next: Config): Map<string, Set<string>> {
+  const before = new Map(running.services.map((s) => [s.name, new Set(s.backends.map((b) => backendKeyOf(s, b)))]));
+  const added = new Map<string, Set<string>>();
+  for (const service of next.services) {
+    if (slowStartMs(service) <= 0) continue;
+    const had = before.get(service.name);
+    const keys = service.backends.map((b) => backendKeyOf(service, b)).filter((key) => !had?.has(key));
+    if (keys.length > 0) added.set(service.name, new Set(keys));
+  }
+  return added;
 }
 
 function countOps(changes: readonly Change[]): Partial<Record<ChangeOp, number>> {

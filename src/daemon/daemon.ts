@@ -18,7 +18,9 @@ import { controlHandler, type ControlTarget } from "./control-api.ts";
 import type { ControlServer } from "./control-server.ts";
 import { Controller, loadDesired, type ControllerDeps, type HealthChecks, type LocalAddresses, type ReloadOptions, type ReloadResult, type VipRecord } from "./controller.ts";
 import type { DrainStore } from "./draining.ts";
+import type { OverrideStore } from "./overrides-store.ts";
 import type { ServiceSource } from "./sources/source.ts";
+import { daemonBackends } from "./backend-list.ts";
 import { daemonStatus } from "./status.ts";
 import { Ticker } from "./ticker.ts";
 import { ConnectionSync, syncDaemonKernel } from "./connection-sync.ts";
@@ -67,6 +69,10 @@ export interface DaemonDeps {
   drainStore?: DrainStore;
   /** Saves a snapshot before a reload that deletes (controller.ts). */
   snapshot?: ControllerDeps["snapshot"];
+  /** Where the operator's backend overrides persist (state_dir/overrides.json); default: memory only. */
+  overrides?: OverrideStore;
+  /** Wall-clock ms for override TTLs; default Date.now. */
+  wallNow?: () => number;
   /** The clock's reading at exec, when known (performance.now() counts from it): the start-up record reports from it. */
   execAt?: number;
   /** More top-level fields of the status answer (`control_plane` once replication runs). */
@@ -206,6 +212,8 @@ class RunningDaemon implements Daemon {
           health: this.#monitor,
           events: this.#events,
           vipRecord: deps.vipRecord,
+          ...(deps.overrides ? { overrides: deps.overrides } : {}),
+          ...(deps.wallNow ? { wallNow: deps.wallNow } : {}),
           now: () => deps.clock.now(),
           requestConverge: () => this.#convergeSoon(),
           ...(deps.drainStore ? { drainStore: deps.drainStore } : {}),
@@ -251,6 +259,8 @@ class RunningDaemon implements Daemon {
         return { ...daemonStatus(controller, monitor, { stats }), ...(connectionSync ? { connection_sync: connectionSync } : {}), ...this.deps.statusExtras?.() };
       },
       reload: (options) => this.reload(options),
+      backends: () => daemonBackends(controller, monitor),
+      setOverride: (request) => controller.setOverride(request),
     };
   }
 

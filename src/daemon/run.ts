@@ -20,6 +20,7 @@ import type { RunningControlPlane } from "../controlplane/service.ts";
 import { recoverReplica } from "../controlplane/replica-store.ts";
 import { MEMORY_KERNEL_WARNING, memoryKernel, memoryKernelRequested } from "../controlplane/test-kernel.ts";
 import { serveControl } from "./control-server.ts";
+import { fileOverrideStore } from "./overrides-store.ts";
 import { createDaemon } from "./daemon.ts";
 import { snapshotSaver } from "./snapshot-store.ts";
 import { fileSource } from "./sources/files.ts";
@@ -70,6 +71,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     vipRecord: { read: readManagedVips, write: writeManagedVips },
     drainStore: { read: readDrainState, write: writeDrainState },
     snapshot: (config, kernel, managed) => snapshotSaver(config)(kernel, managed, "reload").id,
+    overrides: fileOverrideStore,
     // performance.now() counts from the process's start.
     execAt: 0,
     statusExtras: () => (controlPlane ? { control_plane: controlPlane.status() } : {}),

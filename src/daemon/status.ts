@@ -10,11 +10,13 @@ export function daemonStatus(controller: Controller, health: Pick<HealthChecks, 
   const config = controller.config;
   const byName = new Map(config.services.map((s) => [s.name, s]));
   const drains = new Map(controller.draining().map((d) => [`${d.service}>${d.destination}`, d]));
-  const view = statusView(desiredServices(config, { weightOf: controller.weightOf }), controller.kernel(), {
+  const view = statusView(desiredServices(config, { weightOf: controller.weightOf, sorryServer: (service) => controller.sorryActive(service) }), controller.kernel(), {
     daemon: true,
     stats: options.stats,
     isManagedVip: (address) => controller.managedVips.has(address),
     draining: (service, destination) => drains.get(`${service}>${destination}`),
+    override: (service, backend) => controller.override(service, backend),
+    slowStart: (service, backend) => controller.slowStartRemaining(service, backend),
     health: (service, backend) => {
       if (!byName.get(service)?.health.enabled) return "disabled";
       return health.state(targetId({ service, backend }))?.state ?? "unknown";

@@ -46,6 +46,8 @@ function canonicalSettings(health: HealthFile): string {
   const record = health as unknown as Record<string, unknown>;
   const sorted: Record<string, unknown> = {};
   for (const key of Object.keys(record).sort()) {
+    // Slow start shapes the weight after a verdict, not the checks: changing it keeps their state.
+    if (key === "slow_start_seconds") continue;
     if (record[key] !== undefined) sorted[key] = record[key];
   }
   return JSON.stringify(sorted);

@@ -38,6 +38,12 @@ export const AUDIT_EVENTS = [
   "drain_started",
   "drain_ended",
   "drain_timed_out",
+  "backend_override_set",
+  "backend_override_cleared",
+  "backend_override_expired",
+  "backend_override_restored",
+  "quorum_lost",
+  "quorum_regained",
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -139,6 +145,19 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
           },
         },
       ];
+    case "backend-override":
+      return [overrideRecord(event)];
+    case "quorum":
+      return [
+        {
+          event: event.up ? "quorum_regained" : "quorum_lost",
+          level: event.up ? "info" : "error",
+          message: event.up
+            ? `Quorum regained${event.sorryServer ? "; the sorry server is removed" : ""}`
+            : `Quorum lost${event.sorryServer ? "; the sorry server takes new connections" : ""}`,
+          fields: { service: event.service, live_weight: event.liveWeight, quorum: event.quorum, hysteresis: event.hysteresis, sorry_server: event.sorryServer },
+        },
+      ];
     case "change-limit-hit":
       return [{ event: "change_limit_hit", level: "error", message: "Change limit hit", fields: { limit: event.limit, planned: event.planned, max: event.max } }];
     case "drain-started":
@@ -190,6 +209,8 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
         },
       ];
     case "kubernetes-pools":
+    // Each step of the ramp is a backend_weight_changed record with reason slow-start.
+    case "slow-start":
     case "vip-state":
     case "probe":
     case "ipvs-stats":
@@ -201,6 +222,41 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
     case "controlplane-synced":
       return [];
   }
+}
+
+const OVERRIDE_MESSAGES = {
+  set: ["backend_override_set", "Backend override set"],
+  cleared: ["backend_override_cleared", "Backend override cleared"],
+  expired: ["backend_override_expired", "Backend override expired"],
+  restored: ["backend_override_restored", "Backend override restored from state_dir"],
+} as const;
+
+/**
+ * An operator's override: which backend, what it asks, until when, and who. `user`/`login_uid`/`sudo_user` name who
+ * acted (set or cleared); an expired or restored record names who set it.
+ */
+function overrideRecord(event: Extract<DaemonEvent, { type: "backend-override" }>): AuditRecord {
+  const [name, message] = OVERRIDE_MESSAGES[event.action];
+  const { override } = event;
+  const actor = event.by ?? override.by;
+  return {
+    event: name,
+    level: event.action === "restored" ? "info" : "warn",
+    message,
+    fields: {
+      service: override.service,
+      backend: override.backend,
+      kind: override.kind,
+      weight: override.weight,
+      force: override.force,
+      expires_at: override.expires_at === undefined ? undefined : new Date(override.expires_at).toISOString(),
+      user: actor.user,
+      login_uid: actor.login_uid,
+      sudo_user: actor.sudo_user,
+      previous_kind: event.previous?.kind,
+      previous_weight: event.previous?.weight,
+    },
+  };
 }
 
 const OP_FIELDS: Record<ChangeOp, string> = {
@@ -259,6 +315,8 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "controlplane-audit",
   "drain-started",
   "drain-ended",
+  "backend-override",
+  "quorum",
 ]);
 
 /**

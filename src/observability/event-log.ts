@@ -25,6 +25,10 @@ export function eventLogSink(logger: () => Logger): EventSink {
           return log.debug("IPVS statistics read", { destinations: event.destinations.length });
         case "error":
           return log.error(event.message, { detail: event.detail });
+        case "slow-start":
+          return event.phase === "started"
+            ? log.info("Slow start: ramping the backend's weight up from 1", { service: event.service, backend: event.backend, duration_ms: event.durationMs })
+            : log.info("Slow start done: the backend has its full weight", { service: event.service, backend: event.backend });
         default:
           return;
       }

@@ -6,6 +6,7 @@
 
 import type { ChangeOp, ChangeReason } from "../plan/changes.ts";
 import type { DrainEndReason } from "../plan/drain.ts";
+import type { BackendOverride, OverrideActor } from "../plan/overrides.ts";
 
 export type HealthStateName = "unknown" | "healthy" | "unhealthy";
 
@@ -65,7 +66,36 @@ export type DaemonEvent =
   | { type: "connection-sync"; role: "master" | "backup"; running: boolean; interface: string; syncId: number; reason: string }
   | { type: "health-transition"; service: string; backend: string; from: HealthStateName; to: HealthStateName; reason: string }
   | { type: "probe"; service: string; backend: string; ok: boolean; latencyMs: number; reason: string }
-  | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: "health" | "config" | "drift" }
+  | { type: "weight-change"; service: string; backend: string; from: number; to: number; reason: WeightChangeReason }
+  | {
+      type: "backend-override";
+      /** set by an operator, cleared by one (`enable`), expired by its TTL, or restored from state_dir at start. */
+      action: "set" | "cleared" | "expired" | "restored";
+      override: BackendOverride;
+      /** The override a `set` replaced. */
+      previous?: BackendOverride;
+      /** Who cleared it (`cleared` only; the override names who set it). */
+      by?: OverrideActor;
+    }
+  | {
+      type: "slow-start";
+      service: string;
+      backend: string;
+      /** started: the backend turned healthy, was added or enabled, and ramps from weight 1; done: it has its full weight. */
+      phase: "started" | "done";
+      durationMs?: number;
+    }
+  | {
+      type: "quorum";
+      service: string;
+      /** false: the live backends' weights fell below quorum (the sorry server, if any, takes new connections). */
+      up: boolean;
+      liveWeight: number;
+      quorum: number;
+      hysteresis: number;
+      /** `ADDR:PORT` (port 0: the service's ports). */
+      sorryServer?: string;
+    }
   | { type: "change-limit-hit"; limit: string; planned: number; max: number }
   | {
       type: "drain-started";
@@ -172,7 +202,10 @@ export type ReconcilePhase = "read" | "plan" | "execute" | "events";
 export const BULK_CHANGES = 10;
 
 /** What started a reconciliation. */
-export type ReconcileTrigger = "startup" | "interval" | "reload" | "health" | "vip" | "request";
+export type ReconcileTrigger = "startup" | "interval" | "reload" | "health" | "vip" | "request" | "override";
+
+/** Why a backend's weight moved: config, health, drift repair, an operator's override, or a slow-start ramp. */
+export type WeightChangeReason = "health" | "config" | "drift" | "override" | "slow-start";
 
 export interface EventSink {
   emit(event: DaemonEvent): void;

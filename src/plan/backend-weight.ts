@@ -9,6 +9,7 @@ import type { Config, LoadedService } from "../config/model.ts";
 import type { KernelDestination } from "../ipvs/types.ts";
 import { destinationSettings, type Change, type Plan } from "./changes.ts";
 import { desiredServices, type DesiredOptions, type WeightOf } from "./desired.ts";
+import { overriddenWeight, type BackendOverride } from "./overrides.ts";
 
 /** What the planner knows of a backend's health, for the one rule that turns it into a weight. */
 export interface BackendHealth {
@@ -36,6 +37,16 @@ export function healthWeight(health: BackendHealth, configuredWeight: number): n
   return configuredWeight;
 }
 
+/**
+ * The weight of a backend from its configured weight, its health and an operator's override (plan/overrides.ts has
+ * the precedence): health first, then the override on top, which never revives a backend health says is down
+ * unless it was made with `force`.
+ */
+export function backendWeight(health: BackendHealth, configuredWeight: number, override: Pick<BackendOverride, "weight" | "force"> | undefined): number | "kernel" {
+  const base = healthWeight(health, configuredWeight);
+  return overriddenWeight(base, health.checked && health.state === "unhealthy", override);
+}
+
 export interface BackendWeightRequest {
   config: Pick<Config, "main">;
   service: LoadedService;
@@ -46,6 +57,8 @@ export interface BackendWeightRequest {
   includeVip?: DesiredOptions["includeVip"];
   /** The kernel's destinations of a virtual service (`PROTO:VIP:PORT`) as last known; undefined when it has none. */
   known: (virtualService: string) => readonly KernelDestination[] | undefined;
+  /** Why the weight moves, for the audit record: a health verdict (the default) or an operator's override. */
+  reason?: "health" | "override";
 }
 
 export interface BackendWeightPlan extends Plan {
@@ -78,7 +91,7 @@ export function planBackendWeight(request: BackendWeightRequest): BackendWeightP
       name: virtual.name,
       before: { weight: current.weight, forward: current.forward },
       after: { weight: wanted.weight, forward: wanted.forward },
-      reason: "health",
+      reason: request.reason ?? "health",
       operation: { kind: "set-destination", service: key, destination: settings },
       undo: [{ kind: "set-destination", service: key, destination: destinationSettings(current) }],
     });

@@ -10,8 +10,11 @@ export type ChangeOp =
   | "update-destination"
   | "delete-destination";
 
-/** Why a change is made: the config says so, health moved a weight, a removed destination drains, or drift. */
-export type ChangeReason = "config" | "health" | "drain" | "drift";
+/**
+ * Why a change is made: the config says so, health moved a weight, a removed destination drains, drift, or an
+ * operator's override (`lbctl backend`), or a slow-start ramp (`health.slow_start_seconds`).
+ */
+export type ChangeReason = "config" | "health" | "drain" | "drift" | "override" | "slow-start";
 
 export interface Change {
   op: ChangeOp;

@@ -27,6 +27,8 @@ export interface DesiredDestination extends DestinationSpec {
    * daemon adopting a programmed table does this until the backend's first probe.
    */
   keepKernelWeight?: boolean;
+  /** The service's `sorry_server`, desired while the service is below quorum (plan/quorum.ts). */
+  sorry?: true;
 }
 
 export interface DesiredService extends ServiceSpec {
@@ -47,6 +49,8 @@ export interface DesiredOptions {
   weightOf?: WeightOf;
   /** Only services on these VIPs (the daemon's held VIPs under cold standby); default: every VIP. */
   includeVip?: (vip: string) => boolean;
+  /** Services below quorum: their `sorry_server` is a destination too (the daemon's quorum state; default none). */
+  sorryServer?: (service: LoadedService) => boolean;
 }
 
 /** Full netmask as the kernel stores it per family: all ones for IPv4, a prefix length for IPv6. */
@@ -69,6 +73,7 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
       const weight = weightOf(service, key, backend.weight);
       return { backend, key, weight: weight === "kernel" ? backend.weight : weight, keepKernelWeight: weight === "kernel" };
     });
+    const sorry = service.sorry_server && options.sorryServer?.(service) ? service.sorry_server : undefined;
     for (const port of ports) {
       const spec: ServiceSpec = {
         family,
@@ -104,7 +109,26 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
           return destination;
         }),
       });
+      if (sorry) out.at(-1)!.destinations.push(sorryDestination(sorry, port, lowest, family, forward));
     }
   }
   return out;
+}
+
+/** The sorry server as a destination of one virtual service: weight 1, the service's forwarding method. */
+function sorryDestination(sorry: { address: string; port: number }, port: number, lowest: number, family: Family, forward: DesiredDestination["forward"]): DesiredDestination {
+  const destinationPortNumber = sorry.port || port;
+  return {
+    address: sorry.address,
+    port: destinationPortNumber,
+    family,
+    forward,
+    weight: 1,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+    id: formatEndpoint(sorry.address, destinationPortNumber),
+    backend: formatEndpoint(sorry.address, sorry.port || lowest),
+    configuredWeight: 1,
+    sorry: true,
+  };
 }

@@ -6,6 +6,7 @@
 import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
 import { ServiceFlag, type IpvsStats, type KernelServiceEntry } from "../ipvs/types.ts";
 import type { DesiredService } from "./desired.ts";
+import type { BackendOverride } from "./overrides.ts";
 
 export type HealthLabel = "healthy" | "unhealthy" | "unknown" | "disabled";
 
@@ -21,6 +22,12 @@ export interface StatusDestination {
   persistent_connections: number;
   /** In the config but not in the kernel. */
   missing?: true;
+  /** An operator's override of the backend (`lbctl backend`), daemon only. */
+  override?: BackendOverride;
+  /** The service's sorry server, a destination while the service is below quorum (daemon only). */
+  sorry_server?: true;
+  /** The backend's weight ramps up under slow start (daemon only): seconds until it has its full weight. */
+  slow_start?: { remaining_seconds: number };
   /** Removed from the config and draining at weight 0 (config `daemon.drain`): deleted once its connections end. */
   draining?: StatusDrain;
 }
@@ -68,6 +75,10 @@ export interface StatusOptions {
   isManagedVip: (address: string) => boolean;
   /** The drain of a destination (`PROTO:VIP:PORT`, `ADDR:PORT`), when it drains; epoch ms. */
   draining?: (service: string, destination: string) => { startedAt: number; deadline: number } | undefined;
+  /** The operator's override of a backend of a config service, if any (the daemon's). */
+  override?: (serviceName: string, backend: string) => BackendOverride | undefined;
+  /** Seconds left of a backend's slow-start ramp, if it ramps (the daemon's). */
+  slowStart?: (serviceName: string, backend: string) => number | undefined;
 }
 
 export function statusView(desired: readonly DesiredService[], kernel: readonly KernelServiceEntry[], options: StatusOptions): StatusView {
@@ -83,17 +94,22 @@ export function statusView(desired: readonly DesiredService[], kernel: readonly 
     const destinations: StatusDestination[] = wanted.destinations.map((d) => {
       const actual = kernelDestinations.get(d.id);
       kernelDestinations.delete(d.id);
+      const override = options.override?.(wanted.name, d.backend);
+      const ramping = options.slowStart?.(wanted.name, d.backend);
       return {
         destination: d.id,
         backend: d.backend,
         forward: actual?.forward ?? d.forward,
         weight: actual ? actual.weight : null,
         configured_weight: d.configuredWeight,
-        health: options.health(wanted.name, d.backend),
+        health: d.sorry ? "disabled" : options.health(wanted.name, d.backend),
         active_connections: actual?.activeConnections ?? 0,
         inactive_connections: actual?.inactiveConnections ?? 0,
         persistent_connections: actual?.persistentConnections ?? 0,
         ...(actual ? {} : { missing: true as const }),
+        ...(override ? { override } : {}),
+        ...(d.sorry ? { sorry_server: true as const } : {}),
+        ...(ramping !== undefined ? { slow_start: { remaining_seconds: ramping } } : {}),
       };
     });
     for (const [id, extra] of kernelDestinations) destinations.push(foreignDestination(wanted.id, id, extra, options));

@@ -32,7 +32,14 @@ export function applyServiceCommand(service: RawService, command: ServiceCommand
   const [value, extra] = command.values;
   switch (command.run) {
     case "set":
-      draft[first!] = first === "ports" ? portsValue(value!) : first === "vip" ? value : value!.toLowerCase();
+      draft[first!] =
+        first === "ports"
+          ? portsValue(value!)
+          : first === "quorum" || first === "quorum_hysteresis"
+            ? Number(value)
+            : first === "vip" || first === "sorry_server"
+              ? value
+              : value!.toLowerCase();
       return draft;
     case "unset":
       delete draft[second!];

@@ -102,6 +102,8 @@ export const HEALTH_KEYS: readonly Word[] = [
   value("http_path", "http: path to request", { kind: "text" }),
   value("http_host", "http: Host header", { kind: "text" }),
   value("http_status", "http: accepted status codes (200-399)", { kind: "text" }),
+  value("http_weight_header", "http: response header whose value becomes the backend's weight", { kind: "text" }),
+  value("slow_start_seconds", "Ramp a returning backend's weight up over this many seconds (0 = off)", { kind: "integer", min: 0, max: 3600 }),
 ];
 
 /** `health KEY VALUE`: the key is a keyword, its value follows. */
@@ -127,6 +129,9 @@ export const SERVICE_WORDS: readonly Word[] = [
   }),
   keyword("backend", "Add a backend or change its weight", { next: [backendAddress("backend", "Backend address, optional port (0 = service port)")] }),
   keyword("health", "Set a health-check key", { next: healthSet }),
+  keyword("quorum", "Minimum sum of live backends' weights", { next: [value("N", "1-100000000", { kind: "integer", min: 1, max: 100_000_000 }, { run: "set" })] }),
+  keyword("quorum_hysteresis", "Quorum lost below quorum - N, regained at quorum + N", { next: [value("N", "0-100000000", { kind: "integer", min: 0, max: 100_000_000 }, { run: "set" })] }),
+  keyword("sorry_server", "Destination used while below quorum", { next: [value("ADDR[:PORT]", "Address, optional port", { kind: "text" }, { run: "set" })] }),
   keyword("no", "Remove a setting", {
     next: [
       keyword("protocol", "Back to tcp", { run: "unset" }),
@@ -136,6 +141,9 @@ export const SERVICE_WORDS: readonly Word[] = [
       keyword("mode", "Back to the global mode", { run: "unset" }),
       keyword("vip", "Back to network.frontend.vip", { run: "unset" }),
       keyword("persistence", "No client persistence", { run: "unset" }),
+      keyword("quorum", "No quorum rule", { run: "unset" }),
+      keyword("quorum_hysteresis", "Back to 0", { run: "unset" }),
+      keyword("sorry_server", "No sorry server", { run: "unset" }),
       keyword("backend", "Remove a backend", { next: [backendAddress("no-backend", "A backend of the service")] }),
       keyword("health", "Remove the whole health block, or one key", { run: "health-clear", next: healthUnset }),
     ],

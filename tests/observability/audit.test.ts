@@ -9,6 +9,7 @@ import { Controller } from "../../src/daemon/controller.ts";
 import { fileSource } from "../../src/daemon/sources/files.ts";
 import { CONTROL_PLANE_AUDIT_EVENTS, fanOut, RecordingSink, type DaemonEvent } from "../../src/observability/events.ts";
 import type { HealthTarget } from "../../src/health/types.ts";
+import { memoryOverrideStore } from "../../src/daemon/overrides-store.ts";
 import { AUDIT_EVENTS, auditRecords, auditSink, type AuditRecord } from "../../src/observability/audit.ts";
 import { createLogger, type LogRecord } from "../../src/observability/logger.ts";
 import { configTree } from "../support/config-tree.ts";
@@ -92,7 +93,7 @@ describe("every audit event is emitted by the daemon's controller", () => {
       const health = { enabled: true };
       write([
         service({ name: "web", ports: [80, 443], backends: [{ address: "10.0.0.1", weight: 4 }, { address: "10.0.0.2" }, { address: "10.0.0.5" }], health }),
-        service({ name: "other", vip: "192.0.2.20", ports: [8080], backends: [{ address: "10.0.0.3" }] }),
+        service({ name: "other", vip: "192.0.2.20", ports: [8080], backends: [{ address: "10.0.0.3" }], sorry_server: "10.0.0.99:8080" }),
       ]);
       const kernel = new FakeKernel();
       const local = new Set(["192.0.2.10"]);
@@ -110,8 +111,19 @@ describe("every audit event is emitted by the daemon's controller", () => {
         events: fanOut([events, auditSink((r) => audit.push(r))]),
         vipRecord: { read: () => [], write: () => {} },
         now: () => now,
+        wallNow: () => now,
+        // One override made by an earlier daemon: restored at start.
+        overrides: memoryOverrideStore([{ service: "other", backend: "10.0.0.3:8080", kind: "weight", weight: 2, force: false, created_at: 0, by: { user: "alice" } }]),
       });
       const tick = () => ((now += 1000), controller.tick());
+      // An operator drains a backend for a minute, another one reweights and then clears it.
+      controller.setOverride({ service: "web", backend: "10.0.0.5", action: "drain", ttl_ms: 1000, by: { user: "bob" } });
+      controller.setOverride({ service: "other", backend: "10.0.0.3", action: "enable", by: { user: "carol" } });
+      // Draining the only backend of "other" loses its quorum (the sorry server goes in); enabling it regains it.
+      controller.setOverride({ service: "other", backend: "10.0.0.3", action: "drain", by: { user: "carol" } });
+      expect(kernel.rules()).toContain("-a tcp:192.0.2.20:8080 -r 10.0.0.99:8080 -nat -w 1");
+      controller.setOverride({ service: "other", backend: "10.0.0.3", action: "enable", by: { user: "carol" } });
+      expect(kernel.rules().filter((r) => r.includes("10.0.0.99"))).toEqual([]);
       local.add("192.0.2.20");
       tick();
       local.delete("192.0.2.20");
@@ -163,7 +175,7 @@ describe("every audit event is emitted by the daemon's controller", () => {
         reason: "config",
       });
       expect(audit.filter((r) => r.event === "backend_weight_changed" && r.fields.reason === "drift")).toHaveLength(1);
-      expect(audit.find((r) => r.event === "destination_deleted")?.fields).toMatchObject({ service: "web", destination: "10.0.0.5:80", reason: "config" });
+      expect(audit.find((r) => r.event === "destination_deleted" && r.fields.service === "web")?.fields).toMatchObject({ service: "web", destination: "10.0.0.5:80", reason: "config" });
       expect(audit.find((r) => r.event === "service_deleted")?.fields).toMatchObject({ virtual_service: "tcp:192.0.2.20:8080", reason: "config" });
       expect(audit.find((r) => r.event === "reload_failed" && r.fields.reason === "limit")?.fields).toMatchObject({ limit: "max_services_deleted", limit_max: 0 });
       expect(audit.filter((r) => r.event === "drain_started").map((r) => r.fields.destination).sort()).toEqual(["10.0.0.2:443", "10.0.0.2:80"]);

@@ -27,6 +27,8 @@ const stats = (bytes: number, weight = 5): DaemonEvent => ({
   ],
 });
 
+const OVERRIDE = { service: "web", backend: "10.0.0.2:80", kind: "drain", weight: 0, force: false, created_at: 0, by: { user: "alice" } } as const;
+
 /** A model with a series in every family. */
 function busyModel(): MetricsModel {
   const model = new MetricsModel();
@@ -47,6 +49,9 @@ function busyModel(): MetricsModel {
     { type: "controlplane-peer", peer: "primary", connected: false },
     { type: "controlplane-synced", atSeconds: 1_800_000_000 },
     { type: "drain-started", service: "tcp:192.0.2.10:80", destination: "10.0.0.7:80", name: "web", deadline: 1_800_000_000_000, connections: 2, resumed: false },
+    { type: "backend-override", action: "set", override: OVERRIDE },
+    { type: "slow-start", service: "web", backend: "10.0.0.1:80", phase: "started", durationMs: 30_000 },
+    { type: "quorum", service: "web", up: false, liveWeight: 0, quorum: 1, hysteresis: 0, sorryServer: "10.0.0.99:80" },
   ] satisfies DaemonEvent[]) {
     model.emit(event);
   }
@@ -157,6 +162,18 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
     { name: "the drain finished", events: [{ type: "drain-ended", service: "tcp:192.0.2.10:80", destination: "10.0.0.7:80", reason: "drained", connections: 0 }], visible: true },
     { name: "a drain not known", events: [{ type: "drain-ended", service: "tcp:192.0.2.10:80", destination: "10.0.0.99:80", reason: "gone", connections: 0 }], visible: false },
   ],
+  quorum: [
+    { name: "quorum regained", events: [{ type: "quorum", service: "web", up: true, liveWeight: 2, quorum: 1, hysteresis: 0 }], visible: true },
+    { name: "quorum lost by dns", events: [{ type: "quorum", service: "dns", up: false, liveWeight: 0, quorum: 2, hysteresis: 1 }], visible: true },
+  ],
+  "slow-start": [
+    { name: "a ramp done", events: [{ type: "slow-start", service: "web", backend: "10.0.0.1:80", phase: "done" }], visible: true },
+    { name: "a ramp started", events: [{ type: "slow-start", service: "web", backend: "10.0.0.2:80", phase: "started", durationMs: 1000 }], visible: true },
+  ],
+  "backend-override": [
+    { name: "an override set", events: [{ type: "backend-override", action: "set", override: { ...OVERRIDE, backend: "10.0.0.1:80", kind: "weight", weight: 3 } }], visible: true },
+    { name: "an override expired", events: [{ type: "backend-override", action: "expired", override: OVERRIDE }], visible: true },
+  ],
 };
 
 /** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */
@@ -211,7 +228,7 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["change-limit-hit", "config-loaded", "config-refused", "connection-sync", "controlplane-peer", "controlplane-peer-gone", "controlplane-started", "controlplane-synced", "controlplane-update", "daemon-started", "drain-ended", "drain-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "reconcile", "vip-state", "vip-transition", "weight-change"].sort(),
+      ["backend-override", "change-limit-hit", "config-loaded", "config-refused", "connection-sync", "controlplane-peer", "controlplane-peer-gone", "controlplane-started", "controlplane-synced", "controlplane-update", "daemon-started", "drain-ended", "drain-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "quorum", "reconcile", "slow-start", "vip-state", "vip-transition", "weight-change"].sort(),
     );
   });
 
@@ -221,6 +238,9 @@ describe("the cached exposition after each kind of model change", () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       // The high bits: the low bits of a power-of-two LCG repeat with a short period.
       return Math.floor((seed / 2 ** 31) * n);
+      // In 32-bit integer arithmetic: a float product past 2^53 loses the low bits and the sequence collapses.
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
     };
     const pool = Object.values(CHANGES).flat().flatMap((change) => change.events);
     const model = busyModel();

@@ -38,6 +38,10 @@ const CONTRACT: Record<string, [string, string]> = {
   lbctl_controlplane_certificate_expiry_timestamp_seconds: ["gauge", "node,certificate"],
   // Issue 16: destinations removed from the config that drain at weight 0.
   lbctl_backend_draining: ["gauge", "node,virtual_service,destination"],
+  // Beyond the spec (issue 16): operators' overrides, by kind.
+  lbctl_backend_override: ["gauge", "node,service,backend,kind"],
+  lbctl_backend_slow_start: ["gauge", B],
+  lbctl_service_quorum: ["gauge", "node,service"],
 };
 
 /** Every event that fills every family once. */
@@ -57,6 +61,9 @@ function busyModel(): MetricsModel {
   model.emit({ type: "controlplane-peer", peer: "lb-b", connected: true });
   model.emit({ type: "controlplane-synced", atSeconds: 1_800_000_000 });
   model.emit({ type: "drain-started", service: "tcp:192.0.2.10:80", destination: "10.0.0.2:80", deadline: 1_800_000_000_000, connections: 1, resumed: false });
+  model.emit({ type: "quorum", service: "web", up: true, liveWeight: 1, quorum: 1, hysteresis: 0 });
+  model.emit({ type: "slow-start", service: "web", backend: "10.0.0.1:80", phase: "started", durationMs: 1000 });
+  model.emit({ type: "backend-override", action: "set", override: { service: "web", backend: "10.0.0.1:80", kind: "drain", weight: 0, force: false, created_at: 0, by: { user: "alice" } } });
   return model;
 }
 

@@ -89,6 +89,10 @@ export const HealthSchema = section({
   timeout_ms: v.optional(integer(10, 60000, { zeroMeans: 1000, description: "Must be less than interval_ms" }), 1000),
   fail_after: v.optional(integer(1, 100, { zeroMeans: 3 }), 3),
   recover_after: v.optional(integer(1, 100, { zeroMeans: 2 }), 2),
+  // No default in the model (absent = 0 = off), so that code building a health block by hand need not name it.
+  slow_start_seconds: v.optional(
+    integer(0, 3600, { description: "Ramp a backend that turns healthy, is added or is enabled from weight 1 to its weight over this time; 0 (default) = off" }),
+  ),
   // udp_echo
   payload: v.optional(text({ description: "udp_echo: bytes to send (the nonce is appended unless nonce: false)" })),
   expect: v.optional(text({ description: "udp_echo: expected reply (default: the payload)" })),

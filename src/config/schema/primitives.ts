@@ -179,6 +179,25 @@ export function ipAddress(description?: string) {
   );
 }
 
+/** `ADDR:PORT`, `[V6]:PORT`, or a bare address (port 0: the service's port). */
+export function endpoint(description?: string) {
+  const expected = "ADDR:PORT, [IPv6]:PORT, or an address alone (the service's ports)";
+  return leaf<{ address: string; port: number }>(
+    (input) => {
+      const raw = asText(input)?.trim();
+      if (raw === undefined) return { error: `must be ${expected}, got ${describe(input)}` };
+      const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(raw);
+      const v4 = /^([0-9.]+):(\d{1,5})$/.exec(raw);
+      const [address, port] = bracketed ? [bracketed[1]!, bracketed[2]] : v4 ? [v4[1]!, v4[2]] : [raw, undefined];
+      const parsed = parseIp(address);
+      const portNumber = port === undefined ? 0 : Number(port);
+      if (!parsed || portNumber > 65535 || (port !== undefined && portNumber < 1)) return { error: `must be ${expected}, got ${describe(input)}` };
+      return { value: { address: parsed.text, port: portNumber } };
+    },
+    { anyOf: [{ type: "string", pattern: "^(\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?|[0-9.]+(:\\d{1,5})?|[0-9A-Fa-f:.]+)$" }, ENV_REFERENCE], ...(description ? { description } : {}) },
+  );
+}
+
 const INTERFACE_NAME = /^[A-Za-z0-9_.@-]{1,15}$/;
 
 export function interfaceName(description?: string) {

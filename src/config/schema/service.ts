@@ -3,7 +3,7 @@
 import * as v from "valibot";
 import { HealthSchema } from "./health.ts";
 import { FORWARD_MODES } from "./main.ts";
-import { asText, choice, choiceOrUnset, describe, integer, ipAddress, leaf, objectName } from "./primitives.ts";
+import { asText, choice, choiceOrUnset, describe, endpoint, integer, ipAddress, leaf, objectName } from "./primitives.ts";
 import { ENV_REFERENCE, PORT_PATTERN } from "./json.ts";
 import { list, section } from "./structure.ts";
 
@@ -73,6 +73,10 @@ export const ServiceSchema = section({
   persistence: v.optional(persistence),
   backends: v.optional(list(backend), []),
   health: v.optional(HealthSchema, {}),
+  // No defaults in the model: absent keys mean no quorum tracking (docs/configuration.md 4.8).
+  quorum: v.optional(integer(1, 100_000_000, { description: "Minimum sum of the weights of live backends (default 1 with sorry_server)" })),
+  quorum_hysteresis: v.optional(integer(0, 100_000_000, { description: "Lost below quorum - hysteresis, regained at quorum + hysteresis (default 0)" })),
+  sorry_server: v.optional(endpoint("Destination added while the service is below quorum (its live backends get weight 0 meanwhile)")),
 });
 
 export const ServiceFileSchema = section({

@@ -85,6 +85,24 @@ export const FAMILIES = {
     help: "1 for each destination removed from the config that still drains at weight 0 (absent once deleted).",
   },
   changeLimitHits: { name: "lbctl_change_limit_hits_total", type: "counter", labels: ["node", "limit"], help: "Reloads stopped by a change limit, by limit." },
+  backendOverride: {
+    name: "lbctl_backend_override",
+    type: "gauge",
+    labels: ["node", "service", "backend", "kind"],
+    help: "The weight an operator's override (lbctl backend drain|weight, kind drain or weight) asks for; absent without one.",
+  },
+  backendSlowStart: {
+    name: "lbctl_backend_slow_start",
+    type: "gauge",
+    labels: BACKEND,
+    help: "1 while the backend's weight ramps up under slow start (health.slow_start_seconds); absent otherwise.",
+  },
+  serviceQuorum: {
+    name: "lbctl_service_quorum",
+    type: "gauge",
+    labels: ["node", "service"],
+    help: "1 while the service's live backends meet its quorum, 0 below it (sorry server active); only services with quorum or sorry_server.",
+  },
   logRecordsDropped: {
     name: "lbctl_log_records_dropped_total",
     type: "counter",

@@ -67,6 +67,12 @@ export class MetricsModel implements EventSink {
   readonly changeLimitHits = new Map<string, number>();
   /** Destinations draining now, as `[virtual service, destination]` by `PROTO:VIP:PORT>ADDR:PORT`. */
   readonly draining = new Map<string, [string, string]>();
+  /** Operators' overrides: `service\0backend` → what the override asks (kept whether or not the backend is configured). */
+  readonly overrides = new Map<string, { service: string; backend: string; kind: string; weight: number }>();
+  /** Backends ramping under slow start: `service\0backend` → labels. */
+  readonly slowStarts = new Map<string, { service: string; backend: string }>();
+  /** Services with a quorum rule → 1 up, 0 below quorum (from quorum events; dropped when the service leaves). */
+  readonly quorum = new Map<string, 0 | 1>();
   /** Log destination → records its full queue dropped. */
   readonly logRecordsDropped = new Map<string, number>();
   readonly kubernetes = new KubernetesMetrics();
@@ -133,6 +139,7 @@ export class MetricsModel implements EventSink {
         this.#node = event.node;
         if (!event.startup) this.configReloads.success++;
         this.#applyInventory(event.inventory);
+        for (const service of this.quorum.keys()) if (!event.inventory.some((s) => s.service === service)) this.quorum.delete(service);
         return this.#changed(EVERY_FAMILY);
       case "config-refused":
         if (event.reason === "limit") this.configReloads.refused++;
@@ -189,6 +196,22 @@ export class MetricsModel implements EventSink {
       case "ipvs-stats":
         this.#stats(event.destinations);
         return this.#changed(STATS_FAMILIES);
+      case "backend-override": {
+        const { service, backend, kind, weight } = event.override;
+        const key = `${service}\u0000${backend}`;
+        if (event.action === "set" || event.action === "restored") this.overrides.set(key, { service, backend, kind, weight });
+        else this.overrides.delete(key);
+        return this.#changed(["backendOverride"]);
+      }
+      case "quorum":
+        this.quorum.set(event.service, event.up ? 1 : 0);
+        return this.#changed(["serviceQuorum"]);
+      case "slow-start": {
+        const key = `${event.service}\u0000${event.backend}`;
+        if (event.phase === "started") this.slowStarts.set(key, { service: event.service, backend: event.backend });
+        else this.slowStarts.delete(key);
+        return this.#changed(["backendSlowStart"]);
+      }
       case "kubernetes-connection":
       case "kubernetes-leader":
       case "kubernetes-pools":

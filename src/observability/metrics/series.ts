@@ -100,6 +100,12 @@ export function visitFamily(model: MetricsModel, key: FamilyKey, visit: Visit): 
       const expiry = model.controlPlane?.certificateExpiry;
       return visitPlain(labels, expiry ? [[[node, "local"], expiry.local], [[node, "ca"], expiry.ca]] : [], visit);
     }
+    case "backendOverride":
+      return visitPlain(labels, [...model.overrides.values()].map((o) => [[node, o.service, o.backend, o.kind], o.weight]), visit);
+    case "serviceQuorum":
+      return visitPlain(labels, [...model.quorum].map(([service, up]) => [[node, service], up]), visit);
+    case "backendSlowStart":
+      return visitPlain(labels, [...model.slowStarts.values()].map((r) => [[node, r.service, r.backend], 1]), visit);
     case "backendHealthy":
       return visitBackends(model, (b) => b.healthy, visit);
     case "backendWeight":
