@@ -6,7 +6,7 @@
  * inflated; the two tools run alternately in the same guest run (lbctl, keepalived, keepalived, lbctl, ...) and only
  * their ratio is the result.
  *
- *   bun bench/health-keepalived.ts [--targets 50] [--seconds 20] [--rounds 2] [--listeners accept|defer]
+ *   bun bench/health-keepalived.ts [--targets 50] [--seconds 20] [--rounds 4] [--listeners accept|defer]
  *
  * N is 50 by default, not P4's 10,000: on the loaded development host (2 cores, ~7 agents) the emulated guest
  * carried only about 100 loopback connections a second, whichever tool made them (2026-12-03, same guest runs: with
@@ -60,7 +60,8 @@ interface Window {
 async function main(): Promise<void> {
   const targetCount = Number(args.targets ?? 50);
   const seconds = Number(args.seconds ?? 20);
-  const rounds = Number(args.rounds ?? 2);
+  // Four rounds (two ABBA pairs): one round's ratio moves by half its value with the host's load.
+  const rounds = Number(args.rounds ?? 4);
   requirePeer();
   const listenerMode = args.listeners ?? "defer";
   if (listenerMode !== "accept" && listenerMode !== "defer") throw new Error("--listeners is accept or defer");
