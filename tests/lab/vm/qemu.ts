@@ -32,11 +32,6 @@ export function qemuCommand(boot: GuestBoot): string[] {
     "panic=-1",
     // The crypto self-tests take about 0.3 s of every emulated boot and test nothing of ours.
     "cryptomgr.notests",
-    // The emulated TSCs fail the kernel's boot-time sync check ("TSCs unsynchronized"), which leaves the guest on
-    // the HPET: every clock read is then a system call and an emulated device access, a cost no real host has that
-    // weighs on whichever program reads the clock most. TCG's TSC is the host's, which is invariant and in sync.
-    "tsc=reliable",
-    "clocksource=tsc",
     // Unknown key=value parameters reach PID 1 as environment variables.
     `lbctl_lab_nonce=${boot.nonce}`,
   ].join(" ");
