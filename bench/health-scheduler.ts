@@ -19,6 +19,7 @@ import { dlopen, ptr } from "bun:ffi";
 import { readFileSync } from "node:fs";
 import type { Config } from "../src/config/model.ts";
 import { HealthMonitor } from "../src/health/monitor.ts";
+import { DEFAULT_WAKE_QUANTUM_MS } from "../src/health/scheduler.ts";
 import { healthTargets } from "../src/health/targets.ts";
 import type { Checker, ProbeResult } from "../src/health/types.ts";
 import { scheduleShare } from "./schedule.ts";
@@ -28,6 +29,8 @@ export const ADDRESSES = 100;
 export const BASE_PORT = 20_000;
 const LISTENER_PROCESSES = 4;
 const ON_TIME_MS = 50;
+/** The floor's least time between wake-ups: DEFAULT_WAKE_QUANTUM_MS, as lbctl's scheduler. */
+const FLOOR_QUANTUM_MS = DEFAULT_WAKE_QUANTUM_MS;
 
 /** libc through FFI, for the listeners' sockets; loaded by the listener processes only. */
 let libc: ReturnType<typeof loadLibc> | undefined;
@@ -257,18 +260,20 @@ async function floor(targetCount: number, intervalMs: number, seconds: number): 
   let sent = 0;
   const cpuBefore = process.cpuUsage();
   const t0 = performance.now();
+  // Woken when the next connect is due, at most every FLOOR_QUANTUM_MS as lbctl's scheduler is (a timer every
+  // millisecond whatever the rate would charge the floor 1,000 wake-ups a second, most of its CPU at low rates).
   await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
+    const tick = () => {
       const elapsed = performance.now() - t0;
       for (const due = Math.floor((elapsed / 1000) * rate); sent < due; sent++) {
         const [hostname, port] = endpoints[sent % endpoints.length]!;
         void Bun.connect({ hostname, port, socket: handlers });
       }
-      if (elapsed >= seconds * 1000) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 1);
+      if (elapsed >= seconds * 1000) return resolve();
+      const nextDue = ((sent + 1) / rate) * 1000;
+      setTimeout(tick, Math.max(FLOOR_QUANTUM_MS, nextDue - elapsed));
+    };
+    tick();
   });
   const cpu = process.cpuUsage(cpuBefore);
   const wall = performance.now() - t0;

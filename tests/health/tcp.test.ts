@@ -158,6 +158,21 @@ describe("tcp check", () => {
     expect(await eventually(() => synSentTo(hole.port), (n) => n === 1)).toBe(1);
   });
 
+  test("one signal reused by a target's probes, then shared by probes in flight: an abort ends every one of them", async () => {
+    const server = listener();
+    const controller = new AbortController();
+    // The scheduler hands a target's probes the same signal until one aborts.
+    for (let i = 0; i < 3; i++) expect((await tcpChecker.probe(probeTarget(server.port), controller.signal)).ok).toBe(true);
+    const holes = [await silentPort(), await silentPort()];
+    const pending = holes.map((hole) => tcpChecker.probe(probeTarget(hole.port, "127.0.0.1", 5000), controller.signal));
+    // Both attempts are in the kernel (SYN sent) before the abort.
+    for (const hole of holes) expect(await eventually(() => synSentTo(hole.port), (n) => n === 1)).toBe(1);
+    controller.abort(new DOMException("late", "TimeoutError"));
+    const results = await Promise.all(pending);
+    expect(results.map((r) => r.reason)).toEqual(["timed out after 5000 ms", "timed out after 5000 ms"]);
+    expect(results.every((r) => r.latencyMs < 5000)).toBe(true);
+  });
+
   test("an already aborted signal fails without connecting", async () => {
     const server = listener();
     const result = await tcpChecker.probe(probeTarget(server.port), AbortSignal.abort(new DOMException("late", "TimeoutError")));

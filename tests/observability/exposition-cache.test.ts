@@ -273,6 +273,52 @@ describe("the cached exposition after each kind of model change", () => {
   });
 });
 
+describe("rendering ahead of the scrape", () => {
+  const TRAFFIC: FamilyKey[] = ["backendWeight", "connectionsActive", "connections", "packetsIn", "packetsOut", "bytesIn", "bytesOut"];
+
+  test("after a stats sample the families it changed are rendered in later turns of the loop, without a scrape", async () => {
+    const model = busyModel();
+    const registry = createMetricsRegistry(model, { processMetrics: false });
+    const cache = new ExpositionCache(model, KEYS);
+    model.onStatsSample((changed) => cache.renderAhead(changed));
+    cache.families();
+    expect(cache.stale()).toEqual([]);
+    model.emit(stats(4242));
+    // Nothing on the emitter's path: the sample's families are all stale right after it.
+    expect(cache.stale().sort()).toEqual([...TRAFFIC].sort());
+    await cache.settled();
+    expect(cache.stale()).toEqual([]);
+    const text = new TextDecoder().decode(cache.exposition(cache.families(), new TextEncoder().encode("\n")).plain());
+    expect(text).toBe(await registry.registry.metrics());
+  });
+
+  test("only the sample's families are rendered ahead; before the first scrape nothing is", async () => {
+    const model = busyModel();
+    const cache = new ExpositionCache(model, KEYS);
+    model.onStatsSample((changed) => cache.renderAhead(changed));
+    model.emit(stats(10));
+    await cache.settled();
+    expect(cache.stale()).toEqual(KEYS);
+    cache.families();
+    model.emit({ type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" });
+    model.emit(stats(20));
+    await cache.settled();
+    expect(cache.stale()).toEqual(["checkLatency"]);
+  });
+
+  test("a scrape that arrives while the families are rendered ahead waits for them and has every change", async () => {
+    const model = busyModel();
+    const registry = createMetricsRegistry(model, { processMetrics: false });
+    await registry.scrapeText();
+    for (let i = 1; i <= 5; i++) {
+      model.emit(stats(1000 * i, i));
+      // A change right after the sample, while its families wait for their turn.
+      model.emit({ type: "weight-change", service: "web", backend: "10.0.0.2:80", from: 5, to: i, reason: "health" });
+      expect(await registry.scrapeText()).toBe(await registry.registry.metrics());
+    }
+  });
+});
+
 describe("gzip", () => {
   /** The gzip body of a scrape, checked to be one member: one DEFLATE stream holds the whole text. */
   async function gzipOf(registry: MetricsRegistry): Promise<{ plain: Uint8Array; gzip: Uint8Array }> {

@@ -2,6 +2,11 @@
  * lbctl's own families as served, kept between scrapes: a family is rendered again only when the model says it
  * changed (MetricsModel.changedAt), and compressed at most once per change. At 20,000 backends the families that a
  * stats cycle changes are 13 MB, while a reconcile every second changes a few lines.
+ *
+ * Those 13 MB are rendered ahead, right after the stats sample that changed them (renderAhead), one family per turn
+ * of the event loop: a scrape then finds them ready instead of rendering them on its request path, and health
+ * probes and reconciles wait for one family's render at most, not the whole exposition's (about 5 ms, not 35, at
+ * 20,000 backends on the development host).
  */
 
 import { ByteWriter } from "./byte-writer.ts";
@@ -40,8 +45,19 @@ export class RenderedFamily {
   }
 }
 
+/** The next turn of the event loop: timers, sockets and requests that are due run first. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export class ExpositionCache {
   readonly #rendered = new Map<FamilyKey, RenderedFamily>();
+  readonly #position: ReadonlyMap<FamilyKey, number>;
+  /** Families to render ahead of the next scrape, and the pass rendering them (one per turn of the loop). */
+  readonly #ahead = new Set<FamilyKey>();
+  #pass: Promise<void> | undefined;
+  /** Set by the first scrape: without a scraper nothing is rendered ahead. */
+  #scraped = false;
   /**
    * Set by the first gzip scrape: from then on each family is handed to the compressor as soon as it is rendered,
    * so the thread pool compresses it while the next family renders (a scraper that asked for gzip asks every time).
@@ -52,25 +68,66 @@ export class ExpositionCache {
     private readonly model: MetricsModel,
     /** In the order served. */
     private readonly keys: readonly FamilyKey[],
-  ) {}
+  ) {
+    this.#position = new Map(keys.map((key, i) => [key, i]));
+  }
 
-  /** Every family's text as of now: the ones changed since their last render are rendered again. */
+  /**
+   * Every family's text as of now: the ones changed since their last render are rendered again, here. A scrape
+   * calls settled() first, so that a render ahead in progress finishes in its own turns.
+   */
   families(): RenderedFamily[] {
-    return this.keys.map((key, i) => {
-      const generation = this.model.changedAt(key);
-      const cached = this.#rendered.get(key);
-      if (cached?.generation === generation) return cached;
-      // Sized from the last render: a family's size changes little between changes.
-      const out = new ByteWriter(cached ? cached.text.length + (cached.text.length >> 3) + 64 : 4096);
-      if (i > 0) out.bytes(BLANK_LINE);
-      writeFamily(this.model, key, out);
-      const text = out.result();
-      // Kept until the family changes: a buffer that grew by doubling is copied to its size rather than kept half empty.
-      const fresh = new RenderedFamily(generation, text.length < text.buffer.byteLength * 0.75 ? new Uint8Array(text) : text);
-      this.#rendered.set(key, fresh);
-      if (this.#compressAhead) void fresh.deflated().catch(() => {});
-      return fresh;
-    });
+    this.#scraped = true;
+    return this.keys.map((key) => this.#current(key));
+  }
+
+  /** Renders `keys` in the coming turns of the event loop, each when its turn comes (if it changed since). */
+  renderAhead(keys: readonly FamilyKey[]): void {
+    if (!this.#scraped) return;
+    for (const key of keys) if (this.#position.has(key)) this.#ahead.add(key);
+    this.#pass ??= this.#renderPass();
+  }
+
+  /** The families whose text changed since they were last rendered. */
+  stale(): FamilyKey[] {
+    return this.keys.filter((key) => this.#rendered.get(key)?.generation !== this.model.changedAt(key));
+  }
+
+  /** Resolves when no render ahead is pending. */
+  async settled(): Promise<void> {
+    while (this.#pass) await this.#pass;
+  }
+
+  async #renderPass(): Promise<void> {
+    try {
+      while (this.#ahead.size > 0) {
+        await nextTurn();
+        const [key] = this.#ahead;
+        this.#ahead.delete(key!);
+        this.#current(key!);
+      }
+    } catch {
+      // Not lost: the family is still stale, so the next scrape renders it on its own path, where an error surfaces.
+      this.#ahead.clear();
+    } finally {
+      this.#pass = undefined;
+    }
+  }
+
+  #current(key: FamilyKey): RenderedFamily {
+    const generation = this.model.changedAt(key);
+    const cached = this.#rendered.get(key);
+    if (cached?.generation === generation) return cached;
+    // Sized from the last render: a family's size changes little between changes.
+    const out = new ByteWriter(cached ? cached.text.length + (cached.text.length >> 3) + 64 : 4096);
+    if (this.#position.get(key)! > 0) out.bytes(BLANK_LINE);
+    writeFamily(this.model, key, out);
+    const text = out.result();
+    // Kept until the family changes: a buffer that grew by doubling is copied to its size rather than kept half empty.
+    const fresh = new RenderedFamily(generation, text.length < text.buffer.byteLength * 0.75 ? new Uint8Array(text) : text);
+    this.#rendered.set(key, fresh);
+    if (this.#compressAhead) void fresh.deflated().catch(() => {});
+    return fresh;
   }
 
   /** One scrape's exposition: the families as rendered now, then `tail` (the rest, ending the text). */

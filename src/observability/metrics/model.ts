@@ -90,6 +90,7 @@ export class MetricsModel implements EventSink {
   lastReconcileAt: number | undefined;
   #generation = 0;
   readonly #changedAt = new Map<FamilyKey, number>();
+  readonly #statsListeners: Array<(families: readonly FamilyKey[]) => void> = [];
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -115,6 +116,14 @@ export class MetricsModel implements EventSink {
   /** The generation of the last change to `key`'s series (0: none since the model was created). */
   changedAt(key: FamilyKey): number {
     return this.#changedAt.get(key) ?? 0;
+  }
+
+  /**
+   * `listener` runs after each stats sample with the families it changed: the bulk of the exposition (7 series per
+   * backend), changed at a known moment, which the exposition cache renders ahead of the next scrape.
+   */
+  onStatsSample(listener: (families: readonly FamilyKey[]) => void): void {
+    this.#statsListeners.push(listener);
   }
 
   /** Called by every path that changes the model, with the families whose series it may have changed. */
@@ -195,7 +204,9 @@ export class MetricsModel implements EventSink {
         return this.#changed(["backendDraining"]);
       case "ipvs-stats":
         this.#stats(event.destinations);
-        return this.#changed(STATS_FAMILIES);
+        this.#changed(STATS_FAMILIES);
+        for (const listener of this.#statsListeners) listener(STATS_FAMILIES);
+        return;
       case "backend-override": {
         const { service, backend, kind, weight } = event.override;
         const key = `${service}\u0000${backend}`;

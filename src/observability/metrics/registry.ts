@@ -74,7 +74,8 @@ export interface MetricsRegistry {
   readonly contentType: string;
   /**
    * The whole exposition as of now, as served on the metrics path: lbctl's families from the cache (rendered again
-   * only when changed), prom-client's process_* ones rendered each time.
+   * only when changed; after a stats sample, ahead of the scrape), prom-client's process_* ones rendered each time.
+   * Every change made before the call is in it.
    */
   scrape(): Promise<Exposition>;
   /** The same as text, for tests and tools. */
@@ -93,6 +94,7 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
   for (const family of families) registry.registerMetric(family as unknown as Metric);
   const ownFamilies = new Map(families.map((family) => [family.name, family]));
   const cache = new ExpositionCache(model, families.map((family) => family.key));
+  model.onStatsSample((changed) => cache.renderAhead(changed));
   const encoder = new TextEncoder();
   if (options.processMetrics ?? true) {
     for (const register of [processCpuTotal, processStartTime, osMemoryHeap, processOpenFileDescriptors, processMaxFileDescriptors]) register(registry, {});
@@ -101,7 +103,8 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
     registry,
     contentType: registry.contentType,
     async scrape() {
-      // Taken before the first await: one state of the model, whatever events arrive while process_* are read.
+      await cache.settled();
+      // Taken before the next await: one state of the model, whatever events arrive while process_* are read.
       const rendered = cache.families();
       let tail = "";
       for (const metric of registry.getMetricsAsArray()) {
