@@ -204,27 +204,42 @@ function expandScalar(value: unknown, env: Environment): { value: unknown } | { 
 /**
  * A source from data the native parser produced (the fast path): same expansion and null handling as the walker
  * above, but no positions. Any problem makes the loader start over on the slow path, so positions are never needed.
+ * A file of thousands of services has hundreds of thousands of values: a value's path is spelled out only for an
+ * issue, and a string without `$` is taken as it is.
  */
 export function plainSource(file: string, data: unknown, env: Environment): ParseResult {
   const issues: ConfigIssue[] = [];
-  const visit = (value: unknown, path: string): unknown => {
-    if (Array.isArray(value)) return value.map((item, i) => visit(item, childPath(path, i)));
+  const trail: Array<string | number> = [];
+  const visit = (value: unknown): unknown => {
+    if (typeof value === "string" && !value.includes("$")) return value;
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      for (let i = 0; i < value.length; i++) {
+        trail.push(i);
+        out.push(visit(value[i]));
+        trail.pop();
+      }
+      return out;
+    }
     if (value !== null && typeof value === "object") {
       const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(value)) {
-        const converted = visit(child, childPath(path, key));
+      const object = value as Record<string, unknown>;
+      for (const key of Object.keys(object)) {
+        trail.push(key);
+        const converted = visit(object[key]);
+        trail.pop();
         if (converted !== null) out[key] = converted;
       }
       return out;
     }
     const expanded = expandScalar(value, env);
     if ("error" in expanded) {
-      issues.push({ file, line: 0, column: 0, path, message: expanded.error });
+      issues.push({ file, line: 0, column: 0, path: trail.reduce<string>(childPath, ""), message: expanded.error });
       return value;
     }
     return expanded.value;
   };
-  const converted = visit(data, "");
+  const converted = visit(data);
   if (issues.length > 0) return { ok: false, issues };
   const nowhere = (): Position => ({ line: 0, column: 0 });
   return { ok: true, source: { file, data: converted, locate: nowhere, locateKey: nowhere } };
