@@ -13,7 +13,6 @@ import { Observability } from "../observability/setup.ts";
 import { LocalAddressReader } from "../system/local-addresses.ts";
 import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { sdNotify } from "../system/sd-notify.ts";
-import { attachControlPlane } from "./control-plane.ts";
 import { journalFolderAtStart } from "../controlplane/replica-files.ts";
 import type { RunningControlPlane } from "../controlplane/service.ts";
 import { recoverReplica } from "../controlplane/replica-store.ts";
@@ -22,7 +21,8 @@ import { MEMORY_KERNEL_ENV, memoryKernel } from "../controlplane/test-kernel.ts"
 import { serveControl } from "./control-server.ts";
 import { createDaemon } from "./daemon.ts";
 import { fileSource } from "./sources/files.ts";
-import { startKubernetes } from "./sources/kubernetes-start.ts";
+import { loadMainSettings } from "../config/load.ts";
+import type { KubernetesSource } from "./sources/kubernetes.ts";
 
 export interface DaemonOptions {
   configFile: string;
@@ -41,7 +41,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // Log records wait in queues (observability/log-queue.ts): whatever ends the process, they are written first.
   process.once("exit", () => observability.flush());
   // kubernetes.enabled: the cluster's LoadBalancer Services, a second source beside the files (sources/kubernetes.ts).
-  const kubernetes = await startKubernetes(options.configFile, stderr);
+  const kubernetes = await startKubernetesIfEnabled(options.configFile, stderr);
   let controlPlane: RunningControlPlane | undefined;
   const daemon = createDaemon({
     sources: [fileSource(options.configFile), ...(kubernetes ? [kubernetes] : [])],
@@ -70,9 +70,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       if (reloadOptions.force && !reloadOptions.dryRun && result.result === "success") controlPlane?.markForced();
     },
   });
-  // Config replication (src/controlplane/) runs beside the controller once the daemon is up.
-  if ((await daemon.ready) === "ready") {
+  // Config replication (src/controlplane/) runs beside the controller once the daemon is up; its code (TLS,
+  // certificates) is loaded only then, and only when the config enables it.
+  if ((await daemon.ready) === "ready" && daemon.controller?.config.main.control_plane.enabled) {
     try {
+      const { attachControlPlane } = await import("./control-plane.ts");
       controlPlane = await attachControlPlane(daemon, observability.logger, new ControlPlaneState());
       const running = controlPlane;
       if (running) void daemon.exited.then(() => running.stop());
@@ -83,4 +85,16 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const code = await daemon.exited;
   await kubernetes?.stop();
   return code;
+}
+
+/**
+ * The Kubernetes source when the main file enables it. Its code, and the full config load it starts with, are paid
+ * only then: a main file that says `kubernetes.enabled: false` (the default) is read alone, without the service
+ * files, which the daemon loads next anyway.
+ */
+async function startKubernetesIfEnabled(configFile: string, stderr: { write(text: string): unknown }): Promise<KubernetesSource | undefined> {
+  const main = loadMainSettings(configFile);
+  if (main && !main.kubernetes.enabled) return undefined;
+  const { startKubernetes } = await import("./sources/kubernetes-start.ts");
+  return startKubernetes(configFile, stderr);
 }
