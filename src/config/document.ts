@@ -204,8 +204,9 @@ function expandScalar(value: unknown, env: Environment): { value: unknown } | { 
 /**
  * A source from data the native parser produced (the fast path): same expansion and null handling as the walker
  * above, but no positions. Any problem makes the loader start over on the slow path, so positions are never needed.
- * A file of thousands of services has hundreds of thousands of values: a value's path is spelled out only for an
- * issue, and a string without `$` is taken as it is.
+ * A file of thousands of services has hundreds of thousands of values: the parser's fresh objects and arrays are
+ * converted in place (the fast path takes no anchors, so nothing is shared), a value's path is spelled out only for
+ * an issue, and a string without `$` is taken as it is.
  */
 export function plainSource(file: string, data: unknown, env: Environment): ParseResult {
   const issues: ConfigIssue[] = [];
@@ -213,24 +214,30 @@ export function plainSource(file: string, data: unknown, env: Environment): Pars
   const visit = (value: unknown): unknown => {
     if (typeof value === "string" && !value.includes("$")) return value;
     if (Array.isArray(value)) {
-      const out: unknown[] = [];
       for (let i = 0; i < value.length; i++) {
         trail.push(i);
-        out.push(visit(value[i]));
+        value[i] = visit(value[i]);
         trail.pop();
       }
-      return out;
+      return value;
     }
     if (value !== null && typeof value === "object") {
-      const out: Record<string, unknown> = {};
       const object = value as Record<string, unknown>;
       for (const key of Object.keys(object)) {
         trail.push(key);
         const converted = visit(object[key]);
         trail.pop();
-        if (converted !== null) out[key] = converted;
+        if (key === "__proto__") {
+          // What assigning it to a new object did: it sets the prototype (an object) or nothing; never a key.
+          delete object[key];
+          if (converted !== null && typeof converted === "object") Object.setPrototypeOf(object, converted);
+        } else if (converted === null) {
+          delete object[key];
+        } else {
+          object[key] = converted;
+        }
       }
-      return out;
+      return object;
     }
     const expanded = expandScalar(value, env);
     if ("error" in expanded) {
