@@ -8,6 +8,10 @@
  * Also, from the daemon's own summary record (`changes_applied`), its start-up reconcile against the execute phase
  * of a one-shot `lbctl apply --debug` of the same rules: target ≤ 1.5.
  *
+ * Each start (and each one-shot apply) runs in a network namespace of its own (bench/namespace.ts says why), the
+ * daemon and keepalived alike, both started through the same `nsenter`; the table is read through
+ * /proc/PID/net/ip_vs of the process measured.
+ *
  * Shapes: one service with a 5,000-port range (SIP/RTP, game servers) and 100 services × 50 ports.
  * Run: bun tests/lab/launch.ts -- bun bench/daemon-start.ts (npm run bench runs it). BENCH_RUNS (default 2) runs
  * of each program per shape; BENCH_SHAPES=range,many picks shapes.
@@ -17,6 +21,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { BenchNamespace, destinationsOf } from "./namespace.ts";
 import { median, report, row } from "./support.ts";
 
 const root = join(import.meta.dir, "..");
@@ -94,19 +99,6 @@ async function writeKeepalivedConfig(s: Shape): Promise<string> {
   return file;
 }
 
-/** Destinations in the kernel now, read as any outside observer would. */
-function destinations(): number {
-  const text = readFileSync("/proc/net/ip_vs", "utf8");
-  let count = 0;
-  for (let i = text.indexOf("  -> "); i !== -1; i = text.indexOf("  -> ", i + 5)) if (!text.startsWith("  -> RemoteAddress", i)) count++;
-  return count;
-}
-
-function clear(): void {
-  const result = Bun.spawnSync(["ipvsadm", "-C"]);
-  if (result.exitCode !== 0) throw new Error(`ipvsadm -C failed: ${result.stderr}`);
-}
-
 /** Resident memory of a process and its descendants, in MB. */
 function rssMb(pid: number): number {
   let kb = 0;
@@ -145,20 +137,35 @@ interface StartRun {
   rssMb: number;
 }
 
-/** Spawns `command` on an empty table and polls until EXPECTED destinations are programmed. */
-async function timeStart(command: string[], logFile: string): Promise<StartRun & { proc: ReturnType<typeof Bun.spawn> }> {
-  clear();
-  if (destinations() !== 0) throw new Error("the table is not empty");
-  const started = Bun.nanoseconds();
-  const proc = Bun.spawn(command, { stdout: Bun.file(logFile), stderr: Bun.file(logFile), stdin: "ignore" });
-  while (destinations() < EXPECTED) {
-    if (proc.exitCode !== null) throw new Error(`${command.join(" ")} exited ${proc.exitCode} before programming the table: ${readFileSync(logFile, "utf8").slice(-2000)}`);
-    if ((Bun.nanoseconds() - started) / 1e6 > TIMEOUT_MS) throw new Error(`${command[0]}: ${destinations()} of ${EXPECTED} destinations after ${TIMEOUT_MS} ms`);
-    // Reading a 25,000-entry /proc/net/ip_vs costs the emulated guest's CPUs much: polling harder would slow what it measures.
-    await Bun.sleep(POLL_MS);
+/**
+ * Spawns `command` in a new namespace (an empty table) and polls until EXPECTED destinations are programmed. The
+ * caller stops the process, then closes the namespace.
+ */
+async function timeStart(command: string[], logFile: string, label: string): Promise<StartRun & { proc: ReturnType<typeof Bun.spawn>; namespace: BenchNamespace }> {
+  const namespace = BenchNamespace.create(label);
+  try {
+    const started = Bun.nanoseconds();
+    const proc = Bun.spawn(namespace.command(command), { stdout: Bun.file(logFile), stderr: Bun.file(logFile), stdin: "ignore" });
+    const pid = proc.pid!;
+    const programmed = () => {
+      try {
+        return destinationsOf(pid);
+      } catch {
+        return 0; // nsenter has not exec'd the command yet, or it is gone (checked below)
+      }
+    };
+    while (programmed() < EXPECTED) {
+      if (proc.exitCode !== null) throw new Error(`${command.join(" ")} exited ${proc.exitCode} before programming the table: ${readFileSync(logFile, "utf8").slice(-2000)}`);
+      if ((Bun.nanoseconds() - started) / 1e6 > TIMEOUT_MS) throw new Error(`${command[0]}: ${programmed()} of ${EXPECTED} destinations after ${TIMEOUT_MS} ms`);
+      // Reading a 25,000-entry /proc/net/ip_vs costs the emulated guest's CPUs much: polling harder would slow what it measures.
+      await Bun.sleep(POLL_MS);
+    }
+    const ms = (Bun.nanoseconds() - started) / 1e6;
+    return { ms, rssMb: rssMb(pid), proc, namespace };
+  } catch (error) {
+    namespace.close();
+    throw error;
   }
-  const ms = (Bun.nanoseconds() - started) / 1e6;
-  return { ms, rssMb: rssMb(proc.pid!), proc };
 }
 
 async function stop(proc: ReturnType<typeof Bun.spawn>): Promise<number> {
@@ -179,14 +186,18 @@ async function waitForLine(file: string, text: string, timeoutMs: number): Promi
   }
 }
 
-/** The execute phase of a one-shot `lbctl apply --debug` from an empty table, in ms. */
-function applyExecuteMs(config: string): number {
-  clear();
-  const result = Bun.spawnSync([binary, "apply", "--force", "--debug", "--config", config], { stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0) throw new Error(`lbctl apply exited ${result.exitCode}: ${result.stderr}`);
-  const match = /Phase execute took ([\d.]+) ms/.exec(`${result.stdout}${result.stderr}`);
-  if (!match) throw new Error("lbctl apply --debug printed no execute phase");
-  return Number(match[1]);
+/** The execute phase of a one-shot `lbctl apply --debug` from an empty table (a new namespace), in ms. */
+function applyExecuteMs(config: string, label: string): number {
+  const namespace = BenchNamespace.create(label);
+  try {
+    const result = Bun.spawnSync(namespace.command([binary, "apply", "--force", "--debug", "--config", config]), { stdout: "pipe", stderr: "pipe" });
+    if (result.exitCode !== 0) throw new Error(`lbctl apply exited ${result.exitCode}: ${result.stderr}`);
+    const match = /Phase execute took ([\d.]+) ms/.exec(`${result.stdout}${result.stderr}`);
+    if (!match) throw new Error("lbctl apply --debug printed no execute phase");
+    return Number(match[1]);
+  } finally {
+    namespace.close();
+  }
 }
 
 /** The fields of the daemon's start-up summary record (`changes_applied` with trigger=startup). */
@@ -212,10 +223,15 @@ try {
     let breakdown = "";
     for (let run = 0; run < RUNS; run++) {
       const log = join(dir, `lbctl-${name}-${run}.log`);
-      const daemon = await timeStart([binary, "apply", "--daemon", "--config", config], log);
+      const daemon = await timeStart([binary, "apply", "--daemon", "--config", config], log, `${name}-lbctl`);
       // Its start-up record (where the time went) comes once the control socket answers.
-      await waitForLine(log, "audit=daemon_started", 120_000);
-      const exitCode = await stop(daemon.proc);
+      let exitCode: number;
+      try {
+        await waitForLine(log, "audit=daemon_started", 120_000);
+      } finally {
+        exitCode = await stop(daemon.proc);
+        daemon.namespace.close();
+      }
       if (exitCode !== 0) throw new Error(`the daemon exited ${exitCode} on SIGTERM: ${readFileSync(log, "utf8").slice(-2000)}`);
       lbctl.push(daemon);
       const summary = startupSummary(readFileSync(log, "utf8"));
@@ -223,12 +239,15 @@ try {
       const started = readFileSync(log, "utf8").split("\n").find((l) => l.includes("audit=daemon_started")) ?? "";
       breakdown = `${started.replace(/^.*audit=daemon_started /, "")} | reconcile ${["duration_ms", "read_ms", "plan_ms", "execute_ms", "events_ms"].map((k) => `${k}=${summary[k]}`).join(" ")}`;
       const pidFiles = ["-p", join(dir, "k.pid"), "-c", join(dir, "kc.pid"), "-r", join(dir, "kv.pid")];
-      const ka = await timeStart([keepalived, "-n", "-l", "-C", ...pidFiles, "-f", keepalivedConfig], join(dir, `keepalived-${name}-${run}.log`));
-      await stop(ka.proc); // keepalived removes its rules on exit; the next run clears the table anyway
+      const ka = await timeStart([keepalived, "-n", "-l", "-C", ...pidFiles, "-f", keepalivedConfig], join(dir, `keepalived-${name}-${run}.log`), `${name}-keepalived`);
+      try {
+        await stop(ka.proc);
+      } finally {
+        ka.namespace.close();
+      }
       peer.push(ka);
-      executeMs.push(applyExecuteMs(config));
+      executeMs.push(applyExecuteMs(config, `${name}-apply`));
     }
-    clear();
     const ratio = median(lbctl.map((r) => r.ms)) / median(peer.map((r) => r.ms));
     const rss = Math.max(...lbctl.map((r) => r.rssMb));
     const peerRss = Math.max(...peer.map((r) => r.rssMb));
@@ -247,6 +266,5 @@ try {
     report({ ...common, what, name: `start-up reconcile / one-shot apply's execute phase (${s.name})`, target: "≤ 1.5", unit: "ratio", value: bulk, ok: bulk <= 1.5, measured: `${bulk.toFixed(2)} (${s1(median(reconcileMs))} / ${s1(median(executeMs))})` });
   }
 } finally {
-  clear();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,6 +9,8 @@
  * Each time is from exec to exit, as a user sees it. `apply --debug` tells where lbctl's time goes (start-up, config,
  * read, desired, plan, execute), reported beside each ratio; so is the start-up of the binary alone (`lbctl
  * --version`), read over the lab's 9p share and from a copy on the guest's tmpfs.
+ * Each programming runs in a network namespace of its own (bench/namespace.ts says why), ipvsadm's and lbctl's
+ * alike, both started through the same `nsenter`.
  *
  *   bun tests/lab/launch.ts -- bun bench/ipvs-apply.ts        (or npm run bench -- ipvs-apply)
  *   BENCH_RUNS=N (default 3) runs per shape; BENCH_SHAPES=1x5000,5000x1 picks shapes.
@@ -20,6 +22,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { median, report, row } from "./support.ts";
 import { type ApplyBreakdown, formatBreakdown, medianBreakdown, parseApplyDebug } from "./apply-debug.ts";
+import { BenchNamespace } from "./namespace.ts";
 
 const root = join(import.meta.dir, "..");
 const binary = process.env.LBCTL_BIN ?? join(root, "build/lbctl");
@@ -61,11 +64,6 @@ function timed(command: string[], stdin?: string): Timed {
   return { ms, output };
 }
 
-function table(): string {
-  const lines = Bun.spawnSync(["ipvsadm", "-Sn"]).stdout.toString().trim().split("\n");
-  return lines.sort().join("\n");
-}
-
 /** Writes the config and the equivalent `ipvsadm -R` rules of one shape; returns their paths. */
 async function prepare(shape: Shape): Promise<{ config: string; rules: string }> {
   const shapeDir = join(dir, shape.key);
@@ -102,7 +100,6 @@ async function prepare(shape: Shape): Promise<{ config: string; rules: string }>
   return { config, rules: restore };
 }
 
-const clear = () => timed(["ipvsadm", "-C"]);
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const common = { where: "guest" as const, bench: "ipvs-apply", unit: "ratio" };
 
@@ -123,8 +120,8 @@ report({ ...common, id: "P1", unit: "ms", what: "start-up of the binary in the g
 try {
   for (const shape of SHAPES.filter((sh) => chosen.includes(sh.key))) {
     const { config, rules } = await prepare(shape);
-    const apply = () => {
-      const run = timed([binary, "apply", "--force", "--debug", "--config", config]);
+    const apply = (namespace: BenchNamespace) => {
+      const run = timed(namespace.command([binary, "apply", "--force", "--debug", "--config", config]));
       return { ms: run.ms, breakdown: parseApplyDebug(run.output), unchanged: run.output.includes("nothing to do") };
     };
     const restoreTimes: number[] = [];
@@ -134,21 +131,29 @@ try {
     const applyBreakdowns: ApplyBreakdown[] = [];
     const noopBreakdowns: ApplyBreakdown[] = [];
     for (let run = 0; run < RUNS; run++) {
-      clear();
-      restoreTimes.push(timed(["ipvsadm", "-R"], rules).ms);
-      const expected = table();
-      clear();
-      const full = apply();
-      applyTimes.push(full.ms);
-      applyBreakdowns.push(full.breakdown);
-      if (table() !== expected) throw new Error(`${shape.key}: lbctl apply and ipvsadm -R produced different tables`);
-      const noop = apply();
-      if (!noop.unchanged) throw new Error(`${shape.key}: the second apply changed something`);
-      noopTimes.push(noop.ms);
-      noopBreakdowns.push(noop.breakdown);
-      saveTimes.push(timed(["ipvsadm", "-Sn"]).ms);
+      const peer = BenchNamespace.create(`${shape.key}-ipvsadm`);
+      let expected: string;
+      try {
+        restoreTimes.push(timed(peer.command(["ipvsadm", "-R"]), rules).ms);
+        expected = peer.table();
+      } finally {
+        peer.close();
+      }
+      const own = BenchNamespace.create(`${shape.key}-lbctl`);
+      try {
+        const full = apply(own);
+        applyTimes.push(full.ms);
+        applyBreakdowns.push(full.breakdown);
+        if (own.table() !== expected) throw new Error(`${shape.key}: lbctl apply and ipvsadm -R produced different tables`);
+        const noop = apply(own);
+        if (!noop.unchanged) throw new Error(`${shape.key}: the second apply changed something`);
+        noopTimes.push(noop.ms);
+        noopBreakdowns.push(noop.breakdown);
+        saveTimes.push(timed(own.command(["ipvsadm", "-Sn"])).ms);
+      } finally {
+        own.close();
+      }
     }
-    clear();
     const p1 = median(applyTimes) / median(restoreTimes);
     const p2 = median(noopTimes) / median(saveTimes);
     const size = `${shape.services * shape.ports} virtual services × ${BACKENDS}`;

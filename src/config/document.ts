@@ -204,27 +204,49 @@ function expandScalar(value: unknown, env: Environment): { value: unknown } | { 
 /**
  * A source from data the native parser produced (the fast path): same expansion and null handling as the walker
  * above, but no positions. Any problem makes the loader start over on the slow path, so positions are never needed.
+ * A file of thousands of services has hundreds of thousands of values: the parser's fresh objects and arrays are
+ * converted in place (the fast path takes no anchors, so nothing is shared), a value's path is spelled out only for
+ * an issue, and a string without `$` is taken as it is.
  */
 export function plainSource(file: string, data: unknown, env: Environment): ParseResult {
   const issues: ConfigIssue[] = [];
-  const visit = (value: unknown, path: string): unknown => {
-    if (Array.isArray(value)) return value.map((item, i) => visit(item, childPath(path, i)));
-    if (value !== null && typeof value === "object") {
-      const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(value)) {
-        const converted = visit(child, childPath(path, key));
-        if (converted !== null) out[key] = converted;
+  const trail: Array<string | number> = [];
+  const visit = (value: unknown): unknown => {
+    if (typeof value === "string" && !value.includes("$")) return value;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        trail.push(i);
+        value[i] = visit(value[i]);
+        trail.pop();
       }
-      return out;
+      return value;
+    }
+    if (value !== null && typeof value === "object") {
+      const object = value as Record<string, unknown>;
+      for (const key of Object.keys(object)) {
+        trail.push(key);
+        const converted = visit(object[key]);
+        trail.pop();
+        if (key === "__proto__") {
+          // What assigning it to a new object did: it sets the prototype (an object) or nothing; never a key.
+          delete object[key];
+          if (converted !== null && typeof converted === "object") Object.setPrototypeOf(object, converted);
+        } else if (converted === null) {
+          delete object[key];
+        } else {
+          object[key] = converted;
+        }
+      }
+      return object;
     }
     const expanded = expandScalar(value, env);
     if ("error" in expanded) {
-      issues.push({ file, line: 0, column: 0, path, message: expanded.error });
+      issues.push({ file, line: 0, column: 0, path: trail.reduce<string>(childPath, ""), message: expanded.error });
       return value;
     }
     return expanded.value;
   };
-  const converted = visit(data, "");
+  const converted = visit(data);
   if (issues.length > 0) return { ok: false, issues };
   const nowhere = (): Position => ({ line: 0, column: 0 });
   return { ok: true, source: { file, data: converted, locate: nowhere, locateKey: nowhere } };

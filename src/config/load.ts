@@ -83,7 +83,13 @@ function withoutStage(result: StagedResult): LoadResult {
   return rest as LoadResult;
 }
 
-function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (file: string) => TextOutcome): StagedResult {
+/** The main file alone, parsed and validated: its source and settings, or the failure. */
+function loadMain(
+  parse: Parse,
+  mainFile: string,
+  options: LoadOptions,
+  read: (file: string) => TextOutcome,
+): { ok: true; mainSource: YamlSource; main: MainFile; issues: ConfigIssue[] } | (StagedResult & { ok: false }) {
   const env = options.env ?? process.env;
   const mainRead = read(mainFile);
   if (!mainRead.ok) return { ok: false, code: mainRead.code, issues: mainRead.issues, stage: "read" };
@@ -114,6 +120,24 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (f
   }
   const main = validate(MainFileSchema, mainSource, issues);
   if (!main) return { ok: false, code: "invalid", issues, stage: "parsed" };
+  // Issues about `services` and `include` in the main file are reported with those of the service files.
+  return { ok: true, mainSource, main, issues };
+}
+
+/**
+ * The main file's settings without the service files, when it is valid on its own (undefined otherwise): for a
+ * decision taken before the whole config is loaded (the daemon starts the Kubernetes source only when enabled).
+ */
+export function loadMainSettings(mainFile: string, options: LoadOptions = {}): MainFile | undefined {
+  const loaded = loadMain(parseQuickly, mainFile, options, textReader(options.overlay));
+  return loaded.ok && loaded.issues.length === 0 ? loaded.main : undefined;
+}
+
+function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (file: string) => TextOutcome): StagedResult {
+  const env = options.env ?? process.env;
+  const loadedMain = loadMain(parse, mainFile, options, read);
+  if (!loadedMain.ok) return loadedMain;
+  const { mainSource, main, issues } = loadedMain;
 
   const included = includedFiles(mainFile, main.include, options.overlay);
   if (!included.ok) {

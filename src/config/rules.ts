@@ -43,8 +43,9 @@ export function checkRules(mainSource: YamlSource, main: MainFile, serviceSource
   const seenVirtualServices = new Map<string, Map<number, LoadedService>>();
   for (const { source, services } of serviceSources) {
     for (const service of services) {
-      checkService(report, source, main, service, mainVip);
-      checkUniqueness(report, source, main, service, seenNames, seenVirtualServices);
+      const ports = servicePorts(service);
+      checkService(report, source, main, service, ports, mainVip);
+      checkUniqueness(report, source, main, service, ports, seenNames, seenVirtualServices);
     }
   }
   for (const issue of checkKubernetes(main, serviceSources.flatMap(({ services }) => services))) {
@@ -136,10 +137,12 @@ function forwardNotice(mode: string): string {
   return `mode ${mode}: destinations are programmed as ${mode === "dr" ? "direct routing (ipvsadm -g)" : "IP-in-IP tunnel (ipvsadm -i)"}; the Go LibraFlux programmed NAT for every mode. Backends must hold the VIP on a loopback/dummy interface with arp_ignore=1 and arp_announce=2`;
 }
 
-/** `mainVip`: the main file's VIP as written there, for messages. */
-function checkService(report: Reporter, source: YamlSource, main: MainFile, service: LoadedService, mainVip: string): void {
+/**
+ * `ports`: the service's expanded ports; `mainVip`: the main file's VIP as written there, for messages. Runs for
+ * every service of every load (thousands): key paths are spelled out only for a finding.
+ */
+function checkService(report: Reporter, source: YamlSource, main: MainFile, service: LoadedService, ports: readonly number[], mainVip: string): void {
   const at = `services[${service.source.index}]`;
-  const ports = servicePorts(service);
   if (ports.length === 0) {
     report.error(source, `${at}.ports`, `service "${service.name}" has no ports: set ports (e.g. [80, "8000-8010"]) or port_ranges`);
   }
@@ -148,36 +151,37 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
   const mode = forwardMode(main, service);
   if (service.mode && service.mode !== "nat") report.notice(source, `${at}.mode`, forwardNotice(service.mode));
   const claims = new BackendClaims(ports);
-  service.backends.forEach((backend, j) => {
-    const path = `${at}.backends[${j}]`;
+  const backends = service.backends;
+  for (let j = 0; j < backends.length; j++) {
+    const backend = backends[j]!;
     if (addressFamily(backend.address) !== family) {
-      const address = written(source, `${path}.address`, backend.address);
+      const address = written(source, `${backendPath(at, j)}.address`, backend.address);
       const mapped = mappedIpv4(backend.address);
       const hint = mapped && family === 4 ? ` (${address} is an IPv4-mapped IPv6 address: write ${mapped} for an IPv4 backend)` : "";
       report.error(
         source,
-        `${path}.address`,
+        `${backendPath(at, j)}.address`,
         `${address} is IPv${addressFamily(backend.address)} but the service's VIP ${(service.vip !== undefined ? written(source, `${at}.vip`, service.vip) : mainVip)} is IPv${family}: a backend must have the VIP's address family${hint}${vipHint(vip, family)}`,
       );
     }
     const clash = claims.claim(backend.address, backend.port, j);
     if (clash) {
-      report.error(source, path, `repeats backend ${hostPort(backend.address, clash.port)} of ${at}.backends[${clash.earlier}]: each address and port may appear once per service`);
+      report.error(source, backendPath(at, j), `repeats backend ${hostPort(backend.address, clash.port)} of ${at}.backends[${clash.earlier}]: each address and port may appear once per service`);
     }
     if ((mode === "dr" || mode === "tun") && backend.port !== 0 && ports.some((port) => port !== backend.port)) {
       report.error(
         source,
-        `${path}.port`,
+        `${backendPath(at, j)}.port`,
         `must be 0 or equal to every service port with mode ${mode} (the kernel cannot change ports when forwarding by ${mode === "dr" ? "direct routing" : "tunnel"}), got ${backend.port}`,
       );
     }
-  });
+  }
   checkHealth(report, source, service, at);
   checkQuorum(report, source, service, at, { family, mode, ports });
 }
 
 /** quorum, quorum_hysteresis and sorry_server (keepalived's): the sorry server is a destination like a backend. */
-function checkQuorum(report: Reporter, source: YamlSource, service: LoadedService, at: string, vs: { family: number; mode: string; ports: number[] }): void {
+function checkQuorum(report: Reporter, source: YamlSource, service: LoadedService, at: string, vs: { family: number; mode: string; ports: readonly number[] }): void {
   const sorry = service.sorry_server;
   const quorum = service.quorum ?? 1;
   const hysteresis = service.quorum_hysteresis ?? 0;
@@ -197,6 +201,10 @@ function checkQuorum(report: Reporter, source: YamlSource, service: LoadedServic
   if (clash >= 0) {
     report.error(source, path, `${hostPort(sorry.address, sorry.port || (vs.ports[0] ?? 0))} is also ${at}.backends[${clash}]: the sorry server must be another destination`);
   }
+}
+
+function backendPath(at: string, index: number): string {
+  return `${at}.backends[${index}]`;
 }
 
 /** The value at `path` as the file wrote it (before canonical formatting), for messages: `fallback` if absent. */
@@ -220,13 +228,20 @@ function vipHint(vip: string, family: number): string {
  * sharing an address, not the service's ports (60,000-port RTP ranges are ordinary).
  */
 class BackendClaims {
-  readonly #ports: ReadonlySet<number>;
+  readonly #portList: readonly number[];
+  /** The ports as a set, made on the first question (most services never ask: their backends differ). */
+  #portSet: ReadonlySet<number> | undefined;
   readonly #lowest: number;
   readonly #byAddress = new Map<string, { everyPort?: number; fixed: Map<number, number> }>();
 
   constructor(ports: readonly number[]) {
-    this.#ports = new Set(ports);
+    this.#portList = ports;
     this.#lowest = ports[0] ?? 0;
+  }
+
+  get #ports(): ReadonlySet<number> {
+    this.#portSet ??= new Set(this.#portList);
+    return this.#portSet;
   }
 
   /** Records the backend's claim; returns the earlier backend it clashes with (and the first port of the clash). */
@@ -255,10 +270,12 @@ class BackendClaims {
   }
 }
 
+const CHECK_SPECIFIC_ENTRIES = Object.entries(CHECK_SPECIFIC_KEYS);
+
 function checkHealth(report: Reporter, source: YamlSource, service: LoadedService, at: string): void {
   const health = service.health;
   const path = `${at}.health`;
-  for (const [key, types] of Object.entries(CHECK_SPECIFIC_KEYS)) {
+  for (const [key, types] of CHECK_SPECIFIC_ENTRIES) {
     if ((health as Record<string, unknown>)[key] !== undefined && !types.includes(health.type)) {
       report.error(source, `${path}.${key}`, `applies only to health type ${types.join(" or ")}, not ${health.type}`);
     }
@@ -295,6 +312,13 @@ function checkHealth(report: Reporter, source: YamlSource, service: LoadedServic
   }
 }
 
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+const WIRE_TEXT: ReadonlyArray<readonly [key: "http_host" | "http_path" | "sip_uri", what: string]> = [
+  ["http_host", "a host name or address, optionally with :port"],
+  ["http_path", "a path (percent-encode other characters)"],
+  ["sip_uri", "a SIP URI (percent-encode other characters)"],
+];
+
 /**
  * Values the checks put on the wire as text: a DNS name must be sendable, and HTTP and SIP values must be visible
  * ASCII, so that no value can add a header line (CR, LF) or break the request line (spaces).
@@ -304,15 +328,9 @@ function checkHealthText(report: Reporter, source: YamlSource, health: LoadedSer
     const problem = dnsNameProblem(health.dns_query);
     if (problem !== undefined) report.error(source, `${path}.dns_query`, `${problem}, got ${JSON.stringify(health.dns_query)}`);
   }
-  const visible = /^[\x21-\x7e]+$/;
-  const wire: Array<[key: "http_host" | "http_path" | "sip_uri", what: string]> = [
-    ["http_host", "a host name or address, optionally with :port"],
-    ["http_path", "a path (percent-encode other characters)"],
-    ["sip_uri", "a SIP URI (percent-encode other characters)"],
-  ];
-  for (const [key, what] of wire) {
+  for (const [key, what] of WIRE_TEXT) {
     const value = health[key];
-    if (value !== undefined && !visible.test(value)) {
+    if (value !== undefined && !VISIBLE_ASCII.test(value)) {
       report.error(source, `${path}.${key}`, `must be ${what} of visible ASCII characters, without spaces or control characters, got ${JSON.stringify(value)}`);
     }
   }
@@ -323,6 +341,7 @@ function checkUniqueness(
   source: YamlSource,
   main: MainFile,
   service: LoadedService,
+  ports: readonly number[],
   seenNames: Map<string, LoadedService>,
   seenVirtualServices: Map<string, Map<number, LoadedService>>,
 ): void {
@@ -338,7 +357,7 @@ function checkUniqueness(
   const identityPrefix = `${service.protocol}:${vip}`;
   let byPort = seenVirtualServices.get(identityPrefix);
   if (!byPort) seenVirtualServices.set(identityPrefix, (byPort = new Map()));
-  for (const port of servicePorts(service)) {
+  for (const port of ports) {
     const earlier = byPort.get(port);
     if (earlier) {
       const identity = `${service.protocol}:${hostPort(vip, port)}`;

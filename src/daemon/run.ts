@@ -14,7 +14,6 @@ import { LocalAddressReader } from "../system/local-addresses.ts";
 import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { readDrainState, writeDrainState } from "../system/drain-state.ts";
 import { sdNotify } from "../system/sd-notify.ts";
-import { attachControlPlane } from "./control-plane.ts";
 import { journalFolderAtStart } from "../controlplane/replica-files.ts";
 import type { RunningControlPlane } from "../controlplane/service.ts";
 import { recoverReplica } from "../controlplane/replica-store.ts";
@@ -24,7 +23,8 @@ import { fileOverrideStore } from "./overrides-store.ts";
 import { createDaemon } from "./daemon.ts";
 import { snapshotSaver } from "./snapshot-store.ts";
 import { fileSource } from "./sources/files.ts";
-import { startKubernetes } from "./sources/kubernetes-start.ts";
+import { loadMainSettings } from "../config/load.ts";
+import type { KubernetesSource } from "./sources/kubernetes.ts";
 
 export interface DaemonOptions {
   configFile: string;
@@ -44,7 +44,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   process.once("exit", () => observability.flush());
   // kubernetes.enabled: the cluster's LoadBalancer Services, a second source beside the files (sources/kubernetes.ts).
   // Its events (connection, leader, pools) reach metrics, audit and logs like the daemon's own.
-  const kubernetes = await startKubernetes(options.configFile, stderr, (event) => observability.sink.emit(event));
+  const kubernetes = await startKubernetesIfEnabled(options.configFile, stderr, (event) => observability.sink.emit(event));
   let controlPlane: RunningControlPlane | undefined;
   const daemon = createDaemon({
     sources: [fileSource(options.configFile), ...(kubernetes ? [kubernetes] : [])],
@@ -80,10 +80,12 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       if (reloadOptions.force && !reloadOptions.dryRun && result.result === "success") controlPlane?.markForced();
     },
   });
-  // Config replication (src/controlplane/) runs beside the controller once the daemon is up.
-  if ((await daemon.ready) === "ready") {
+  // Config replication (src/controlplane/) runs beside the controller once the daemon is up; its code (TLS,
+  // certificates) is loaded only then, and only when the config enables it.
+  if ((await daemon.ready) === "ready" && daemon.controller?.config.main.control_plane.enabled) {
     try {
       const events = fanOut([observability.sink, ...(options.sinks ?? [])], (error) => observability.logger.error(`An event sink failed: ${String(error)}`));
+      const { attachControlPlane } = await import("./control-plane.ts");
       controlPlane = await attachControlPlane(daemon, observability.logger, events);
       const running = controlPlane;
       if (running) void daemon.exited.then(() => running.stop());
@@ -94,4 +96,20 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const code = await daemon.exited;
   await kubernetes?.stop();
   return code;
+}
+
+/**
+ * The Kubernetes source when the main file enables it. Its code, and the full config load it starts with, are paid
+ * only then: a main file that says `kubernetes.enabled: false` (the default) is read alone, without the service
+ * files, which the daemon loads next anyway.
+ */
+async function startKubernetesIfEnabled(
+  configFile: string,
+  stderr: { write(text: string): unknown },
+  emit: Parameters<typeof import("./sources/kubernetes-start.ts").startKubernetes>[2],
+): Promise<KubernetesSource | undefined> {
+  const main = loadMainSettings(configFile);
+  if (main && !main.kubernetes.enabled) return undefined;
+  const { startKubernetes } = await import("./sources/kubernetes-start.ts");
+  return startKubernetes(configFile, stderr, emit);
 }

@@ -14,8 +14,11 @@ interface IndexedDestination {
 interface IndexedService {
   name: string;
   id: string;
-  /** Configured destinations by address (then port): matched without building a string per destination. */
-  byAddress: Map<string, IndexedDestination[]>;
+  /**
+   * Configured destinations by address, then port: matched without building a string per destination. An address
+   * holds one destination per backend port of the virtual service (usually one); many get a map by port.
+   */
+  byAddress: Map<string, IndexedDestination | Map<number, IndexedDestination>>;
 }
 
 /**
@@ -27,12 +30,16 @@ export class StatsIndex {
 
   constructor(desired: readonly DesiredService[]) {
     for (const service of desired) {
-      const byAddress = new Map<string, IndexedDestination[]>();
+      const byAddress: IndexedService["byAddress"] = new Map();
       for (const d of service.destinations) {
         const entry = { port: d.port, backend: d.backend, id: d.id };
-        const list = byAddress.get(d.address);
-        if (list) list.push(entry);
-        else byAddress.set(d.address, [entry]);
+        const present = byAddress.get(d.address);
+        if (present === undefined) byAddress.set(d.address, entry);
+        else if (present instanceof Map) {
+          if (!present.has(entry.port)) present.set(entry.port, entry);
+        } else if (present.port !== entry.port) {
+          byAddress.set(d.address, new Map([[present.port, present], [entry.port, entry]]));
+        }
       }
       this.#services.set(service.id, { name: service.name, id: service.id, byAddress });
     }
@@ -45,7 +52,8 @@ export class StatsIndex {
       const service = this.#services.get(formatServiceKey(entry.service));
       if (!service) continue;
       for (const actual of entry.destinations) {
-        const wanted = service.byAddress.get(actual.address)?.find((d) => d.port === actual.port);
+        const atAddress = service.byAddress.get(actual.address);
+        const wanted = atAddress instanceof Map ? atAddress.get(actual.port) : atAddress?.port === actual.port ? atAddress : undefined;
         if (!wanted) continue;
         const stats = actual.stats;
         samples.push({

@@ -16,7 +16,7 @@ import { isAlive } from "./liveness.ts";
 import { LogOutputs, type LogOutputsOptions } from "./logging.ts";
 import type { Logger } from "./logger.ts";
 import { MetricsModel } from "./metrics/model.ts";
-import { createMetricsRegistry, type MetricsRegistry } from "./metrics/registry.ts";
+import type { MetricsRegistry } from "./metrics/registry.ts";
 
 export interface ObservabilityOptions {
   stderr: { write(text: string): unknown };
@@ -32,7 +32,6 @@ export interface ObservabilityOptions {
 
 export class Observability {
   readonly model: MetricsModel;
-  readonly metrics: MetricsRegistry;
   /** Feeds metrics, audit records and log lines; add it to the daemon's event fan-out. */
   readonly sink: EventSink;
   readonly #logs: LogOutputs;
@@ -42,6 +41,7 @@ export class Observability {
   #server: MetricsServer | undefined;
   #influx: InfluxPusher | undefined;
   #intervalMs = 1000;
+  #metrics: MetricsRegistry | undefined;
 
   constructor(options: ObservabilityOptions) {
     this.#options = options;
@@ -56,7 +56,6 @@ export class Observability {
       ...(options.schedule ? { schedule: options.schedule } : {}),
       ...(options.queueCapacity ? { queueCapacity: options.queueCapacity } : {}),
     });
-    this.metrics = createMetricsRegistry(this.model);
     const audit = auditSink(
       (record) => this.#logs.logger.audit(record),
       () => this.#logs.logger.wantsDetail,
@@ -69,6 +68,20 @@ export class Observability {
         log.emit(event);
       },
     };
+  }
+
+  /**
+   * The registry that renders the model for scrapes and pushes, made on first use (the first scrape or push): it
+   * loads prom-client, whose loading was a large part of the daemon's start in the emulated guest, and the model
+   * it reads keeps every event from the start anyway.
+   */
+  get metrics(): MetricsRegistry {
+    if (!this.#metrics) {
+      // require, not import: loaded here, on first use, instead of with this module.
+      const { createMetricsRegistry } = require("./metrics/registry.ts") as typeof import("./metrics/registry.ts");
+      this.#metrics = createMetricsRegistry(this.model);
+    }
+    return this.#metrics;
   }
 
   get logger(): Logger {
@@ -136,7 +149,15 @@ export class Observability {
   }
 
   #serve(endpoint: { bind: string; port: number; path: string }): MetricsServer {
-    return serveMetrics(endpoint, { scrape: () => this.metrics.scrape(), contentType: this.metrics.contentType, alive: () => this.alive() });
+    const metrics = () => this.metrics;
+    return serveMetrics(endpoint, {
+      scrape: () => metrics().scrape(),
+      // Read per response: the registry is made on the first scrape.
+      get contentType() {
+        return metrics().contentType;
+      },
+      alive: () => this.alive(),
+    });
   }
 
   #configureInflux(config: Config): void {

@@ -74,40 +74,43 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
       return { backend, key, weight: weight === "kernel" ? backend.weight : weight, keepKernelWeight: weight === "kernel" };
     });
     const sorry = service.sorry_server && options.sorryServer?.(service) ? service.sorry_server : undefined;
+    const flags = service.persistence ? ServiceFlag.persistent : 0;
+    const timeout = service.persistence?.timeout_seconds ?? 0;
+    const netmask = fullNetmask(family);
+    // One literal per virtual service and per destination, no spreads: a port range of thousands is built on every
+    // reconcile.
     for (const port of ports) {
-      const spec: ServiceSpec = {
+      const destinations: DesiredDestination[] = [];
+      for (const { backend, key, weight, keepKernelWeight } of backends) {
+        const destinationPortNumber = destinationPort(backend, port);
+        const destination: DesiredDestination = {
+          address: backend.address,
+          port: destinationPortNumber,
+          family,
+          forward,
+          weight,
+          upperThreshold: 0,
+          lowerThreshold: 0,
+          id: formatEndpoint(backend.address, destinationPortNumber),
+          backend: key,
+          configuredWeight: backend.weight,
+        };
+        if (keepKernelWeight) destination.keepKernelWeight = true;
+        destinations.push(destination);
+      }
+      out.push({
         family,
         protocol: service.protocol,
         address: vip,
         port,
         scheduler: service.scheduler,
-        flags: service.persistence ? ServiceFlag.persistent : 0,
-        timeout: service.persistence?.timeout_seconds ?? 0,
-        netmask: fullNetmask(family),
+        flags,
+        timeout,
+        netmask,
         persistenceEngine: "",
-      };
-      out.push({
-        ...spec,
-        id: formatServiceKey(spec),
+        id: formatServiceKey({ family, protocol: service.protocol, address: vip, port }),
         name: service.name,
-        destinations: backends.map(({ backend, key, weight, keepKernelWeight }) => {
-          // One literal per destination: tens of thousands are built per reconcile, spreads cost.
-          const destinationPortNumber = destinationPort(backend, port);
-          const destination: DesiredDestination = {
-            address: backend.address,
-            port: destinationPortNumber,
-            family,
-            forward,
-            weight,
-            upperThreshold: 0,
-            lowerThreshold: 0,
-            id: formatEndpoint(backend.address, destinationPortNumber),
-            backend: key,
-            configuredWeight: backend.weight,
-          };
-          if (keepKernelWeight) destination.keepKernelWeight = true;
-          return destination;
-        }),
+        destinations,
       });
       if (sorry) out.at(-1)!.destinations.push(sorryDestination(sorry, port, lowest, family, forward));
     }

@@ -118,34 +118,60 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
 
 /**
  * A service's kernel destinations by address and port, without building a string key per destination: on a
- * no-op plan of tens of thousands of destinations, that string building was the planner's main cost. An address
- * holds a short list (one destination per backend port, usually one); a long one (one host, many ports) gets a
- * port map, so that the lookup never grows with the number of destinations on one address.
+ * no-op plan of tens of thousands of destinations, that string building was the planner's main cost. A service
+ * with a few destinations (the usual: one per backend) is searched in place, with a bit per destination taken, so
+ * that planning thousands of services allocates next to nothing per service. A longer list is indexed by address,
+ * each address holding a short list (one destination per backend port, usually one); a long one (one host, many
+ * ports) gets a port map, so that the lookup never grows with the number of destinations on one address.
  */
 class DestinationIndex {
   static readonly #SHORT = 8;
-  readonly #byAddress = new Map<string, KernelDestination[]>();
+  /** Bits of the destinations taken, while `all` is short enough to be searched in place. */
+  #takenBits = 0;
+  #byAddress: Map<string, KernelDestination[]> | undefined;
   #byPort: Map<string, Map<number, KernelDestination>> | undefined;
-  readonly #taken = new Set<KernelDestination>();
+  #taken: Set<KernelDestination> | undefined;
 
   constructor(readonly all: readonly KernelDestination[]) {
+    if (all.length <= DestinationIndex.#SHORT) return;
+    const byAddress = new Map<string, KernelDestination[]>();
     for (const destination of all) {
-      const list = this.#byAddress.get(destination.address);
+      const list = byAddress.get(destination.address);
       if (list) list.push(destination);
-      else this.#byAddress.set(destination.address, [destination]);
+      else byAddress.set(destination.address, [destination]);
     }
+    this.#byAddress = byAddress;
+    this.#taken = new Set();
   }
 
   take(address: string, port: number): KernelDestination | undefined {
-    const list = this.#byAddress.get(address);
+    const byAddress = this.#byAddress;
+    if (byAddress === undefined) {
+      const all = this.all;
+      for (let i = 0; i < all.length; i++) {
+        const destination = all[i]!;
+        if (destination.port === port && destination.address === address) {
+          this.#takenBits |= 1 << i;
+          return destination;
+        }
+      }
+      return undefined;
+    }
+    const list = byAddress.get(address);
     if (!list) return undefined;
     const found = list.length <= DestinationIndex.#SHORT ? list.find((d) => d.port === port) : this.#ports(address, list).get(port);
-    if (found) this.#taken.add(found);
+    if (found) this.#taken!.add(found);
     return found;
   }
 
   rest(): KernelDestination[] {
-    return this.#taken.size === this.all.length ? [] : this.all.filter((d) => !this.#taken.has(d));
+    const all = this.all;
+    if (this.#byAddress === undefined) {
+      if (this.#takenBits === (1 << all.length) - 1) return [];
+      return all.filter((_d, i) => (this.#takenBits & (1 << i)) === 0);
+    }
+    const taken = this.#taken!;
+    return taken.size === all.length ? [] : all.filter((d) => !taken.has(d));
   }
 
   #ports(address: string, list: readonly KernelDestination[]): Map<number, KernelDestination> {
