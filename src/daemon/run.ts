@@ -13,6 +13,7 @@ import { Observability } from "../observability/setup.ts";
 import { LocalAddressReader } from "../system/local-addresses.ts";
 import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { sdNotify } from "../system/sd-notify.ts";
+import { ipAnnouncementRoutes } from "../system/announce-routes.ts";
 import { attachControlPlane } from "./control-plane.ts";
 import { journalFolderAtStart } from "../controlplane/replica-files.ts";
 import type { RunningControlPlane } from "../controlplane/service.ts";
@@ -62,6 +63,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
     notify: (state) => void sdNotify(state),
     vipRecord: { read: readManagedVips, write: writeManagedVips },
+    announcementRoutes: ipAnnouncementRoutes,
     // performance.now() counts from the process's start.
     execAt: 0,
     statusExtras: () => (controlPlane ? { control_plane: controlPlane.status() } : {}),

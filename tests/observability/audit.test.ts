@@ -136,7 +136,8 @@ describe("every audit event is emitted by the daemon's controller", () => {
       const emitted = new Set(audit.map((r) => r.event));
       // Emitted by daemon.ts, not the controller: lab test tests/lab/observability.test.ts; connection sync:
       // tests/daemon/connection-sync.test.ts and tests/lab/connection-sync.test.ts.
-      const byRun = ["daemon_started", "daemon_stopping", "connection_sync_started", "connection_sync_stopped"];
+      // BGP: tests/daemon/bgp-announcer.test.ts and tests/lab/bgp.test.ts.
+      const byRun = ["daemon_started", "daemon_stopping", "connection_sync_started", "connection_sync_stopped", "bgp_announced", "bgp_withdrawn"];
       expect(AUDIT_EVENTS.filter((name) => !emitted.has(name) && !byRun.includes(name))).toEqual([]);
       expect(audit.find((r) => r.event === "backend_weight_changed" && r.fields.reason === "config")?.fields).toEqual({
         service: "web",
