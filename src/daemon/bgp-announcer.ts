@@ -33,7 +33,9 @@ export class BgpAnnouncer {
     const enabled = config.main.bgp.enabled;
     if (!enabled && !this.#enabled) return;
     try {
-      const wanted = enabled ? announcements(config, announcedVips(config), kernel, reconciled) : [];
+      const vips = enabled ? announcedVips(config) : [];
+      this.#keepLocal(vips);
+      const wanted = enabled ? announcements(config, vips, kernel, reconciled) : [];
       const present = new Set(this.routes.list());
       for (const verdict of wanted) {
         if (verdict.announce && !present.has(verdict.vip)) {
@@ -61,6 +63,18 @@ export class BgpAnnouncer {
       if (message !== this.#error) this.events.emit({ type: "error", message });
       this.#error = message;
     }
+  }
+
+  /**
+   * Every announced VIP is local (IPVS takes its packets) whether or not it is announced now, so flows the routers
+   * still send during a withdrawal are served; a VIP the config no longer announces stops being local. On SIGTERM the
+   * local routes stay, as the IPVS rules do: the director keeps serving what still reaches it.
+   */
+  #keepLocal(vips: readonly string[]): void {
+    const local = new Set(this.routes.listLocal());
+    for (const vip of vips) if (!local.has(vip)) this.routes.addLocal(vip);
+    const wanted = new Set(vips);
+    for (const vip of local) if (!wanted.has(vip)) this.routes.removeLocal(vip);
   }
 
   /** SIGTERM: withdraws every VIP now; the caller waits `bgp.drain_seconds` before stopping. */

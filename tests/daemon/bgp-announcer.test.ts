@@ -17,22 +17,32 @@ const kernel = (weight: number): KernelServiceEntry[] =>
 
 function setUp() {
   const routes = new Set<string>();
-  const fake: AnnouncementRoutes = { list: () => [...routes], add: (vip) => void routes.add(vip), remove: (vip) => void routes.delete(vip) };
+  const local = new Set<string>();
+  const fake: AnnouncementRoutes = {
+    list: () => [...routes],
+    add: (vip) => void routes.add(vip),
+    remove: (vip) => void routes.delete(vip),
+    listLocal: () => [...local],
+    addLocal: (vip) => void local.add(vip),
+    removeLocal: (vip) => void local.delete(vip),
+  };
   const events: DaemonEvent[] = [];
   const audit: AuditRecord[] = [];
   const toAudit = auditSink((r) => audit.push(r));
   const announcer = new BgpAnnouncer(fake, { emit: (e) => (events.push(e), toAudit.emit(e)) });
-  return { routes, events, audit, announcer };
+  return { routes, local, events, audit, announcer };
 }
 
 describe("the BGP announcer", () => {
   test("announces while serving, withdraws when every backend is at weight 0, announces again; each change audited once", () => {
-    const { routes, audit, announcer } = setUp();
+    const { routes, local, audit, announcer } = setUp();
     announcer.follow(config, kernel(1), true);
     expect([...routes]).toEqual(["192.0.2.10"]);
     announcer.follow(config, kernel(1), true);
     announcer.follow(config, kernel(0), true);
     expect([...routes]).toEqual([]);
+    // Withdrawn, the VIP stays local: flows the routers still send are served.
+    expect([...local]).toEqual(["192.0.2.10"]);
     announcer.follow(config, kernel(1), true);
     expect(audit.map((r) => [r.event, r.fields.reason])).toEqual([
       ["bgp_announced", "serving"],
@@ -56,16 +66,18 @@ describe("the BGP announcer", () => {
   });
 
   test("bgp turned off by a reload: its routes go; never on: nothing is read", () => {
-    const { routes, announcer } = setUp();
+    const { routes, local, announcer } = setUp();
     const off = configFrom({ network: { frontend: { vip: "192.0.2.10" } } }, [service({ name: "web" })]);
     let reads = 0;
-    const quiet = new BgpAnnouncer({ list: () => (reads++, []), add: () => {}, remove: () => {} }, { emit: () => {} });
+    const quiet = new BgpAnnouncer({ list: () => (reads++, []), add: () => {}, remove: () => {}, listLocal: () => [], addLocal: () => {}, removeLocal: () => {} }, { emit: () => {} });
     quiet.follow(off, kernel(1), true);
     quiet.follow(config, kernel(1), true); // the positive sign: on, it reads
     expect(reads).toBe(1);
     announcer.follow(config, kernel(1), true);
     announcer.follow(off, kernel(1), true);
     expect([...routes]).toEqual([]);
+    // Off: the VIP is no longer made local either.
+    expect([...local]).toEqual([]);
     expect(announcer.status()).toBeUndefined();
   });
 });

@@ -143,8 +143,6 @@ beforeAll(async () => {
     const director = IpvsNamespace.create();
     namespaces.set(name, director);
     addToBridge(director, `lbbgp-d${n}`, directorAddress(n));
-    // Every director owns the VIP (IPVS takes packets for local addresses); the routers decide who gets them.
-    director.exec(["ip", "addr", "add", `${VIP}/32`, "dev", "lo"]);
     director.exec(["ip", "route", "add", "default", "via", ROUTER_LAN]);
     const dir = folder(name);
     mkdirSync(join(dir, "config.d"), { recursive: true });
@@ -169,7 +167,7 @@ beforeAll(async () => {
   for (const name of ["router", ...directors.map((n) => `d${n}`)]) startFrr(name);
   const started = await Promise.all(directors.map((n) => startDaemon(join(folder(`d${n}`), "config.yaml"), join(folder(`d${n}`), "lbctl.sock"), { namespace: ns(`d${n}`) })));
   directors.forEach((n, i) => daemons.set(n, started[i]!));
-}, 150_000);
+}, 300_000);
 
 afterAll(() => {
   for (const daemon of daemons.values()) daemon.signal("SIGKILL");
@@ -179,12 +177,40 @@ afterAll(() => {
   if (runDir) rmSync(runDir, { recursive: true, force: true });
 });
 
+/** What FRR says on the router and director 1: sessions, the BGP table, lbctl's routes, the logs' ends. */
+function frrState(): string {
+  const vtysh = (name: string, command: string) => {
+    try {
+      return ns(name).exec(["vtysh", "--vty_socket", folder(name), "-c", command]);
+    } catch (error) {
+      return `(${(error as Error).message.split("\n")[0]})`;
+    }
+  };
+  const tail = (file: string) => {
+    try {
+      return readFileSync(file, "utf8").split("\n").slice(-15).join("\n");
+    } catch {
+      return "(none)";
+    }
+  };
+  return [
+    `--- router: show bgp summary\n${vtysh("router", "show bgp summary")}`,
+    `--- router: show ip bgp\n${vtysh("router", "show ip bgp")}`,
+    `--- d1: show ip bgp\n${vtysh("d1", "show ip bgp")}`,
+    `--- d1: show ip route kernel\n${vtysh("d1", "show ip route kernel")}`,
+    `--- d1: ip route show proto 250\n${ns("d1").exec(["ip", "route", "show", "proto", "250"])}`,
+    `--- d1 bgpd.log\n${tail(join(folder("d1"), "bgpd.log"))}`,
+    `--- d1 zebra.log\n${tail(join(folder("d1"), "zebra.log"))}`,
+    `--- router bgpd.log\n${tail(join(folder("router"), "bgpd.log"))}`,
+  ].join("\n");
+}
+
 async function waitOrShow(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   try {
     await waitFor(condition, timeoutMs, what);
   } catch (error) {
     const logs = directors.map((n) => `--- director ${n}:\n${(daemons.get(n)?.log() ?? "").slice(-2000)}`).join("\n");
-    throw new Error(`${(error as Error).message}\nrouter next hops: ${nextHops().join(", ")}\n${logs}`);
+    throw new Error(`${(error as Error).message}\nrouter next hops: ${nextHops().join(", ")}\n${frrState()}\n${logs}`);
   }
 }
 
@@ -198,7 +224,7 @@ test("three directors announce the VIP: the router has three equal-cost next hop
   const status = JSON.parse((await ns("d1").lbctl(["status", "--json", "--config", join(folder("d1"), "config.yaml")])).stdout);
   expect(status.bgp).toEqual({ announced: [VIP], withdrawn: [] });
   expect(daemons.get(1)!.log()).toContain(`audit=bgp_announced vip=${VIP} reason=serving`);
-}, 90_000);
+}, 200_000);
 
 test("a director whose backends all fail withdraws, and the router drops it; they recover and it returns", async () => {
   // Only director 3 loses its path to the backends: its health checks fail, the others' do not.
