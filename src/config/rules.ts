@@ -159,6 +159,13 @@ function checkBgp(report: Reporter, source: YamlSource, main: MainFile, serviceS
       "is empty, so every VIP is announced over BGP, and the vrrp section would move the same VIPs: a VIP is either announced by every director (BGP) or held by one (VRRP); list the VIPs BGP announces, or drop the vrrp section",
     );
   }
+  if (main.daemon.standby === "cold") {
+    report.error(
+      source,
+      "daemon.standby",
+      "must be warm with bgp.enabled: announced VIPs are never addresses of this director (lbctl makes them local with a route), so cold standby would keep their services out of the kernel",
+    );
+  }
   if (main.kubernetes.enabled) {
     report.notice(source, "bgp.enabled", "Kubernetes services are not announced over BGP: their NodePort backends need port translation (nat), which an ECMP fleet cannot do; they stay on VRRP-moved pool addresses");
   }

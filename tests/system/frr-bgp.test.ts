@@ -94,6 +94,10 @@ describe("validation of bgp", () => {
     expect(bad.paths.sort()).toEqual(["bgp.announce[0]", "bgp.communities[0]", "bgp.hold_seconds"]);
   });
 
+  test("cold standby is refused with bgp: announced VIPs are never addresses, so cold would keep them out", () => {
+    expect(loadPatched({ ...BGP, daemon: { standby: "cold" } }, [DR()]).paths).toEqual(["daemon.standby"]);
+  });
+
   test("vrrp with every VIP announced is refused: a VIP is held by one director or announced by all", () => {
     const both = loadPatched({ ...BGP, vrrp: { vrid: 50 } }, [DR()]);
     expect(both.paths).toEqual(["bgp.announce"]);
