@@ -72,7 +72,8 @@ const allDirectors = () => directors.map(directorAddress).sort();
 /** One short request from the client through the VIP: the backend's answer, or the error. */
 function request(): string {
   try {
-    return ns("client").exec(["socat", "-T3", "-", `TCP:${VIP}:${PORT},connect-timeout=3`], { input: "", timeoutMs: 10_000 }).trim();
+    // Generous timeouts: the backend forks a shell per answer, slow in a loaded emulated guest.
+    return ns("client").exec(["socat", "-T10", "-", `TCP:${VIP}:${PORT},connect-timeout=5`], { input: "", timeoutMs: 20_000 }).trim();
   } catch (error) {
     return `failed: ${(error as Error).message.split("\n")[0]}`;
   }
@@ -218,7 +219,7 @@ test("three directors announce the VIP: the router has three equal-cost next hop
   await waitOrShow(() => nextHops().join() === allDirectors().join(), 60_000, "three next hops for the VIP on the router");
   const before = directors.map(connectionsPer);
   const answers = Array.from({ length: 24 }, () => request());
-  expect(answers.filter((a) => a === "b1" || a === "b2")).toHaveLength(24);
+  expect(answers.filter((a) => a !== "b1" && a !== "b2")).toEqual([]);
   const used = directors.filter((n, i) => connectionsPer(n) > before[i]!);
   expect(used.length).toBeGreaterThanOrEqual(2);
   const status = JSON.parse((await ns("d1").lbctl(["status", "--json", "--config", join(folder("d1"), "config.yaml")])).stdout);
@@ -232,7 +233,7 @@ test("a director whose backends all fail withdraws, and the router drops it; the
   await waitOrShow(() => nextHops().join() === [directorAddress(1), directorAddress(2)].join(), 30_000, "the router to drop director 3");
   expect(daemons.get(3)!.log()).toMatch(new RegExp(`audit=bgp_withdrawn vip=${VIP.replaceAll(".", "\\.")} reason="no backend with a weight above 0"`));
   const answers = Array.from({ length: 12 }, () => request());
-  expect(answers.every((a) => a === "b1" || a === "b2")).toBe(true);
+  expect(answers.filter((a) => a !== "b1" && a !== "b2")).toEqual([]);
   for (const backend of BACKENDS) ns("d3").exec(["ip", "route", "del", "blackhole", `${backend}/32`]);
   await waitOrShow(() => nextHops().join() === allDirectors().join(), 30_000, "director 3 back on the router");
 }, 90_000);
