@@ -9,7 +9,8 @@ import { accessSync, chownSync, constants, existsSync, readFileSync, statSync } 
 import { dirname, join } from "node:path";
 import { loadConfigOrThrow } from "../config/load.ts";
 import { writeFileAtomic } from "../system/atomic-file.ts";
-import { FrrConfigError, renderFrrBlock, vrrpPlan } from "../system/frr/block.ts";
+import { FrrConfigError, readBgpPassword, renderFrrBlock, vrrpPlan } from "../system/frr/block.ts";
+import { bgpPlan, maskPasswords, renderBgpLines } from "../system/frr/bgp.ts";
 import { parseIpJson, type LinkInfo } from "../system/frr/links.ts";
 import { macvlanPlan, shellCommand } from "../system/frr/macvlan.ts";
 import { replaceManagedBlock } from "../system/frr/managed-block.ts";
@@ -49,19 +50,24 @@ export default lbctlCommand({
     const file = configPath(args);
     const { config } = loadConfigOrThrow(file);
     let plan;
+    let bgpLines: string[] = [];
     try {
       plan = vrrpPlan(config);
+      const bgp = bgpPlan(config, readBgpPassword);
+      if (bgp) bgpLines = renderBgpLines(bgp);
     } catch (error) {
       if (error instanceof FrrConfigError) throw new CliError(error.message);
       throw error;
     }
-    if (!plan) throw new CliError(`${file} has no vrrp section: nothing to write to FRR (add vrrp: { vrid: N } to use FRR's VRRP)`);
+    if (!plan && bgpLines.length === 0) {
+      throw new CliError(`${file} has neither a vrrp section nor bgp.enabled: nothing to write to FRR (add vrrp: { vrid: N } to use FRR's VRRP, or bgp: to announce the VIPs)`);
+    }
     const target = config.main.system.frr_config;
     if (!existsSync(dirname(target))) {
       throw new CliError(`${dirname(target)} does not exist: install FRR (apt-get install frr / dnf install frr) or set system.frr_config`);
     }
     const before = existsSync(target) ? readFileSync(target, "utf8") : undefined;
-    const block = renderFrrBlock(plan, config.main.node.name, config.main.node.role);
+    const block = renderFrrBlock(plan, config.main.node.name, config.main.node.role, bgpLines);
     let after: string;
     try {
       after = replaceManagedBlock(before ?? "", block, target);
@@ -69,11 +75,12 @@ export default lbctlCommand({
       if (error instanceof FrrConfigError) throw new CliError(error.message);
       throw error;
     }
-    const macvlans = macvlanPlan(plan, readLinks(), config.main.network.frontend.vip, config.main.network.frontend.cidr);
+    const macvlans = plan ? macvlanPlan(plan, readLinks(), config.main.network.frontend.vip, config.main.network.frontend.cidr) : [];
 
     if (dryRun) {
       // The same checks as a real run, so the exit code is the one a real run would have.
-      out.print(unifiedDiff(target, before, after) || `${target}: no change`);
+      // Session passwords stay out of terminals and logs.
+      out.print(maskPasswords(unifiedDiff(target, before, after)) || `${target}: no change`);
       const unwritable = before !== after ? cannotWrite(target) : undefined;
       if (unwritable) out.log.error(unwritable);
       let failing = unwritable ? 1 : 0;
@@ -98,7 +105,11 @@ export default lbctlCommand({
       const stat = before !== undefined ? statSync(target) : undefined;
       writeFileAtomic(target, after, { mode: stat ? stat.mode & 0o7777 : 0o640 });
       if (stat) chownSync(target, stat.uid, stat.gid); // FRR reads its config as user frr
-      out.log.success(`wrote the managed block to ${target} (VRRP ${plan.vrid}, priority ${plan.priority}, advertisement-interval ${plan.advertIntervalMs} ms)`);
+      const parts = [
+        ...(plan ? [`VRRP ${plan.vrid}, priority ${plan.priority}, advertisement-interval ${plan.advertIntervalMs} ms`] : []),
+        ...(bgpLines.length > 0 ? [`BGP AS ${config.main.bgp.local_asn}, ${config.main.bgp.neighbors.length} neighbour(s)`] : []),
+      ];
+      out.log.success(`wrote the managed block to ${target} (${parts.join("; ")})`);
       const reload = reloadFrr();
       if (reload.reloaded) out.log.success(`FRR reloaded (${reload.how})`);
       else if (reload.error) out.log.error(`${reload.reason}: ${reload.error}`);

@@ -48,6 +48,7 @@ export function checkRules(mainSource: YamlSource, main: MainFile, serviceSource
       checkUniqueness(report, source, main, service, ports, seenNames, seenVirtualServices);
     }
   }
+  checkBgp(report, mainSource, main, serviceSources);
   for (const issue of checkKubernetes(main, serviceSources.flatMap(({ services }) => services))) {
     report.error(mainSource, issue.path, issue.message);
   }
@@ -130,6 +131,63 @@ function checkConnectionSync(report: Reporter, source: YamlSource, main: MainFil
       "ha.connection_sync.enabled",
       "daemon.standby is cold: a standby director has no services, so the connections it receives cannot be bound to a backend until it takes over and programs them; warm standby keeps them ready",
     );
+  }
+}
+
+/** `bgp:`: what a session needs, and what makes every director able to take any packet of an announced VIP. */
+function checkBgp(report: Reporter, source: YamlSource, main: MainFile, serviceSources: readonly ServiceSource[]): void {
+  const { bgp } = main;
+  if (!bgp.enabled) return;
+  if (bgp.local_asn === undefined) report.error(source, "bgp.local_asn", "is required when bgp.enabled is true");
+  if (bgp.router_id === undefined) report.error(source, "bgp.router_id", "is required when bgp.enabled is true: an IPv4 address of this director");
+  else if (addressFamily(bgp.router_id) !== 4) report.error(source, "bgp.router_id", `must be an IPv4 address (BGP's router id is 32 bits), got ${bgp.router_id}`);
+  if (bgp.neighbors.length === 0) report.error(source, "bgp.neighbors", "needs at least one neighbor when bgp.enabled is true");
+  bgp.communities.forEach((community, i) => {
+    if (community.split(":").some((part) => Number(part) > 65535)) report.error(source, `bgp.communities[${i}]`, `must be ASN:VALUE with each part 0-65535, got ${community}`);
+  });
+  if (bgp.hold_seconds < 3 * bgp.keepalive_seconds) {
+    report.error(source, "bgp.hold_seconds", `must be at least 3 × bgp.keepalive_seconds (${3 * bgp.keepalive_seconds}), got ${bgp.hold_seconds}`);
+  }
+  const vips = new Set(serviceSources.flatMap(({ services }) => services.map((service) => serviceVip(main, service))));
+  bgp.announce.forEach((vip, i) => {
+    if (!vips.has(vip)) report.error(source, `bgp.announce[${i}]`, `${vip} is the VIP of no service: only VIPs of the service files are announced`);
+  });
+  const announced = bgp.announce.length > 0 ? new Set(bgp.announce) : vips;
+  if (main.vrrp && bgp.announce.length === 0) {
+    report.error(
+      source,
+      "bgp.announce",
+      "is empty, so every VIP is announced over BGP, and the vrrp section would move the same VIPs: a VIP is either announced by every director (BGP) or held by one (VRRP); list the VIPs BGP announces, or drop the vrrp section",
+    );
+  }
+  if (main.daemon.standby === "cold") {
+    report.error(
+      source,
+      "daemon.standby",
+      "must be warm with bgp.enabled: announced VIPs are never addresses of this director (lbctl makes them local with a route), so cold standby would keep their services out of the kernel",
+    );
+  }
+  if (main.kubernetes.enabled) {
+    report.notice(source, "bgp.enabled", "Kubernetes services are not announced over BGP: their NodePort backends need port translation (nat), which an ECMP fleet cannot do; they stay on VRRP-moved pool addresses");
+  }
+  for (const { source: file, services } of serviceSources) {
+    for (const service of services) {
+      if (!announced.has(serviceVip(main, service))) continue;
+      const at = `services[${service.source.index}]`;
+      if (forwardMode(main, service) === "nat") {
+        report.error(
+          file,
+          `${at}.mode`,
+          `service "${service.name}" is announced over BGP (bgp.enabled) and uses nat: with ECMP a flow's packets may reach any director and the replies must bypass them, so an announced service needs mode dr or tun`,
+        );
+      } else if (service.scheduler !== "mh") {
+        report.notice(
+          file,
+          `${at}.scheduler`,
+          `service "${service.name}" is announced over BGP with scheduler ${service.scheduler}: when routers rehash a flow to another director it may pick another backend; mh (Maglev hashing) makes every director pick the same backend`,
+        );
+      }
+    }
   }
 }
 

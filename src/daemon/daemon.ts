@@ -24,6 +24,8 @@ import { daemonBackends } from "./backend-list.ts";
 import { daemonStatus } from "./status.ts";
 import { Ticker } from "./ticker.ts";
 import { ConnectionSync, syncDaemonKernel } from "./connection-sync.ts";
+import { BgpAnnouncer } from "./bgp-announcer.ts";
+import type { AnnouncementRoutes } from "../system/announce-routes.ts";
 
 /** SIGTERM must end the process within 5 s; in-flight probes get most of that. */
 const STOP_PROBES_TIMEOUT_MS = 3000;
@@ -77,6 +79,8 @@ export interface DaemonDeps {
   execAt?: number;
   /** More top-level fields of the status answer (`control_plane` once replication runs). */
   statusExtras?: () => Record<string, unknown>;
+  /** Where BGP announcements go (bgp.enabled): kernel routes FRR redistributes (system/announce-routes.ts). */
+  announcementRoutes?: AnnouncementRoutes;
   /** Told of every reload's options and result (the control plane republishes a forced one with `force`). */
   onReloaded?: (options: ReloadOptions, result: ReloadResult) => void;
 }
@@ -136,6 +140,7 @@ class RunningDaemon implements Daemon {
   #addresses: (LocalAddresses & { close(): void }) | undefined;
   #monitor: HealthMonitorLike | undefined;
   #connectionSync: ConnectionSync | undefined;
+  #announcer: BgpAnnouncer | undefined;
   #control: ControlServer | undefined;
   readonly #unsubscribe: (() => void)[] = [];
   #reloadQueued = false;
@@ -224,6 +229,8 @@ class RunningDaemon implements Daemon {
       this.#controller = controller;
       this.#connectionSync = new ConnectionSync(syncDaemonKernel(ipvs), this.#events);
       this.#followConnectionSync();
+      if (deps.announcementRoutes) this.#announcer = new BgpAnnouncer(deps.announcementRoutes, this.#events);
+      this.#followAnnouncements(true);
       startup.mark("converge");
       const control = await deps.serveControl(controller.config.main.daemon.socket, controlHandler(() => this.#controlTarget()));
       if (this.#stopping) {
@@ -256,7 +263,13 @@ class RunningDaemon implements Daemon {
       configFile: this.deps.configFile,
       status: ({ stats }) => {
         const connectionSync = this.#connectionSync?.status();
-        return { ...daemonStatus(controller, monitor, { stats }), ...(connectionSync ? { connection_sync: connectionSync } : {}), ...this.deps.statusExtras?.() };
+        const bgp = this.#announcer?.status();
+        return {
+          ...daemonStatus(controller, monitor, { stats }),
+          ...(connectionSync ? { connection_sync: connectionSync } : {}),
+          ...(bgp ? { bgp } : {}),
+          ...this.deps.statusExtras?.(),
+        };
       },
       reload: (options) => this.reload(options),
       backends: () => daemonBackends(controller, monitor),
@@ -265,12 +278,20 @@ class RunningDaemon implements Daemon {
   }
 
   #tick(): void {
+    let reconciled = false;
     try {
-      this.#controller?.tick("interval");
+      reconciled = this.#controller?.tick("interval")?.kind === "applied";
     } catch (error) {
       this.#events.emit({ type: "error", message: `Reconcile tick failed: ${(error as Error).message}` });
     }
     this.#followConnectionSync();
+    this.#followAnnouncements(reconciled);
+  }
+
+  /** BGP announcements follow what this tick found the kernel able to serve. */
+  #followAnnouncements(reconciled: boolean): void {
+    const controller = this.#controller;
+    if (controller && this.#announcer && !this.#stopping) this.#announcer.follow(controller.config, controller.kernel(), reconciled);
   }
 
   /** The sync roles follow the VIPs this tick found held (and the config this tick ran). */
@@ -326,6 +347,11 @@ class RunningDaemon implements Daemon {
     const node = this.#controller?.config.main.node.name ?? "";
     this.#events.emit({ type: "daemon-stopping", node, signal });
     this.deps.notify("STOPPING=1");
+    // BGP: withdraw first, then give the routers bgp.drain_seconds to move the flows before anything stops.
+    const drainSeconds = this.#controller?.config.main.bgp.drain_seconds ?? 0;
+    if ((this.#announcer?.withdrawAll(`stopping (${signal})`) ?? 0) > 0 && drainSeconds > 0) {
+      await new Promise<void>((resolve) => this.deps.clock.setTimer(resolve, drainSeconds * 1000));
+    }
     await this.#release();
     this.#finish(0);
   }

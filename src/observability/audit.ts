@@ -17,6 +17,8 @@ export const AUDIT_EVENTS = [
   "reload_failed",
   "vip_acquired",
   "vip_released",
+  "bgp_announced",
+  "bgp_withdrawn",
   "connection_sync_started",
   "connection_sync_stopped",
   "health_state_changed",
@@ -107,6 +109,15 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
           level: "info",
           message: event.running ? `Connection sync ${event.role} started` : `Connection sync ${event.role} stopped`,
           fields: { role: event.role, interface: event.interface, sync_id: event.syncId, reason: event.reason },
+        },
+      ];
+    case "bgp-announcement":
+      return [
+        {
+          event: event.announced ? "bgp_announced" : "bgp_withdrawn",
+          level: event.announced ? "info" : "warn",
+          message: event.announced ? "VIP announced over BGP" : "VIP withdrawn from BGP",
+          fields: { vip: event.vip, reason: event.reason },
         },
       ];
     case "health-transition":
@@ -305,6 +316,7 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "config-refused",
   "vip-transition",
   "connection-sync",
+  "bgp-announcement",
   "health-transition",
   "weight-change",
   "kernel-change",

@@ -62,6 +62,8 @@ export type DaemonEvent =
     }
   | { type: "vip-transition"; vip: string; direction: "acquire" | "release" }
   | { type: "vip-state"; vip: string; held: boolean }
+  /** bgp.enabled: a VIP's route (what FRR announces) added or removed, or its first verdict after a start. */
+  | { type: "bgp-announcement"; vip: string; announced: boolean; reason: string }
   /** An IPVS connection-sync daemon (ha.connection_sync) started or stopped by lbctl, or found stopped. */
   | { type: "connection-sync"; role: "master" | "backup"; running: boolean; interface: string; syncId: number; reason: string }
   | { type: "health-transition"; service: string; backend: string; from: HealthStateName; to: HealthStateName; reason: string }

@@ -162,6 +162,8 @@ describe("every audit event is emitted by the daemon's controller", () => {
       // Emitted by daemon.ts, not the controller: lab test tests/lab/observability.test.ts; connection sync:
       // tests/daemon/connection-sync.test.ts and tests/lab/connection-sync.test.ts.
       const byRun = ["daemon_started", "daemon_stopping", "connection_sync_started", "connection_sync_stopped"];
+      // BGP: tests/daemon/bgp-announcer.test.ts and tests/lab/bgp.test.ts.
+      byRun.push("bgp_announced", "bgp_withdrawn");
       // Emitted by the Kubernetes source (tests/k8s/daemon-source.test.ts).
       byRun.push("kubernetes_connected", "kubernetes_disconnected", "kubernetes_leader_acquired", "kubernetes_leader_lost", "kubernetes_removal");
       // controlplane_* by config replication (tests/controlplane/audit.test.ts).

@@ -38,6 +38,7 @@ function busyModel(): MetricsModel {
     { type: "vip-state", vip: "192.0.2.10", held: true },
     { type: "vip-transition", vip: "192.0.2.10", direction: "acquire" },
     { type: "connection-sync", role: "backup", running: true, interface: "eth0", syncId: 50, reason: "enabled" },
+    { type: "bgp-announcement", vip: "192.0.2.10", announced: true, reason: "serving" },
     { type: "reconcile", result: "success", trigger: "startup", durationMs: 3, changes: 3 },
     { type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" },
     stats(1000),
@@ -107,6 +108,10 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
   "vip-state": [
     { name: "a VIP lost", events: [{ type: "vip-state", vip: "192.0.2.10", held: false }], visible: true },
     { name: "a new VIP", events: [{ type: "vip-state", vip: "192.0.2.12", held: true }], visible: true },
+  ],
+  "bgp-announcement": [
+    { name: "a VIP withdrawn", events: [{ type: "bgp-announcement", vip: "192.0.2.10", announced: false, reason: "no backend with a weight above 0" }], visible: true },
+    { name: "another VIP announced", events: [{ type: "bgp-announcement", vip: "192.0.2.20", announced: true, reason: "serving" }], visible: true },
   ],
   "connection-sync": [
     { name: "the master role started", events: [{ type: "connection-sync", role: "master", running: true, interface: "eth0", syncId: 50, reason: "VIP held" }], visible: true },
@@ -228,7 +233,7 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["backend-override", "change-limit-hit", "config-loaded", "config-refused", "connection-sync", "controlplane-peer", "controlplane-peer-gone", "controlplane-started", "controlplane-synced", "controlplane-update", "daemon-started", "drain-ended", "drain-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "quorum", "reconcile", "slow-start", "vip-state", "vip-transition", "weight-change"].sort(),
+      ["backend-override", "bgp-announcement", "change-limit-hit", "config-loaded", "config-refused", "connection-sync", "controlplane-peer", "controlplane-peer-gone", "controlplane-started", "controlplane-synced", "controlplane-update", "daemon-started", "drain-ended", "drain-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "quorum", "reconcile", "slow-start", "vip-state", "vip-transition", "weight-change"].sort(),
     );
   });
 

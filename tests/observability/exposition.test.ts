@@ -42,6 +42,8 @@ const CONTRACT: Record<string, [string, string]> = {
   lbctl_backend_override: ["gauge", "node,service,backend,kind"],
   lbctl_backend_slow_start: ["gauge", B],
   lbctl_service_quorum: ["gauge", "node,service"],
+  // bgp.enabled (issue 18): which VIPs this director announces.
+  lbctl_bgp_announced: ["gauge", "node,vip"],
 };
 
 /** Every event that fills every family once. */
@@ -51,6 +53,7 @@ function busyModel(): MetricsModel {
   model.emit({ type: "vip-state", vip: "192.0.2.10", held: true });
   model.emit({ type: "vip-transition", vip: "192.0.2.10", direction: "acquire" });
   model.emit({ type: "connection-sync", role: "backup", running: true, interface: "eth0", syncId: 50, reason: "enabled" });
+  model.emit({ type: "bgp-announcement", vip: "192.0.2.10", announced: true, reason: "serving" });
   model.logDropped("gelf", 2);
   model.emit({ type: "reconcile", result: "success", trigger: "startup", durationMs: 1, changes: 1 });
   model.emit({ type: "probe", service: "web", backend: "10.0.0.1:80", ok: true, latencyMs: 4, reason: "connected" });

@@ -60,6 +60,29 @@ const ha = section({
   connection_sync: v.optional(connectionSync, {}),
 });
 
+/** BGP scale-out (docs/scale-out.md): every director announces the VIPs it can serve; routers spread flows by ECMP. */
+const bgpNeighbor = section({
+  address: ipAddress("The router's address (a BGP session per neighbour)"),
+  remote_asn: integer(1, 4294967295, { description: "The router's AS number" }),
+  password_file: v.optional(absolutePath("File holding the TCP MD5 password of the session (read by lbctl setup frr)")),
+  bfd: v.optional(boolean("Detect a dead peer with BFD (needs FRR's bfdd) instead of the hold time"), false),
+});
+
+const bgp = section({
+  enabled: v.optional(boolean(), false),
+  local_asn: v.optional(integer(1, 4294967295, { description: "This director's AS number" })),
+  router_id: v.optional(ipAddress("BGP router id (an IPv4 address of this director)")),
+  neighbors: v.optional(list(bgpNeighbor, "The routers this director announces its VIPs to"), []),
+  announce: v.optional(list(ipAddress(), "VIPs to announce; empty = every managed VIP"), []),
+  communities: v.optional(
+    list(text({ pattern: /^\d{1,5}:\d{1,5}$/, expected: "a community ASN:VALUE (each 0-65535)", numbers: false }), "Standard communities added to every announcement"),
+    [],
+  ),
+  drain_seconds: v.optional(integer(0, 3600, { description: "SIGTERM: seconds between withdrawing the VIPs and exiting, for the routers to move flows away" }), 5),
+  keepalive_seconds: v.optional(integer(1, 65535), 3),
+  hold_seconds: v.optional(integer(3, 65535, { description: "A peer silent this long is dead (3 × keepalive is usual)" }), 9),
+});
+
 const logging = section({
   console: v.optional(
     section({
@@ -197,6 +220,7 @@ export const MainFileSchema = section({
   network,
   vrrp: v.optional(vrrp),
   ha: v.optional(ha, {}),
+  bgp: v.optional(bgp, {}),
   include: v.optional(text({ allowEmpty: false, numbers: false, expected: "a glob (a string)", description: "Glob of service files, relative to this file" }), "config.d/*.yaml"),
   observability: v.optional(section({ logging: v.optional(logging, {}), metrics: v.optional(metrics, {}) }), {}),
   system: v.optional(system, {}),

@@ -44,6 +44,12 @@ export const FAMILIES = {
     labels: ["node", "role"],
     help: "1 while the kernel's IPVS connection-sync daemon of the role (master or backup) runs for lbctl, else 0; absent when ha.connection_sync is off.",
   },
+  bgpAnnounced: {
+    name: "lbctl_bgp_announced",
+    type: "gauge",
+    labels: ["node", "vip"],
+    help: "1 while this director announces the VIP over BGP (it can serve it), 0 while withdrawn; absent when bgp is off.",
+  },
   reconcileRuns: { name: "lbctl_reconcile_runs_total", type: "counter", labels: ["node", "result"], help: "Reconciliations run, by result (success or failure)." },
   reconcileDuration: {
     name: "lbctl_reconcile_duration_seconds",

@@ -61,6 +61,8 @@ export class MetricsModel implements EventSink {
   readonly vips = new Map<string, VipMetrics>();
   /** Connection-sync role → 1 running, 0 stopped; only roles lbctl has reported. */
   readonly connectionSync = new Map<"master" | "backup", 0 | 1>();
+  /** VIP → 1 announced over BGP, 0 withdrawn; only VIPs the announcer has reported. */
+  readonly bgpAnnounced = new Map<string, 0 | 1>();
   readonly reconcileRuns = { success: 0, failure: 0 };
   readonly reconcileDuration = new HistogramCounts(RECONCILE_BUCKETS);
   readonly configReloads = { success: 0, failure: 0, refused: 0 };
@@ -170,6 +172,9 @@ export class MetricsModel implements EventSink {
       case "vip-transition":
         this.#vip(event.vip)[event.direction]++;
         return this.#changed(VIP_FAMILIES);
+      case "bgp-announcement":
+        this.bgpAnnounced.set(event.vip, event.announced ? 1 : 0);
+        return this.#changed(["bgpAnnounced"]);
       case "connection-sync":
         this.connectionSync.set(event.role, event.running ? 1 : 0);
         return this.#changed(["connectionSyncRunning"]);

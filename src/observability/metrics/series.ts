@@ -72,6 +72,8 @@ export function visitFamily(model: MetricsModel, key: FamilyKey, visit: Visit): 
       );
     case "connectionSyncRunning":
       return visitPlain(labels, [...model.connectionSync].map(([role, running]) => [[node, role], running]), visit);
+    case "bgpAnnounced":
+      return visitPlain(labels, [...model.bgpAnnounced].map(([vip, announced]) => [[node, vip], announced]), visit);
     case "reconcileRuns":
       return visitPlain(labels, Object.entries(model.reconcileRuns).map(([result, n]) => [[node, result], n]), visit);
     case "reconcileDuration":

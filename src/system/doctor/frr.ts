@@ -14,6 +14,8 @@ export const FRR_DAEMONS_FILE = "/etc/frr/daemons";
 export function checkFrr(ctx: DoctorContext): CheckResult[] {
   const { config, probe } = ctx;
   if (!config) return [];
+  // BGP without VRRP: FRR is checked by the bgp check (doctor/bgp.ts); vrrpd is not needed.
+  if (!config.main.vrrp && config.main.bgp.enabled) return [];
   const configured = Boolean(config.main.vrrp);
   // Without vrrp: a note, not a problem.
   const problem = (name: string, message: string, fix: string) =>

@@ -28,6 +28,15 @@ export function createHostProbe(deps: Pick<HostProbe, "daemonAnswers">): HostPro
     },
     exists: (path) => existsSync(path),
     ipvsInfo,
+    bgpPeers() {
+      try {
+        const proc = Bun.spawnSync(["vtysh", "-c", "show bgp summary json"], { stdout: "pipe", stderr: "pipe", timeout: 10_000 });
+        if (proc.exitCode !== 0) return new Error(proc.stderr.toString().trim() || `vtysh exited ${proc.exitCode}`);
+        return parseBgpSummary(proc.stdout.toString());
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    },
     syncDaemons() {
       let client;
       try {
@@ -161,4 +170,25 @@ function safeReaddir(path: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Neighbour → state from `show bgp summary json` (one object per address family, each with `peers`). */
+export function parseBgpSummary(text: string): Map<string, string> | Error {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return new Error("vtysh did not answer JSON (is bgpd running?)");
+  }
+  const peers = new Map<string, string>();
+  if (typeof parsed !== "object" || parsed === null) return peers;
+  for (const family of Object.values(parsed as Record<string, unknown>)) {
+    const familyPeers = (family as { peers?: unknown } | null)?.peers;
+    if (typeof familyPeers !== "object" || familyPeers === null) continue;
+    for (const [address, peer] of Object.entries(familyPeers as Record<string, unknown>)) {
+      const state = (peer as { state?: unknown } | null)?.state;
+      if (typeof state === "string") peers.set(address, state);
+    }
+  }
+  return peers;
 }

@@ -1,5 +1,6 @@
 /** The frontend and backend interfaces (admin state and carrier) and the VIPs: present or not, and what that means. */
 
+import { announcedVips } from "../../config/bgp.ts";
 import { configuredVips } from "../../config/model.ts";
 import { type CheckResult, type DoctorContext, fail, pass, warn } from "./types.ts";
 
@@ -59,8 +60,15 @@ export function checkVips(ctx: DoctorContext): CheckResult[] {
       ? "with daemon.standby warm its services stay programmed, ready for a failover"
       : "with daemon.standby cold the daemon removes its services until the VIP arrives";
   const links = probe.links();
+  const announced = new Set(announcedVips(config));
   return vips.map((vip) => {
     const name = `vip ${vip}`;
+    if (announced.has(vip)) {
+      // bgp: every director serves the VIP through lbctl's local route; an address would pin the announcement.
+      return local.has(vip)
+        ? fail(name, "announced over BGP but also an address of an interface: zebra then has a connected route for it, and lbctl can never withdraw the VIP when this director cannot serve it", `ip addr del ${vip}/${vip.includes(":") ? 128 : 32} dev IFACE (lbctl makes the VIP local with a route: ip route show table local proto 250)`)
+        : pass(name, "announced over BGP: lbctl makes it local with a route and announces it while this director can serve it");
+    }
     // FRR's VRRP keeps the VIP on its macvlan in Backup too, with the device in protodown: that is not holding it.
     const carrier = links?.find((link) => link.addresses.some((a) => a.split("/")[0] === vip));
     const dormant = carrier !== undefined && (carrier.protodown || !carrier.lowerUp || !carrier.up);

@@ -3,6 +3,7 @@
 import { formatIssue } from "../../config/errors.ts";
 import type { LoadResult } from "../../config/load.ts";
 import { checkConnectionSync } from "./connection-sync.ts";
+import { checkBgp } from "./bgp.ts";
 import { checkControlPlane } from "./control-plane.ts";
 import { checkDaemon } from "./daemon.ts";
 import { checkTuningFiles } from "./files.ts";
@@ -25,6 +26,7 @@ const CHECKS: readonly [string, Check][] = [
   ["tuning files", checkTuningFiles],
   ["frr", checkFrr],
   ["connection sync", checkConnectionSync],
+  ["bgp", checkBgp],
   ["daemon", checkDaemon],
   ["control plane", checkControlPlane],
 ];

@@ -35,6 +35,8 @@ export interface HostProbe {
   ipvsInfo(): IpvsProbe;
   /** The kernel's IPVS connection-sync daemons (IPVS_CMD_GET_DAEMON), or the error asking for them. */
   syncDaemons(): SyncDaemonSettings[] | Error;
+  /** BGP session states by neighbour address (`vtysh -c 'show bgp summary json'`), or why they cannot be read. */
+  bgpPeers(): Map<string, string> | Error;
   /** Opens libnl-3 and libnl-genl-3; the error message when one cannot be loaded. */
   libnlError(): string | undefined;
   /** Every address on a local interface, or the error reading them. */

@@ -4,9 +4,12 @@
  * wrote centiseconds there.
  */
 
+import { readFileSync } from "node:fs";
+import { announcedVips } from "../../config/bgp.ts";
 import { MAX_VRRP_ADDRESSES } from "../../config/kubernetes-rules.ts";
 import { addressFamily, type Config } from "../../config/model.ts";
 import { configManagedVips } from "../managed-vips.ts";
+import { bgpPlan, renderBgpLines } from "./bgp.ts";
 
 export const BEGIN_MARKER = "! BEGIN LBCTL MANAGED - DO NOT EDIT";
 export const END_MARKER = "! END LBCTL MANAGED";
@@ -34,7 +37,9 @@ export function vrrpPlan(config: Pick<Config, "main" | "services" | "mainFile">)
       `${config.mainFile}: network.frontend.interface is required with vrrp: the VRRP router runs on that interface`,
     );
   }
-  const vips = [...new Set([network.frontend.vip, ...configManagedVips(config)])].sort();
+  // A VIP announced over BGP is served by every director at once: VRRP does not move it (validation keeps the two apart).
+  const announced = new Set(announcedVips(config));
+  const vips = [...new Set([network.frontend.vip, ...configManagedVips(config)])].filter((vip) => !announced.has(vip)).sort();
   const ipv4 = vips.filter((vip) => addressFamily(vip) === 4);
   const ipv6 = vips.filter((vip) => addressFamily(vip) === 6);
   // Validation refuses such configs already (kubernetes.pools); this keeps FRR from ever getting an instance it drops.
@@ -56,25 +61,40 @@ export function vrrpPlan(config: Pick<Config, "main" | "services" | "mainFile">)
 }
 
 /** The managed block, markers included, ending with a newline. */
-export function renderFrrBlock(plan: VrrpPlan, nodeName: string, role: string): string {
-  const id = plan.vrid;
-  return [
-    BEGIN_MARKER,
-    `! Written by \`lbctl setup frr\` for node ${nodeName} (role ${role}); edit the lbctl config and rerun it.`,
-    `interface ${plan.interface}`,
-    ` vrrp ${id} version 3`,
-    ` vrrp ${id} priority ${plan.priority}`,
-    ` vrrp ${id} advertisement-interval ${plan.advertIntervalMs}`,
-    ...plan.ipv4.map((vip) => ` vrrp ${id} ip ${vip}`),
-    ...plan.ipv6.map((vip) => ` vrrp ${id} ipv6 ${vip}`),
-    "exit",
-    END_MARKER,
-    "",
-  ].join("\n");
+export function renderFrrBlock(plan: VrrpPlan | undefined, nodeName: string, role: string, bgpLines: readonly string[] = []): string {
+  const vrrp = plan
+    ? [
+        `interface ${plan.interface}`,
+        ` vrrp ${plan.vrid} version 3`,
+        ` vrrp ${plan.vrid} priority ${plan.priority}`,
+        ` vrrp ${plan.vrid} advertisement-interval ${plan.advertIntervalMs}`,
+        ...plan.ipv4.map((vip) => ` vrrp ${plan.vrid} ip ${vip}`),
+        ...plan.ipv6.map((vip) => ` vrrp ${plan.vrid} ipv6 ${vip}`),
+        "exit",
+      ]
+    : [];
+  return [BEGIN_MARKER, `! Written by \`lbctl setup frr\` for node ${nodeName} (role ${role}); edit the lbctl config and rerun it.`, ...vrrp, ...bgpLines, END_MARKER, ""].join("\n");
 }
 
-/** The block for a config, or undefined without `vrrp:`. */
-export function frrBlockFor(config: Pick<Config, "main" | "services" | "mainFile">): string | undefined {
+/** The block for a config, or undefined with neither `vrrp:` nor `bgp:`. `readPassword` reads BGP password files. */
+export function frrBlockFor(config: Pick<Config, "main" | "services" | "mainFile">, readPassword: (file: string) => string = readBgpPassword): string | undefined {
   const plan = vrrpPlan(config);
-  return plan && renderFrrBlock(plan, config.main.node.name, config.main.node.role);
+  const bgp = bgpPlan(config, readPassword);
+  if (!plan && !bgp) return undefined;
+  return renderFrrBlock(plan, config.main.node.name, config.main.node.role, bgp ? renderBgpLines(bgp) : []);
+}
+
+const PASSWORD = /^[\x21-\x7e]{1,80}$/;
+
+/** A BGP session password from its file: one line of 1-80 printable characters without spaces (FRR's limit). */
+export function readBgpPassword(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new FrrConfigError(`cannot read the BGP password file ${file}: ${(error as Error).message}`);
+  }
+  const password = text.replace(/\r?\n$/, "");
+  if (!PASSWORD.test(password)) throw new FrrConfigError(`${file} must hold one line of 1-80 printable characters without spaces (the BGP session password)`);
+  return password;
 }

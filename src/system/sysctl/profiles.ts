@@ -9,7 +9,7 @@ export const TUNING_PROFILES = ["minimal", "balanced", "aggressive"] as const;
 export type TuningProfile = (typeof TUNING_PROFILES)[number];
 
 /** When a setting applies: always, or only when some service uses NAT (of that family). */
-export type Condition = "always" | "nat" | "nat-ipv4" | "nat-ipv6";
+export type Condition = "always" | "nat" | "nat-ipv4" | "nat-ipv6" | "bgp";
 
 export interface SysctlSetting {
   key: string;
@@ -70,6 +70,19 @@ export const SYSCTL_SETTINGS: readonly SysctlSetting[] = [
       "NAT with vs.conntrack: every IPVS connection takes a conntrack entry; when the table is full new connections are dropped (\"nf_conntrack: table full\"). About 320 bytes per entry",
   },
   {
+    key: "net.ipv4.vs.sloppy_tcp",
+    values: all("1"),
+    when: "bgp",
+    reason:
+      "BGP ECMP (bgp.enabled): when the routers rehash a flow to this director mid-connection, IPVS schedules its next segment as if it were a SYN instead of dropping it to the local stack (which resets it); with mh every director picks the same backend",
+  },
+  {
+    key: "net.ipv4.vs.sloppy_sctp",
+    values: all("1"),
+    when: "bgp",
+    reason: "BGP ECMP (bgp.enabled): the same for SCTP, whose associations would otherwise be refused by a director that did not see the INIT",
+  },
+  {
     key: "net.core.netdev_max_backlog",
     values: { minimal: undefined, balanced: "5000", aggressive: "16384" },
     when: "always",
@@ -88,10 +101,12 @@ export const CONN_TAB_BITS_REASON =
 export interface TuningNeeds {
   natIpv4: boolean;
   natIpv6: boolean;
+  /** bgp.enabled: any director may get any packet of a flow. */
+  bgp?: boolean;
 }
 
 export function tuningNeeds(config: Pick<Config, "main" | "services">): TuningNeeds {
-  const needs = { natIpv4: false, natIpv6: false };
+  const needs = { natIpv4: false, natIpv6: false, bgp: config.main.bgp.enabled };
   for (const service of config.services) {
     if (forwardMode(config.main, service) !== "nat") continue;
     const vip = service.vip ?? config.main.network.frontend.vip;
@@ -116,6 +131,8 @@ export function applies(setting: SysctlSetting, needs: TuningNeeds): boolean {
       return needs.natIpv4;
     case "nat-ipv6":
       return needs.natIpv6;
+    case "bgp":
+      return needs.bgp === true;
   }
 }
 

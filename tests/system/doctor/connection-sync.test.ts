@@ -42,3 +42,15 @@ test("other settings, a stray master, a missing interface and an unreadable kern
   expect(check({ files: {} })).toEqual(["fail connection sync: interface eth0 does not exist: the kernel cannot send or receive sync messages"]);
   expect(check({ syncDaemons: new Error("Operation not permitted") })).toEqual(["fail connection sync: cannot list the kernel's sync daemons: Operation not permitted"]);
 });
+
+test("bgp: an announced VIP that is also an interface address fails (it could never be withdrawn); without one it passes", async () => {
+  const { checkVips } = await import("../../../src/system/doctor/network.ts");
+  const bgp: Patch = {
+    network: { frontend: { interface: "eth0", vip: "192.0.2.10" } },
+    bgp: { enabled: true, local_asn: 65001, router_id: "10.0.0.11", neighbors: [{ address: "10.0.0.1", remote_asn: 65000 }] },
+  };
+  const config = configFrom(bgp, [{ name: "web", ports: [80], mode: "dr", scheduler: "mh", backends: [{ address: "10.0.0.21" }] }]);
+  const run = (addresses: string[]) => checkVips({ probe: fakeProbe({ addresses }), configPath: "/etc/lbctl/config.yaml", config }).map((r) => `${r.status} ${r.message}`);
+  expect(run(["192.0.2.10"])[0]).toStartWith("fail announced over BGP but also an address of an interface");
+  expect(run([])[0]).toStartWith("pass announced over BGP: lbctl makes it local");
+});

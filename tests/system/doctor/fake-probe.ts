@@ -16,6 +16,7 @@ export interface FakeHost {
   health?: HealthProbe;
   listener?: string;
   syncDaemons?: SyncDaemonSettings[] | Error;
+  bgpPeers?: Map<string, string> | Error;
 }
 
 export function fakeProbe(host: FakeHost): HostProbe {
@@ -26,6 +27,7 @@ export function fakeProbe(host: FakeHost): HostProbe {
     exists: (path) => path in files || Object.keys(files).some((file) => file.startsWith(`${path}/`)),
     ipvsInfo: () => host.ipvs ?? { ok: true, version: "1.2.1", connTabSize: 4096 },
     syncDaemons: () => host.syncDaemons ?? [],
+    bgpPeers: () => host.bgpPeers ?? new Error("vtysh: command not found"),
     libnlError: () => host.libnlError,
     localAddresses: () => new Set(host.addresses ?? []),
     links: () => host.links,

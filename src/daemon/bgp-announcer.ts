@@ -1,0 +1,105 @@
+/**
+ * Health-gated BGP announcements (bgp.enabled): after every reconcile, each announced VIP's route is added while
+ * this director can serve it and removed otherwise (plan/announcements.ts decides). On SIGTERM every VIP is withdrawn
+ * first and the daemon waits `bgp.drain_seconds` before it stops, so the routers move flows away before anything
+ * goes. If lbctl dies (SIGKILL) its routes stay while the kernel table keeps forwarding; a restarted daemon adopts them.
+ */
+
+import { announcedVips } from "../config/bgp.ts";
+import type { Config } from "../config/model.ts";
+import type { KernelServiceEntry } from "../ipvs/types.ts";
+import type { EventSink } from "../observability/events.ts";
+import { announcements, type Announcement } from "../plan/announcements.ts";
+import type { AnnouncementRoutes } from "../system/announce-routes.ts";
+
+export interface BgpStatus {
+  announced: string[];
+  withdrawn: { vip: string; reason: string }[];
+  error?: string;
+}
+
+export class BgpAnnouncer {
+  #last: Announcement[] = [];
+  #error: string | undefined;
+  #enabled = false;
+
+  constructor(
+    private readonly routes: AnnouncementRoutes,
+    private readonly events: EventSink,
+  ) {}
+
+  /** Brings the routes to what the config, the kernel table and the last reconcile say. */
+  follow(config: Config, kernel: readonly KernelServiceEntry[], reconciled: boolean): void {
+    const enabled = config.main.bgp.enabled;
+    if (!enabled && !this.#enabled) return;
+    try {
+      const vips = enabled ? announcedVips(config) : [];
+      this.#keepLocal(vips);
+      const wanted = enabled ? announcements(config, vips, kernel, reconciled) : [];
+      const present = new Set(this.routes.list());
+      for (const verdict of wanted) {
+        if (verdict.announce && !present.has(verdict.vip)) {
+          this.routes.add(verdict.vip);
+          this.events.emit({ type: "bgp-announcement", vip: verdict.vip, announced: true, reason: verdict.reason });
+        } else if (!verdict.announce && present.has(verdict.vip)) {
+          this.routes.remove(verdict.vip);
+          this.events.emit({ type: "bgp-announcement", vip: verdict.vip, announced: false, reason: verdict.reason });
+        } else if (!this.#last.some((last) => last.vip === verdict.vip)) {
+          // First verdict on this VIP (a start, a new VIP): say where it stands even when nothing changes.
+          this.events.emit({ type: "bgp-announcement", vip: verdict.vip, announced: verdict.announce, reason: verdict.reason });
+        }
+      }
+      const keep = new Set(wanted.map((verdict) => verdict.vip));
+      for (const vip of present) {
+        if (keep.has(vip)) continue;
+        this.routes.remove(vip);
+        this.events.emit({ type: "bgp-announcement", vip, announced: false, reason: enabled ? "no longer announced by the config" : "bgp disabled" });
+      }
+      this.#last = wanted;
+      this.#enabled = enabled;
+      this.#error = undefined;
+    } catch (error) {
+      const message = `BGP announcements: ${(error as Error).message}`;
+      if (message !== this.#error) this.events.emit({ type: "error", message });
+      this.#error = message;
+    }
+  }
+
+  /**
+   * Every announced VIP is local (IPVS takes its packets) whether or not it is announced now, so flows the routers
+   * still send during a withdrawal are served; a VIP the config no longer announces stops being local. On SIGTERM the
+   * local routes stay, as the IPVS rules do: the director keeps serving what still reaches it.
+   */
+  #keepLocal(vips: readonly string[]): void {
+    const local = new Set(this.routes.listLocal());
+    for (const vip of vips) if (!local.has(vip)) this.routes.addLocal(vip);
+    const wanted = new Set(vips);
+    for (const vip of local) if (!wanted.has(vip)) this.routes.removeLocal(vip);
+  }
+
+  /** SIGTERM: withdraws every VIP now; the caller waits `bgp.drain_seconds` before stopping. */
+  withdrawAll(reason: string): number {
+    if (!this.#enabled) return 0;
+    let withdrawn = 0;
+    try {
+      for (const vip of this.routes.list()) {
+        this.routes.remove(vip);
+        withdrawn++;
+        this.events.emit({ type: "bgp-announcement", vip, announced: false, reason });
+      }
+    } catch (error) {
+      this.events.emit({ type: "error", message: `BGP announcements: ${(error as Error).message}` });
+    }
+    this.#last = this.#last.map((verdict) => ({ ...verdict, announce: false, reason }));
+    return withdrawn;
+  }
+
+  status(): BgpStatus | undefined {
+    if (!this.#enabled) return undefined;
+    return {
+      announced: this.#last.filter((v) => v.announce).map((v) => v.vip),
+      withdrawn: this.#last.filter((v) => !v.announce).map(({ vip, reason }) => ({ vip, reason })),
+      ...(this.#error ? { error: this.#error } : {}),
+    };
+  }
+}
