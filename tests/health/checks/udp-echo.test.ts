@@ -11,7 +11,7 @@ import { testDownAfterStop } from "./support/down-after-stop.ts";
 import { describeWithPeers, findBinary, freeUdpPort, startPeer, type Peer } from "./support/peers.ts";
 import { checkScope, targetFor } from "./support/scope.ts";
 
-const HEALTH: HealthFile = { enabled: true, type: "udp_echo", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2 };
+const HEALTH: HealthFile = { enabled: true, type: "udp_echo", port: 0, interval_ms: 1000, timeout_ms: 900, fail_after: 3, recover_after: 2 };
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
