@@ -73,7 +73,8 @@ const allDirectors = () => directors.map(directorAddress).sort();
 function request(): string {
   try {
     // Generous timeouts: the backend forks a shell per answer, slow in a loaded emulated guest.
-    return ns("client").exec(["socat", "-T10", "-", `TCP:${VIP}:${PORT},connect-timeout=5`], { input: "", timeoutMs: 20_000 }).trim();
+    // -t: once its empty input has ended, socat waits this long for the answer (its default, 0.5 s, is too short).
+    return ns("client").exec(["socat", "-t10", "-T10", "-", `TCP:${VIP}:${PORT},connect-timeout=5`], { input: "", timeoutMs: 20_000 }).trim();
   } catch (error) {
     return `failed: ${(error as Error).message.split("\n")[0]}`;
   }
