@@ -1,7 +1,8 @@
 /**
  * Writing changed service files the way `commit` (lbctl shell) and `lbctl edit` do: validate the whole configuration
  * with the new texts in place (the loader `lbctl validate` uses), show the plan, write each file atomically, reload
- * the daemon through its control socket, and put every file back when the daemon refuses the new config.
+ * the daemon through its control socket (telling it who commits, for its `config_committed` audit record), and put
+ * every file back when the daemon refuses the new config.
  */
 
 import { existsSync, readFileSync, statSync, unlinkSync } from "node:fs";
@@ -9,11 +10,12 @@ import { resolve } from "node:path";
 import { formatIssue } from "../config/errors.ts";
 import { loadConfig, type LoadResult } from "../config/load.ts";
 import type { Config } from "../config/model.ts";
-import type { ReloadReply } from "../daemon/control-api.ts";
+import type { ReloadAudit, ReloadReply } from "../daemon/control-api.ts";
 import { daemonAnswers } from "../daemon/control-client.ts";
 import { changeToLine } from "../plan/render.ts";
 import { configPlan } from "../shell/config-plan.ts";
 import { writeFileAtomic } from "../system/atomic-file.ts";
+import { loginActor } from "../system/login-user.ts";
 import type { HeldLock } from "./_config-lock.ts";
 import { askDaemonToReload, requireSameConfig } from "./_daemon-client.ts";
 import { CliError } from "./errors.ts";
@@ -23,6 +25,8 @@ import { ExitCode } from "./exit-codes.ts";
 export interface Printer {
   info(text: string): void;
   error(text: string): void;
+  /** An audit record's line, written as it is (no `line N:` prefix, no colour); error() when absent. */
+  audit?(line: string): void;
 }
 
 /** Secondaries get their service files from the primary, which would overwrite any local change. */
@@ -51,6 +55,8 @@ export interface CommitInput {
   before: Config | undefined;
   lock: HeldLock;
   print: Printer;
+  /** The tool that commits, named in the daemon's audit record. */
+  origin: "shell" | "edit";
   /** Services that must (not) be in the result: a file the include pattern does not match would be silently ignored. */
   expect?: { present: string[]; absent: string[] };
 }
@@ -108,12 +114,12 @@ export async function commitEdits(input: CommitInput): Promise<number> {
     print.info(daemon ? "Committed; reload the daemon that runs this file with lbctl reload." : `Committed. No daemon answers on ${socket}: run lbctl apply to program the kernel.`);
     return ExitCode.ok;
   }
-  const dry = await reloadOrRestore(socket, true, originals);
+  const dry = await reloadOrRestore(socket, { dryRun: true }, originals);
   print.info("Plan (from the daemon's dry run):");
   if (dry.changes.length === 0) print.info("  no kernel changes");
   for (const change of dry.changes) print.info(`  ${describeChange(change)}`);
   if (dry.result !== "planned") return refused(dry, originals, print);
-  const reply = await reloadOrRestore(socket, false, originals);
+  const reply = await reloadOrRestore(socket, { dryRun: false, audit: { by: loginActor(), origin: input.origin, files: [...edits.keys()] } }, originals);
   if (reply.result !== "success") return refused(reply, originals, print);
   print.info(`Committed: the daemon runs the new config (${reply.changes.length} kernel change${reply.changes.length === 1 ? "" : "s"}).`);
   return ExitCode.ok;
@@ -123,9 +129,9 @@ function describeChange(change: ReloadReply["changes"][number]): string {
   return `${String(change.op)} ${String(change.service)}${change.destination ? ` ${String(change.destination)}` : ""}${change.name ? ` (${String(change.name)})` : ""}`;
 }
 
-async function reloadOrRestore(socket: string, dryRun: boolean, originals: Originals): Promise<ReloadReply> {
+async function reloadOrRestore(socket: string, ask: { dryRun: boolean; audit?: ReloadAudit }, originals: Originals): Promise<ReloadReply> {
   try {
-    return await askDaemonToReload(socket, { dryRun });
+    return await askDaemonToReload(socket, { dryRun: ask.dryRun }, ask.audit);
   } catch (error) {
     restore(originals);
     throw new CliError(`${(error as Error).message}; every file is restored`);

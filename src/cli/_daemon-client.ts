@@ -1,6 +1,6 @@
 /** One-shot commands that defer to a running daemon (apply, reload) share how they ask it and report back. */
 
-import type { ReloadReply } from "../daemon/control-api.ts";
+import type { ReloadAudit, ReloadReply } from "../daemon/control-api.ts";
 import type { DrainingJson } from "../plan/drain.ts";
 import { resolve } from "node:path";
 import { daemonRequest } from "../daemon/control-client.ts";
@@ -8,12 +8,13 @@ import { CliError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Output } from "./output.ts";
 
-export async function askDaemonToReload(socket: string, query: { dryRun?: boolean; force?: boolean } = {}): Promise<ReloadReply> {
+/** `audit`: the commit of lbctl shell/edit that asks, for the daemon's `config_committed` record. */
+export async function askDaemonToReload(socket: string, query: { dryRun?: boolean; force?: boolean } = {}, audit?: ReloadAudit): Promise<ReloadReply> {
   const params = new URLSearchParams();
   if (query.dryRun) params.set("dry_run", "1");
   if (query.force) params.set("force", "1");
   try {
-    const reply = await daemonRequest<ReloadReply>(socket, "POST", `/v1/reload${params.size ? `?${params}` : ""}`);
+    const reply = await daemonRequest<ReloadReply>(socket, "POST", `/v1/reload${params.size ? `?${params}` : ""}`, undefined, audit);
     if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
     return reply.body;
   } catch (error) {

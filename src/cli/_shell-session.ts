@@ -17,6 +17,7 @@ import { completeLine, formatHelp, helpFor, parseLine, type Dynamic } from "../s
 import { draftOf, markDeleted, NO_CHANGES, renderPending, serviceYaml, stage, type Pending, type ServiceOrigin } from "../shell/pending.ts";
 import { acquireLock, breakLock, lockPath, processAlive, readLockText, type HeldLock } from "./_config-lock.ts";
 import { commitEdits, refuseOnSecondary, validateEdits, type Printer } from "./_config-commit.ts";
+import { auditLockBreak } from "./_lock-break-audit.ts";
 import { serviceTexts, showBackends, showConfig, showDiff, showHealth, showService, showServices, showVips } from "./_shell-show.ts";
 import { CliError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
@@ -157,8 +158,10 @@ export class ShellSession {
       case "lock-status":
         return this.lockStatus();
       case "lock-break": {
-        const info = breakLock(lockPath(this.load()));
+        const config = this.load();
+        const info = breakLock(lockPath(config));
         this.print.info(`Broke the configuration lock of ${info.user}@${info.host} (pid ${info.pid}, since ${info.since}); its pending changes can no longer be committed.`);
+        await auditLockBreak(config.main.daemon.socket, info, this.print);
         return ExitCode.ok;
       }
       case "help":
@@ -207,6 +210,7 @@ export class ShellSession {
           before: this.freshConfig(),
           lock: this.lock!,
           print: this.print,
+          origin: "shell",
           expect: {
             present: [...this.pending.values()].filter((c) => c.kind !== "deleted").map((c) => c.name),
             absent: [...this.pending.values()].filter((c) => c.kind === "deleted").map((c) => c.name),

@@ -60,7 +60,7 @@ export default lbctlCommand({
         }
         print.info(`Changes to ${target}:`);
         for (const line of lineDiff(original.split("\n"), text.split("\n"))) if (!line.startsWith(" ")) print.info(line);
-        const code = await commitEdits({ mainFile, edits, before: config, lock, print });
+        const code = await commitEdits({ mainFile, edits, before: config, lock, print, origin: "edit" });
         if (code !== ExitCode.ok) {
           keep = true;
           print.error(`Your edit is kept in ${copy}`);

@@ -35,6 +35,7 @@ export default lbctlCommand({
         const body = printable(`${where}${text}`, { newlines: "keep", max: Number.POSITIVE_INFINITY });
         process.stderr.write(colour ? `\u001b[31m${body}\u001b[0m\n` : `${body}\n`);
       },
+      audit: (text) => void process.stderr.write(`${printable(text, { newlines: "keep", max: Number.POSITIVE_INFINITY })}\n`),
     };
     const session = new ShellSession(file, print, { status, doctor, reload });
     return interactive ? terminal(session, file) : script(session, line, print);

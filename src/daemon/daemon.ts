@@ -274,6 +274,7 @@ class RunningDaemon implements Daemon {
       reload: (options) => this.reload(options),
       backends: () => daemonBackends(controller, monitor),
       setOverride: (request) => controller.setOverride(request),
+      record: (event) => this.#events.emit(event),
     };
   }
 

@@ -4,7 +4,7 @@
  * every log destination (text: `audit=<event>`, JSON: `"audit":true`, GELF: `_event_type=audit`).
  */
 
-import { CONTROL_PLANE_AUDIT_EVENTS, type DaemonEvent, type EventSink } from "./events.ts";
+import { CONTROL_PLANE_AUDIT_EVENTS, type DaemonEvent, type EventSink, type OperatorEvent } from "./events.ts";
 import type { ChangeOp } from "../plan/changes.ts";
 import type { AuditLogEntry } from "./logger.ts";
 
@@ -15,6 +15,8 @@ export const AUDIT_EVENTS = [
   "config_loaded",
   "config_changed",
   "reload_failed",
+  "config_committed",
+  "config_lock_broken",
   "vip_acquired",
   "vip_released",
   "bgp_announced",
@@ -158,6 +160,9 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
       ];
     case "backend-override":
       return [overrideRecord(event)];
+    case "config-committed":
+    case "config-lock-broken":
+      return [operatorRecord(event)];
     case "quorum":
       return [
         {
@@ -270,6 +275,29 @@ function overrideRecord(event: Extract<DaemonEvent, { type: "backend-override" }
   };
 }
 
+/**
+ * A commit of `lbctl shell`/`lbctl edit`, or a broken configuration lock, with who did it. Exported because the shell
+ * writes the lock-break record itself, in the daemon's format, when no daemon runs.
+ */
+export function operatorRecord(event: OperatorEvent): AuditRecord {
+  const actor = { user: event.by.user, login_uid: event.by.login_uid, sudo_user: event.by.sudo_user };
+  if (event.type === "config-lock-broken") {
+    const { holder } = event;
+    return {
+      event: "config_lock_broken",
+      level: "warn",
+      message: "Configuration lock broken with lock break --force",
+      fields: { ...actor, holder_user: holder.user, holder_host: holder.host, holder_pid: holder.pid, holder_since: holder.since, holder_tool: holder.tool },
+    };
+  }
+  return {
+    event: "config_committed",
+    level: event.result === "success" ? "info" : "warn",
+    message: event.result === "success" ? `Config committed with lbctl ${event.origin}` : `Config commit of lbctl ${event.origin} not applied: ${event.message ?? event.result}`,
+    fields: { origin: event.origin, ...actor, files: event.files.length > 0 ? event.files.join(",") : undefined, result: event.result },
+  };
+}
+
 const OP_FIELDS: Record<ChangeOp, string> = {
   "create-service": "services_created",
   "update-service": "services_updated",
@@ -329,6 +357,8 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "drain-ended",
   "backend-override",
   "quorum",
+  "config-committed",
+  "config-lock-broken",
 ]);
 
 /**

@@ -120,7 +120,30 @@ export type DaemonEvent =
   | { type: "kubernetes-pools"; pools: KubernetesPoolUsage[] }
   /** Rules of a Kubernetes Service removed because the cluster said so: exempt from the change limits. */
   | { type: "kubernetes-removal"; service: string; reason: string; services: number; destinations: number }
+  | OperatorEvent
   | ControlPlaneEvent;
+
+/**
+ * What an operator did outside the daemon that the daemon records because the CLI told it (docs/shell.md): the
+ * actor is what the operator's session reported over the root-only control socket, not a proof.
+ */
+export type OperatorEvent =
+  /** A commit of `lbctl shell` or `lbctl edit` reloaded the daemon: who, from which tool, which files, and how it went. */
+  | { type: "config-committed"; origin: CommitOrigin; by: OverrideActor; files: string[]; result: "success" | "refused" | "failure"; message?: string }
+  /** `lock break --force` in `lbctl shell` removed another session's configuration lock. */
+  | { type: "config-lock-broken"; by: OverrideActor; holder: LockHolder };
+
+/** The tool whose commit reloaded the daemon. */
+export type CommitOrigin = "shell" | "edit";
+
+/** The holder of a configuration lock as its file named it (`?` and pid 0 when the file held no record). */
+export interface LockHolder {
+  user: string;
+  host: string;
+  pid: number;
+  since?: string;
+  tool?: string;
+}
 
 /**
  * Config replication (src/controlplane/, wired by the daemon): its metrics' inputs and its audit records. Only a

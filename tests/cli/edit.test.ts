@@ -35,7 +35,7 @@ describe("lbctl edit", () => {
     tree = shellTree();
     daemon = new Daemon(tree);
     await daemon.start();
-    const run = await runLbctl(["edit", "web", "--config", tree.main], { EDITOR: editor(SET_WEIGHT_7), VISUAL: "" });
+    const run = await runLbctl(["edit", "web", "--config", tree.main], { EDITOR: editor(SET_WEIGHT_7), VISUAL: "", SUDO_USER: "carol" });
     expect(run.stderr).toBe("");
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain(`Changes to ${tree.path("config.d/web.yaml")}:\n-     backends: [{ address: 10.0.0.1 }]\n+     backends: [{ address: 10.0.0.1, weight: 7 }]\n`);
@@ -44,6 +44,11 @@ describe("lbctl edit", () => {
     expect(readFileSync(tree.path("config.d/web.yaml"), "utf8")).toBe(WEB.replace("address: 10.0.0.1 }", "address: 10.0.0.1, weight: 7 }"));
     expect(await daemon.destinations()).toContain("tcp:192.0.2.10:80 10.0.0.1:80 7");
     expect(existsSync(tree.lock)).toBe(false);
+    // The daemon's audit record names the tool, the user (SUDO_USER here) and the file.
+    const committed = () => daemon!.output.split("\n").find((line) => line.includes("audit=config_committed"));
+    for (let i = 0; i < 100 && !committed(); i++) await Bun.sleep(50);
+    expect(committed()).toContain("audit=config_committed origin=edit user=");
+    expect(committed()).toContain(`sudo_user=carol files=${tree.path("config.d/web.yaml")} result=success`);
   }, 60_000);
 
   test("VISUAL wins over EDITOR; an invalid edit shows the located error, and discarding leaves the file untouched", async () => {

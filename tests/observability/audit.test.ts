@@ -168,6 +168,8 @@ describe("every audit event is emitted by the daemon's controller", () => {
       byRun.push("kubernetes_connected", "kubernetes_disconnected", "kubernetes_leader_acquired", "kubernetes_leader_lost", "kubernetes_removal");
       // controlplane_* by config replication (tests/controlplane/audit.test.ts).
       byRun.push(...CONTROL_PLANE_AUDIT_EVENTS);
+      // config_committed and config_lock_broken on a word of lbctl shell/edit (tests/shell/audit.test.ts).
+      byRun.push("config_committed", "config_lock_broken");
       expect(AUDIT_EVENTS.filter((name) => !emitted.has(name) && !byRun.includes(name))).toEqual([]);
       expect(audit.find((r) => r.event === "backend_weight_changed" && r.fields.reason === "config")?.fields).toEqual({
         service: "web",

@@ -179,6 +179,10 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
     { name: "an override set", events: [{ type: "backend-override", action: "set", override: { ...OVERRIDE, backend: "10.0.0.1:80", kind: "weight", weight: 3 } }], visible: true },
     { name: "an override expired", events: [{ type: "backend-override", action: "expired", override: OVERRIDE }], visible: true },
   ],
+  "config-committed": [
+    { name: "a shell commit", events: [{ type: "config-committed", origin: "shell", by: { user: "alice" }, files: ["/etc/lbctl/config.d/web.yaml"], result: "success" }], visible: false },
+  ],
+  "config-lock-broken": [{ name: "a broken lock", events: [{ type: "config-lock-broken", by: { user: "alice" }, holder: { user: "bob", host: "lb-a", pid: 42 } }], visible: false }],
 };
 
 /** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */

@@ -258,6 +258,8 @@ export class MetricsModel implements EventSink {
       case "controlplane-audit":
       case "daemon-stopping":
       case "kubernetes-removal":
+      case "config-committed":
+      case "config-lock-broken":
       case "error":
         return;
     }
