@@ -129,7 +129,7 @@ describe("upstream servers", () => {
     expect(r.texts[0]).toContain('sorry_server: "10.0.0.9:8080"  # from backup');
     expect(where(r.warnings)).toEqual(["6 server"]);
     expect(r.warnings[0]!.message).toBe("backup server 10.0.0.9:8080 becomes the service's sorry_server (quorum 1)");
-    expect(r.warnings[0]!.detail?.[0]).toContain("only while no primary server is live");
+    expect(r.warnings[0]!.detail?.[0]).toContain("only while no primary server is live (failed, drained or down)");
   });
   test("a backup server that is also a primary, or of the VIP's other family, is left out", () => {
     const same = converts(stream("upstream u { server 10.0.0.1:80; server 10.0.0.1:80 backup; }\nserver { listen 80; proxy_pass u; }"));

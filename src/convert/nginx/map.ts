@@ -228,8 +228,8 @@ function sorryServer(upstream: UpstreamResult, vip: string | undefined, warn: Wa
     return {};
   }
   warn(sorry.directive, `backup server ${endpointText(sorry)} becomes the service's sorry_server (quorum 1)`, [
-    "lbctl's daemon adds it as a destination only while no primary server is live (all failing their health check, drained or down), as nginx used it; a one-shot lbctl apply never does.",
-    "Below quorum the primary servers get weight 0, so the sorry server takes every new connection until one of them is live again.",
+    "The daemon adds it as a destination only while no primary server is live (failed, drained or down), as nginx used it.",
+    "Meanwhile the primary servers get weight 0; a one-shot lbctl apply (no health checks) never adds it.",
   ]);
   comments.set("quorum", "from backup: below 1, no primary server is live");
   comments.set("sorry_server", "from backup");
