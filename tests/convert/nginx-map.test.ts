@@ -150,6 +150,10 @@ describe("upstream servers", () => {
     const rounded = converts(stream("upstream u { server 10.0.0.1:80 slow_start=1500ms; }\nserver { listen 80; proxy_pass u; }"));
     expect(rounded.services[0]!.health).toMatchObject({ slow_start_seconds: 2 });
   });
+  test("slow_start with an nginx Plus health_check: the same key on the active check", () => {
+    const r = converts(stream("upstream u { server 10.0.0.1:80 slow_start=10s; }\nserver { listen 80; proxy_pass u; health_check interval=2s fails=2; }"));
+    expect(r.services[0]!.health).toMatchObject({ enabled: true, interval_ms: 2000, fail_after: 2, slow_start_seconds: 10 });
+  });
   test("slow_start without a converted health check (max_fails=0, UDP): warned, not written", () => {
     const off = converts(stream("upstream u { server 10.0.0.1:80 max_fails=0 slow_start=30s; }\nserver { listen 80; proxy_pass u; }"));
     expect(off.services[0]!.health).toEqual({ enabled: false });
