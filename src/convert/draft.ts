@@ -23,6 +23,7 @@ export interface DraftHealth {
   http_path?: string;
   http_host?: string;
   http_status?: string;
+  slow_start_seconds?: number;
 }
 
 export interface DraftService {
@@ -36,6 +37,10 @@ export interface DraftService {
   persistence?: { timeout_seconds: number };
   backends: DraftBackend[];
   health: DraftHealth;
+  quorum?: number;
+  quorum_hysteresis?: number;
+  /** `ADDR:PORT`, `[V6]:PORT`, or `ADDR` alone (each service port). */
+  sorry_server?: string;
 }
 
 export interface ConvertedService {

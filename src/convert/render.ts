@@ -47,6 +47,9 @@ export function renderServiceFile(converted: ConvertedService, options: RenderOp
     if (value === undefined) continue;
     out(6, `health.${key}`, key, typeof value === "string" ? scalar(value) : String(value));
   }
+  if (s.quorum !== undefined) out(4, "quorum", "quorum", String(s.quorum));
+  if (s.quorum_hysteresis !== undefined) out(4, "quorum_hysteresis", "quorum_hysteresis", String(s.quorum_hysteresis));
+  if (s.sorry_server !== undefined) out(4, "sorry_server", "sorry_server", JSON.stringify(s.sorry_server));
   return `${lines.join("\n")}\n`;
 }
 

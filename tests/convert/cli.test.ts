@@ -69,8 +69,8 @@ describe("lbctl convert nginx", () => {
     expect(run.exitCode).toBe(0);
     const json = JSON.parse(run.stdout);
     expect(json.files).toEqual([join(out, "u.yaml")]);
-    expect(json.services[0]).toMatchObject({ name: "u", backends: [{ address: "10.0.0.2", port: 80, weight: 1 }] });
-    expect(json.warnings).toEqual([expect.objectContaining({ file: "stdin", line: 1, directive: "server", message: "backup server 10.0.0.1:80 is left out" })]);
+    expect(json.services[0]).toMatchObject({ name: "u", backends: [{ address: "10.0.0.2", port: 80, weight: 1 }], quorum: 1, sorry_server: "10.0.0.1:80" });
+    expect(json.warnings).toEqual([expect.objectContaining({ file: "stdin", line: 1, directive: "server", message: "backup server 10.0.0.1:80 becomes the service's sorry_server (quorum 1)" })]);
   });
 
   test("--strict: any warning exits 1 and writes nothing", async () => {

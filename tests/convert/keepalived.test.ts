@@ -130,7 +130,7 @@ virtual_server group web {
     ]);
     expect(where(r.warnings)).toEqual(["5 fwmark"]);
   });
-  test("fwmark, sorry_server, quorum, vrrp_instance: warnings that say what to do instead", () => {
+  test("fwmark, vrrp_instance: warnings that say what to do instead", () => {
     const r = convertText("keepalived", `vrrp_instance VI_1 {
   virtual_router_id 51
 }
@@ -145,9 +145,63 @@ virtual_server 192.0.2.10 80 {
   real_server 10.0.0.1 80 {
   }
 }`);
-    expect(where(r.warnings)).toEqual(["1 vrrp_instance", "4 virtual_server", "10 sorry_server", "11 quorum"]);
+    expect(where(r.warnings)).toEqual(["1 vrrp_instance", "4 virtual_server"]);
     expect(r.warnings[0]!.detail?.[0]).toContain("lbctl setup frr");
     expect(r.services.length).toBe(1);
+  });
+  test("sorry_server, quorum, hysteresis → sorry_server, quorum, quorum_hysteresis; quorum_up/quorum_down scripts warned", () => {
+    const r = converts(`virtual_server 192.0.2.10 80 {
+  protocol TCP
+  sorry_server 10.0.0.99 8080
+  quorum 4
+  hysteresis 1
+  quorum_up "/usr/local/bin/up.sh"
+  quorum_down "/usr/local/bin/down.sh"
+  real_server 10.0.0.1 80 {
+    weight 2
+  }
+  real_server 10.0.0.2 80 {
+    weight 2
+  }
+}`);
+    expect(r.services[0]).toMatchObject({ quorum: 4, quorum_hysteresis: 1, sorry_server: "10.0.0.99:8080" });
+    expect(where(r.warnings)).toEqual(["6 quorum_up", "7 quorum_down"]);
+    expect(r.warnings[0]!.message).toBe("quorum_up is not converted");
+    expect(r.texts[0]).toContain('sorry_server: "10.0.0.99:8080"  # from sorry_server: added while below quorum');
+  });
+  test("sorry_server alone uses lbctl's default quorum 1; IPv6 is bracketed; with DR the port becomes the service's", () => {
+    const alone = converts("virtual_server 192.0.2.10 80 {\n protocol TCP\n sorry_server 10.0.0.99 80\n real_server 10.0.0.1 80 {\n }\n}\n");
+    expect(alone.services[0]!.sorry_server).toBe("10.0.0.99:80");
+    expect(alone.services[0]!.quorum).toBeUndefined();
+    expect(alone.warnings).toEqual([]);
+    const v6 = converts("virtual_server 2001:db8::10 80 {\n protocol TCP\n sorry_server 2001:db8::99 8080\n real_server 2001:db8::1 80 {\n }\n}\n");
+    expect(v6.services[0]!.sorry_server).toBe("[2001:db8::99]:8080");
+    const dr = converts("virtual_server 192.0.2.10 80 {\n lb_kind DR\n protocol TCP\n sorry_server 10.0.0.99 8080\n real_server 10.0.0.1 80 {\n }\n}\n");
+    expect(dr.services[0]!.sorry_server).toBe("10.0.0.99");
+    expect(where(dr.warnings)).toEqual(["4 sorry_server"]);
+  });
+  test("a sorry_server that is a real server or of the other family, and hysteresis not below quorum: warned", () => {
+    const r = converts("virtual_server 192.0.2.10 80 {\n protocol TCP\n sorry_server 10.0.0.1 80\n quorum 2\n hysteresis 5\n real_server 10.0.0.1 80 {\n }\n}\n");
+    expect(r.services[0]!.sorry_server).toBeUndefined();
+    expect(r.services[0]).toMatchObject({ quorum: 2, quorum_hysteresis: 1 });
+    expect(r.warnings.map((w) => w.message)).toEqual(["sorry_server 10.0.0.1 80 is also a real server; not converted", "hysteresis 5 is not less than the quorum 2; 1 is used"]);
+    const family = converts("virtual_server 192.0.2.10 80 {\n protocol TCP\n sorry_server 2001:db8::99 80\n real_server 10.0.0.1 80 {\n }\n}\n");
+    expect(family.services[0]!.sorry_server).toBeUndefined();
+    expect(where(family.warnings)).toEqual(["3 sorry_server"]);
+  });
+  test("inhibit_on_failure (real_server or virtual_server): nothing to write, noted as lbctl's default behaviour", () => {
+    for (const text of [
+      "virtual_server 192.0.2.10 80 {\n protocol TCP\n real_server 10.0.0.1 80 {\n  inhibit_on_failure\n  TCP_CHECK {\n  }\n }\n}\n",
+      "virtual_server 192.0.2.10 80 {\n protocol TCP\n inhibit_on_failure\n real_server 10.0.0.1 80 {\n  TCP_CHECK {\n  }\n }\n}\n",
+    ]) {
+      const r = converts(text);
+      expect(r.warnings).toEqual([]);
+      expect(r.texts[0]).toContain("# inhibit_on_failure: mapped: lbctl's default behaviour");
+      expect(r.texts[0]).not.toContain("keepalived removed it on failure");
+    }
+    const without = converts("virtual_server 192.0.2.10 80 {\n protocol TCP\n real_server 10.0.0.1 80 {\n  TCP_CHECK {\n  }\n }\n}\n");
+    expect(without.texts[0]).not.toContain("inhibit_on_failure");
+    expect(without.texts[0]).toContain("keepalived removed it on failure; lbctl sets weight 0");
   });
   test("DR with a real_server port other than the service port: warned, forwarded to the service port", () => {
     const r = converts("virtual_server 192.0.2.10 80 {\n lb_kind DR\n protocol TCP\n real_server 10.0.0.1 8080 {\n }\n}\n");

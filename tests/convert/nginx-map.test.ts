@@ -82,13 +82,13 @@ describe("listen", () => {
 });
 
 describe("upstream servers", () => {
-  test("weight, down (weight 0, commented), backup/max_conns/slow_start/resolve/service= warned, unix and port-less left out", () => {
+  test("weight, down (weight 0, commented), max_conns/service= warned, several backups, unix and port-less left out", () => {
     const r = converts(stream(`
       upstream pool {
         server 10.0.0.1:80 weight=5;
         server 10.0.0.2:80 down;
         server 10.0.0.3:80 backup;
-        server 10.0.0.4:80 max_conns=10 slow_start=30s;
+        server 10.0.0.4:80 max_conns=10 backup;
         server 10.0.0.5:80 service=_http._tcp;
         server unix:/run/app.sock;
         server 10.0.0.6;
@@ -97,13 +97,70 @@ describe("upstream servers", () => {
     expect(r.services[0]!.backends).toEqual([
       { address: "10.0.0.1", port: 80, weight: 5 },
       { address: "10.0.0.2", port: 80, weight: 0 },
-      { address: "10.0.0.4", port: 80, weight: 1 },
       { address: "10.0.0.5", port: 80, weight: 1 },
     ]);
+    expect(r.services[0]!.sorry_server).toBeUndefined();
+    expect(r.services[0]!.quorum).toBeUndefined();
     expect(r.texts[0]).toContain("weight: 0  # from down");
     expect(where(r.warnings)).toEqual(["6 server", "7 server", "7 server", "8 server", "9 server", "10 server"]);
-    expect(r.warnings[0]!.message).toBe("backup server 10.0.0.3:80 is left out");
-    expect(r.warnings[5]!.message).toBe("server 10.0.0.6 is left out: no port (nginx's stream module requires one)");
+    expect(r.warnings.map((w) => w.message)).toEqual([
+      "backup server 10.0.0.3:80 is left out",
+      "max_conns=10 on 10.0.0.4:80 is not carried over",
+      "backup server 10.0.0.4:80 is left out",
+      "service=_http._tcp on 10.0.0.5:80 is not carried over",
+      "unix socket unix:/run/app.sock is left out",
+      "server 10.0.0.6 is left out: no port (nginx's stream module requires one)",
+    ]);
+    expect(r.warnings[0]!.detail?.[0]).toBe("lbctl has one sorry server per service: an upstream with several backup servers has no equivalent.");
+  });
+  test("one backup server → sorry_server with quorum 1 (it takes over when no primary server is live), said in a warning", () => {
+    const r = converts(stream(`
+      upstream pool {
+        server 10.0.0.1:80;
+        server 10.0.0.2:80;
+        server 10.0.0.9:8080 backup;
+      }
+      server { listen 80; proxy_pass pool; }`));
+    expect(r.services[0]!.backends).toEqual([
+      { address: "10.0.0.1", port: 80, weight: 1 },
+      { address: "10.0.0.2", port: 80, weight: 1 },
+    ]);
+    expect(r.services[0]).toMatchObject({ quorum: 1, sorry_server: "10.0.0.9:8080" });
+    expect(r.texts[0]).toContain('sorry_server: "10.0.0.9:8080"  # from backup');
+    expect(where(r.warnings)).toEqual(["6 server"]);
+    expect(r.warnings[0]!.message).toBe("backup server 10.0.0.9:8080 becomes the service's sorry_server (quorum 1)");
+    expect(r.warnings[0]!.detail?.[0]).toContain("only while no primary server is live (failed, drained or down)");
+  });
+  test("a backup server that is also a primary, or of the VIP's other family, is left out", () => {
+    const same = converts(stream("upstream u { server 10.0.0.1:80; server 10.0.0.1:80 backup; }\nserver { listen 80; proxy_pass u; }"));
+    expect(same.services[0]!.sorry_server).toBeUndefined();
+    expect(same.warnings.map((w) => w.message)).toEqual(["backup server 10.0.0.1:80 is left out"]);
+    const family = converts(stream("upstream u { server 10.0.0.1:80; server [2001:db8::9]:80 backup; }\nserver { listen 192.0.2.10:80; proxy_pass u; }"));
+    expect(family.services[0]!.sorry_server).toBeUndefined();
+    expect(family.services[0]!.quorum).toBeUndefined();
+    expect(family.warnings.map((w) => w.message)).toEqual(["backup server 2001:db8::9 is IPv6 but the VIP 192.0.2.10 is not: no sorry_server for this service"]);
+    const v6 = converts(stream("upstream u { server [2001:db8::1]:80; server [2001:db8::9]:80 backup; }\nserver { listen [2001:db8::10]:80; proxy_pass u; }"));
+    expect(v6.services[0]!.sorry_server).toBe("[2001:db8::9]:80");
+  });
+  test("slow_start → health.slow_start_seconds (the largest of the servers', rounded up) when the service has a check", () => {
+    const r = converts(stream("upstream u { server 10.0.0.1:80 slow_start=30s; server 10.0.0.2:80 slow_start=1m; server 10.0.0.3:80 slow_start=1500ms; }\nserver { listen 80; proxy_pass u; }"));
+    expect(r.services[0]!.health).toMatchObject({ enabled: true, type: "tcp", slow_start_seconds: 60 });
+    expect(r.warnings).toEqual([]);
+    expect(r.texts[0]).toContain("slow_start_seconds: 60  # from slow_start (nginx Plus), the largest of the servers'");
+    const rounded = converts(stream("upstream u { server 10.0.0.1:80 slow_start=1500ms; }\nserver { listen 80; proxy_pass u; }"));
+    expect(rounded.services[0]!.health).toMatchObject({ slow_start_seconds: 2 });
+  });
+  test("slow_start with an nginx Plus health_check: the same key on the active check", () => {
+    const r = converts(stream("upstream u { server 10.0.0.1:80 slow_start=10s; }\nserver { listen 80; proxy_pass u; health_check interval=2s fails=2; }"));
+    expect(r.services[0]!.health).toMatchObject({ enabled: true, interval_ms: 2000, fail_after: 2, slow_start_seconds: 10 });
+  });
+  test("slow_start without a converted health check (max_fails=0, UDP): warned, not written", () => {
+    const off = converts(stream("upstream u { server 10.0.0.1:80 max_fails=0 slow_start=30s; }\nserver { listen 80; proxy_pass u; }"));
+    expect(off.services[0]!.health).toEqual({ enabled: false });
+    expect(off.warnings.map((w) => w.message)).toEqual(["slow_start on the servers of u is not carried over: this service has no health check"]);
+    const udp = converts(stream("upstream u { server 10.0.0.1:53 slow_start=30s; }\nserver { listen 53 udp; proxy_pass u; }"));
+    expect(udp.services[0]!.health).toEqual({ enabled: false });
+    expect(udp.warnings.map((w) => w.message)).toContain("slow_start on the servers of u is not carried over: this service has no health check");
   });
   test("host names: left out with a warning, or resolved at conversion time with --resolve, saying so in the file", () => {
     const text = stream("upstream db { server db.internal:5432; server 10.0.0.9:5432; }\nserver { listen 5432; proxy_pass db; }");

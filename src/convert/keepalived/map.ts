@@ -5,7 +5,7 @@
  */
 
 import { parseIp } from "../../config/ip.ts";
-import type { ConvertedService, DraftBackend, DraftHealth } from "../draft.ts";
+import type { ConvertedService, DraftBackend, DraftHealth, DraftService } from "../draft.ts";
 import { serviceName } from "../draft.ts";
 import { ConvertError, inSourceOrder, type ConvertWarning } from "../issues.ts";
 import type { KDirective, KeepalivedConfig } from "./parse.ts";
@@ -24,7 +24,10 @@ type Warn = (d: KDirective, message: string, detail?: string[]) => void;
 const SCHEDULERS = new Set(["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"]);
 const CHECKERS = new Set(["TCP_CHECK", "HTTP_GET", "SSL_GET", "DNS_CHECK", "MISC_CHECK", "UDP_CHECK", "SMTP_CHECK", "BFD_CHECK", "PING_CHECK", "FILE_CHECK"]);
 /** Keys of a virtual_server that change nothing IPVS-visible, or are read elsewhere. */
-const QUIET = new Set(["delay_loop", "lb_algo", "lvs_sched", "lb_kind", "lvs_method", "protocol", "persistence_timeout", "real_server", "virtualhost", "connect_timeout", "retry", "nb_get_retry", "delay_before_retry", "warmup", "ha_suspend", "smtp_alert", "sorry_server_lvs_method"]);
+const QUIET = new Set(["inhibit_on_failure", "delay_loop", "lb_algo", "lvs_sched", "lb_kind", "lvs_method", "protocol", "persistence_timeout", "real_server", "virtualhost", "connect_timeout", "retry", "nb_get_retry", "delay_before_retry", "warmup", "ha_suspend", "smtp_alert", "sorry_server_lvs_method"]);
+
+/** Read by convertQuorum. */
+const QUORUM_KEYS = new Set(["sorry_server", "quorum", "hysteresis"]);
 
 interface Target {
   vip: string;
@@ -183,10 +186,10 @@ function convertVirtualServer(d: KDirective, target: Target, grouped: boolean, w
 
   for (const other of block) {
     if (QUIET.has(other.name)) continue;
-    if (other.name === "sorry_server") warn(other, `sorry_server ${other.args.join(" ")} is not converted`, ["lbctl has no fallback destination used only when every real server is down.", "Add it as a backend with weight: 0 and raise its weight by hand in an outage."]);
-    else if (["quorum", "quorum_up", "quorum_down", "hysteresis"].includes(other.name)) warn(other, `${other.name} is not converted`, ["lbctl keeps a service programmed whatever the number of healthy backends."]);
+    if (QUORUM_KEYS.has(other.name)) continue;
+    if (other.name === "quorum_up" || other.name === "quorum_down") warn(other, `${other.name} is not converted`, ["lbctl runs no scripts: it records quorum changes as the audit events quorum_lost/quorum_regained and the lbctl_service_quorum metric."]);
     else if (other.name === "persistence_granularity") warn(other, `persistence_granularity ${arg(other) ?? ""} is not converted`, ["lbctl persistence is per client address (netmask 255.255.255.255)."]);
-    else if (other.name === "alpha" || other.name === "omega" || other.name === "inhibit_on_failure") warn(other, `${other.name} is not converted`, ["lbctl starts every backend with its configured weight and sets it to 0 while its health check fails."]);
+    else if (other.name === "alpha" || other.name === "omega") warn(other, `${other.name} is not converted`, ["lbctl starts every backend with its configured weight and sets it to 0 while its health check fails."]);
     else if (other.name === "ops") warn(other, "ops (one-packet scheduling) is not converted", ["lbctl programs IPVS services without the OPS flag: UDP datagrams of one client are scheduled as a connection."]);
     else warn(other, `"${other.name}" is not converted`, ["It has no lbctl equivalent."]);
   }
@@ -227,21 +230,79 @@ function convertVirtualServer(d: KDirective, target: Target, grouped: boolean, w
       else if (inner.name === "notify_up" || inner.name === "notify_down") warn(inner, `${inner.name} is not converted`, ["lbctl reports health changes in its log, metrics and audit events instead of running scripts."]);
       else if (inner.name !== "weight" && inner.name !== "inhibit_on_failure") warn(inner, `"${inner.name}" in real_server is not converted`);
     }
-    if (!find(server.block, "inhibit_on_failure") && (server.block ?? []).some((b) => CHECKERS.has(b.name))) {
+    if (!find(server.block, "inhibit_on_failure") && !find(block, "inhibit_on_failure") && (server.block ?? []).some((b) => CHECKERS.has(b.name))) {
       comments.set(`backends[${backends.length - 1}].weight`, "keepalived removed it on failure; lbctl sets weight 0");
     }
   }
+  if (find(block, "inhibit_on_failure") || servers.some((server) => find(server.block, "inhibit_on_failure"))) {
+    notes.push("inhibit_on_failure: mapped: lbctl's default behaviour (a failed backend keeps its place in IPVS with weight 0; lbctl never removes it).");
+  }
+  const quorum = convertQuorum(block, target, mode, backends, comments, warn);
   const health = convertHealth(d, checkers, protocol, comments, warn);
   const ports = [...target.ports].sort((a, b) => a - b);
   const base = grouped || d.args[0] === "group" ? `${d.args[1]}-${target.vip}` : `vs-${target.vip}-${ports.join("-")}${protocol === "udp" ? "-udp" : ""}`;
   comments.set("scheduler", `from lb_algo ${algoDirective ? arg(algoDirective) : "(keepalived's default wlc)"}`);
   if (kindDirective) comments.set("mode", `from lb_kind ${kind}`);
   return {
-    service: { name: serviceName(base), protocol, vip: target.vip, ports, port_ranges: [], scheduler, mode, ...(persistence ? { persistence } : {}), backends, health },
+    service: { name: serviceName(base), protocol, vip: target.vip, ports, port_ranges: [], scheduler, mode, ...(persistence ? { persistence } : {}), backends, health, ...quorum },
     sources: [`${d.file}:${d.line} (virtual_server ${d.args.join(" ")})`, ...(target.directive !== d ? [`${target.directive.file}:${target.directive.line} (virtual_server_group entry)`] : [])],
     notes,
     comments,
   };
+}
+
+/** keepalived's `sorry_server IP [PORT]`, `quorum N` and `hysteresis N`: the same semantics as lbctl's keys (docs/configuration.md 4.6b). */
+function convertQuorum(block: KDirective[], target: Target, mode: "nat" | "dr" | "tun", backends: DraftBackend[], comments: Map<string, string>, warn: Warn): Pick<DraftService, "quorum" | "quorum_hysteresis" | "sorry_server"> {
+  const out: Pick<DraftService, "quorum" | "quorum_hysteresis" | "sorry_server"> = {};
+  const sorry = find(block, "sorry_server");
+  if (sorry) {
+    const ip = parseIp(sorry.args[0] ?? "");
+    const portText = sorry.args[1];
+    const port = portText === undefined ? undefined : Number(portText);
+    const vipFamily = target.vip.includes(":") ? 6 : 4;
+    if (!ip) warn(sorry, `sorry_server ${sorry.args.join(" ")}: not an IP address; not converted`);
+    else if ((ip.family === 6 ? 6 : 4) !== vipFamily) warn(sorry, `sorry_server ${ip.text} is not of the VIP's address family; not converted`, ["IPVS forwards within one address family."]);
+    else if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) warn(sorry, `sorry_server ${sorry.args.join(" ")}: port is not 0-65535; not converted`);
+    else if (backends.some((b) => b.address === ip.text && (port === undefined || port === 0 || b.port === port))) {
+      warn(sorry, `sorry_server ${sorry.args.join(" ")} is also a real server; not converted`, ["lbctl's sorry server must differ from every backend's destination."]);
+    } else {
+      let usedPort = port === 0 ? undefined : port;
+      if (usedPort !== undefined && mode !== "nat" && target.ports.some((p) => p !== usedPort)) {
+        warn(sorry, `sorry_server port ${usedPort} differs from the service port with lb_kind ${mode.toUpperCase()}: the sorry server takes the service's port`, ["With DR and TUN IPVS cannot change the port."]);
+        usedPort = undefined;
+      }
+      const host = ip.family === 6 && usedPort !== undefined ? `[${ip.text}]` : ip.text;
+      out.sorry_server = usedPort === undefined ? host : `${host}:${usedPort}`;
+      comments.set("sorry_server", "from sorry_server: added while below quorum");
+    }
+  }
+  const quorumDirective = find(block, "quorum");
+  const hysteresisDirective = find(block, "hysteresis");
+  let quorum: number | undefined;
+  if (quorumDirective) {
+    const value = Number(arg(quorumDirective));
+    if (Number.isInteger(value) && value >= 1 && value <= 100_000_000) {
+      quorum = value;
+      comments.set("quorum", "from quorum: minimum sum of the live backends' weights");
+    } else warn(quorumDirective, `quorum ${arg(quorumDirective) ?? ""} is not 1-100000000; not converted (lbctl's default is 1 with a sorry server)`);
+  }
+  if (hysteresisDirective) {
+    const value = Number(arg(hysteresisDirective));
+    const base = quorum ?? 1;
+    if (!Number.isInteger(value) || value < 0) warn(hysteresisDirective, `hysteresis ${arg(hysteresisDirective) ?? ""} is not a whole number; not converted`);
+    else if (value > 0) {
+      const kept = Math.min(value, base - 1);
+      if (kept < value) warn(hysteresisDirective, `hysteresis ${value} is not less than the quorum ${base}; ${kept === 0 ? "left out" : `${kept} is used`}`, ["lbctl requires quorum_hysteresis < quorum: the quorum could never be lost otherwise."]);
+      if (kept > 0) {
+        quorum = base;
+        out.quorum_hysteresis = kept;
+        comments.set("quorum_hysteresis", "from hysteresis");
+        if (!quorumDirective) comments.set("quorum", "keepalived's default quorum 1");
+      }
+    }
+  }
+  if (quorum !== undefined) out.quorum = quorum;
+  return out;
 }
 
 function seconds(d: KDirective | undefined, fallback: number): number {

@@ -9,7 +9,7 @@ import { ConvertError, inSourceOrder, type ConvertWarning } from "../issues.ts";
 import { parseEndpoint, parseTimeMs, splitParam } from "./address.ts";
 import { parseListen, type Listen } from "./listen.ts";
 import type { Directive, NginxConfig } from "./parse.ts";
-import { convertSingle, convertUpstream, passiveHealth, type Context, type UpstreamResult } from "./upstream.ts";
+import { convertSingle, convertUpstream, passiveHealth, endpointText, type Context, type UpstreamResult } from "./upstream.ts";
 import type { Claim } from "./claim.ts";
 import { httpServerAsTcp } from "./http.ts";
 
@@ -195,6 +195,7 @@ function groupClaims(claims: Claim[], matches: Map<string, Directive>, options: 
     const backendPorts = new Set(backends.map((b) => b.port));
     const healthPort = backendPorts.size === 1 ? [...backendPorts][0] : undefined;
     const health = chooseHealth(first, upstream, healthPort, protocol, sortedPorts[0] ?? ranges[0]?.start ?? 0, matches, warn, comments);
+    const sorry = sorryServer(upstream, vip, warn, comments);
     comments.set("scheduler", upstream.schedulerComment);
 
     const baseName = first.upstream ? first.target : `proxy-${first.target}`;
@@ -208,7 +209,7 @@ function groupClaims(claims: Claim[], matches: Map<string, Directive>, options: 
       first.upstream ? `${first.upstream.file}:${first.upstream.line} (upstream ${first.target})` : `${first.proxyPass.file}:${first.proxyPass.line} (proxy_pass ${first.target})`,
     ];
     converted.push({
-      service: { name, protocol, ...(vip !== undefined ? { vip } : {}), ports: sortedPorts, port_ranges: ranges, scheduler: upstream.scheduler, backends, health },
+      service: { name, protocol, ...(vip !== undefined ? { vip } : {}), ports: sortedPorts, port_ranges: ranges, scheduler: upstream.scheduler, backends, health, ...sorry },
       sources,
       notes,
       comments,
@@ -217,7 +218,40 @@ function groupClaims(claims: Claim[], matches: Map<string, Directive>, options: 
   return converted;
 }
 
+/** The upstream's one backup server as `sorry_server` with `quorum: 1`, when its family is the VIP's. */
+function sorryServer(upstream: UpstreamResult, vip: string | undefined, warn: Warn, comments: Map<string, string>): { quorum?: number; sorry_server?: string } {
+  const sorry = upstream.sorry;
+  if (!sorry) return {};
+  const family = sorry.address.includes(":") ? 6 : 4;
+  if (vip !== undefined && family !== (vip.includes(":") ? 6 : 4)) {
+    warn(sorry.directive, `backup server ${sorry.address} is IPv${family} but the VIP ${vip} is not: no sorry_server for this service`, ["IPVS forwards within one address family."]);
+    return {};
+  }
+  warn(sorry.directive, `backup server ${endpointText(sorry)} becomes the service's sorry_server (quorum 1)`, [
+    "The daemon adds it as a destination only while no primary server is live (failed, drained or down), as nginx used it.",
+    "Meanwhile the primary servers get weight 0; a one-shot lbctl apply (no health checks) never adds it.",
+  ]);
+  comments.set("quorum", "from backup: below 1, no primary server is live");
+  comments.set("sorry_server", "from backup");
+  return { quorum: 1, sorry_server: endpointText(sorry) };
+}
+
 function chooseHealth(claim: Claim, upstream: UpstreamResult, port: number | undefined, protocol: "tcp" | "udp", servicePort: number, matches: Map<string, Directive>, warn: Warn, comments: Map<string, string>): DraftHealth {
+  const health = checkHealth(claim, upstream, port, protocol, servicePort, matches, warn, comments);
+  const slow = upstream.slowStart;
+  if (!slow) return health;
+  if (!health.enabled) {
+    warn(slow.directive, `slow_start on the servers of ${claim.target} is not carried over: this service has no health check`, [
+      "nginx ramps a server up after it recovers from a failure; without checks lbctl sees no recovery.",
+      "Enable a health check, then set health.slow_start_seconds (docs/configuration.md).",
+    ]);
+    return health;
+  }
+  comments.set("health.slow_start_seconds", "from slow_start (nginx Plus), the largest of the servers'");
+  return { ...health, slow_start_seconds: slow.seconds };
+}
+
+function checkHealth(claim: Claim, upstream: UpstreamResult, port: number | undefined, protocol: "tcp" | "udp", servicePort: number, matches: Map<string, Directive>, warn: Warn, comments: Map<string, string>): DraftHealth {
   if (claim.health) return activeHealth(claim.health, port, protocol, matches, warn, comments);
   const passive = passiveHealth(upstream.passive, port, protocol);
   for (const [k, v] of passive.comments) comments.set(k, v);

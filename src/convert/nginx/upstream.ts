@@ -19,6 +19,10 @@ export interface UpstreamResult {
   schedulerComment: string;
   /** Passive-check settings of the servers kept, for the health block. */
   passive: { maxFails: number; failTimeoutMs: number; explicit: boolean };
+  /** The upstream's one backup server, as the service's sorry server (with quorum 1). */
+  sorry?: { address: string; port: number; directive: Directive };
+  /** The largest nginx Plus `slow_start` of the servers kept, for health.slow_start_seconds. */
+  slowStart?: { seconds: number; directive: Directive };
 }
 
 export interface UpstreamOptions {
@@ -41,6 +45,8 @@ interface ServerEntry {
   failTimeoutMs: number;
   explicitPassive: boolean;
   resolvedFrom?: string;
+  backup: boolean;
+  slowStartMs: number;
   /** Left out (backup, host name, unix socket...): it still tells what nginx's passive checks were. */
   leftOut?: boolean;
 }
@@ -75,6 +81,8 @@ function serverEntries(d: Directive, options: UpstreamOptions, at: Directive = d
   let maxFails = NGINX_DEFAULT_MAX_FAILS;
   let failTimeoutMs = NGINX_DEFAULT_FAIL_TIMEOUT_MS;
   let explicitPassive = false;
+  let backup = false;
+  let slowStartMs = 0;
   for (const param of params) {
     const [key, value] = splitParam(param);
     if (key === "weight" && value !== undefined && /^\d+$/.test(value) && Number(value) >= 1) weight = Math.min(Number(value), 65535);
@@ -85,24 +93,18 @@ function serverEntries(d: Directive, options: UpstreamOptions, at: Directive = d
     } else if (key === "fail_timeout" && value !== undefined && parseTimeMs(value) !== undefined) {
       failTimeoutMs = parseTimeMs(value)!;
       explicitPassive = true;
-    } else if (key === "backup") {
-      options.warn(at, `backup server ${target} is left out`, [
-        "IPVS has no backup destinations: every destination takes traffic unless its weight is 0.",
-        "Add it with weight: 0 and raise the weight by hand (or with lbctl's health checks) when the others fail.",
-      ]);
-      return [{ directive: at, weight, down, maxFails, failTimeoutMs, explicitPassive, address: "", port: 0, leftOut: true }];
-    } else if (key === "max_conns") {
+    } else if (key === "backup") backup = true;
+    else if (key === "max_conns") {
       options.warn(at, `max_conns=${value} on ${target} is not carried over`, ["lbctl sets no per-destination connection limit; the backend takes every connection IPVS gives it."]);
-    } else if (key === "slow_start") {
-      options.warn(at, `slow_start=${value} on ${target} is not carried over`, ["A recovered backend gets its full weight at once."]);
-    } else if (key === "resolve") {
+    } else if (key === "slow_start" && value !== undefined && parseTimeMs(value) !== undefined) slowStartMs = parseTimeMs(value)!;
+    else if (key === "resolve") {
       options.warn(at, `resolve on ${target} is not carried over: lbctl programs fixed addresses`, ["Re-run the conversion (with --resolve) when the name's addresses change."]);
     } else if (key === "service" || key === "route" || key === "drain") {
       options.warn(at, `${key}${value !== undefined ? `=${value}` : ""} on ${target} is not carried over`, ["nginx Plus feature with no IPVS equivalent."]);
     } else options.warn(at, `unknown server parameter "${param}" is ignored`);
   }
   const endpoint = parseEndpoint(target);
-  const common = { directive: at, weight, down, maxFails, failTimeoutMs, explicitPassive };
+  const common = { directive: at, weight, down, maxFails, failTimeoutMs, explicitPassive, backup, slowStartMs };
   const leftOut: ServerEntry[] = [{ ...common, address: "", port: 0, leftOut: true }];
   switch (endpoint.kind) {
     case "unix":
@@ -132,7 +134,8 @@ function serverEntries(d: Directive, options: UpstreamOptions, at: Directive = d
 }
 
 function finish(all: ServerEntry[], balancing: Directive | undefined, options: UpstreamOptions): UpstreamResult {
-  const entries = all.filter((e) => !e.leftOut);
+  const entries = all.filter((e) => !e.leftOut && !e.backup);
+  const sorry = backupAsSorry(all, entries, options);
   const comments = new Map<string, string>();
   const notes: string[] = [];
   const backends: DraftBackend[] = [];
@@ -164,7 +167,47 @@ function finish(all: ServerEntry[], balancing: Directive | undefined, options: U
   if (differing) {
     options.warn(differing.directive, `max_fails/fail_timeout differ between servers; the health check uses max_fails=${maxFails} fail_timeout=${failTimeoutMs}ms for all`, ["lbctl has one health block per service."]);
   }
-  return { backends, comments, notes, scheduler, schedulerComment: comment, passive: { maxFails, failTimeoutMs, explicit: basis.some((e) => e.explicitPassive) } };
+  const slowest = entries.reduce<ServerEntry | undefined>((max, e) => (e.slowStartMs > (max?.slowStartMs ?? 0) ? e : max), undefined);
+  const slowStart = slowest ? { seconds: Math.min(Math.ceil(slowest.slowStartMs / 1000), 3600), directive: slowest.directive } : undefined;
+  return {
+    backends,
+    comments,
+    notes,
+    scheduler,
+    schedulerComment: comment,
+    passive: { maxFails, failTimeoutMs, explicit: basis.some((e) => e.explicitPassive) },
+    ...(sorry ? { sorry } : {}),
+    ...(slowStart ? { slowStart } : {}),
+  };
+}
+
+/**
+ * nginx sends to the backup servers only while every primary server is unavailable: lbctl's sorry server with
+ * quorum 1 does the same, for one destination. Several backup servers (or one name resolving to several) are left out.
+ */
+function backupAsSorry(all: ServerEntry[], primaries: ServerEntry[], options: UpstreamOptions): UpstreamResult["sorry"] {
+  const backups = all.filter((e) => e.backup);
+  const directives = new Set(backups.map((e) => e.directive));
+  const usable = backups.filter((e) => !e.leftOut && !e.down);
+  const fits = directives.size === 1 && usable.length === 1 && backups.length === 1;
+  const only = usable[0];
+  if (fits && only && !primaries.some((p) => p.address === only.address && p.port === only.port)) {
+    return { address: only.address, port: only.port, directive: only.directive };
+  }
+  for (const entry of usable) {
+    options.warn(entry.directive, `backup server ${endpointText(entry)} is left out`, [
+      directives.size > 1 || usable.length > 1
+        ? "lbctl has one sorry server per service: an upstream with several backup servers has no equivalent."
+        : "It is also a primary server: lbctl's sorry server must differ from every backend.",
+      "Add them with weight: 0 and raise the weight by hand (lbctl backend commands) when the others fail.",
+    ]);
+  }
+  for (const entry of backups.filter((e) => !e.leftOut && e.down)) options.warn(entry.directive, `backup server ${endpointText(entry)} is down and left out`);
+  return undefined;
+}
+
+export function endpointText(entry: { address: string; port: number }): string {
+  return entry.address.includes(":") ? `[${entry.address}]:${entry.port}` : `${entry.address}:${entry.port}`;
 }
 
 function chooseScheduler(balancing: Directive | undefined, equalWeights: boolean, options: UpstreamOptions): { scheduler: string; comment: string } {
