@@ -240,8 +240,10 @@ test("a director whose backends all fail withdraws, and the router drops it; the
   // Only director 3 loses its path to the backends: its health checks fail, the others' do not.
   for (const backend of BACKENDS) ns("d3").exec(["ip", "route", "add", "blackhole", `${backend}/32`]);
   await waitOrShow(() => nextHops().join() === [directorAddress(1), directorAddress(2)].join(), 30_000, "the router to drop director 3");
-  const withdrawn = daemons.get(3)!.log().split("\n").filter((line) => line.includes(`audit=bgp_withdrawn vip=${VIP}`));
-  expect(withdrawn.join("\n")).toContain('reason="no backend with a weight above 0"');
+  // The audit line is written after the daemon's turn and read from its pipe: it may follow the router's change.
+  const withdrawn = () => daemons.get(3)!.log().split("\n").filter((line) => line.includes(`audit=bgp_withdrawn vip=${VIP}`));
+  await waitOrShow(() => withdrawn().length > 0, 15_000, "director 3's bgp_withdrawn audit record");
+  expect(withdrawn().join("\n")).toContain('reason="no backend with a weight above 0"');
   const answers = Array.from({ length: 12 }, () => request());
   expect(answers.filter((a) => a !== "b1" && a !== "b2")).toEqual([]);
   for (const backend of BACKENDS) ns("d3").exec(["ip", "route", "del", "blackhole", `${backend}/32`]);
