@@ -46,6 +46,17 @@ describe("sysctl file", () => {
     expect(keys).toEqual(["net.ipv4.vs.expire_nodest_conn", "net.ipv4.vs.expire_quiescent_template", "net.core.netdev_max_backlog"]);
   });
 
+  test("bgp.enabled adds sloppy_tcp and sloppy_sctp whatever the profile; without it they are never written", () => {
+    const services = [{ name: "web", ports: [80], mode: "dr" }];
+    const bgp = { enabled: true, local_asn: 65001, router_id: "10.0.0.11", neighbors: [{ address: "10.0.0.1", remote_asn: 65000 }] };
+    for (const tuning_profile of ["minimal", "balanced", "aggressive"]) {
+      const keys = renderSysctlFile(testConfig({ main: { mode: "dr", bgp, system: { tuning_profile } }, services }), everyKey).settings.map((s) => s.key);
+      expect(keys).toEqual(expect.arrayContaining(["net.ipv4.vs.sloppy_tcp", "net.ipv4.vs.sloppy_sctp"]));
+    }
+    const without = renderSysctlFile(testConfig({ main: { mode: "dr" }, services }), everyKey).settings.map((s) => s.key);
+    expect(without.filter((key) => key.includes("sloppy"))).toEqual([]);
+  });
+
   test("IPv6 NAT asks for IPv6 forwarding and not IPv4's", () => {
     const config = testConfig({ services: [{ name: "v6", ports: [80], vip: "2001:db8::1" }] });
     const keys = renderSysctlFile(config, everyKey).settings.map((s) => s.key);
