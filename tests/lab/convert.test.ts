@@ -70,7 +70,7 @@ function replies(request: () => string, count: number): string[] {
 }
 
 describe("convert nginx: nginx and lbctl send clients to the same backends", () => {
-  test("TCP and UDP, upstreams with weights, least_conn and a backup that is left out", async () => {
+  test("TCP and UDP, upstreams with weights, least_conn and a backup that becomes the sorry server", async () => {
     // be1, be2: backends; be3: the nginx host (it reaches the backends through the director, as IPVS does).
     network = createLabNetwork({ backends: 3 });
     const [be1, be2, nginxHost] = network.backends as [typeof network.backends[0], typeof network.backends[0], typeof network.backends[0]];
@@ -123,10 +123,13 @@ stream {
     expect(run(["ss", "-N", nginxHost.name, "-Hltn", "sport = :5432"])).toContain("5432");
 
     const warnings = await convert("nginx", conf, tree);
-    expect(warnings).toContain(`backup server ${be1.address}:6379 is left out`);
+    // The backup becomes the sorry server, which only a daemon adds, and only below quorum: a one-shot apply
+    // programs the primary servers alone, as nginx uses them while they are up.
+    expect(warnings).toContain(`backup server ${be1.address}:6379 becomes the service's sorry_server (quorum 1)`);
     const apply = await runLbctl(["apply", "--config", tree.main]);
     expect(apply.exitCode).toBe(0);
     const table = run(["ipvsadm", "-Sn"]);
+    expect(table).not.toContain(`${be1.address}:6379`);
     expect(table).toContain(`-A -t ${VIP}:5432 -s lc`);
     expect(table).toContain(`-A -u ${VIP}:53 -s wrr`);
 
