@@ -9,10 +9,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { stringify } from "yaml";
 import { configTree, type ConfigTree } from "../support/config-tree.ts";
 import { freePort, eventually } from "../controlplane/support/pair.ts";
-import { lbctlCommandLine, runLbctl } from "../support/run-lbctl.ts";
+import { runLbctl } from "../support/run-lbctl.ts";
 import { FakeApiServer } from "./support/fake-apiserver.ts";
 import { CLASS } from "./support/objects.ts";
 import { documentedGrants, key, requestGrant } from "./support/rbac.ts";
+import { spawnMemoryKernelDaemon } from "../support/memory-kernel-daemon.ts";
 
 let server: FakeApiServer;
 
@@ -42,18 +43,7 @@ class Director {
 
   start(): void {
     this.output = "";
-    const proc = Bun.spawn([...lbctlCommandLine(), "apply", "--daemon", "--config", this.tree.main], {
-      env: { ...process.env, LBCTL_TEST_MEMORY_KERNEL: "1", NO_COLOR: "1" },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    this.proc = proc;
-    for (const stream of [proc.stdout, proc.stderr]) {
-      void (async () => {
-        const decoder = new TextDecoder();
-        for await (const chunk of stream as ReadableStream<Uint8Array>) this.output += decoder.decode(chunk);
-      })();
-    }
+    this.proc = spawnMemoryKernelDaemon(this.tree.main, (text) => (this.output += text));
   }
 
   async kill(signal: "SIGTERM" | "SIGKILL"): Promise<void> {

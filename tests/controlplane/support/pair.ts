@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { lbctlCommandLine, runLbctl } from "../../support/run-lbctl.ts";
+import { runLbctl } from "../../support/run-lbctl.ts";
+import { spawnMemoryKernelDaemon } from "../../support/memory-kernel-daemon.ts";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -88,18 +89,7 @@ ${options.extra ?? ""}`,
 
   start(): void {
     this.output = "";
-    const proc = Bun.spawn([...lbctlCommandLine(), "apply", "--daemon", "--config", this.main], {
-      env: { ...process.env, LBCTL_TEST_MEMORY_KERNEL: "1", NO_COLOR: "1" },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    this.proc = proc;
-    for (const stream of [proc.stdout, proc.stderr]) {
-      void (async () => {
-        const decoder = new TextDecoder();
-        for await (const chunk of stream as ReadableStream<Uint8Array>) this.output += decoder.decode(chunk);
-      })();
-    }
+    this.proc = spawnMemoryKernelDaemon(this.main, (text) => (this.output += text));
   }
 
   async stop(): Promise<void> {

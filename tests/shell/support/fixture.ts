@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configTree, type ConfigTree } from "../../support/config-tree.ts";
 import { lbctlCommandLine, runLbctl } from "../../support/run-lbctl.ts";
+import { spawnMemoryKernelDaemon } from "../../support/memory-kernel-daemon.ts";
 
 export const WEB = "# the web tier (this comment must survive commits)\nservices:\n  - name: web\n    ports: [80]\n    backends: [{ address: 10.0.0.1 }]\n";
 export const DNS = "services:\n  - name: dns\n    protocol: udp\n    ports: [53]\n    backends: [{ address: 10.0.0.9 }]\n";
@@ -48,18 +49,7 @@ export class Daemon {
   constructor(private readonly tree: ShellTree) {}
 
   async start(): Promise<void> {
-    const proc = Bun.spawn([...lbctlCommandLine(), "apply", "--daemon", "--config", this.tree.main], {
-      env: { ...process.env, LBCTL_TEST_MEMORY_KERNEL: "1", NO_COLOR: "1" },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    this.proc = proc;
-    for (const stream of [proc.stdout, proc.stderr]) {
-      void (async () => {
-        const decoder = new TextDecoder();
-        for await (const chunk of stream as ReadableStream<Uint8Array>) this.output += decoder.decode(chunk);
-      })();
-    }
+    this.proc = spawnMemoryKernelDaemon(this.tree.main, (text) => (this.output += text));
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if ((await this.destinations()) !== undefined) return;

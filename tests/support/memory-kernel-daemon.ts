@@ -1,0 +1,22 @@
+/**
+ * `lbctl apply --daemon` on the test-only memory kernel (LBCTL_TEST_MEMORY_KERNEL=1, src/controlplane/test-kernel.ts):
+ * the daemon's behaviour without IPVS, for host tests of what lies around the kernel (replication, the Kubernetes
+ * source, the shell). Everything it prints goes to `onOutput`, stdout and stderr alike.
+ */
+
+import { lbctlCommandLine } from "./run-lbctl.ts";
+
+export function spawnMemoryKernelDaemon(configFile: string, onOutput: (text: string) => void): ReturnType<typeof Bun.spawn> {
+  const proc = Bun.spawn([...lbctlCommandLine(), "apply", "--daemon", "--config", configFile], {
+    env: { ...process.env, LBCTL_TEST_MEMORY_KERNEL: "1", NO_COLOR: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  for (const stream of [proc.stdout, proc.stderr]) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream as ReadableStream<Uint8Array>) onOutput(decoder.decode(chunk));
+    })();
+  }
+  return proc;
+}
