@@ -258,7 +258,10 @@ function checkQuorum(report: Reporter, source: YamlSource, service: LoadedServic
   // The same destination on some virtual service of this service.
   const clash = service.backends.findIndex((b) => b.address === sorry.address && vs.ports.some((p) => (b.port || p) === (sorry.port || p)));
   if (clash >= 0) {
-    report.error(source, path, `${written(source, path, hostPort(sorry.address, sorry.port || (vs.ports[0] ?? 0)))} is also ${at}.backends[${clash}]: the sorry server must be another destination`);
+    // As written, with the service's port when none was (`ADDR` alone).
+    const shown = written(source, path, sorry.address);
+    const destination = sorry.port ? shown : hostPort(shown.replace(/^\[(.*)\]$/, "$1"), vs.ports[0] ?? 0);
+    report.error(source, path, `${destination} is also ${at}.backends[${clash}]: the sorry server must be another destination`);
   }
 }
 
