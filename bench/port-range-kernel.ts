@@ -2,20 +2,23 @@
  * C1 (kernel lab guest): the config of bench/port-range.ts (one UDP service of 60,000 ports × 4 backends beside
  * 100 TCP services × 50 ports × 4: 65,000 virtual services, 260,000 destinations) through a real kernel.
  * `lbctl apply` fills an empty table beside `ipvsadm -R` of the same rules (P1's ratio), and applies again with
- * nothing to change beside one `ipvsadm -Sn` (P2's ratio). The table lbctl wrote is checked against the config
+ * nothing to change beside one `ipvsadm -Sn` (P2's ratio); each tool in a network namespace of its own, as P1. The table lbctl wrote is checked against the config
  * (counts and sample lines of `ipvsadm -Sn`) before any figure is printed. The guest's CPU is emulated: only the
  * ratios compare with real hardware. One run of each (the table is large).
  * Run: npm run bench -- port-range-kernel, or by hand:
  *   bun tests/lab/launch.ts --timeout 3600 -- bun bench/port-range-kernel.ts
+ * BENCH_RANGE_PORTS=N shrinks the range (a quick check of the bench itself; its figures are then not C1's).
  */
 
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BACKENDS, RANGE_FIRST_PORT, RANGE_PORTS, VIP, WEB_PORTS, WEB_SERVICES, writePortRangeConfig } from "./port-range-config.ts";
+import { BenchNamespace } from "./namespace.ts";
 import { report, row } from "./support.ts";
 
 const P1_TARGET = 0.3;
 const P2_TARGET = 1.1;
+const rangePorts = Number(process.env.BENCH_RANGE_PORTS ?? RANGE_PORTS);
 
 if (!existsSync("/proc/net/ip_vs")) throw new Error("No IPVS here: run this inside the kernel lab (see the header)");
 const lbctl = process.env.LBCTL_BIN ?? join(import.meta.dir, "../build/lbctl");
@@ -35,9 +38,9 @@ function checkTable(save: string): void {
   const lines = save.trim().split("\n");
   const services = lines.filter((line) => line.startsWith("-A ")).length;
   const destinations = lines.filter((line) => line.startsWith("-a ")).length;
-  const expected = RANGE_PORTS + WEB_SERVICES * WEB_PORTS;
+  const expected = rangePorts + WEB_SERVICES * WEB_PORTS;
   const table = new Set(lines);
-  const last = RANGE_FIRST_PORT + RANGE_PORTS - 1;
+  const last = RANGE_FIRST_PORT + rangePorts - 1;
   const lastWeb = 10000 + WEB_SERVICES * WEB_PORTS - 1;
   const lastWebBackend = `10.30.${(WEB_SERVICES - 1) >> 8}.${((WEB_SERVICES - 1) & 255) + 1}`;
   const samples = [
@@ -52,20 +55,35 @@ function checkTable(save: string): void {
   }
 }
 
-const { dir, main } = writePortRangeConfig(RANGE_PORTS, true, (at) => ({ system: { state_dir: join(at, "state") }, daemon: { socket: join(at, "lbctl.sock") } }));
+const { dir, main } = writePortRangeConfig(rangePorts, true, (at) => ({ system: { state_dir: join(at, "state") }, daemon: { socket: join(at, "lbctl.sock") } }));
+// Each tool programs a namespace of its own: a table cleared between them would leave 260,000 destinations in the
+// kernel's trash, which every later NEW_DEST scans (bench/namespace.ts).
+const namespaces: BenchNamespace[] = [];
+const fresh = (label: string) => {
+  const namespace = BenchNamespace.create(label);
+  namespaces.push(namespace);
+  return namespace;
+};
+const close = (namespace: BenchNamespace) => {
+  namespaces.splice(namespaces.indexOf(namespace), 1);
+  namespace.close();
+};
 try {
-  run(["ipvsadm", "-C"]);
-  const fill = run([lbctl, "apply", "--force", "--config", main]);
-  const save = run(["ipvsadm", "-Sn"]);
+  const ours = fresh("range-lbctl");
+  const fill = run(ours.command([lbctl, "apply", "--force", "--config", main]));
+  const save = run(ours.command(["ipvsadm", "-Sn"]));
   checkTable(save.stdout);
-  const noop = run([lbctl, "apply", "--debug", "--config", main]);
+  const noop = run(ours.command([lbctl, "apply", "--debug", "--config", main]));
   const phases = [...noop.output.matchAll(/Phase (\w+) took ([\d.]+) ms/g)].map(([, phase, ms]) => `${phase} ${(Number(ms) / 1000).toFixed(1)} s`);
-  run(["ipvsadm", "-C"]);
-  const restore = run(["ipvsadm", "-R"], save.stdout);
-  checkTable(run(["ipvsadm", "-Sn"]).stdout);
+  const table = ours.table();
+  close(ours);
+  const peer = fresh("range-ipvsadm");
+  const restore = run(peer.command(["ipvsadm", "-R"]), save.stdout);
+  if (peer.table() !== table) throw new Error("ipvsadm -R did not program the table lbctl programmed");
+  close(peer);
 
-  const virtualServices = RANGE_PORTS + WEB_SERVICES * WEB_PORTS;
-  const what = `one service of ${RANGE_PORTS.toLocaleString("en")} ports × ${BACKENDS} beside ${WEB_SERVICES} services × ${WEB_PORTS} ports × ${BACKENDS} (${virtualServices.toLocaleString("en")} virtual services × ${BACKENDS}), one run (guest)`;
+  const virtualServices = rangePorts + WEB_SERVICES * WEB_PORTS;
+  const what = `one service of ${rangePorts.toLocaleString("en")} ports × ${BACKENDS} beside ${WEB_SERVICES} services × ${WEB_PORTS} ports × ${BACKENDS} (${virtualServices.toLocaleString("en")} virtual services × ${BACKENDS}), one run (guest)`;
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const p1 = fill.ms / restore.ms;
   const p2 = noop.ms / save.ms;
@@ -81,6 +99,6 @@ try {
   report({ ...common, name: "program an empty table: `lbctl apply` / `ipvsadm -R` of the same rules", target: `≤ ${P1_TARGET}`, measured: `${p1.toFixed(2)} (${s(fill.ms)} / ${s(restore.ms)})`, value: p1, ok: p1 <= P1_TARGET });
   report({ ...common, name: "nothing to change: `lbctl apply` / one `ipvsadm -Sn`", target: `≤ ${P2_TARGET}`, measured: `${p2.toFixed(2)} (${s(noop.ms)} / ${s(save.ms)})`, value: p2, ok: p2 <= P2_TARGET });
 } finally {
-  Bun.spawnSync(["ipvsadm", "-C"]);
+  for (const namespace of [...namespaces]) close(namespace);
   rmSync(dir, { recursive: true, force: true });
 }
