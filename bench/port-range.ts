@@ -17,7 +17,7 @@ import type { KernelServiceEntry } from "../src/ipvs/types.ts";
 import { desiredServices, type DesiredService } from "../src/plan/desired.ts";
 import { planChanges } from "../src/plan/diff.ts";
 import { RANGE_PORTS, VIP, writePortRangeConfig as writeConfig } from "./port-range-config.ts";
-import { medianOf, report, row, startLoadMeter } from "./support.ts";
+import { median, medianOf, report, row, startLoadMeter } from "./support.ts";
 
 const root = join(import.meta.dir, "..");
 const binary = join(root, "build/lbctl");
@@ -97,9 +97,18 @@ stage("plan against a full kernel (no change)", "planFull", 1000);
 if (existsSync(binary)) {
   const { dir, main } = writeConfig(RANGE_PORTS);
   try {
-    const validate = medianOf(RUNS, [binary, "validate", "--quiet", "--config", main]);
-    console.log(row("lbctl validate --quiet (process)", `${validate.toFixed(0)} ms median`, "≤ 1000 ms", validate <= 1000));
-    report({ id: "C1", what, name: "lbctl validate --quiet, start to exit (process)", target: "≤ 1000 ms", measured: `${validate.toFixed(0)} ms median`, value: validate, unit: "ms", ok: validate <= 1000, where: "host", bench: "port-range", loaded: meter().loaded });
+    const command = [binary, "validate", "--quiet", "--config", main];
+    const validate = medianOf(RUNS, command);
+    // Its CPU time beside: on a loaded host the wall time is mostly waiting for a core.
+    const cpu = median(
+      Array.from({ length: RUNS }, () => {
+        const { user, system } = Bun.spawnSync(command, { stdout: "ignore", stderr: "ignore" }).resourceUsage.cpuTime;
+        return Number(user + system) / 1000;
+      }),
+    );
+    const measured = `${validate.toFixed(0)} ms median (${cpu.toFixed(0)} ms of CPU)`;
+    console.log(row("lbctl validate --quiet (process)", measured, "≤ 1000 ms", validate <= 1000));
+    report({ id: "C1", what, name: "lbctl validate --quiet, start to exit (process)", target: "≤ 1000 ms", measured, value: validate, unit: "ms", ok: validate <= 1000, where: "host", bench: "port-range", loaded: meter().loaded });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
