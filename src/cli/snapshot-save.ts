@@ -3,7 +3,7 @@
 import { snapshotSaver } from "../daemon/snapshot-store.ts";
 import { snapshotCounts } from "../plan/snapshot.ts";
 import { asCliError, dumpKernel, managedVips, openIpvs } from "./_kernel.ts";
-import { loadMainConfig } from "./_snapshots.ts";
+import { loadMainConfig, withJsonFailure } from "./_snapshots.ts";
 import { configPath, lbctlCommand } from "./common.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput } from "./output.ts";
@@ -13,22 +13,24 @@ export default lbctlCommand({
   args: { json: { type: "boolean", description: "Print one JSON object" } },
   run({ args }) {
     const out = createOutput({ debug: args.debug });
-    const config = loadMainConfig(configPath(args));
-    const client = openIpvs();
-    try {
-      const kernel = dumpKernel(client);
-      let snapshot;
+    return withJsonFailure(Boolean(args.json), out, "read-kernel", { id: null }, () => {
+      const config = loadMainConfig(configPath(args));
+      const client = openIpvs();
       try {
-        snapshot = snapshotSaver(config)(kernel, managedVips(config), "manual");
-      } catch (error) {
-        throw asCliError(error);
+        const kernel = dumpKernel(client);
+        let snapshot;
+        try {
+          snapshot = snapshotSaver(config)(kernel, managedVips(config), "manual");
+        } catch (error) {
+          throw asCliError(error);
+        }
+        const counts = snapshotCounts(snapshot);
+        if (args.json) out.json({ id: snapshot.id, created_at: snapshot.created_at, ...counts });
+        else out.log.success(`Saved snapshot ${snapshot.id}: ${counts.services} virtual services, ${counts.destinations} destinations`);
+        return ExitCode.ok;
+      } finally {
+        client.close();
       }
-      const counts = snapshotCounts(snapshot);
-      if (args.json) out.json({ id: snapshot.id, created_at: snapshot.created_at, ...counts });
-      else out.log.success(`Saved snapshot ${snapshot.id}: ${counts.services} virtual services, ${counts.destinations} destinations`);
-      return ExitCode.ok;
-    } finally {
-      client.close();
-    }
+    });
   },
 });

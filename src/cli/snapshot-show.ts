@@ -1,6 +1,6 @@
 /** `lbctl snapshot show ID|latest [--json]`: what a snapshot holds, as ipvsadm-style rules or its JSON. */
 
-import { loadMainConfig, readSnapshot } from "./_snapshots.ts";
+import { loadMainConfig, readSnapshot, withJsonFailure } from "./_snapshots.ts";
 import { configPath, lbctlCommand } from "./common.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { createOutput } from "./output.ts";
@@ -16,19 +16,21 @@ export default lbctlCommand({
   },
   run({ args }) {
     const out = createOutput({ debug: args.debug });
-    const snapshot = readSnapshot(loadMainConfig(configPath(args)).main.system.state_dir, String(args.id));
-    if (args.json) {
-      out.json(snapshot);
+    return withJsonFailure(Boolean(args.json), out, "read-snapshot", {}, () => {
+      const snapshot = readSnapshot(loadMainConfig(configPath(args)).main.system.state_dir, String(args.id));
+      if (args.json) {
+        out.json(snapshot);
+        return ExitCode.ok;
+      }
+      const lines = [`# ${snapshot.id}: ${snapshot.reason} on ${snapshot.node} at ${snapshot.created_at}; managed VIPs ${snapshot.managed_vips.join(", ") || "none"}`];
+      for (const s of snapshot.services) {
+        const flag = s.protocol === "tcp" ? "-t" : s.protocol === "udp" ? "-u" : "--sctp-service";
+        const endpoint = s.family === 6 ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`;
+        lines.push(`-A ${flag} ${endpoint} -s ${s.scheduler}${s.flags & 1 ? ` -p ${s.persistence_timeout}` : ""}`);
+        for (const d of s.destinations) lines.push(`-a ${flag} ${endpoint} -r ${d.destination} ${FORWARD_FLAGS[d.forward]} -w ${d.weight}`);
+      }
+      out.print(lines.join("\n"));
       return ExitCode.ok;
-    }
-    const lines = [`# ${snapshot.id}: ${snapshot.reason} on ${snapshot.node} at ${snapshot.created_at}; managed VIPs ${snapshot.managed_vips.join(", ") || "none"}`];
-    for (const s of snapshot.services) {
-      const flag = s.protocol === "tcp" ? "-t" : s.protocol === "udp" ? "-u" : "--sctp-service";
-      const endpoint = s.family === 6 ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`;
-      lines.push(`-A ${flag} ${endpoint} -s ${s.scheduler}${s.flags & 1 ? ` -p ${s.persistence_timeout}` : ""}`);
-      for (const d of s.destinations) lines.push(`-a ${flag} ${endpoint} -r ${d.destination} ${FORWARD_FLAGS[d.forward]} -w ${d.weight}`);
-    }
-    out.print(lines.join("\n"));
-    return ExitCode.ok;
+    });
   },
 });

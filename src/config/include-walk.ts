@@ -26,8 +26,9 @@ export function inSystemTree(path: string): string | undefined {
 }
 
 /**
- * Files under `base` whose path relative to it matches `rest` (a glob), sorted. Directories never match; other
- * non-regular files do, so that reading refuses them by name instead of skipping them silently.
+ * Files under `base` whose path relative to it matches `rest` (a glob), sorted. Whatever matches is returned,
+ * directories and other non-regular files too, so that reading refuses them by name (exit 2, as Go's Glob then
+ * ReadFile did) instead of skipping them silently.
  */
 export function walkInclude(base: string, rest: string, limits: WalkLimits = { maxDepth: INCLUDE_MAX_DEPTH, maxEntries: INCLUDE_MAX_ENTRIES }): WalkResult {
   let root: string;
@@ -107,8 +108,9 @@ class Walk {
       const target = plain ? { real: join(real, entry.name), info: undefined } : followed(path);
       if (!target) continue; // a dangling link is no file
       const isDirectory = target.info ? target.info.isDirectory() : entry.isDirectory();
+      const matches = depth + 1 <= this.#maxDepth && this.#glob.match(childRelative);
+      if (matches) this.#file(path, target.info);
       if (isDirectory) this.#directory(path, target.real, target.info, childRelative, depth + 1, entry.name);
-      else if (depth + 1 <= this.#maxDepth && this.#glob.match(childRelative)) this.#file(path, target.info);
     }
   }
 

@@ -45,7 +45,7 @@ export function checkRules(mainSource: YamlSource, main: MainFile, serviceSource
     for (const service of services) {
       const ports = servicePorts(service);
       checkService(report, source, main, service, ports, mainVip);
-      checkUniqueness(report, source, main, service, ports, seenNames, seenVirtualServices);
+      checkUniqueness(report, source, main, service, ports, mainVip, seenNames, seenVirtualServices);
     }
   }
   checkBgp(report, mainSource, main, serviceSources);
@@ -150,7 +150,7 @@ function checkBgp(report: Reporter, source: YamlSource, main: MainFile, serviceS
   }
   const vips = new Set(serviceSources.flatMap(({ services }) => services.map((service) => serviceVip(main, service))));
   bgp.announce.forEach((vip, i) => {
-    if (!vips.has(vip)) report.error(source, `bgp.announce[${i}]`, `${vip} is the VIP of no service: only VIPs of the service files are announced`);
+    if (!vips.has(vip)) report.error(source, `bgp.announce[${i}]`, `${written(source, `bgp.announce[${i}]`, vip)} is the VIP of no service: only VIPs of the service files are announced`);
   });
   const announced = bgp.announce.length > 0 ? new Set(bgp.announce) : vips;
   if (main.vrrp && bgp.announce.length === 0) {
@@ -224,7 +224,8 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
     }
     const clash = claims.claim(backend.address, backend.port, j);
     if (clash) {
-      report.error(source, backendPath(at, j), `repeats backend ${hostPort(backend.address, clash.port)} of ${at}.backends[${clash.earlier}]: each address and port may appear once per service`);
+      const address = written(source, `${backendPath(at, j)}.address`, backend.address);
+      report.error(source, backendPath(at, j), `repeats backend ${hostPort(address, clash.port)} of ${at}.backends[${clash.earlier}]: each address and port may appear once per service`);
     }
     if ((mode === "dr" || mode === "tun") && backend.port !== 0 && ports.some((port) => port !== backend.port)) {
       report.error(
@@ -249,7 +250,7 @@ function checkQuorum(report: Reporter, source: YamlSource, service: LoadedServic
   if (!sorry) return;
   const path = `${at}.sorry_server`;
   if (addressFamily(sorry.address) !== vs.family) {
-    report.error(source, path, `${sorry.address} is IPv${addressFamily(sorry.address)} but the service's VIP is IPv${vs.family}: the sorry server must have the VIP's address family`);
+    report.error(source, path, `${written(source, path, sorry.address)} is IPv${addressFamily(sorry.address)} but the service's VIP is IPv${vs.family}: the sorry server must have the VIP's address family`);
   }
   if ((vs.mode === "dr" || vs.mode === "tun") && sorry.port !== 0 && vs.ports.some((port) => port !== sorry.port)) {
     report.error(source, path, `must have no port, or the service's port, with mode ${vs.mode} (the kernel cannot change ports when forwarding by ${vs.mode === "dr" ? "direct routing" : "tunnel"}), got ${sorry.port}`);
@@ -257,7 +258,10 @@ function checkQuorum(report: Reporter, source: YamlSource, service: LoadedServic
   // The same destination on some virtual service of this service.
   const clash = service.backends.findIndex((b) => b.address === sorry.address && vs.ports.some((p) => (b.port || p) === (sorry.port || p)));
   if (clash >= 0) {
-    report.error(source, path, `${hostPort(sorry.address, sorry.port || (vs.ports[0] ?? 0))} is also ${at}.backends[${clash}]: the sorry server must be another destination`);
+    // As written, with the service's port when none was (`ADDR` alone).
+    const shown = written(source, path, sorry.address);
+    const destination = sorry.port ? shown : hostPort(shown.replace(/^\[(.*)\]$/, "$1"), vs.ports[0] ?? 0);
+    report.error(source, path, `${destination} is also ${at}.backends[${clash}]: the sorry server must be another destination`);
   }
 }
 
@@ -400,6 +404,7 @@ function checkUniqueness(
   main: MainFile,
   service: LoadedService,
   ports: readonly number[],
+  mainVip: string,
   seenNames: Map<string, LoadedService>,
   seenVirtualServices: Map<string, Map<number, LoadedService>>,
 ): void {
@@ -418,7 +423,9 @@ function checkUniqueness(
   for (const port of ports) {
     const earlier = byPort.get(port);
     if (earlier) {
-      const identity = `${service.protocol}:${hostPort(vip, port)}`;
+      // The VIP as this service's file wrote it (`::ffff:10.0.0.1`, not the canonical `::ffff:a00:1`).
+      const shownVip = service.vip !== undefined ? written(source, `${at}.vip`, service.vip) : mainVip;
+      const identity = `${service.protocol}:${hostPort(shownVip, port)}`;
       const inPorts = service.ports.some((range) => port >= range.start && port <= range.end);
       report.error(
         source,

@@ -71,6 +71,33 @@ describe("lbctl snapshot", () => {
     expect(usage.exitCode).toBe(2);
   });
 
+  test("--json prints one object with an error when the command fails, with the command's exit code", async () => {
+    const { tree } = withSnapshots();
+    const missingConfig = tree.path("nonexistent.yaml");
+    const cases: Array<[args: string[], shape: object, op: string]> = [
+      [["save"], { id: null }, "read-kernel"],
+      [["list"], { snapshots: [] }, "read-snapshots"],
+      [["show", "latest"], {}, "read-snapshot"],
+      [["restore", "latest", "--dry-run"], { changes: [], applied: false }, "restore"],
+    ];
+    for (const [args, shape] of cases) {
+      const unloadable = await runLbctl(["snapshot", ...args, "--json", "--config", missingConfig]);
+      expect(JSON.parse(unloadable.stdout)).toEqual({ ...shape, error: { op: "load-config", message: `${missingConfig}: the file does not exist` } });
+      expect(unloadable.exitCode).toBe(2);
+    }
+    // A snapshot id that is not there: show and restore fail after loading the config, each in its own words.
+    for (const [args, shape, op] of cases.slice(2)) {
+      const missing = await runLbctl(["snapshot", ...args.map((a) => (a === "latest" ? "20990101T000000.000Z-manual" : a)), "--json", "--config", tree.main]);
+      expect(JSON.parse(missing.stdout)).toEqual({ ...shape, error: { op, message: expect.stringContaining("No snapshot 20990101T000000.000Z-manual") } });
+      expect(missing.exitCode).toBe(1);
+    }
+    // save needs the kernel; where there is none (this host, usually), its failure is an object too.
+    const save = await runLbctl(["snapshot", "save", "--json", "--config", tree.main]);
+    const body = JSON.parse(save.stdout);
+    if (save.exitCode === 0) expect(body.id).toMatch(/-manual$/);
+    else expect(body).toEqual({ id: null, error: { op: "read-kernel", message: expect.stringContaining("IPVS") } });
+  });
+
   test("apply --drain does not combine with --daemon", async () => {
     tree = configTree();
     const run = await runLbctl(["apply", "--daemon", "--drain", "--config", tree.main]);

@@ -89,6 +89,21 @@ describe("an included file that is not a regular file: exit 2, named", () => {
     expect(!result.ok && result.issues[0]).toMatchObject({ file: tree.path("config.d/env.yaml"), message: expect.stringContaining("is inside /proc") });
   });
 
+  test("a directory matched by the include glob (config.d/old.yaml/), directly or through a link", async () => {
+    tree = configTree({ services: { "a.yaml": oneService("ports: [80]\nbackends: [{ address: 10.0.0.1 }]") } });
+    tree.write("config.d/old.yaml/web.yaml", oneService("ports: [81]\nbackends: [{ address: 10.0.0.2 }]", "old"));
+    const run = await runLbctl(["validate", "--config", tree.main]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`${tree.path("config.d/old.yaml")}: the file is a directory`);
+    tree.remove();
+    tree = configTree({ services: { "a.yaml": oneService("ports: [80]\nbackends: [{ address: 10.0.0.1 }]") } });
+    tree.write("elsewhere/web.yaml", "services: []\n");
+    symlinkSync(tree.path("elsewhere"), tree.path("config.d/linked.yaml"));
+    const result = loadConfig(tree.main, { env: {} });
+    expect(!result.ok && result.code).toBe("unreadable");
+    expect(!result.ok && result.issues[0]).toMatchObject({ file: tree.path("config.d/linked.yaml"), message: expect.stringContaining("is a directory") });
+  });
+
   test("a literal include naming a directory", () => {
     tree = configTree({ main: `${MINIMAL_MAIN}include: config.d\n` });
     const result = loadConfig(tree.main, { env: {} });

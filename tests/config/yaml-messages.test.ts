@@ -87,6 +87,22 @@ describe("IPv4-mapped addresses", () => {
     expect(message).toContain("the service's VIP ::FFFF:192.0.2.10 is IPv6");
     expect(message).toContain("write 192.0.2.10 for an IPv4 service");
   });
+
+  test("clashes (a repeated backend, a VIP:port defined twice, the sorry server, bgp.announce) echo the address as written", () => {
+    const service = (name: string, extra: string) =>
+      oneService(`vip: "::ffff:10.0.0.1"\nports: [80]\n${extra}\nbackends:\n  - address: "::ffff:10.0.0.2"\n  - address: "::FFFF:10.0.0.2"`, name).replace("services:\n", "");
+    tree = configTree({
+      main: `${MINIMAL_MAIN}bgp:\n  enabled: true\n  local_asn: 65001\n  router_id: 10.0.0.1\n  neighbors: [{ address: 10.0.0.254, remote_asn: 65000 }]\n  announce: ["::ffff:10.0.0.77"]\n`,
+      services: { "a.yaml": `services:\n${service("web", 'sorry_server: "[::ffff:10.0.0.2]:80"')}${service("api", "")}` },
+    });
+    const messages = failure(loadConfig(tree.main, { env: {} })).issues.map((issue) => `${issue.path}: ${issue.message}`);
+    const starting = (prefix: string) => messages.find((message) => message.startsWith(prefix));
+    expect(starting("services[0].backends[1]: repeats backend [::FFFF:10.0.0.2]:80 of services[0].backends[0]")).toBeDefined();
+    expect(starting("services[0].sorry_server: [::ffff:10.0.0.2]:80 is also services[0].backends[0]")).toBeDefined();
+    expect(starting("services[1].ports: tcp:[::ffff:10.0.0.1]:80 is defined twice")).toBeDefined();
+    expect(starting("bgp.announce[0]: ::ffff:10.0.0.77 is the VIP of no service")).toBeDefined();
+    for (const message of messages) expect(message).not.toMatch(/a00:/);
+  });
 });
 
 describe("encodings", () => {
