@@ -105,6 +105,8 @@ describe("udp_ntp judgement", () => {
       },
       ({ bytes, maxStratum }) => {
         const judged = judgeNtp(bytes, NONCE, maxStratum);
+        // NTP has one reply per request: a verdict, never a provisional answer.
+        if ("provisional" in judged) throw new Error(`a provisional judgement: ${judged.provisional}`);
         expect(judged.reason.length).toBeGreaterThan(0);
         // Healthy exactly when RFC 5905's rules say so, read here from the bytes without the codec.
         const stratum = bytes[1]!;
