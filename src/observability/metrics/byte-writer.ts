@@ -64,21 +64,26 @@ export class ByteWriter {
   }
 }
 
-const DIGITS = new Uint8Array(20);
-
-/** Writes a non-negative safe integer in decimal at `at`; returns the position after it. */
+/**
+ * Writes a non-negative safe integer in decimal at `at`; returns the position after it. The digits come lowest
+ * first and are reversed in place (room is reserved by the caller), so no scratch buffer is shared between calls.
+ */
 function writeDigits(buffer: Uint8Array, at: number, value: number): number {
   if (value < 10) {
     buffer[at] = 48 + value;
     return at + 1;
   }
-  let count = 0;
+  const start = at;
   let rest = value;
   while (rest > 0) {
     const next = Math.floor(rest / 10);
-    DIGITS[count++] = 48 + (rest - next * 10);
+    buffer[at++] = 48 + (rest - next * 10);
     rest = next;
   }
-  while (count > 0) buffer[at++] = DIGITS[--count]!;
+  for (let low = start, high = at - 1; low < high; low++, high--) {
+    const digit = buffer[low]!;
+    buffer[low] = buffer[high]!;
+    buffer[high] = digit;
+  }
   return at;
 }
