@@ -1,7 +1,7 @@
 /**
  * The daemon's local control API as a plain request handler: GET /v1/health, GET /v1/status, POST /v1/reload,
- * GET /v1/backends, POST /v1/backends/override and POST /v1/audit/lock-break. The daemon serves it on a unix socket with mode 0600
- * (control-server.ts); tests/daemon/daemon.test.ts calls it through a fake server, without a socket.
+ * GET /v1/backends, POST /v1/backends/override and POST /v1/audit/lock-break. The daemon serves it on a unix socket
+ * with mode 0600 (control-server.ts); tests/daemon/daemon.test.ts calls it through a fake server, without a socket.
  */
 
 import { drainingJson, type DrainingJson } from "../plan/drain.ts";

@@ -54,3 +54,13 @@ test("the table in docs/performance.md is the one bench/results.jsonl gives (reg
   const doc = readFileSync(join(root, "docs/performance.md"), "utf8");
   expect(doc).toBe(replaceSummary(doc, renderSummaryTable(results)));
 });
+
+test("docs/performance.md names every bench bench/run.ts runs, and where it runs", () => {
+  const root = join(import.meta.dir, "../..");
+  const runner = readFileSync(join(root, "bench/run.ts"), "utf8");
+  const benches = [...runner.matchAll(/\{ name: "([a-z-]+)", where: "(host|lab)" \}/g)].map((m) => ({ name: m[1]!, where: m[2]! }));
+  expect(benches.length).toBeGreaterThan(5);
+  const intro = readFileSync(join(root, "docs/performance.md"), "utf8").split("\n\n")[1]!.replace(/\n/g, " ");
+  const [host, lab] = intro.split(" on the host;");
+  expect({ host: benches.filter((b) => b.where === "host" && !host!.includes(`\`${b.name}\``)), lab: benches.filter((b) => b.where === "lab" && !lab!.includes(`\`${b.name}\``)) }).toEqual({ host: [], lab: [] });
+});

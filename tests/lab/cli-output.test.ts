@@ -3,6 +3,9 @@
  * 1,000 changes (about 200 KB, three pipe buffers) arrives whole as one JSON object, for --dry-run and for a real
  * apply, and `ipvsadm -Sn` agrees with what was printed. The host tests (tests/cli/output.test.ts) cover the other
  * commands with 3,000 service files; under emulation that many would cost minutes here for no more coverage.
+ *
+ * The three tests are one sequence (planned, applied, listed) on one table: the file gets a network namespace of its
+ * own, and with it an IPVS table nothing else touches, deleted with it at the end.
  */
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -10,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runThroughSlowReader, writeManyServices } from "../cli/support/slow-pipe.ts";
-import { ipvsadmClear, ipvsadmSave, requireLab } from "./support/index.ts";
+import { IpvsNamespace, requireLab } from "./support/index.ts";
 
 const SERVICES = 500;
 const VIP = "10.202.0.1";
@@ -20,10 +23,11 @@ setDefaultTimeout(180_000);
 
 let dir: string;
 let config: string;
+let namespace: IpvsNamespace | undefined;
 
 beforeAll(() => {
   requireLab();
-  ipvsadmClear();
+  namespace = IpvsNamespace.create();
   dir = mkdtempSync(join(tmpdir(), "lbctl-lab-output-"));
   const services = Array.from({ length: SERVICES }, (_, i) => `  - name: svc-${i}\n    ports: [${1000 + i}]\n    backends:\n      - address: 10.0.${Math.floor(i / 250)}.${(i % 250) + 1}\n`);
   config = writeManyServices(dir, 1, () => `services:\n${services.join("")}`);
@@ -31,13 +35,17 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  ipvsadmClear();
+  namespace?.destroy();
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** lbctl through a slow reader, inside the file's namespace. */
+const slowly = (args: string[]) => runThroughSlowReader(args, "stdout", {}, namespace!.lbctlCommand());
+const ipvsadmSave = () => namespace!.ipvsadmSave();
+
 describe("apply --json of 500 services through a slow pipe", () => {
   test("--dry-run: every one of the 1,000 planned changes, and the kernel untouched", async () => {
-    const run = await runThroughSlowReader(["apply", "--dry-run", "--json", "--config", config], "stdout");
+    const run = await slowly(["apply", "--dry-run", "--json", "--config", config]);
     expect(run.text.length).toBeGreaterThan(PIPE_BUFFER);
     const body = JSON.parse(run.text);
     expect(body.applied).toBe(false);
@@ -47,7 +55,7 @@ describe("apply --json of 500 services through a slow pipe", () => {
   });
 
   test("apply: the whole object, and ipvsadm -Sn holds what it lists", async () => {
-    const run = await runThroughSlowReader(["apply", "--json", "--config", config], "stdout");
+    const run = await slowly(["apply", "--json", "--config", config]);
     const body = JSON.parse(run.text);
     expect(body.applied).toBe(true);
     expect(body.changes).toHaveLength(2 * SERVICES);
@@ -60,7 +68,7 @@ describe("apply --json of 500 services through a slow pipe", () => {
   });
 
   test("status --json: every service, none missing", async () => {
-    const run = await runThroughSlowReader(["status", "--json", "--config", config], "stdout");
+    const run = await slowly(["status", "--json", "--config", config]);
     const view = JSON.parse(run.text);
     expect(view.services).toHaveLength(SERVICES);
     expect(view.services.filter((s: { missing: boolean }) => s.missing)).toEqual([]);

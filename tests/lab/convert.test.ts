@@ -7,12 +7,12 @@
  *   conversion; the two `ipvsadm -Sn` tables must be equal (minus the fwmark service the conversion warns about).
  */
 
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configTree, type ConfigTree } from "../support/config-tree.ts";
 import { lbctlCommandLine, runLbctl } from "../support/run-lbctl.ts";
-import { createLabNetwork, ipvsadmClear, type LabNetwork, requireLab, run, runQuietly, startTcpNameServer, startUdpEchoServer, tcpRequest, udpRequest } from "./support/index.ts";
+import { createLabNetwork, ipvsNamespacePerTest, type LabNetwork, run, runQuietly, startTcpNameServer, startUdpEchoServer, tcpRequest, udpRequest } from "./support/index.ts";
 
 const STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
 const VIP = "10.203.0.1";
@@ -20,11 +20,8 @@ const VIP = "10.203.0.1";
 let network: LabNetwork | undefined;
 let tree: ConfigTree | undefined;
 const namespaces: string[] = [];
-
-beforeAll(() => {
-  requireLab();
-  ipvsadmClear();
-});
+/** Each test's director: a namespace of its own, with its own IPVS table (the keepalived test makes two more). */
+const perTest = ipvsNamespacePerTest();
 
 afterEach(() => {
   network?.destroy();
@@ -41,7 +38,6 @@ afterEach(() => {
   }
   tree?.remove();
   tree = undefined;
-  ipvsadmClear();
 });
 
 function mainFile(t: ConfigTree): string {
@@ -72,7 +68,7 @@ function replies(request: () => string, count: number): string[] {
 describe("convert nginx: nginx and lbctl send clients to the same backends", () => {
   test("TCP and UDP, upstreams with weights, least_conn and a backup that becomes the sorry server", async () => {
     // be1, be2: backends; be3: the nginx host (it reaches the backends through the director, as IPVS does).
-    network = createLabNetwork({ backends: 3 });
+    network = createLabNetwork({ backends: 3, director: perTest.current() });
     const [be1, be2, nginxHost] = network.backends as [typeof network.backends[0], typeof network.backends[0], typeof network.backends[0]];
     await Promise.all([
       startTcpNameServer(be1, 5432),
@@ -126,9 +122,9 @@ stream {
     // The backup becomes the sorry server, which only a daemon adds, and only below quorum: a one-shot apply
     // programs the primary servers alone, as nginx uses them while they are up.
     expect(warnings).toContain(`backup server ${be1.address}:6379 becomes the service's sorry_server (quorum 1)`);
-    const apply = await runLbctl(["apply", "--config", tree.main]);
+    const apply = await perTest.current().lbctl(["apply", "--config", tree.main]);
     expect(apply.exitCode).toBe(0);
-    const table = run(["ipvsadm", "-Sn"]);
+    const table = perTest.current().ipvsadm(["-Sn"]);
     expect(table).not.toContain(`${be1.address}:6379`);
     expect(table).toContain(`-A -t ${VIP}:5432 -s lc`);
     expect(table).toContain(`-A -u ${VIP}:53 -s wrr`);
@@ -146,7 +142,7 @@ stream {
     nginx.kill("SIGKILL");
   }, 300_000);
   test("a corpus config (alteredtech-rancher: least_conn on 80 and 443, max_fails/fail_timeout), its addresses moved into the lab", async () => {
-    network = createLabNetwork({ backends: 3 });
+    network = createLabNetwork({ backends: 3, director: perTest.current() });
     const [be1, be2, nginxHost] = network.backends as [typeof network.backends[0], typeof network.backends[0], typeof network.backends[0]];
     await Promise.all([80, 443].flatMap((port) => [startTcpNameServer(be1, port), startTcpNameServer(be2, port)]));
     network.addDirectorAddress(VIP);
@@ -168,7 +164,7 @@ stream {
     for (let i = 0; i < 100 && !run(["ss", "-N", nginxHost.name, "-Hltn", "sport = :443"]).trim(); i++) await Bun.sleep(100);
     expect(run(["ss", "-N", nginxHost.name, "-Hltn", "sport = :443"])).toContain("443");
     await convert("nginx", conf, tree);
-    expect((await runLbctl(["apply", "--config", tree.main])).exitCode).toBe(0);
+    expect((await perTest.current().lbctl(["apply", "--config", tree.main])).exitCode).toBe(0);
     for (const port of [80, 443]) {
       const viaNginx = replies(() => tcpRequest(network!.client, nginxHost.address, port), 6);
       expect(viaNginx).toEqual([be1.name, be2.name]);

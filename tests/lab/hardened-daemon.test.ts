@@ -11,20 +11,30 @@
  *   `systemd-analyze syscall-filter`) and socket(), whose address families must be the unit's.
  * Not emulated: PrivateDevices, ProtectClock, ProtectHostname, RestrictNamespaces/Realtime/SUIDSGID (they remove
  * things the daemon never asks for; strace shows it makes no such call).
+ *
+ * The whole sandbox runs in a network namespace of the test's own (`ip netns exec`), so the daemon programs that
+ * namespace's IPVS table, deleted with it, and its metrics listener is reached from inside it.
  */
 
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { daemonAnswers } from "../../src/daemon/control-client.ts";
-import { lbctlCommandLine, runLbctl } from "../support/run-lbctl.ts";
+import { lbctlCommandLine } from "../support/run-lbctl.ts";
 import { allowedSyscalls, directiveValues, parseSyscallGroups } from "../support/systemd-unit.ts";
 import { waitFor } from "./support/lbctl-daemon.ts";
-import { ipvsadmClear, ipvsadmSave, requireLab, run } from "./support/index.ts";
+import { IpvsNamespace, requireLab, run } from "./support/index.ts";
 
 const VIP = "10.203.0.1";
 const T = 300_000;
+
+/** The test's network namespace; deleted after it, whatever happened (the daemon in it is killed with it). */
+let testNamespace: IpvsNamespace | undefined;
+afterEach(() => {
+  testNamespace?.destroy();
+  testNamespace = undefined;
+});
 
 /** The emulation: a shell run by `unshare -m` that makes the mounts read-only, then drops privileges and execs. */
 const SANDBOX = String.raw`
@@ -60,7 +70,8 @@ function capabilityNames(): string[] {
 describe("the daemon under the shipped unit's restrictions", () => {
   test("starts with CAP_NET_ADMIN only and a read-only system, programs IPVS, serves status, stops", async () => {
     requireLab();
-    ipvsadmClear();
+    const namespace = (testNamespace = IpvsNamespace.create());
+    const ipvsadmSave = () => namespace.ipvsadmSave();
     // Outside /tmp: the sandbox gives the daemon a private /tmp, as PrivateTmp= does.
     const dir = mkdtempSync("/srv-lbctl-hardened-");
     const stateDir = join(dir, "state");
@@ -97,13 +108,13 @@ describe("the daemon under the shipped unit's restrictions", () => {
     const allowed = allowedSyscalls(groups, directiveValues("SystemCallFilter"));
     const unwatched = [...allowed].filter((call) => call !== "socket" && !call.startsWith("@")).map((call) => `?${call}`);
     const trace = join(traceDir, "strace");
-    const argv = [
+    const argv = namespace.command([
       "unshare", "-m", "--", "sh", "-c", SANDBOX, "sandbox", `${stateDir} ${runtimeDir} ${serviceDir} ${traceDir}`,
       "setpriv", `--bounding-set=-all,${capabilityNames().map((c) => `+${c}`).join(",")}`, "--inh-caps=-all", "--ambient-caps=-all",
       ...(directiveValues("NoNewPrivileges").includes("yes") ? ["--no-new-privs"] : []),
       "strace", "-f", "-qq", "--seccomp-bpf", "-e", `trace=!${unwatched.join(",")}`, "-o", trace, "--",
       ...daemonCommand, "daemon", "--config", main,
-    ];
+    ]);
     const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
     let log = "";
     const decoder = new TextDecoder();
@@ -131,14 +142,13 @@ describe("the daemon under the shipped unit's restrictions", () => {
       expect(rules).toContain(`-A -t ${VIP}:80 -s wlc`);
       expect(rules.some((l) => l.startsWith(`-a -t ${VIP}:80 -r 10.203.1.11:80 -m -w `))).toBe(true);
 
-      const view = await runLbctl(["status", "--json", "--config", main]);
+      const view = await namespace.lbctl(["status", "--json", "--config", main]);
       expect(view.exitCode).toBe(0);
       expect(JSON.parse(view.stdout).daemon).toBe(true);
       // The state folder is writable for it (managed VIPs recorded), the metrics listener answers on port 9090.
       const vipsFile = join(stateDir, "managed-vips.json");
       await waitFor(() => existsSync(vipsFile) && readFileSync(vipsFile, "utf8").includes(VIP), 30_000, "the managed VIPs file");
-      const metrics = await fetch("http://127.0.0.1:9090/metrics");
-      expect(metrics.status).toBe(200);
+      expect(namespace.exec(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:9090/metrics"])).toBe("200");
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- daemon log ---\n${log}`);
     } finally {
@@ -168,7 +178,6 @@ describe("the daemon under the shipped unit's restrictions", () => {
     expect(families.has("AF_UNIX")).toBe(true);
     const permitted = new Set(directiveValues("RestrictAddressFamilies").flatMap((v) => v.split(/\s+/)));
     expect([...families].filter((family) => !permitted.has(family))).toEqual([]);
-    ipvsadmClear();
     rmSync(dir, { recursive: true, force: true });
   }, T);
 });

@@ -33,9 +33,10 @@ export interface ServiceSource {
    */
   watch?(listener: () => void): () => void;
   /**
-   * Why rules of `service` (a name this source gave: one of its virtual services, or a destination) are removed, when the removal is the decision of the source's
-   * own truth (the cluster deleted a Service, a node left): such removals are exempt from the change limits and
-   * audited as such. undefined: the removal counts against the limits, as every removal from the files does.
+   * Why rules of `service` (a name this source gave: one of its virtual services, or a destination) are removed,
+   * when the removal is the decision of the source's own truth (the cluster deleted a Service, a node left): such
+   * removals are exempt from the change limits and audited as such. undefined: the removal counts against the
+   * limits, as every removal from the files does.
    */
   removalReason?(service: string, removed: "virtual-service" | "destination"): string | undefined;
 }

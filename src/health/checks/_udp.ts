@@ -5,8 +5,9 @@
  * Why connected, and one socket per probe:
  * - The kernel delivers to a connected socket only datagrams from the address and port it is connected to, and
  *   reports ICMP errors about that destination on it (recv fails with ECONNREFUSED after a port unreachable). Bun
- *   1.4.5 surfaces that error through the socket's `error` handler (verified in tests/health/checks/udp-icmp.test.ts;
- *   see docs/udp-health-checks.md "ICMP errors"), so a closed port fails this probe at once, and no other.
+ *   1.4.5 surfaces that error through the socket's `error` handler (verified by "Bun's UDP sockets" in
+ *   tests/health/checks/udp-exchange.test.ts; see docs/udp-health-checks.md "ICMP errors"), so a closed port fails
+ *   this probe at once, and no other.
  * - A fresh socket has a fresh source port: a late reply to an earlier probe cannot be taken for this one's.
  *
  * A reply is never taken on trust: it must come from the target's address and port (the kernel filters, this

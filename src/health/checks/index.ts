@@ -11,16 +11,19 @@ import { UnsupportedCheckError } from "../errors.ts";
 import type { CheckType, Checker, HealthTarget } from "../types.ts";
 import { httpChecker } from "./http.ts";
 import { createTcpChecker } from "./tcp.ts";
-import { udpDnsChecker } from "./udp-dns.ts";
-import { udpEchoChecker } from "./udp-echo.ts";
+import { createUdpDnsChecker } from "./udp-dns.ts";
+import { createUdpEchoChecker } from "./udp-echo.ts";
 import { udpNtpChecker } from "./udp-ntp.ts";
 import { udpSipChecker } from "./udp-sip.ts";
 
-/** How each built-in checker is made: a checker that remembers something (tcp) is made afresh for each monitor. */
+/**
+ * How each built-in checker is made: a checker that remembers something (tcp, and udp_echo and udp_dns their prepared
+ * requests) is made afresh for each monitor.
+ */
 const BUILTIN: Partial<Record<CheckType, () => Checker>> = {
   tcp: createTcpChecker,
-  udp_echo: () => udpEchoChecker,
-  udp_dns: () => udpDnsChecker,
+  udp_echo: createUdpEchoChecker,
+  udp_dns: createUdpDnsChecker,
   udp_sip: () => udpSipChecker,
   udp_ntp: () => udpNtpChecker,
   http: () => httpChecker,

@@ -50,22 +50,24 @@ function hex4(value: number): string {
   return value.toString(16).padStart(4, "0");
 }
 
-const prepared = new WeakMap<HealthFile, DnsSettings>();
-
-export const udpDnsChecker: Checker = {
-  type: "udp_dns",
-  probe(target, signal) {
-    let settings = prepared.get(target.health);
-    if (settings === undefined) prepared.set(target.health, (settings = dnsSettings(target.health)));
-    const id = randomU16();
-    let request: Uint8Array;
-    try {
-      request = encodeQuery({ id, name: settings.name, type: settings.type });
-    } catch (error) {
-      // The config rules reject such names; a caller that skipped validation gets a failure, not a crash.
-      return Promise.resolve({ ok: false, reason: error instanceof Error ? error.message : String(error), latencyMs: 0 });
-    }
-    const current = settings;
-    return udpExchange(target, signal, { request, judge: (data) => judgeDns(data, id, current) });
-  },
-};
+/** A udp_dns checker; it keeps the query settings of each health block, which serves every probe of a service. */
+export function createUdpDnsChecker(): Checker {
+  const prepared = new WeakMap<HealthFile, DnsSettings>();
+  return {
+    type: "udp_dns",
+    probe(target, signal) {
+      let settings = prepared.get(target.health);
+      if (settings === undefined) prepared.set(target.health, (settings = dnsSettings(target.health)));
+      const id = randomU16();
+      let request: Uint8Array;
+      try {
+        request = encodeQuery({ id, name: settings.name, type: settings.type });
+      } catch (error) {
+        // The config rules reject such names; a caller that skipped validation gets a failure, not a crash.
+        return Promise.resolve({ ok: false, reason: error instanceof Error ? error.message : String(error), latencyMs: 0 });
+      }
+      const current = settings;
+      return udpExchange(target, signal, { request, judge: (data) => judgeDns(data, id, current) });
+    },
+  };
+}

@@ -48,16 +48,17 @@ export function judgeEcho(reply: Uint8Array, expected: Uint8Array, expectBytes: 
   return { ok: false, reason: `reply does not match${hint}: got ${preview(reply)} (${reply.length} bytes), expected ${preview(expected)} (${expected.length} bytes)` };
 }
 
-/** Request bytes per health block: the same settings object serves every probe of a service. */
-const prepared = new WeakMap<HealthFile, EchoBytes>();
-
-export const udpEchoChecker: Checker = {
-  type: "udp_echo",
-  probe(target, signal) {
-    let bytes = prepared.get(target.health);
-    if (bytes === undefined) prepared.set(target.health, (bytes = echoBytes(target.health)));
-    const { request, reply } = echoExchange(bytes, bytes.nonce ? echoNonce() : undefined);
-    const expectBytes = bytes.expect;
-    return udpExchange(target, signal, { request, judge: (data) => judgeEcho(data, reply, expectBytes) });
-  },
-};
+/** A udp_echo checker; it keeps the request bytes of each health block, which serves every probe of a service. */
+export function createUdpEchoChecker(): Checker {
+  const prepared = new WeakMap<HealthFile, EchoBytes>();
+  return {
+    type: "udp_echo",
+    probe(target, signal) {
+      let bytes = prepared.get(target.health);
+      if (bytes === undefined) prepared.set(target.health, (bytes = echoBytes(target.health)));
+      const { request, reply } = echoExchange(bytes, bytes.nonce ? echoNonce() : undefined);
+      const expectBytes = bytes.expect;
+      return udpExchange(target, signal, { request, judge: (data) => judgeEcho(data, reply, expectBytes) });
+    },
+  };
+}

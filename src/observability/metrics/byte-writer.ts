@@ -3,6 +3,8 @@
 export class ByteWriter {
   #buffer: Uint8Array;
   #length = 0;
+  /** Scratch space for the digits of an integer value (a safe integer has at most 16). */
+  readonly #digits = new Uint8Array(16);
 
   constructor(initialBytes = 64 * 1024) {
     // Every byte is written before it is read: skip zero-filling (megabytes per scrape at scale).
@@ -42,7 +44,7 @@ export class ByteWriter {
     for (let i = 0; i < suffix.length; i++) buffer[at++] = suffix[i]!;
     if (Number.isSafeInteger(value) && value >= 0) {
       // Counters and gauges are mostly non-negative integers: digits straight into the buffer, no string per line.
-      at = writeDigits(buffer, at, value);
+      at = writeDigits(buffer, at, value, this.#digits);
     } else {
       const text = Number.isFinite(value) ? String(value) : Number.isNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
       for (let i = 0; i < text.length; i++) buffer[at++] = text.charCodeAt(i);
@@ -64,10 +66,11 @@ export class ByteWriter {
   }
 }
 
-const DIGITS = new Uint8Array(20);
-
-/** Writes a non-negative safe integer in decimal at `at`; returns the position after it. */
-function writeDigits(buffer: Uint8Array, at: number, value: number): number {
+/**
+ * Writes a non-negative safe integer in decimal at `at`; returns the position after it. `digits` is the caller's
+ * scratch space (at least 16 bytes): the digits come lowest first.
+ */
+function writeDigits(buffer: Uint8Array, at: number, value: number, digits: Uint8Array): number {
   if (value < 10) {
     buffer[at] = 48 + value;
     return at + 1;
@@ -76,9 +79,9 @@ function writeDigits(buffer: Uint8Array, at: number, value: number): number {
   let rest = value;
   while (rest > 0) {
     const next = Math.floor(rest / 10);
-    DIGITS[count++] = 48 + (rest - next * 10);
+    digits[count++] = 48 + (rest - next * 10);
     rest = next;
   }
-  while (count > 0) buffer[at++] = DIGITS[--count]!;
+  while (count > 0) buffer[at++] = digits[--count]!;
   return at;
 }

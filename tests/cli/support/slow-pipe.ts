@@ -19,13 +19,21 @@ export interface PipedRun {
 /** Pause after the first byte; long enough for lbctl to have exited were it not waiting for the reader. */
 const READER_PAUSE_S = 1.5;
 
-/** Runs lbctl with `stream` piped into a reader that starts late; the other stream is discarded. */
-export async function runThroughSlowReader(args: string[], stream: "stdout" | "stderr", env: Record<string, string> = {}): Promise<PipedRun> {
+/**
+ * Runs lbctl with `stream` piped into a reader that starts late; the other stream is discarded. `command` is how
+ * lbctl is started (a lab test's namespace prefixes `ip netns exec`).
+ */
+export async function runThroughSlowReader(
+  args: string[],
+  stream: "stdout" | "stderr",
+  env: Record<string, string> = {},
+  command: readonly string[] = lbctlCommandLine(),
+): Promise<PipedRun> {
   const redirect = stream === "stdout" ? "2>/dev/null" : "2>&1 >/dev/null";
   // dd reads exactly one byte (head -c 1 may read, and drop, a whole block).
   const script = `"$@" ${redirect} | { dd bs=1 count=1 status=none; sleep ${READER_PAUSE_S}; cat; }; exit "\${PIPESTATUS[0]}"`;
   const { LBCTL_CONFIG: _ignored, ...inherited } = process.env;
-  const proc = Bun.spawn(["bash", "-c", script, "bash", ...lbctlCommandLine(), ...args], {
+  const proc = Bun.spawn(["bash", "-c", script, "bash", ...command, ...args], {
     env: { ...inherited, NO_COLOR: "1", ...env },
     stdin: "ignore",
     stdout: "pipe",

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { decodeReply, encodeRequest, kissCode, NtpPacketError } from "../../../src/health/checks/ntp/packet.ts";
 import { judgeNtp } from "../../../src/health/checks/udp-ntp.ts";
+import { checkProperty } from "../../support/seeded-random.ts";
 
 const NONCE = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
 
@@ -82,11 +83,49 @@ describe("udp_ntp judgement", () => {
     expect(judgeNtp(reply({ transmit: [0, 0, 0, 0, 0, 0, 0, 0] }), NONCE, 15)).toEqual({ ok: false, reason: "reply has no transmit timestamp" });
   });
 
-  test("short or random bytes never crash", () => {
+  test("short or random bytes never crash, and only a sound reply to this request is healthy (seeded; the seed is printed on failure)", () => {
     expect(judgeNtp(new Uint8Array(10), NONCE, 15)).toEqual({ ok: false, reason: "malformed NTP reply: 10 bytes, shorter than the 48-byte header" });
-    for (let i = 0; i < 2000; i++) {
-      const bytes = crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 70)));
-      expect(judgeNtp(bytes, NONCE, 15)).toMatchObject({ ok: expect.any(Boolean) });
-    }
+    const valid = reply();
+    const seen = { healthy: 0, unhealthy: 0 };
+    checkProperty(
+      {
+        runs: 3000,
+        generate: (random) => {
+          const maxStratum = 1 + random.below(15);
+          if (random.chance(0.4)) return { bytes: random.bytes(random.below(70)), maxStratum };
+          // A healthy reply with a few bytes changed (the header's first two bytes, the origin) and maybe cut short.
+          const bytes = valid.slice();
+          for (let flips = random.below(4); flips > 0; flips--) {
+            const at = random.chance(0.5) ? random.below(2) : random.chance(0.5) ? 24 + random.below(8) : random.below(bytes.length);
+            bytes[at] = random.below(256);
+          }
+          return { bytes: random.chance(0.2) ? bytes.subarray(0, random.below(bytes.length + 1)) : bytes, maxStratum };
+        },
+        show: ({ bytes, maxStratum }) => `0x${Buffer.from(bytes).toString("hex")} (${bytes.length} bytes), ntp_max_stratum ${maxStratum}`,
+      },
+      ({ bytes, maxStratum }) => {
+        const judged = judgeNtp(bytes, NONCE, maxStratum);
+        // NTP has one reply per request: a verdict, never a provisional answer.
+        if ("provisional" in judged) throw new Error(`a provisional judgement: ${judged.provisional}`);
+        expect(judged.reason.length).toBeGreaterThan(0);
+        // Healthy exactly when RFC 5905's rules say so, read here from the bytes without the codec.
+        const stratum = bytes[1]!;
+        const sound =
+          bytes.length >= 48 &&
+          (bytes[0]! & 7) === 4 &&
+          ((bytes[0]! >> 3) & 7) >= 1 &&
+          ((bytes[0]! >> 3) & 7) <= 4 &&
+          bytes[0]! >> 6 !== 3 &&
+          stratum >= 1 &&
+          stratum <= maxStratum &&
+          bytes.subarray(24, 32).every((b, i) => b === NONCE[i]) &&
+          bytes.subarray(40, 48).some((b) => b !== 0);
+        expect(judged.ok).toBe(sound);
+        seen[judged.ok ? "healthy" : "unhealthy"]++;
+      },
+    );
+    // Both sides of the rule were reached (about a sixth of the inputs are left sound).
+    expect(seen.healthy).toBeGreaterThan(100);
+    expect(seen.unhealthy).toBeGreaterThan(1000);
   });
 });

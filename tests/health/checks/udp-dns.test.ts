@@ -6,11 +6,13 @@
 
 import { afterEach, expect, test } from "bun:test";
 import type { udp } from "bun";
-import { udpDnsChecker } from "../../../src/health/checks/udp-dns.ts";
+import { createUdpDnsChecker } from "../../../src/health/checks/udp-dns.ts";
 import type { HealthFile } from "../../../src/health/types.ts";
 import { testDownAfterStop } from "./support/down-after-stop.ts";
 import { describeWithPeers, findBinary, freeUdpPort, startPeer, type Peer } from "./support/peers.ts";
 import { checkScope, targetFor } from "./support/scope.ts";
+
+const udpDnsChecker = createUdpDnsChecker();
 
 const HEALTH: HealthFile = { enabled: true, type: "udp_dns", port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2, dns_query: "up.lbctl.test" };
 const target = targetFor(HEALTH);

@@ -5,11 +5,13 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { echoBytes, echoExchange, echoNonce, judgeEcho, udpEchoChecker } from "../../../src/health/checks/udp-echo.ts";
+import { createUdpEchoChecker, echoBytes, echoExchange, echoNonce, judgeEcho } from "../../../src/health/checks/udp-echo.ts";
 import type { HealthFile } from "../../../src/health/types.ts";
 import { testDownAfterStop } from "./support/down-after-stop.ts";
 import { describeWithPeers, findBinary, freeUdpPort, startPeer, type Peer } from "./support/peers.ts";
 import { checkScope, targetFor } from "./support/scope.ts";
+
+const udpEchoChecker = createUdpEchoChecker();
 
 const HEALTH: HealthFile = { enabled: true, type: "udp_echo", port: 0, interval_ms: 1000, timeout_ms: 900, fail_after: 3, recover_after: 2 };
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { udp } from "bun";
 import { readFileSync } from "node:fs";
 import { udpExchange, type UdpExchange } from "../../../src/health/checks/_udp.ts";
-import type { ProbeTarget } from "../../../src/health/types.ts";
+import type { ProbeResult, ProbeTarget } from "../../../src/health/types.ts";
 
 const HEALTH = { enabled: true, type: "udp_echo" as const, port: 0, interval_ms: 1000, timeout_ms: 300, fail_after: 3, recover_after: 2 };
 
@@ -206,10 +206,23 @@ describe("udp exchange", () => {
   test("an abort while the socket is being made closes it as soon as it exists", async () => {
     const silent = await responder(() => {});
     const controller = new AbortController();
-    const pending = udpExchange(target(silent.port), controller.signal, echo("x"));
+    // The socket the probe asks Bun for, seen as it is made: the sign that the code under test got that far.
+    const bun = Bun as unknown as { udpSocket: (options: unknown) => Promise<{ closed: boolean }> };
+    const make = bun.udpSocket;
+    let made: Promise<{ closed: boolean }> | undefined;
+    bun.udpSocket = (options) => (made = make(options));
+    let pending: Promise<ProbeResult>;
+    try {
+      pending = udpExchange(target(silent.port), controller.signal, echo("x"));
+    } finally {
+      bun.udpSocket = make;
+    }
     controller.abort();
     expect((await pending).reason).toBe("cancelled");
-    await Bun.sleep(20);
+    expect(made).toBeDefined();
+    const socket = await made!;
+    for (let i = 0; i < 100 && !socket.closed; i++) await Bun.sleep(5);
+    expect(socket.closed).toBe(true);
     expect(socketsConnectedTo(silent.port)).toBe(0);
   });
 

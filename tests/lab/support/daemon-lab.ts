@@ -1,13 +1,12 @@
 /**
- * What lab tests of the real daemon share: per test, a config folder, a lab network, a daemon and (with
- * `ownNamespace`) a network namespace of its own that directs, all released after the test (daemon killed,
- * namespaces removed, folder deleted; without `ownNamespace`, the root IPVS table cleared).
+ * What lab tests of the real daemon share: per test, a config folder, a lab network, a daemon and a network
+ * namespace of its own that directs (IPVS keeps one table per namespace), all released after the test (daemon
+ * killed, namespaces removed, folder deleted). No test shares the guest's root table.
  */
 
 import { afterEach, beforeAll, beforeEach } from "bun:test";
 import { stringify } from "yaml";
 import { configTree, type ConfigTree } from "../../support/config-tree.ts";
-import { ipvsadmClear } from "./ipvsadm.ts";
 import { requireLab } from "./guard.ts";
 import { IpvsNamespace } from "./ipvs-namespace.ts";
 import { type RunningDaemon, startDaemon } from "./lbctl-daemon.ts";
@@ -17,30 +16,27 @@ export interface DaemonLab {
   tree: ConfigTree | undefined;
   network: LabNetwork | undefined;
   daemon: RunningDaemon | undefined;
-  /** With `ownNamespace`: the test's namespace, created before it; run lbctl, ipvsadm and the daemon in it. */
+  /** The test's namespace, created before it; run lbctl, ipvsadm and the daemon in it. */
   namespace: IpvsNamespace | undefined;
 }
 
 export interface DaemonLabOptions {
   /**
-   * Give every test a network namespace of its own (`lab.namespace`), with its own IPVS table, as the director of
-   * its networks. Without it, tests share the guest's root namespace and its table, cleared after each test.
+   * Every test gets a network namespace of its own (`lab.namespace`), with its own IPVS table, as the director of
+   * its networks. Always so: the option only says it where a test file is read.
    */
-  ownNamespace?: boolean;
+  ownNamespace: true;
 }
 
 /** Registers the lab guard and the per-test release; tests assign the fields. */
-export function daemonLab(options: DaemonLabOptions = {}): DaemonLab {
+export function daemonLab(_options: DaemonLabOptions): DaemonLab {
   const lab: DaemonLab = { tree: undefined, network: undefined, daemon: undefined, namespace: undefined };
   beforeAll(() => {
     requireLab();
-    if (!options.ownNamespace) ipvsadmClear();
   });
-  if (options.ownNamespace) {
-    beforeEach(() => {
-      lab.namespace = IpvsNamespace.create();
-    });
-  }
+  beforeEach(() => {
+    lab.namespace = IpvsNamespace.create();
+  });
   afterEach(async () => {
     if (lab.daemon && lab.daemon.process.exitCode === null) await lab.daemon.stop("SIGKILL");
     lab.daemon = undefined;
@@ -48,23 +44,19 @@ export function daemonLab(options: DaemonLabOptions = {}): DaemonLab {
     lab.network = undefined;
     lab.tree?.remove();
     lab.tree = undefined;
-    if (options.ownNamespace) {
-      lab.namespace?.destroy();
-      lab.namespace = undefined;
-    } else {
-      ipvsadmClear();
-    }
+    lab.namespace?.destroy();
+    lab.namespace = undefined;
   });
   return lab;
 }
 
-/** The test's namespace; throws when the lab was made without `ownNamespace`. */
+/** The test's namespace; throws outside a test. */
 export function labNamespace(lab: DaemonLab): IpvsNamespace {
-  if (!lab.namespace) throw new Error("This daemon lab has no namespace of its own: daemonLab({ ownNamespace: true })");
+  if (!lab.namespace) throw new Error("No test namespace: labNamespace() is only valid inside a test");
   return lab.namespace;
 }
 
-/** Starts the daemon on the test's config (in the test's namespace, if it has one). */
+/** Starts the daemon on the test's config, in the test's namespace. */
 export function startLabDaemon(lab: DaemonLab): Promise<RunningDaemon> {
   if (!lab.tree) throw new Error("Write the config first (writeDaemonConfig)");
   return startDaemon(lab.tree.main, labSocket(lab), { namespace: lab.namespace });
