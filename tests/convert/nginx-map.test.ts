@@ -193,7 +193,9 @@ describe("balancing", () => {
     ["ip_hash;", ["", ""], "sh", ["ip_hash becomes sh (source hashing)"]],
     ["hash $request_uri consistent;", ["", ""], "mh", ["hash $request_uri becomes mh, which hashes the client address only"]],
     ["random;", ["", ""], "rr", ["random becomes rr"]],
-    ["random two least_conn;", ["", ""], "twos", []],
+    ["random two least_conn;", ["", ""], "twos", ["random two becomes twos, the same choice made by the kernel"]],
+    ["random two;", ["", ""], "twos", ["random two becomes twos, the same choice made by the kernel"]],
+    ["random two least_time=connect;", ["", ""], "twos", ["random two least_time=connect becomes twos, which compares connection counts"]],
     ["least_time connect;", ["", ""], "sed", ["least_time becomes sed (shortest expected delay)"]],
   ] as const)("%s weights %j → %s", (directive, weights, expected, warnings) => {
     const result = scheduler(directive, [...weights]);
