@@ -216,6 +216,15 @@ describe("health", () => {
     expect(r.services[0]!.health).toEqual({ enabled: false });
     expect(r.texts[0]).toContain("enabled: false  # from max_fails=0");
   });
+  test("UDP without a check: the check that would fit is named (warned, or only commented after max_fails=0)", () => {
+    const passive = converts(stream("upstream u { server 10.0.0.1:5060; }\nserver { listen 5060 udp; proxy_pass u; }"));
+    expect(passive.services[0]!.health).toEqual({ enabled: false });
+    expect(passive.warnings.map((w) => w.message)).toEqual(["UDP service on port 5060 converted without a health check"]);
+    expect(passive.texts[0]).toContain("enabled: false  # no check: consider udp_sip");
+    const none = converts(stream("upstream u { server 10.0.0.1:53 max_fails=0; }\nserver { listen 53 udp; proxy_pass u; }"));
+    expect(none.warnings).toEqual([]);
+    expect(none.texts[0]).toContain("enabled: false  # from max_fails=0 (nginx never marks servers failed); consider udp_dns");
+  });
   test("a short fail_timeout keeps timeout below interval", () => {
     const r = converts(stream("upstream u { server 10.0.0.1:80 fail_timeout=1s max_fails=2; }\nserver { listen 80; proxy_pass u; }"));
     expect(r.services[0]!.health).toMatchObject({ interval_ms: 1000, timeout_ms: 500, fail_after: 2 });
