@@ -193,7 +193,9 @@ describe("balancing", () => {
     ["ip_hash;", ["", ""], "sh", ["ip_hash becomes sh (source hashing)"]],
     ["hash $request_uri consistent;", ["", ""], "mh", ["hash $request_uri becomes mh, which hashes the client address only"]],
     ["random;", ["", ""], "rr", ["random becomes rr"]],
-    ["random two least_conn;", ["", ""], "twos", []],
+    ["random two least_conn;", ["", ""], "twos", ["random two becomes twos, the same choice made by the kernel"]],
+    ["random two;", ["", ""], "twos", ["random two becomes twos, the same choice made by the kernel"]],
+    ["random two least_time=connect;", ["", ""], "twos", ["random two least_time=connect becomes twos, which compares connection counts"]],
     ["least_time connect;", ["", ""], "sed", ["least_time becomes sed (shortest expected delay)"]],
   ] as const)("%s weights %j → %s", (directive, weights, expected, warnings) => {
     const result = scheduler(directive, [...weights]);
@@ -213,6 +215,15 @@ describe("health", () => {
     const r = converts(stream("upstream u { server 10.0.0.1:80 max_fails=0; }\nserver { listen 80; proxy_pass u; }"));
     expect(r.services[0]!.health).toEqual({ enabled: false });
     expect(r.texts[0]).toContain("enabled: false  # from max_fails=0");
+  });
+  test("UDP without a check: the check that would fit is named (warned, or only commented after max_fails=0)", () => {
+    const passive = converts(stream("upstream u { server 10.0.0.1:5060; }\nserver { listen 5060 udp; proxy_pass u; }"));
+    expect(passive.services[0]!.health).toEqual({ enabled: false });
+    expect(passive.warnings.map((w) => w.message)).toEqual(["UDP service on port 5060 converted without a health check"]);
+    expect(passive.texts[0]).toContain("enabled: false  # no check: consider udp_sip");
+    const none = converts(stream("upstream u { server 10.0.0.1:53 max_fails=0; }\nserver { listen 53 udp; proxy_pass u; }"));
+    expect(none.warnings).toEqual([]);
+    expect(none.texts[0]).toContain("enabled: false  # from max_fails=0 (nginx never marks servers failed); consider udp_dns");
   });
   test("a short fail_timeout keeps timeout below interval", () => {
     const r = converts(stream("upstream u { server 10.0.0.1:80 fail_timeout=1s max_fails=2; }\nserver { listen 80; proxy_pass u; }"));

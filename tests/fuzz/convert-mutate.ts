@@ -113,18 +113,31 @@ export interface FuzzReport {
   converted: number;
   refused: number;
   slowestMs: number;
+  /** Inputs also run through the binary (Sample). */
+  sampled: number;
   problems: Array<{ input: string; problem: string }>;
 }
 
-export function fuzz(kind: Kind, inputs: number, seed = 1): FuzzReport {
+/** Every `every`-th input also goes through `check` (the built binary): a message is a problem. */
+export interface Sample {
+  every: number;
+  check: (kind: Kind, input: string) => string | undefined;
+}
+
+export function fuzz(kind: Kind, inputs: number, seed = 1, sample?: Sample): FuzzReport {
   const base = seeds(kind);
   const rand = random(seed);
-  const report: FuzzReport = { inputs, converted: 0, refused: 0, slowestMs: 0, problems: [] };
+  const report: FuzzReport = { inputs, converted: 0, refused: 0, slowestMs: 0, sampled: 0, problems: [] };
   for (let i = 0; i < inputs; i++) {
     const input = mutate(kind, base[i % base.length]!, rand);
     const outcome = runOne(kind, input);
     report[outcome.kind]++;
     report.slowestMs = Math.max(report.slowestMs, outcome.ms);
+    if (sample && i % sample.every === 0) {
+      report.sampled++;
+      const problem = sample.check(kind, input);
+      if (problem) report.problems.push({ input, problem: `binary: ${problem}` });
+    }
     if (outcome.problem) report.problems.push({ input, problem: outcome.problem });
     else if (outcome.ms > 1000) {
       // A loaded machine pauses now and then (garbage collection, other processes): slow twice is a hang.

@@ -3,8 +3,10 @@
  * kernel, must behave the same.
  * - nginx: real nginx proxies from one namespace with the original stream config; lbctl programs IPVS from the
  *   conversion on the director; TCP and UDP clients must reach the same set of backends on every port through both.
+ *   A synthetic config and two corpus configs (TCP: alteredtech-rancher, UDP: carrierone-redfire-sip).
  * - keepalived: keepalived programs one network namespace's IPVS table from the original, lbctl another from the
  *   conversion; the two `ipvsadm -Sn` tables must be equal (minus the fwmark service the conversion warns about).
+ *   A synthetic config and one corpus config (fanux-kubeinit) whose TCP_CHECKs are made to pass.
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
@@ -172,6 +174,38 @@ stream {
     }
     nginx.kill("SIGKILL");
   }, 300_000);
+  test("a UDP corpus config (carrierone-redfire-sip: SIP on 5060 over three servers), its addresses moved into the lab", async () => {
+    network = createLabNetwork({ backends: 4 });
+    const [be1, be2, be3, nginxHost] = network.backends as [typeof network.backends[0], typeof network.backends[0], typeof network.backends[0], typeof network.backends[0]];
+    await Promise.all([be1, be2, be3].map((be) => startUdpEchoServer(be, 5060)));
+    network.addDirectorAddress(VIP);
+    tree = configTree();
+    const dir = tree.path("nginx");
+    mkdirSync(join(dir, "logs"), { recursive: true });
+    const conf = join(dir, "nginx.conf");
+    const original = readFileSync(join(import.meta.dir, "../convert/corpus/nginx/carrierone-redfire-sip.conf"), "utf8");
+    writeFileSync(
+      conf,
+      `load_module ${STREAM_MODULE};\nerror_log ${dir}/logs/error.log;\npid ${dir}/nginx.pid;\n${original
+        .replaceAll("192.168.1.10", be1.address)
+        .replaceAll("192.168.1.11", be2.address)
+        .replaceAll("192.168.1.12", be3.address)}`,
+    );
+    const nginx = Bun.spawn(["ip", "netns", "exec", nginxHost.name, "nginx", "-p", `${dir}/`, "-c", conf, "-g", "daemon off; master_process off;"], { stdout: "ignore", stderr: "ignore" });
+    for (let i = 0; i < 100 && !run(["ss", "-N", nginxHost.name, "-Hlun", "sport = :5060"]).trim(); i++) await Bun.sleep(100);
+    expect(run(["ss", "-N", nginxHost.name, "-Hlun", "sport = :5060"])).toContain("5060");
+    const warnings = await convert("nginx", conf, tree);
+    expect(warnings).toContain("UDP service on port 5060 converted without a health check");
+    expect((await runLbctl(["apply", "--config", tree.main])).exitCode).toBe(0);
+    expect(run(["ipvsadm", "-Sn"])).toContain(`-A -u ${VIP}:5060 -s rr`);
+    // proxy_responses 1: nginx passes the first reply datagram only, so each request through it ends on the
+    // client's inactivity timeout (2 s; an empty answer is asked again). Both paths balance round robin, one
+    // request per backend in turn: four requests reach all three.
+    const viaNginx = replies(() => udpRequest(network!.client, nginxHost.address, 5060, { timeoutSeconds: 2 }), 4);
+    expect(viaNginx).toEqual([be1.name, be2.name, be3.name]);
+    expect(replies(() => udpRequest(network!.client, VIP, 5060, { timeoutSeconds: 3 }), 4)).toEqual(viaNginx);
+    nginx.kill("SIGKILL");
+  }, 300_000);
 });
 
 function namespace(name: string): string {
@@ -264,5 +298,44 @@ virtual_server fwmark 7 {
     const converted = table(lbctlNs);
     const withoutFwmark = original.filter((l) => !/^-[Aa] -f 7\b/.test(l));
     expect(converted).toEqual(withoutFwmark);
+  }, 300_000);
+  test("a corpus config (fanux-kubeinit: wlc, NAT, persistence 600, TCP_CHECK on three real servers), unchanged", async () => {
+    tree = configTree();
+    const conf = tree.path("keepalived.conf");
+    writeFileSync(conf, readFileSync(join(import.meta.dir, "../convert/corpus/keepalived/fanux-kubeinit.conf"), "utf8"));
+    const keepalivedNs = namespace("lbctl-conv-ka2");
+    const lbctlNs = namespace("lbctl-conv-lb2");
+    // The real servers answer keepalived's TCP_CHECKs, so its table keeps them: their addresses on the namespace's
+    // lo and one listener on port 80 (stopped with the namespace).
+    const realServers = ["172.18.1.11", "172.18.1.12", "172.18.1.13"];
+    for (const address of realServers) run(["ip", "-n", keepalivedNs, "addr", "add", `${address}/32`, "dev", "lo"]);
+    Bun.spawn(["ip", "netns", "exec", keepalivedNs, "socat", "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:true"], { stdout: "ignore", stderr: "ignore" });
+    for (let i = 0; i < 100 && !run(["ss", "-N", keepalivedNs, "-Hltn", "sport = :80"]).trim(); i++) await Bun.sleep(100);
+    const kaDir = tree.path("ka");
+    mkdirSync(kaDir);
+    const log = join(kaDir, "keepalived.log");
+    const keepalived = Bun.spawn(
+      ["ip", "netns", "exec", keepalivedNs, "sh", "-c", 'exec keepalived --dont-fork --log-console --check -f "$1" -p "$2" -c "$3" >"$4" 2>&1', "ka", conf, join(kaDir, "k.pid"), join(kaDir, "c.pid"), log],
+      { stdout: "ignore", stderr: "ignore" },
+    );
+    // Positive signal: every checker has succeeded once (keepalived logs the first success) and the table holds
+    // the three real servers, so what is compared is keepalived's settled table.
+    let original: string[] = [];
+    let successes = 0;
+    for (let i = 0; i < 300; i++) {
+      successes = (Bun.spawnSync(["cat", log]).stdout.toString().match(/TCP connection to .* success/g) ?? []).length;
+      original = table(keepalivedNs);
+      if (successes >= 3 && original.filter((l) => l.startsWith("-a")).length === 3) break;
+      await Bun.sleep(100);
+    }
+    keepalived.kill("SIGKILL");
+    if (successes < 3) console.error(Bun.spawnSync(["cat", log]).stdout.toString());
+    expect(successes).toBe(3);
+    expect(original).toContain("-A -t 10.23.8.80:80 -s wlc -p 600");
+
+    await convert("keepalived", conf, tree);
+    const apply = Bun.spawnSync(["ip", "netns", "exec", lbctlNs, ...lbctlCommandLine(), "apply", "--config", tree.main], { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+    expect(`${apply.exitCode} ${apply.stderr}`).toStartWith("0");
+    expect(table(lbctlNs)).toEqual(original);
   }, 300_000);
 });

@@ -255,8 +255,12 @@ function checkHealth(claim: Claim, upstream: UpstreamResult, port: number | unde
   if (claim.health) return activeHealth(claim.health, port, protocol, matches, warn, comments);
   const passive = passiveHealth(upstream.passive, port, protocol);
   for (const [k, v] of passive.comments) comments.set(k, v);
-  if (protocol === "udp" && upstream.passive.maxFails !== 0) {
-    const fit = servicePort === 53 ? "udp_dns" : servicePort === 5060 ? "udp_sip" : servicePort === 123 ? "udp_ntp" : "udp_echo (if the backends answer a probe)";
+  if (protocol !== "udp") return passive.health;
+  const fit = servicePort === 53 ? "udp_dns" : servicePort === 5060 ? "udp_sip" : servicePort === 123 ? "udp_ntp" : "udp_echo (if the backends answer a probe)";
+  if (upstream.passive.maxFails === 0) {
+    // nginx checked nothing either: no warning, but the file still says which check would fit.
+    comments.set("health.enabled", `${comments.get("health.enabled")}; consider ${fit.split(" ")[0]}`);
+  } else {
     warn(claim.proxyPass, `UDP service on port ${servicePort} converted without a health check`, [
       "nginx's passive checks have no UDP equivalent that needs no protocol knowledge.",
       `Consider health type ${fit}: see docs/udp-health-checks.md.`,

@@ -210,6 +210,8 @@ export function endpointText(entry: { address: string; port: number }): string {
   return entry.address.includes(":") ? `[${entry.address}]:${entry.port}` : `${entry.address}:${entry.port}`;
 }
 
+const TWOS_KERNEL = "The difference: twos needs a kernel with ip_vs_twos (Linux 5.11+; Debian 12's kernel lacks it): lbctl doctor says whether this host has it; wlc is the nearest alternative.";
+
 function chooseScheduler(balancing: Directive | undefined, equalWeights: boolean, options: UpstreamOptions): { scheduler: string; comment: string } {
   if (!balancing) return equalWeights ? { scheduler: "rr", comment: "from round robin (nginx's default)" } : { scheduler: "wrr", comment: "from weighted round robin (nginx's default)" };
   const args = balancing.args;
@@ -232,7 +234,8 @@ function chooseScheduler(balancing: Directive | undefined, equalWeights: boolean
     }
     case "random":
       if (args[0] === "two") {
-        if (args[1] !== undefined && args[1] !== "least_conn") options.warn(balancing, `random two ${args[1]} becomes twos, which compares connection counts`, ["IPVS has no response-time measurement."]);
+        if (args[1] !== undefined && args[1] !== "least_conn") options.warn(balancing, `random two ${args[1]} becomes twos, which compares connection counts`, ["IPVS has no response-time measurement.", TWOS_KERNEL]);
+        else options.warn(balancing, "random two becomes twos, the same choice made by the kernel", ["twos picks two servers at random by weight and takes the one with fewer connections per weight, as nginx did.", TWOS_KERNEL]);
         return { scheduler: "twos", comment: "from random two (twos needs Linux 5.11+)" };
       }
       options.warn(balancing, `random becomes ${equalWeights ? "rr" : "wrr"}`, ["IPVS has no random scheduler; (weighted) round robin spreads connections in the same proportions, deterministically."]);
