@@ -27,6 +27,9 @@ const stats = (bytes: number, weight = 5): DaemonEvent => ({
   ],
 });
 
+/** The families a stats sample changes. */
+const TRAFFIC: FamilyKey[] = ["backendWeight", "connectionsActive", "connections", "packetsIn", "packetsOut", "bytesIn", "bytesOut"];
+
 const OVERRIDE = { service: "web", backend: "10.0.0.2:80", kind: "drain", weight: 0, force: false, created_at: 0, by: { user: "alice" } } as const;
 
 /** A model with a series in every family. */
@@ -185,8 +188,13 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
   "config-lock-broken": [{ name: "a broken lock", events: [{ type: "config-lock-broken", by: { user: "alice" }, holder: { user: "bob", host: "lb-a", pid: 42 } }], visible: false }],
 };
 
-/** The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. */
+/**
+ * The text of a scrape through the cache, a fresh registry's, and prom-client's rendering of the same series. After a
+ * stats sample, once its render ahead is done (a scrape before that is served the families as before the sample: see
+ * "rendering ahead of the scrape").
+ */
 async function renders(model: MetricsModel, cached: MetricsRegistry): Promise<{ cached: string; fresh: string; oracle: string }> {
+  await cached.settled();
   return {
     cached: await cached.scrapeText(),
     fresh: await createMetricsRegistry(model, { processMetrics: false }).scrapeText(),
@@ -241,12 +249,9 @@ describe("the cached exposition after each kind of model change", () => {
     );
   });
 
-  test("a random sequence of 400 events: after each, the cached text equals prom-client's rendering", async () => {
+  test("a random sequence of 400 events: each scrape is prom-client's rendering of the model, or of the model before the sample being rendered ahead", async () => {
     let seed = 12345;
     const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      // The high bits: the low bits of a power-of-two LCG repeat with a short period.
-      return Math.floor((seed / 2 ** 31) * n);
       // In 32-bit integer arithmetic: a float product past 2^53 loses the low bits and the sequence collapses.
       seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
       return (seed >>> 8) % n;
@@ -254,16 +259,43 @@ describe("the cached exposition after each kind of model change", () => {
     const pool = Object.values(CHANGES).flat().flatMap((change) => change.events);
     const model = busyModel();
     const registry = createMetricsRegistry(model, { processMetrics: false });
-    let distinct = new Set<string>();
+    const oracle = () => registry.registry.metrics();
+    await registry.scrapeText();
+    /** The stats sample being rendered ahead: prom-client's families just before it, its generation; or two samples. */
+    let pending: { before: string[]; generation: number } | "two samples" | undefined;
+    const distinct = new Set<string>();
+    let previousServed = 0;
     for (let i = 0; i < 400; i++) {
-      const event = pool[random(pool.length)]!;
-      model.emit(event.type === "ipvs-stats" && event.destinations.length > 1 ? stats(1000 + i * 10) : event);
+      const pick = pool[random(pool.length)]!;
+      const event = pick.type === "ipvs-stats" && pick.destinations.length > 1 ? stats(1000 + i * 10) : pick;
+      const before = (await oracle()).split("\n\n");
+      model.emit(event);
+      if (event.type === "ipvs-stats") pending = pending ? "two samples" : { before, generation: model.generation };
       const text = await registry.scrapeText();
-      expect(text).toBe(await registry.registry.metrics());
+      const now = await oracle();
       distinct.add(text);
+      // Served the families as before the sample only while it alone changed them since: every one of them as before,
+      // every other family as of now.
+      const sample = typeof pending === "object" ? pending : undefined;
+      const alone = sample !== undefined && TRAFFIC.every((key) => model.changedAt(key) === sample.generation);
+      if (text !== now) {
+        expect({ i, event: event.type, alone }).toEqual({ i, event: event.type, alone: true });
+        const old = sample!.before;
+        expect(text).toBe(now.split("\n\n").map((family, f) => (TRAFFIC.includes(KEYS[f]!) ? old[f] : family)).join("\n\n"));
+        previousServed++;
+      } else if (!alone) {
+        // The scrape waited for the render ahead: it is done.
+        pending = undefined;
+      }
+      if (random(3) === 0) {
+        await registry.settled();
+        pending = undefined;
+        expect(await registry.scrapeText()).toBe(now);
+      }
     }
-    // The sequence did change what is served, many times.
+    // The sequence did change what is served, many times, and scrapes were served the families as before a sample.
     expect(distinct.size).toBeGreaterThan(100);
+    expect(previousServed).toBeGreaterThan(10);
   });
 
   test("only the families that changed are rendered again", () => {
@@ -283,13 +315,11 @@ describe("the cached exposition after each kind of model change", () => {
 });
 
 describe("rendering ahead of the scrape", () => {
-  const TRAFFIC: FamilyKey[] = ["backendWeight", "connectionsActive", "connections", "packetsIn", "packetsOut", "bytesIn", "bytesOut"];
-
   test("after a stats sample the families it changed are rendered in later turns of the loop, without a scrape", async () => {
     const model = busyModel();
     const registry = createMetricsRegistry(model, { processMetrics: false });
     const cache = new ExpositionCache(model, KEYS);
-    model.onStatsSample((changed) => cache.renderAhead(changed));
+    model.onStatsSample((change) => cache.renderAhead(change));
     cache.families();
     expect(cache.stale()).toEqual([]);
     model.emit(stats(4242));
@@ -304,7 +334,7 @@ describe("rendering ahead of the scrape", () => {
   test("only the sample's families are rendered ahead; before the first scrape nothing is", async () => {
     const model = busyModel();
     const cache = new ExpositionCache(model, KEYS);
-    model.onStatsSample((changed) => cache.renderAhead(changed));
+    model.onStatsSample((change) => cache.renderAhead(change));
     model.emit(stats(10));
     await cache.settled();
     expect(cache.stale()).toEqual(KEYS);
@@ -313,6 +343,60 @@ describe("rendering ahead of the scrape", () => {
     model.emit(stats(20));
     await cache.settled();
     expect(cache.stale()).toEqual(["checkLatency"]);
+  });
+
+  test("a scrape during the render ahead is served the families as before the sample, all of them, without waiting", async () => {
+    const model = busyModel();
+    const registry = createMetricsRegistry(model, { processMetrics: false });
+    await registry.scrape().then((exposition) => exposition.gzip());
+    for (let i = 1; i <= 3; i++) {
+      const before = await registry.registry.metrics();
+      model.emit(stats(5000 * i));
+      let done = false;
+      void registry.settled().then(() => (done = true));
+      const exposition = await registry.scrape();
+      const [plain, gzip] = [new TextDecoder().decode(exposition.plain()), gunzipSync(await exposition.gzip()).toString()];
+      // Positive sign that the render ahead was still in progress: it had not finished when the scrape was served.
+      expect(done).toBe(false);
+      expect(plain).toBe(before);
+      expect(gzip).toBe(before);
+      await registry.settled();
+      const after = await registry.scrape();
+      const now = await registry.registry.metrics();
+      expect(now).not.toBe(before);
+      expect(new TextDecoder().decode(after.plain())).toBe(now);
+      expect(gunzipSync(await after.gzip()).toString()).toBe(now);
+    }
+  });
+
+  test("during the render ahead, a change of another family is served at once, beside the families as before the sample", async () => {
+    const model = busyModel();
+    const registry = createMetricsRegistry(model, { processMetrics: false });
+    await registry.scrapeText();
+    const before = (await registry.registry.metrics()).split("\n\n");
+    model.emit(stats(7000));
+    model.emit({ type: "reconcile", result: "failure", trigger: "interval", durationMs: 2, changes: 0, error: "x" });
+    const now = (await registry.registry.metrics()).split("\n\n");
+    const text = await registry.scrapeText();
+    const reconcile = KEYS.indexOf("reconcileRuns");
+    expect(text.split("\n\n")[reconcile]).toBe(now[reconcile]);
+    expect(now[reconcile]).not.toBe(before[reconcile]);
+    expect(text).toBe(now.map((family, f) => (TRAFFIC.includes(KEYS[f]!) ? before[f] : family)).join("\n\n"));
+  });
+
+  test("two samples in one render ahead, or a sample after an unscraped reload: the scrape waits and has every change", async () => {
+    const model = busyModel();
+    const registry = createMetricsRegistry(model, { processMetrics: false });
+    await registry.scrapeText();
+    model.emit(stats(100));
+    model.emit(stats(200));
+    expect(await registry.scrapeText()).toBe(await registry.registry.metrics());
+    // A reload changes the traffic families; no scrape renders them before the next sample.
+    model.emit(configLoaded([{ ...WEB, backends: [...WEB.backends, "10.0.0.3:80"] }, DNS], { startup: false }));
+    model.emit(stats(300));
+    const text = await registry.scrapeText();
+    expect(text).toBe(await registry.registry.metrics());
+    expect(text).toContain(`backend="10.0.0.3:80"`);
   });
 
   test("a scrape that arrives while the families are rendered ahead waits for them and has every change", async () => {

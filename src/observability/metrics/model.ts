@@ -13,6 +13,12 @@ import { HistogramCounts } from "./histogram.ts";
 import { KUBERNETES_FAMILIES, KubernetesMetrics } from "./kubernetes.ts";
 import { BackendTraffic, DestinationCounters } from "./traffic.ts";
 
+/** What one stats sample changed: its families, and each one's generation just before it (changedAt). */
+export interface StatsChange {
+  readonly families: readonly FamilyKey[];
+  readonly before: ReadonlyMap<FamilyKey, number>;
+}
+
 /** What metrics know of one (service, backend) of the config. */
 export class BackendMetrics {
   /** undefined: no series (checks off, or nothing known yet). */
@@ -92,7 +98,7 @@ export class MetricsModel implements EventSink {
   lastReconcileAt: number | undefined;
   #generation = 0;
   readonly #changedAt = new Map<FamilyKey, number>();
-  readonly #statsListeners: Array<(families: readonly FamilyKey[]) => void> = [];
+  readonly #statsListeners: Array<(change: StatsChange) => void> = [];
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -124,7 +130,7 @@ export class MetricsModel implements EventSink {
    * `listener` runs after each stats sample with the families it changed: the bulk of the exposition (7 series per
    * backend), changed at a known moment, which the exposition cache renders ahead of the next scrape.
    */
-  onStatsSample(listener: (families: readonly FamilyKey[]) => void): void {
+  onStatsSample(listener: (change: StatsChange) => void): void {
     this.#statsListeners.push(listener);
   }
 
@@ -207,11 +213,13 @@ export class MetricsModel implements EventSink {
       case "drain-ended":
         this.draining.delete(`${event.service}>${event.destination}`);
         return this.#changed(["backendDraining"]);
-      case "ipvs-stats":
+      case "ipvs-stats": {
+        const before = new Map(STATS_FAMILIES.map((key) => [key, this.changedAt(key)]));
         this.#stats(event.destinations);
         this.#changed(STATS_FAMILIES);
-        for (const listener of this.#statsListeners) listener(STATS_FAMILIES);
+        for (const listener of this.#statsListeners) listener({ families: STATS_FAMILIES, before });
         return;
+      }
       case "backend-override": {
         const { service, backend, kind, weight } = event.override;
         const key = `${service}\u0000${backend}`;

@@ -73,11 +73,14 @@ export interface MetricsRegistry {
   readonly registry: Registry;
   readonly contentType: string;
   /**
-   * The whole exposition as of now, as served on the metrics path: lbctl's families from the cache (rendered again
-   * only when changed; after a stats sample, ahead of the scrape), prom-client's process_* ones rendered each time.
-   * Every change made before the call is in it.
+   * The whole exposition as served on the metrics path: lbctl's families from the cache (rendered again only when
+   * changed; after a stats sample, ahead of the scrape), prom-client's process_* ones rendered each time. Every
+   * change made before the call is in it, except a stats sample still being rendered ahead: until that is done, the
+   * sample's families are served as they were just before it (ExpositionCache).
    */
   scrape(): Promise<Exposition>;
+  /** Resolves when no render ahead is pending: the next scrape has every change made before it. */
+  settled(): Promise<void>;
   /** The same as text, for tests and tools. */
   scrapeText(): Promise<string>;
   /** Every family with its samples (prom-client's JSON view). */
@@ -94,7 +97,7 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
   for (const family of families) registry.registerMetric(family as unknown as Metric);
   const ownFamilies = new Map(families.map((family) => [family.name, family]));
   const cache = new ExpositionCache(model, families.map((family) => family.key));
-  model.onStatsSample((changed) => cache.renderAhead(changed));
+  model.onStatsSample((change) => cache.renderAhead(change));
   const encoder = new TextEncoder();
   if (options.processMetrics ?? true) {
     for (const register of [processCpuTotal, processStartTime, osMemoryHeap, processOpenFileDescriptors, processMaxFileDescriptors]) register(registry, {});
@@ -103,9 +106,8 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
     registry,
     contentType: registry.contentType,
     async scrape() {
-      await cache.settled();
       // Taken before the next await: one state of the model, whatever events arrive while process_* are read.
-      const rendered = cache.families();
+      const rendered = await cache.served();
       let tail = "";
       for (const metric of registry.getMetricsAsArray()) {
         if (ownFamilies.has(metric.name)) continue;
@@ -113,6 +115,7 @@ export function createMetricsRegistry(model: MetricsModel, options: { processMet
       }
       return cache.exposition(rendered, encoder.encode(`${tail}\n`));
     },
+    settled: () => cache.settled(),
     async scrapeText() {
       return new TextDecoder().decode((await this.scrape()).plain());
     },
