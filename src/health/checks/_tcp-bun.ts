@@ -1,7 +1,6 @@
 /**
- * TCP check: the backend is healthy when a TCP connection to address:port completes before the probe's signal
- * aborts. The connection is then closed with a reset, so the prober keeps no TIME_WAIT socket per probe (10,000
- * targets at 1 s would hold 600,000, past the kernel's table) and the backend's accept loop sees it close at once.
+ * The TCP check through Bun.connect: the fallback of tcp.ts where the native prober (_tcp-native.ts) cannot run, and
+ * the prober of targets whose address is not an IP literal. Same contract as tcp.ts.
  *
  * Two ways to connect, because Bun.connect cannot cancel a connection attempt: its promise and its socket only
  * appear once the handshake ends, so a probe of a backend that never answers (a dead host, a firewall dropping SYNs)
@@ -31,7 +30,7 @@ class SilentEndpoints {
   }
 }
 
-export interface TcpChecker extends Checker {
+export interface BunTcpChecker extends Checker {
   /** Fast connection attempts that outlived their probe and still wait for the kernel (for tests and the benchmark). */
   strayConnectionAttempts(): number;
 }
@@ -59,8 +58,8 @@ class AbortWatch {
   }
 }
 
-/** A TCP checker with its own memory of silent endpoints: each monitor creates one (checks/index.ts). */
-export function createTcpChecker(): TcpChecker {
+/** A Bun.connect TCP checker with its own memory of silent endpoints. */
+export function createBunTcpChecker(): BunTcpChecker {
   const silent = new SilentEndpoints();
   const watches = new WeakMap<AbortSignal, AbortWatch>();
   return {
