@@ -42,7 +42,7 @@ export const POLL_MS = 1;
 /** Events read by one epoll_wait; more are read by the next call of the same poll. */
 const MAX_EVENTS = 256;
 /** An epoll set unused this long is closed (a monitor that stopped probing keeps no descriptor); reopened on use. */
-const IDLE_CLOSE_MS = 10_000;
+export const IDLE_CLOSE_MS = 10_000;
 
 /**
  * struct epoll_event is packed on x86-64 (12 bytes: events, then the 64-bit data at offset 4) and naturally aligned
@@ -91,6 +91,7 @@ export class NativeTcpProber implements Checker {
   #pollTimerArmed = false;
   #idleSince = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idleCloseMs: number;
   readonly #events = new Uint32Array(MAX_EVENTS * EVENT_WORDS);
   readonly #ctl = new Uint32Array(4);
   readonly #linger = new Int32Array([1, 0]);
@@ -108,8 +109,8 @@ export class NativeTcpProber implements Checker {
     this.#idleTimer = undefined;
     if (this.#pending > 0 || this.#epoll < 0) return;
     const idle = performance.now() - this.#idleSince;
-    if (idle < IDLE_CLOSE_MS) {
-      this.#armIdleTimer(IDLE_CLOSE_MS - idle);
+    if (idle < this.#idleCloseMs) {
+      this.#armIdleTimer(this.#idleCloseMs - idle);
       return;
     }
     this.#sys.close(this.#epoll);
@@ -117,9 +118,10 @@ export class NativeTcpProber implements Checker {
   };
 
   /** Throws when the binding does not work (its first call fails): tcp.ts then falls back to Bun.connect. */
-  constructor(sys: TcpSyscalls, other: Checker) {
+  constructor(sys: TcpSyscalls, other: Checker, idleCloseMs = IDLE_CLOSE_MS) {
     this.#sys = sys;
     this.#other = other;
+    this.#idleCloseMs = idleCloseMs;
     const errno = sys.__errno_location();
     if (typeof errno !== "number" || errno === 0) throw new Error("__errno_location returned no address");
     this.#errno = errno as Pointer;
@@ -222,7 +224,7 @@ export class NativeTcpProber implements Checker {
     probe.watch?.remove(probe);
     if (--this.#pending === 0) {
       this.#idleSince = performance.now();
-      if (this.#idleTimer === undefined) this.#armIdleTimer(IDLE_CLOSE_MS);
+      if (this.#idleTimer === undefined) this.#armIdleTimer(this.#idleCloseMs);
     }
   }
 
