@@ -7,6 +7,11 @@
  * their ratio is the result.
  *
  *   bun bench/health-keepalived.ts [--targets 50] [--seconds 20] [--rounds 4] [--listeners accept|defer]
+ *                                  [--engine native|bun] [--phase-slots N]
+ *
+ * `--engine bun` runs lbctl's TCP check on its Bun.connect fall-back instead of the native prober; `--phase-slots N`
+ * is an experiment: lbctl's first probes only on N phases of the interval, so each timer wake-up starts several
+ * probes (not what lbctl does; its figures are not P4's).
  *
  * N is 50 by default, not P4's 10,000: on the loaded development host (2 cores, ~7 agents) the emulated guest
  * carried only about 100 loopback connections a second, whichever tool made them (2026-12-03, same guest runs: with
@@ -47,7 +52,7 @@ const VIP = "10.255.0.1";
 const LBCTL_WARMUP_MS = 45_000;
 
 const args = parseArgs(process.argv.slice(2));
-if (args.role === "lbctl") await runLbctl(Number(args.targets), args.engine === "bun" ? "bun" : undefined);
+if (args.role === "lbctl") await runLbctl(Number(args.targets), args.engine === "bun" ? "bun" : undefined, Number(args["phase-slots"] ?? 0));
 else await main();
 
 interface Window {
@@ -235,7 +240,7 @@ function destinations(): number {
 }
 
 async function measureLbctl(targetCount: number, seconds: number): Promise<Window> {
-  const engine = args.engine === "bun" ? ["--engine", "bun"] : [];
+  const engine = [...(args.engine === "bun" ? ["--engine", "bun"] : []), ...(args["phase-slots"] ? ["--phase-slots", args["phase-slots"]] : [])];
   const proc = Bun.spawn([process.execPath, import.meta.path, "--role", "lbctl", "--targets", `${targetCount}`, ...engine], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const lines = readLines(proc.stdout);
   try {
@@ -274,7 +279,7 @@ async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<st
  * the end of the warm-up and the first line on stdin are counted (whenever they finish); the counts then go out on
  * stdout. Probes scheduled in that span = targets × span / interval.
  */
-async function runLbctl(targetCount: number, engine: TcpEngine | undefined): Promise<void> {
+async function runLbctl(targetCount: number, engine: TcpEngine | undefined, phaseSlots: number): Promise<void> {
   let windowStart = Number.POSITIVE_INFINITY;
   let windowEnd = Number.POSITIVE_INFINITY;
   let onTime = 0;
@@ -282,6 +287,9 @@ async function runLbctl(targetCount: number, engine: TcpEngine | undefined): Pro
   const tcp = createTcpChecker({ engine });
   const monitor = new HealthMonitor({
     checkers: (type) => (type === "tcp" ? tcp : undefined),
+    // An experiment, not lbctl's behaviour: first probes on `phaseSlots` phases of the interval instead of anywhere
+    // in it, so one timer wake-up starts several probes (what batching wake-ups in the scheduler would save).
+    random: phaseSlots > 0 ? () => Math.floor(Math.random() * phaseSlots) / phaseSlots : undefined,
     listener: {
       probe(event) {
         if (event.scheduledAt < windowStart || event.scheduledAt >= windowEnd) return;
