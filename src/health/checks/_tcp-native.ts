@@ -8,8 +8,10 @@
  * Bun's event loop cannot watch a file descriptor it did not open, so the epoll set is polled without blocking
  * (epoll_wait with a zero timeout): once right after the probes a timer wake-up of the scheduler started (a
  * microtask, so one poll serves the whole batch, and a loopback or LAN handshake is usually done by then), then
- * every POLL_MS while a probe is still waiting. A latency is therefore measured to within POLL_MS plus the
- * runtime's timer slack.
+ * while a probe still waits, every quarter of the age of the youngest probe, between MIN_POLL_MS and MAX_POLL_MS.
+ * A latency is therefore exact to about a millisecond for a probe answered within a few milliseconds, and to
+ * about a quarter of itself beyond (at most MAX_POLL_MS), while a backend that never answers costs a few dozen
+ * polls until its timeout rather than one a millisecond (a wake-up costs milliseconds of CPU in the emulated lab).
  *
  * A connection attempt is closed when its probe aborts (timeout or cancellation): unlike Bun.connect, nothing is
  * left retrying SYNs in the kernel for a backend that never answers.
@@ -37,8 +39,9 @@ const EPOLLERR = 0x008;
 const EPOLLHUP = 0x010;
 const EINPROGRESS = 115;
 
-/** Time between two polls while a probe waits for its answer. */
-export const POLL_MS = 1;
+/** Least and most time between two polls while a probe waits for its answer. */
+export const MIN_POLL_MS = 1;
+export const MAX_POLL_MS = 20;
 /** Events read by one epoll_wait; more are read by the next call of the same poll. */
 const MAX_EVENTS = 256;
 /** An epoll set unused for this long (up to twice as long) is closed (a monitor that stopped probing keeps no descriptor); reopened on use. */
@@ -88,6 +91,9 @@ export class NativeTcpProber implements Checker {
   #pending = 0;
   #pollQueued = false;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  #pollDelay = 0;
+  /** When the youngest probe started: the poll cadence follows its age. */
+  #lastStarted = 0;
   #pollTimerArmed = false;
   /** Probes started since the idle timer was armed: the epoll set is closed only after a whole idle period. */
   #startedSinceIdleCheck = 0;
@@ -144,6 +150,7 @@ export class NativeTcpProber implements Checker {
     if (address === null) return this.#other.probe(target, signal);
     if (signal.aborted) return Promise.resolve(aborted(signal, target.health.timeout_ms, 0));
     const started = performance.now();
+    this.#lastStarted = started;
     if (this.#epoll < 0) {
       this.#epoll = this.#sys.epoll_create1(EPOLL_CLOEXEC);
       if (this.#epoll < 0) return Promise.resolve(failed(errnoError(this.#lastErrno()), 0));
@@ -231,9 +238,16 @@ export class NativeTcpProber implements Checker {
   #armPollTimer(): void {
     if (this.#pollTimerArmed || this.#pollQueued) return;
     this.#pollTimerArmed = true;
-    // One timer object for the prober's life, re-armed rather than allocated per poll.
-    if (this.#pollTimer === undefined) this.#pollTimer = setTimeout(this.#poll, POLL_MS);
-    else this.#pollTimer.refresh();
+    // The timer object is re-armed rather than allocated anew while its delay stays the same.
+    const age = performance.now() - this.#lastStarted;
+    const delay = Math.round(Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, age / 4)));
+    if (this.#pollTimer !== undefined && delay === this.#pollDelay) {
+      this.#pollTimer.refresh();
+      return;
+    }
+    clearTimeout(this.#pollTimer);
+    this.#pollDelay = delay;
+    this.#pollTimer = setTimeout(this.#poll, delay);
   }
 
   #armIdleTimer(): void {

@@ -10,6 +10,7 @@ import { NativeTcpProber, sockaddr } from "../../../src/health/checks/_tcp-nativ
 import { createTcpChecker } from "../../../src/health/checks/tcp.ts";
 import { bindTcpSyscalls, type TcpSyscalls } from "../../../src/ipvs/transport/native.ts";
 import type { Checker, ProbeResult, ProbeTarget } from "../../../src/health/types.ts";
+import { blackhole } from "../support/blackhole.ts";
 
 const HEALTH = { enabled: true, type: "tcp" as const, port: 0, interval_ms: 1000, timeout_ms: 500, fail_after: 3, recover_after: 2 };
 const target = (port: number, address = "127.0.0.1"): ProbeTarget => ({ address, port, family: address.includes(":") ? 6 : 4, health: HEALTH });
@@ -92,6 +93,20 @@ describe("native TCP prober", () => {
     expect(await prober.probe(target(9), AbortSignal.timeout(1000))).toMatchObject({ ok: false, reason: "network unreachable" });
     const unknown = new NativeTcpProber(syscallsWith({ connect: (errno) => ((errno[0] = 71), -1) }), recordingChecker());
     expect(await unknown.probe(target(9), AbortSignal.timeout(1000))).toMatchObject({ ok: false, reason: "connect failed: errno 71" });
+  });
+
+  test("a probe that waits long is polled less and less often: a few dozen polls in 300 ms, not one a millisecond", async () => {
+    const hole = await blackhole();
+    cleanups.push(() => hole.close());
+    const real = bindTcpSyscalls();
+    let polls = 0;
+    const counting = { ...real, epoll_wait: (...args: Parameters<typeof real.epoll_wait>) => (polls++, real.epoll_wait(...args)) } as TcpSyscalls;
+    const prober = new NativeTcpProber(counting, recordingChecker());
+    const result = await prober.probe({ ...target(hole.port), health: { ...HEALTH, timeout_ms: 300 } }, AbortSignal.timeout(300));
+    expect(result.reason).toBe("timed out after 300 ms");
+    // Positive sign first: it was polled at all (more than the first poll), then bounded.
+    expect(polls).toBeGreaterThan(5);
+    expect(polls).toBeLessThan(60);
   });
 
   test("the epoll set is closed once idle and opened again by the next probe", async () => {
