@@ -4,8 +4,9 @@
  * targets at 1 s would hold 600,000, past the kernel's table) and the backend's accept loop sees it close at once.
  *
  * Two probers keep that contract: the native one (_tcp-native.ts: libc's non-blocking connect and epoll through
- * bun:ffi, the syscalls keepalived makes, about half the CPU a probe) and Bun.connect (_tcp-bun.ts). The native one
- * is used wherever libc can be bound; otherwise the check falls back to Bun.connect and says so once.
+ * bun:ffi, the syscalls keepalived makes, about two thirds of Bun.connect's CPU a probe on the host) and
+ * Bun.connect (_tcp-bun.ts). The native one is used wherever libc can be bound; otherwise the check falls back to
+ * Bun.connect and says so once.
  */
 
 import { bindTcpSyscalls, type TcpSyscalls } from "../../ipvs/transport/native.ts";
