@@ -7,6 +7,11 @@
  * their ratio is the result.
  *
  *   bun bench/health-keepalived.ts [--targets 50] [--seconds 20] [--rounds 4] [--listeners accept|defer]
+ *                                  [--engine native|bun] [--phase-slots N]
+ *
+ * `--engine bun` runs lbctl's TCP check on its Bun.connect fall-back instead of the native prober; `--phase-slots N`
+ * is an experiment: lbctl's first probes only on N phases of the interval, so each timer wake-up starts several
+ * probes (not what lbctl does; its figures are not P4's).
  *
  * N is 50 by default, not P4's 10,000: on the loaded development host (2 cores, ~7 agents) the emulated guest
  * carried only about 100 loopback connections a second, whichever tool made them (2026-12-03, same guest runs: with
@@ -31,6 +36,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createTcpChecker, type TcpEngine } from "../src/health/checks/tcp.ts";
 import { HealthMonitor } from "../src/health/monitor.ts";
 import { healthTargets } from "../src/health/targets.ts";
 import { ADDRESSES, BASE_PORT, benchConfig, parseArgs, startListeners } from "./health-scheduler.ts";
@@ -46,7 +52,7 @@ const VIP = "10.255.0.1";
 const LBCTL_WARMUP_MS = 45_000;
 
 const args = parseArgs(process.argv.slice(2));
-if (args.role === "lbctl") await runLbctl(Number(args.targets));
+if (args.role === "lbctl") await runLbctl(Number(args.targets), args.engine === "bun" ? "bun" : undefined, Number(args["phase-slots"] ?? 0));
 else await main();
 
 interface Window {
@@ -55,6 +61,8 @@ interface Window {
   /** lbctl only: probes finished ok and probes started ≤ 50 ms late, over those it scheduled in the window. */
   okPct?: number;
   onTimePct?: number;
+  /** lbctl only: the TCP check's prober (tcp.ts). */
+  engine?: TcpEngine;
 }
 
 async function main(): Promise<void> {
@@ -107,7 +115,8 @@ async function main(): Promise<void> {
   const lbctlOk = Math.min(...lbctl.map((w) => w.okPct ?? 0));
 
   console.log(`health checks against keepalived: ${targetCount} TCP targets every ${INTERVAL_MS} ms, ${rounds} rounds of ${seconds} s each, alternated (kernel lab guest, emulated)`);
-  console.log(`  lbctl: CPU ${fmt(lbctl)} of one core; connects/s ${rate(lbctl)}; on time ≥ ${lbctlOnTime.toFixed(2)} %, ok ≥ ${lbctlOk.toFixed(2)} %`);
+  const engines = [...new Set(lbctl.map((w) => w.engine))].join(", ");
+  console.log(`  lbctl (${engines} prober): CPU ${fmt(lbctl)} of one core; connects/s ${rate(lbctl)}; on time ≥ ${lbctlOnTime.toFixed(2)} %, ok ≥ ${lbctlOk.toFixed(2)} %`);
   console.log(`  lbctl's process with no targets: ${idle?.cpuPct.toFixed(1)} % of one core; the guest's clock source: ${clockSource()}`);
   console.log(`  bare Bun.connect at the same rate, nothing else: ${floor?.cpuPct.toFixed(1)} % of one core, ${floor?.connectsPerSecond.toFixed(0)} connects/s`);
   console.log(`  keepalived (checker + parent): CPU ${fmt(keepalived)} of one core; connects/s ${rate(keepalived)}`);
@@ -118,7 +127,7 @@ async function main(): Promise<void> {
   const listenerNote = listenerMode === "accept" ? "accepting" : "never-accepting";
   const common = { id: "P4", what: `${targetCount.toLocaleString("en")} TCP targets at ${INTERVAL_MS} ms on loopback, ${listenerNote} listeners, against keepalived's TCP_CHECK, alternated`, where: "guest" as const, bench: "health-keepalived" };
   report({ ...common, name: "lbctl's CPU / keepalived's CPU for the same probes (per connection made), same guest run", target: "≤ 1.0", measured: `${ratio.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; CPU shares at their own rates: ${shareRatios.map((r) => r.toFixed(2)).join(", ")}; guest clock source ${clockSource()})${verdict}`, value: ratio, unit: "ratio", ok });
-  report({ ...common, name: "lbctl: CPU, per probe, probes started ≤ 50 ms late", measured: `${fmt(lbctl)} of one core, ${median(lbctl.map(perProbe)).toFixed(0)} µs a connect, ≥ ${lbctlOnTime.toFixed(1)} % on time`, value: median(lbctl.map((w) => w.cpuPct)), unit: "%", ok: true });
+  report({ ...common, name: "lbctl: CPU, per probe, probes started ≤ 50 ms late", measured: `${engines} prober: ${fmt(lbctl)} of one core, ${median(lbctl.map(perProbe)).toFixed(0)} µs a connect, ≥ ${lbctlOnTime.toFixed(1)} % on time`, value: median(lbctl.map((w) => w.cpuPct)), unit: "%", ok: true });
   report({ ...common, name: "lbctl's process with no targets (the runtime alone)", measured: `${idle!.cpuPct.toFixed(1)} % of one core`, value: idle!.cpuPct, unit: "%", ok: true });
   report({ ...common, name: "floor: bare Bun.connect at the same rate in a process of its own", measured: `${floor!.cpuPct.toFixed(1)} % of one core, ${perProbe(floor!).toFixed(0)} µs a connect`, value: floor!.cpuPct, unit: "%", ok: true });
   report({ ...common, name: "peer: keepalived 2.2.7 --check (TCP_CHECK, delay_loop 1)", measured: `${fmt(keepalived)} of one core, ${median(keepalived.map(perProbe)).toFixed(0)} µs a connect`, value: median(keepalived.map((w) => w.cpuPct)), unit: "%", ok: true });
@@ -231,11 +240,14 @@ function destinations(): number {
 }
 
 async function measureLbctl(targetCount: number, seconds: number): Promise<Window> {
-  const proc = Bun.spawn([process.execPath, import.meta.path, "--role", "lbctl", "--targets", `${targetCount}`], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  const engine = [...(args.engine === "bun" ? ["--engine", "bun"] : []), ...(args["phase-slots"] ? ["--phase-slots", args["phase-slots"]] : [])];
+  const proc = Bun.spawn([process.execPath, import.meta.path, "--role", "lbctl", "--targets", `${targetCount}`, ...engine], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const lines = readLines(proc.stdout);
   try {
     const first = await lines.next();
-    if (first.value !== "ready") throw new Error(`the lbctl prober did not start (${first.value ?? "no output"})`);
+    const ready = /^ready (native|bun)$/.exec(first.value ?? "");
+    if (ready === null) throw new Error(`the lbctl prober did not start (${first.value ?? "no output"})`);
+    const engineUsed = ready[1] as TcpEngine;
     await Bun.sleep(LBCTL_WARMUP_MS);
     const measured = await window([proc.pid], seconds);
     // Counts of the probes the child scheduled in the window (it learns the window from its stdin).
@@ -244,7 +256,7 @@ async function measureLbctl(targetCount: number, seconds: number): Promise<Windo
     const counts = await lines.next();
     const { scheduled, onTime, ok } = JSON.parse(counts.value ?? "{}") as { scheduled: number; onTime: number; ok: number };
     if (targetCount > 0 && !scheduled) throw new Error("the lbctl prober counted no probes");
-    return { ...measured, onTimePct: scheduled ? (onTime / scheduled) * 100 : 0, okPct: scheduled ? (ok / scheduled) * 100 : 0 };
+    return { ...measured, engine: engineUsed, onTimePct: scheduled ? (onTime / scheduled) * 100 : 0, okPct: scheduled ? (ok / scheduled) * 100 : 0 };
   } finally {
     proc.kill("SIGTERM");
     await proc.exited;
@@ -267,12 +279,17 @@ async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<st
  * the end of the warm-up and the first line on stdin are counted (whenever they finish); the counts then go out on
  * stdout. Probes scheduled in that span = targets × span / interval.
  */
-async function runLbctl(targetCount: number): Promise<void> {
+async function runLbctl(targetCount: number, engine: TcpEngine | undefined, phaseSlots: number): Promise<void> {
   let windowStart = Number.POSITIVE_INFINITY;
   let windowEnd = Number.POSITIVE_INFINITY;
   let onTime = 0;
   let ok = 0;
+  const tcp = createTcpChecker({ engine });
   const monitor = new HealthMonitor({
+    checkers: (type) => (type === "tcp" ? tcp : undefined),
+    // An experiment, not lbctl's behaviour: first probes on `phaseSlots` phases of the interval instead of anywhere
+    // in it, so one timer wake-up starts several probes (what batching wake-ups in the scheduler would save).
+    random: phaseSlots > 0 ? () => Math.floor(Math.random() * phaseSlots) / phaseSlots : undefined,
     listener: {
       probe(event) {
         if (event.scheduledAt < windowStart || event.scheduledAt >= windowEnd) return;
@@ -282,7 +299,7 @@ async function runLbctl(targetCount: number): Promise<void> {
     },
   });
   monitor.sync(healthTargets(benchConfig(targetCount, INTERVAL_MS)));
-  process.stdout.write("ready\n");
+  process.stdout.write(`ready ${tcp.engine}\n`);
   // The parent starts its window a warm-up after `ready`; this process counts from the same point (approximately:
   // the share is over the probes due in the counted span, so a skew of a few ms changes nothing measurable).
   await Bun.sleep(LBCTL_WARMUP_MS);

@@ -5,6 +5,7 @@
  * in CI. Run on an otherwise idle host:
  *
  *   bun bench/health-scheduler.ts [--targets 10000] [--seconds 40] [--interval 1000] [--listeners defer|accept]
+ *                                 [--engine native|bun]
  *
  * The listeners (one socket per target, on 127.0.1.1-127.0.1.100, ports 20000 and up) run in separate processes so
  * their CPU is not counted. Loopback TCP still charges the kernel work of both ends to the connecting process: the
@@ -18,6 +19,7 @@
 import { dlopen, ptr } from "bun:ffi";
 import { readFileSync } from "node:fs";
 import type { Config } from "../src/config/model.ts";
+import { createTcpChecker } from "../src/health/checks/tcp.ts";
 import { HealthMonitor } from "../src/health/monitor.ts";
 import { DEFAULT_WAKE_QUANTUM_MS } from "../src/health/scheduler.ts";
 import { healthTargets } from "../src/health/targets.ts";
@@ -66,7 +68,10 @@ async function main(): Promise<void> {
     const failures = new Map<string, number>();
     // Room for twice the probes due: on a busy host the measured window outlasts its nominal seconds.
     const lateness = new Float64Array(2 * (Math.ceil((targetCount * seconds * 1000) / intervalMs) + targetCount));
+    // The TCP check's prober: native (the default, where libc can be bound) or Bun.connect, for a comparison.
+    const tcp = createTcpChecker({ engine: args.engine === "bun" ? "bun" : undefined });
     const monitor = new HealthMonitor({
+      checkers: (type) => (type === "tcp" ? tcp : undefined),
       listener: {
         probe(event) {
           if (event.scheduledAt < windowStart || event.scheduledAt >= windowEnd) return;
@@ -119,10 +124,11 @@ async function main(): Promise<void> {
     const schedule = scheduleShare({ targets: targets.length, windowMs: wall, intervalMs, finished: started, onTime, skipped });
     const onTimeShare = schedule.onTimePct;
     const rssMb = rssMax / 1024 / 1024;
-    const aboveFloor = userPct + sysPct - floorCpu.total;
-    const perProbeUs = started === 0 ? 0 : ((aboveFloor / 100) * 1e6) / (started / (wall / 1000));
+    // CPU a connection, lbctl's (everything: scheduler, monitor, check) beside bare Bun.connect's at the same rate.
+    const perProbeUs = started === 0 ? 0 : (((userPct + sysPct) / 100) * 1e6) / (started / (wall / 1000));
+    const floorUs = ((floorCpu.total / 100) * 1e6) / ((targetCount * 1000) / intervalMs);
 
-    console.log(`health scheduler: ${targets.length} TCP targets, interval ${intervalMs} ms, ${seconds} s measured after ${warmupMs / 1000} s warm-up`);
+    console.log(`health scheduler: ${targets.length} TCP targets (${tcp.engine} prober), interval ${intervalMs} ms, ${seconds} s measured after ${warmupMs / 1000} s warm-up`);
     console.log(`  listeners: ${LISTENER_PROCESSES} processes, ${targetCount} sockets on 127.0.1.1-127.0.1.${ADDRESSES}, ${listenerMode === "defer" ? "TCP_DEFER_ACCEPT, never accepted" : "Bun.listen, accepting"}`);
     console.log(
       `  probes: ${schedule.scheduled} scheduled in the window, ${started} finished (${schedule.finishedPct.toFixed(2)} %, ${(started / (wall / 1000)).toFixed(0)}/s), ${skipped} skipped, ${schedule.missing} missing; ${ok} ok, ${started - ok} failed ${failures.size ? JSON.stringify(Object.fromEntries(failures)) : ""}`,
@@ -139,17 +145,17 @@ async function main(): Promise<void> {
     console.log(`INFO  CPU of the listener processes: ${listenersPct.toFixed(0)} % of one core; of other processes of the host: ${Math.max(0, othersPct).toFixed(0)} %${othersNote}`);
     console.log(`INFO  monitor + scheduler alone (a checker that answers at once, no sockets): ${ownUs.toFixed(2)} µs of CPU a probe`);
     console.log(
-      `INFO  floor: bare Bun.connect at the same rate, nothing else: ${floorCpu.total.toFixed(1)} % (user ${floorCpu.user.toFixed(1)}, sys ${floorCpu.sys.toFixed(1)}); lbctl above it: ${aboveFloor.toFixed(1)} %, ${perProbeUs.toFixed(0)} µs a probe`,
+      `INFO  floor: bare Bun.connect at the same rate, nothing else: ${floorCpu.total.toFixed(1)} % (user ${floorCpu.user.toFixed(1)}, sys ${floorCpu.sys.toFixed(1)}), ${floorUs.toFixed(1)} µs a connect; lbctl: ${perProbeUs.toFixed(1)} µs a probe (${(perProbeUs / floorUs).toFixed(2)} × the floor)`,
     );
 
-    const common = { id: "P4", what: `${targets.length.toLocaleString("en")} TCP targets at ${intervalMs} ms on loopback, ${listenerMode === "defer" ? "never-accepting" : "accepting"} listeners`, where: "host" as const, bench: "health-scheduler", loaded };
+    const common = { id: "P4", what: `${targets.length.toLocaleString("en")} TCP targets at ${intervalMs} ms on loopback, ${listenerMode === "defer" ? "never-accepting" : "accepting"} listeners${tcp.engine === "bun" ? ", Bun.connect prober" : ""}`, where: "host" as const, bench: "health-scheduler", loaded };
     const pct = (value: number) => `${value.toFixed(1)} %`;
     report({ ...common, name: `probes started ≤ ${ON_TIME_MS} ms late, of the ${schedule.scheduled.toLocaleString("en")} scheduled`, target: "≥ 99 %", measured: `${onTimeShare.toFixed(2)} % (${skipped.toLocaleString("en")} skipped, ${schedule.missing.toLocaleString("en")} missing, p99 lateness ${pctile(0.99).toFixed(1)} ms)`, value: onTimeShare, unit: "%", ok: onTimeShare >= 99 });
     report({ ...common, name: "CPU of the probing process", target: "< 50 % of one core", measured: pct(userPct + sysPct), value: userPct + sysPct, unit: "%", ok: userPct + sysPct < 50 });
     report({ ...common, name: "RSS of the probing process (max)", target: "≤ 150 MB", measured: `${rssMb.toFixed(0)} MB`, value: rssMb, unit: "MB", ok: rssMb <= 150 });
     report({ ...common, name: "peer: bare Bun.connect at the same rate in a process of its own (the loopback floor)", measured: `${pct(floorCpu.total)} of one core`, value: floorCpu.total, unit: "%", ok: true });
     report({ ...common, name: "lbctl's bookkeeping alone: monitor and scheduler with a checker that answers at once, no sockets", measured: `${ownUs.toFixed(2)} µs of CPU a probe`, value: ownUs, unit: "µs", ok: true });
-    report({ ...common, name: "lbctl's own cost above that floor", measured: `${pct(aboveFloor)} of one core, ${perProbeUs.toFixed(0)} µs a probe`, value: perProbeUs, unit: "µs", ok: true });
+    report({ ...common, name: `lbctl's CPU a probe (${tcp.engine} prober, all included) beside the Bun.connect floor's a connect`, measured: `${perProbeUs.toFixed(1)} µs against ${floorUs.toFixed(1)} µs (${(perProbeUs / floorUs).toFixed(2)} × the floor)`, value: perProbeUs, unit: "µs", ok: true });
   } finally {
     for (const listener of listeners) listener.kill();
   }

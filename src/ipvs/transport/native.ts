@@ -18,6 +18,7 @@ const LIBC = "libc.so.6";
 
 export type Libnl = ReturnType<typeof bindLibnl>;
 export type Libc = ReturnType<typeof bindLibc>;
+export type TcpSyscalls = ReturnType<typeof bindTcpSyscalls>;
 
 /** libnl-3 and libnl-genl-3, with the libc calls their users need; throws LibraryMissingError naming the library. */
 export function bindLibnl() {
@@ -60,6 +61,26 @@ export function bindLibc() {
       socket: { args: ["i32", "i32", "i32"], returns: "i32" },
       sendto: { args: ["i32", "ptr", "usize", "i32", "ptr", "u32"], returns: "i64" },
       close: { args: ["i32"], returns: "i32" },
+    }),
+  ).symbols;
+}
+
+/**
+ * The libc calls of the TCP health check's native prober (src/health/checks/_tcp-native.ts): non-blocking connects
+ * watched with epoll, the syscalls keepalived's TCP_CHECK makes. Pointers are passed as typed arrays.
+ */
+export function bindTcpSyscalls() {
+  return open(LIBC, () =>
+    dlopen(LIBC, {
+      socket: { args: ["i32", "i32", "i32"], returns: "i32" },
+      connect: { args: ["i32", "ptr", "u32"], returns: "i32" },
+      getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
+      setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+      close: { args: ["i32"], returns: "i32" },
+      epoll_create1: { args: ["i32"], returns: "i32" },
+      epoll_ctl: { args: ["i32", "i32", "i32", "ptr"], returns: "i32" },
+      epoll_wait: { args: ["i32", "ptr", "i32", "i32"], returns: "i32" },
+      __errno_location: { args: [], returns: "ptr" },
     }),
   ).symbols;
 }
