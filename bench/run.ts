@@ -39,6 +39,7 @@ const BENCHES: Bench[] = [
   { name: "health-keepalived", where: "lab" },
   { name: "daemon-start", where: "lab" },
   { name: "controlplane-lab", where: "lab" },
+  { name: "bgp-failover", where: "lab" },
 ];
 
 const USAGE = `Usage: bun bench/run.ts [--no-fail] [--results FILE] [NAME...]
