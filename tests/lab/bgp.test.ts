@@ -94,7 +94,7 @@ test("SIGTERM: lbctl withdraws first, waits its drain, and no request fails; res
   // systemd would start it again: it adopts the kernel table and announces once it can serve.
   await fleet.startDaemon(2);
   await fleet.waitOrShow(() => fleet.nextHops().join() === allDirectors().join(), 30_000, "director 2 back on the router after its restart");
-}, 90_000);
+}, 300_000);
 
 /**
  * Reports until every flow had a line echoed since `before`: a flow the router moved waits for TCP's next
@@ -191,4 +191,4 @@ test("host failures: long-lived flows through a dead director move to the others
   } finally {
     client.kill();
   }
-}, 120_000);
+}, 240_000);

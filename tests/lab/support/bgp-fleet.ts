@@ -241,9 +241,12 @@ export class BgpFleet {
     return FlowClient.start(this.ns("client"), flows, intervalMs);
   }
 
-  /** Starts (again) the lbctl daemon of director n, as systemd would after it stopped. */
+  /**
+   * Starts (again) the lbctl daemon of director n, as systemd would after it stopped. A starved emulated guest can
+   * take more than a minute to start the binary while the rest of the fleet runs: up to 3 minutes are allowed.
+   */
   async startDaemon(n: number): Promise<RunningDaemon> {
-    const daemon = await startDaemon(this.configFile(n), join(this.folder(`d${n}`), "lbctl.sock"), { namespace: this.ns(`d${n}`) });
+    const daemon = await startDaemon(this.configFile(n), join(this.folder(`d${n}`), "lbctl.sock"), { namespace: this.ns(`d${n}`), timeoutMs: 180_000 });
     this.#daemons.set(n, daemon);
     return daemon;
   }
