@@ -108,7 +108,7 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     const cut = Date.now();
     for (const backend of FLEET_BACKENDS) fleet.ns("d3").exec(["ip", "route", "add", "blackhole", `${backend}/32`]);
-    const dropped = await watch.changed(cut, () => hops() === without(3), 30_000, "the router to drop director 3");
+    const dropped = await watch.changed(cut, () => hops() === without(3), 120_000, "the router to drop director 3");
     await fleet.waitOrShow(() => logTimes(fleet.daemon(3).log(), "audit=bgp_withdrawn").some((t) => t >= cut), 15_000, "director 3's bgp_withdrawn record");
     const log = fleet.daemon(3).log();
     const verdicts = FLEET_BACKENDS.map((b) => logTimes(log, `audit=health_state_changed service=web backend=${b}:8080 old_state=healthy new_state=unhealthy`).find((t) => t >= cut) ?? Number.NaN);
@@ -144,7 +144,7 @@ try {
   await Bun.sleep(1000);
   const termAt = Date.now();
   const stopping = fleet.daemon(2).stop("SIGTERM");
-  const termDropped = await watch.changed(termAt, () => hops() === without(2), 30_000, "the router to drop director 2 after SIGTERM");
+  const termDropped = await watch.changed(termAt, () => hops() === without(2), 120_000, "the router to drop director 2 after SIGTERM");
   const stopped = await stopping;
   await Bun.sleep(1000);
   stop = true;
@@ -182,7 +182,7 @@ try {
     const beforeKill = await client.report();
     const killAt = Date.now();
     fleet.killAll(3);
-    const killDropped = await watch.changed(killAt, () => hops() === without(3), 30_000, "the router to drop director 3 after SIGKILL");
+    const killDropped = await watch.changed(killAt, () => hops() === without(3), 120_000, "the router to drop director 3 after SIGKILL");
     const afterKill = await settle(beforeKill);
     const killIntact = intact(afterKill, beforeKill).length;
     const moved = (flow: FlowReport) => via.get(flow.client) === 3;
@@ -201,7 +201,7 @@ try {
     const beforeOff = await client.report();
     const offAt = Date.now();
     fleet.powerOff(2);
-    const offDropped = await watch.changed(offAt, () => hops() === without(2, 3), 30_000, "the router to drop director 2 after its power loss");
+    const offDropped = await watch.changed(offAt, () => hops() === without(2, 3), 120_000, "the router to drop director 2 after its power loss");
     const afterOff = await settle(beforeOff);
     const offIntact = intact(afterOff, beforeOff).length;
     console.log(row("power loss (link down) → router", `${offDropped - offAt} ms`, `hold time ${HOLD_SECONDS} s`, true));
