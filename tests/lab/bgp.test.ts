@@ -160,7 +160,7 @@ test("host failures: long-lived flows through a dead director move to the others
     expect(killed.map((p) => p.pid)).toContain(fleet.daemon(3).process.pid);
     await fleet.daemon(3).process.exited;
     expect(fleet.daemon(3).process.signalCode).toBe("SIGKILL");
-    await fleet.waitOrShow(() => fleet.nextHops().join() === [directorAddress(1), directorAddress(2)].join(), 15_000, "the router to drop director 3");
+    await fleet.waitOrShow(() => fleet.nextHops().join() === [directorAddress(1), directorAddress(2)].join(), 60_000, "the router to drop director 3");
     const afterKill = await echoedSince(client, beforeKill);
     expectFlowsIntact(afterKill, beforeKill, killedAt);
     // The flows director 3 carried now have an entry on director 1 or 2 (created by a mid-flow segment: sloppy_tcp),
@@ -179,7 +179,7 @@ test("host failures: long-lived flows through a dead director move to the others
     const offAt = Date.now();
     const lostPower = fleet.powerOff(2);
     expect(lostPower.map((p) => p.name).filter((name) => name === "bgpd" || name === "zebra").sort()).toEqual(["bgpd", "zebra"]);
-    await fleet.waitOrShow(() => fleet.nextHops().join() === directorAddress(1), 20_000, "the router to keep only director 1");
+    await fleet.waitOrShow(() => fleet.nextHops().join() === directorAddress(1), 60_000, "the router to keep only director 1");
     const dropMs = Date.now() - offAt;
     // The last keepalive came at most one interval before the power went: the hold time runs out no sooner than this.
     expect(dropMs).toBeGreaterThanOrEqual((HOLD_SECONDS - KEEPALIVE_SECONDS) * 1000);

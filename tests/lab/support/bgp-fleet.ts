@@ -184,7 +184,8 @@ export class BgpFleet {
   }
 
   vtysh(name: string, command: string): string {
-    return this.ns(name).exec(["vtysh", "--vty_socket", this.folder(name), "-c", command]);
+    // A starved emulated guest can take longer than run()'s default 30 s to start vtysh and get bgpd's answer.
+    return this.ns(name).exec(["vtysh", "--vty_socket", this.folder(name), "-c", command], { timeoutMs: 90_000 });
   }
 
   /** One short request from the client through the VIP: the backend's greeting, or the error. */
