@@ -40,6 +40,7 @@ const BENCHES: Bench[] = [
   { name: "daemon-start", where: "lab" },
   { name: "controlplane-lab", where: "lab" },
   { name: "port-range-kernel", where: "lab" },
+  { name: "bgp-failover", where: "lab" },
 ];
 
 const USAGE = `Usage: bun bench/run.ts [--no-fail] [--results FILE] [NAME...]
