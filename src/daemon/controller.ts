@@ -559,7 +559,9 @@ export class Controller {
     }
     const targets = healthTargets(this.#config);
     const checked = new Set(targets.map((t) => t.id));
-    for (const service of desiredServices(this.#config)) {
+    // An empty table (a fresh start) or no checked backend adopts nothing: the config is not expanded for that.
+    const candidates = present.size > 0 && checked.size > 0 ? desiredServices(this.#config) : [];
+    for (const service of candidates) {
       for (const d of service.destinations) {
         const id = targetId({ service: service.name, backend: d.backend });
         if (checked.has(id) && present.has(`${service.protocol}:${service.address}:${service.port}>${d.address}:${d.port}`)) this.#adopting.add(id);
