@@ -60,8 +60,10 @@ function escaped(consola: ConsolaInstance): Log {
 }
 
 function createLog(stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream, debug: boolean): ConsolaInstance {
-  const { createConsola } = require("consola") as typeof import("consola");
   const colour = Boolean(stderr.isTTY) && !process.env.NO_COLOR;
+  // Without a terminal, consola's basic build: the same plain lines, without loading the fancy reporter's Unicode
+  // width tables (an Intl.Segmenter and large regexes, set up at load: a noticeable part of a short command's run).
+  const { createConsola } = (colour ? require("consola") : require("consola/basic")) as typeof import("consola");
   return createConsola({
     // `fancy` is a runtime option of consola's node entry that its types omit: badges and colour only on a terminal.
     ...({ fancy: colour } as object),

@@ -28,14 +28,17 @@ export class BgpAnnouncer {
     private readonly events: EventSink,
   ) {}
 
-  /** Brings the routes to what the config, the kernel table and the last reconcile say. */
-  follow(config: Config, kernel: readonly KernelServiceEntry[], reconciled: boolean): void {
+  /**
+   * Brings the routes to what the config, the kernel table and the last reconcile say. The table is asked for only
+   * when BGP is on: after a reconcile that wrote, reading it is a dump of every service (seconds for a large table).
+   */
+  follow(config: Config, kernel: () => readonly KernelServiceEntry[], reconciled: boolean): void {
     const enabled = config.main.bgp.enabled;
     if (!enabled && !this.#enabled) return;
     try {
       const vips = enabled ? announcedVips(config) : [];
       this.#keepLocal(vips);
-      const wanted = enabled ? announcements(config, vips, kernel, reconciled) : [];
+      const wanted = enabled ? announcements(config, vips, kernel(), reconciled) : [];
       const present = new Set(this.routes.list());
       for (const verdict of wanted) {
         if (verdict.announce && !present.has(verdict.vip)) {

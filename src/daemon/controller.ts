@@ -15,7 +15,7 @@ import { BULK_CHANGES, type WeightChangeReason, type DaemonEvent, type EventSink
 import { backendWeight, planBackendWeight } from "../plan/backend-weight.ts";
 import { decideOverride, type BackendOverride, type OverrideRequest } from "../plan/overrides.ts";
 import type { Change, ChangeOp, Plan } from "../plan/changes.ts";
-import { desiredServices, type DesiredService, type WeightOf } from "../plan/desired.ts";
+import { desiredServices, type DesiredDestination, type DesiredService, type WeightOf } from "../plan/desired.ts";
 import { executePlan, type ExecutionResult } from "../plan/execute.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
 import { configManagedVips } from "../system/managed-vips.ts";
@@ -559,7 +559,9 @@ export class Controller {
     }
     const targets = healthTargets(this.#config);
     const checked = new Set(targets.map((t) => t.id));
-    for (const service of desiredServices(this.#config)) {
+    // An empty table (a fresh start) or no checked backend adopts nothing: the config is not expanded for that.
+    const candidates = present.size > 0 && checked.size > 0 ? desiredServices(this.#config) : [];
+    for (const service of candidates) {
       for (const d of service.destinations) {
         const id = targetId({ service: service.name, backend: d.backend });
         if (checked.has(id) && present.has(`${service.protocol}:${service.address}:${service.port}>${d.address}:${d.port}`)) this.#adopting.add(id);
@@ -679,10 +681,10 @@ export class Controller {
     const executed = this.deps.now();
     if (changes.length > 0) phases.execute = executed - executing;
     if (execution.ok && changes.length > 0) {
-      const backends = backendsOf(desired ?? desiredServices(config));
+      const backendOf = backendsOf(desired ?? desiredServices(config));
       const bulk = changes.length > BULK_CHANGES;
-      for (const change of changes) this.#emitChange(change, backends.get(destinationKey(change)), bulk);
-      this.#emitWeightChanges(changes, (change) => backends.get(destinationKey(change)));
+      for (const change of changes) this.#emitChange(change, backendOf(change), bulk);
+      this.#emitWeightChanges(changes, backendOf);
       phases.events = this.deps.now() - executed;
     }
     if (execution.ok) this.#drains.commit(plan, config.main.system.state_dir);
@@ -711,6 +713,9 @@ export class Controller {
   /** Once the kernel has no service left on a VIP the config dropped, the VIP is no longer managed. */
   #forgetDroppedVips(config: Config): void {
     const current = this.#vipsOf(config);
+    // The usual case, every managed VIP still configured, needs no look at the kernel (after a bulk write, building
+    // that view replays every write).
+    if ([...this.#managed].every((vip) => current.has(vip))) return;
     const stillUsed = new Set([...this.#cache.known().values()].map((s) => s.address));
     const keep = [...this.#managed].filter((vip) => current.has(vip) || stillUsed.has(vip));
     if (keep.length === this.#managed.size) return;
@@ -807,14 +812,28 @@ function weightChanges(changes: readonly Change[], backendOf: (change: Change) =
 }
 
 /** `PROTO:VIP:PORT>ADDR:PORT` → backend key, for every configured destination (of the plan's desired services). */
-function backendsOf(desired: readonly DesiredService[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const service of desired) for (const d of service.destinations) map.set(`${service.id}>${d.id}`, d.backend);
-  return map;
-}
-
-function destinationKey(change: Pick<Change, "service" | "destination">): string {
-  return `${change.service}>${change.destination ?? ""}`;
+/**
+ * The backend key of a change's destination, looked up by service, then among that service's few destinations: no
+ * string is built per destination (a start-up reconcile names 20,000 of them). A service with many destinations gets
+ * an index by id on its first question.
+ */
+function backendsOf(desired: readonly DesiredService[]): (change: Pick<Change, "service" | "destination">) => string | undefined {
+  const byService = new Map<string, readonly DesiredDestination[]>();
+  for (const service of desired) byService.set(service.id, service.destinations);
+  const indexes = new Map<string, Map<string, string>>();
+  return (change) => {
+    const id = change.destination;
+    if (id === undefined) return undefined;
+    const destinations = byService.get(change.service);
+    if (!destinations) return undefined;
+    if (destinations.length <= 8) {
+      for (const d of destinations) if (d.id === id) return d.backend;
+      return undefined;
+    }
+    let index = indexes.get(change.service);
+    if (!index) indexes.set(change.service, (index = new Map(destinations.map((d) => [d.id, d.backend]))));
+    return index.get(id);
+  };
 }
 
 /** Service name → backend keys the next config has that the running one does not (per service). */

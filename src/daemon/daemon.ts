@@ -292,7 +292,7 @@ class RunningDaemon implements Daemon {
   /** BGP announcements follow what this tick found the kernel able to serve. */
   #followAnnouncements(reconciled: boolean): void {
     const controller = this.#controller;
-    if (controller && this.#announcer && !this.#stopping) this.#announcer.follow(controller.config, controller.kernel(), reconciled);
+    if (controller && this.#announcer && !this.#stopping) this.#announcer.follow(controller.config, () => controller.kernel(), reconciled);
   }
 
   /** The sync roles follow the VIPs this tick found held (and the config this tick ran). */

@@ -78,7 +78,7 @@ export class StateCache {
     this.invalidate();
     if (this.#lastRead === undefined) return;
     if (this.#pending.length + operations.length > MAX_PENDING_WRITES) return this.forget();
-    this.#pending.push(...operations);
+    for (const operation of operations) this.#pending.push(operation); // not push(...): a bulk write is 25,000
   }
 
   /** What the kernel holds is unknown (a rollback failed): the next `get()` and `known()` read it. */

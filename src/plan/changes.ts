@@ -54,8 +54,20 @@ export function countDeletions(plan: Plan): { services: number; destinations: nu
   return { services, destinations };
 }
 
-/** The destination as it must be recreated (connection counters and stats are the kernel's, not settings). */
-export function destinationSettings(destination: KernelDestination): DestinationSpec {
-  const { address, port, family, forward, weight, upperThreshold, lowerThreshold, tunnel } = destination;
-  return { address, port, family, forward, weight, upperThreshold, lowerThreshold, ...(tunnel ? { tunnel } : {}) };
+/**
+ * The destination as it must be recreated (connection counters and stats are the kernel's, not settings). Built
+ * field by field, without spreads: a plan of a large table makes one per destination.
+ */
+export function destinationSettings(destination: DestinationSpec | KernelDestination): DestinationSpec {
+  const settings: DestinationSpec = {
+    address: destination.address,
+    port: destination.port,
+    family: destination.family,
+    forward: destination.forward,
+    weight: destination.weight,
+    upperThreshold: destination.upperThreshold,
+    lowerThreshold: destination.lowerThreshold,
+  };
+  if (destination.tunnel) settings.tunnel = destination.tunnel;
+  return settings;
 }

@@ -71,7 +71,9 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
     const backends = service.backends.map((backend) => {
       const key = backendKey(backend, lowest);
       const weight = weightOf(service, key, backend.weight);
-      return { backend, key, weight: weight === "kernel" ? backend.weight : weight, keepKernelWeight: weight === "kernel" };
+      // The destination's id is this prefix and the port: the address is formatted once per backend, not per port.
+      const idPrefix = formatEndpoint(backend.address, 0).slice(0, -1);
+      return { backend, key, idPrefix, weight: weight === "kernel" ? backend.weight : weight, keepKernelWeight: weight === "kernel" };
     });
     const sorry = service.sorry_server && options.sorryServer?.(service) ? service.sorry_server : undefined;
     const flags = service.persistence ? ServiceFlag.persistent : 0;
@@ -81,7 +83,7 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
     // reconcile.
     for (const port of ports) {
       const destinations: DesiredDestination[] = [];
-      for (const { backend, key, weight, keepKernelWeight } of backends) {
+      for (const { backend, key, idPrefix, weight, keepKernelWeight } of backends) {
         const destinationPortNumber = destinationPort(backend, port);
         const destination: DesiredDestination = {
           address: backend.address,
@@ -91,7 +93,7 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
           weight,
           upperThreshold: 0,
           lowerThreshold: 0,
-          id: formatEndpoint(backend.address, destinationPortNumber),
+          id: idPrefix + destinationPortNumber,
           backend: key,
           configuredWeight: backend.weight,
         };

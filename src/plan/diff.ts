@@ -45,6 +45,8 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
   for (const service of desired) {
     wanted.add(service.id);
     const current = owned.get(service.id);
+    // One key object for every operation on this service's destinations (operations are read, never changed).
+    const key = keyOf(service);
     if (!current) {
       createServices.push({
         op: "create-service",
@@ -53,9 +55,9 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
         after: serviceSettings(service),
         reason,
         operation: { kind: "new-service", service: serviceSettings(service) },
-        undo: [{ kind: "del-service", service: keyOf(service) }],
+        undo: [{ kind: "del-service", service: key }],
       });
-      for (const destination of service.destinations) upsertDestinations.push(createDestination(service, destination, reason));
+      for (const destination of service.destinations) upsertDestinations.push(createDestination(service, key, destination, reason));
       continue;
     }
     if (serviceDiffers(service, current.service)) {
@@ -75,7 +77,7 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
       const present = existing.take(wanted.address, wanted.port);
       const destination = present && wanted.keepKernelWeight ? { ...wanted, weight: present.weight } : wanted;
       if (!present) {
-        upsertDestinations.push(createDestination(service, destination, reason));
+        upsertDestinations.push(createDestination(service, key, destination, reason));
       } else if (destinationDiffers(destination, present)) {
         const weightOnly = destinationDiffers(destination, { ...present, weight: destination.weight }) === false;
         upsertDestinations.push({
@@ -86,13 +88,13 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
           after: destinationAfter(destination),
           before: destinationAfter(present),
           reason: weightOnly && options.weightReason ? options.weightReason(destination) : reason,
-          operation: { kind: "set-destination", service: keyOf(service), destination: destinationSettings(toKernelShape(destination)) },
-          undo: [{ kind: "set-destination", service: keyOf(service), destination: destinationSettings(present) }],
+          operation: { kind: "set-destination", service: key, destination: destinationSettings(destination) },
+          undo: [{ kind: "set-destination", service: key, destination: destinationSettings(present) }],
         });
       }
     }
     for (const leftover of existing.rest()) {
-      const change = removeDestination(service, current.service, formatDestinationKey(leftover), leftover, removal, reason);
+      const change = removeDestination(service, key, current.service, formatDestinationKey(leftover), leftover, removal, reason);
       if (change) (change.op === "delete-destination" ? deleteDestinations : upsertDestinations).push(change);
     }
   }
@@ -182,7 +184,7 @@ class DestinationIndex {
   }
 }
 
-function createDestination(service: DesiredService, destination: DesiredDestination, reason: ChangeReason): Change {
+function createDestination(service: DesiredService, key: ServiceKey, destination: DesiredDestination, reason: ChangeReason): Change {
   return {
     op: "create-destination",
     service: service.id,
@@ -190,20 +192,20 @@ function createDestination(service: DesiredService, destination: DesiredDestinat
     name: service.name,
     after: destinationAfter(destination),
     reason,
-    operation: { kind: "new-destination", service: keyOf(service), destination: destinationSettings(toKernelShape(destination)) },
-    undo: [{ kind: "del-destination", service: keyOf(service), destination: { address: destination.address, port: destination.port, family: destination.family } }],
+    operation: { kind: "new-destination", service: key, destination: destinationSettings(destination) },
+    undo: [{ kind: "del-destination", service: key, destination: { address: destination.address, port: destination.port, family: destination.family } }],
   };
 }
 
 function removeDestination(
   service: DesiredService,
+  key: ServiceKey,
   kernelService: KernelService,
   id: string,
   destination: KernelDestination,
   removal: RemovalPolicy,
   reason: ChangeReason,
 ): Change | undefined {
-  const key = keyOf(service);
   if (removal(kernelService, destination) === "drain") {
     if (destination.weight === 0) return undefined;
     const drained = { ...destinationSettings(destination), weight: 0 };
@@ -261,8 +263,4 @@ function serviceSettings(service: ServiceSpec): ServiceSpec {
 
 function destinationAfter(destination: DesiredDestination | KernelDestination): Change["after"] {
   return { weight: destination.weight, forward: destination.forward };
-}
-
-function toKernelShape(destination: DesiredDestination): KernelDestination {
-  return { ...destination, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 };
 }

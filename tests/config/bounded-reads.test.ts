@@ -166,4 +166,16 @@ describe("nesting deeper than the limit is refused before parsing, in millisecon
     ].join("\n");
     expect(findTooDeep(harmless)).toBeUndefined();
   });
+
+  test("short lines cannot nest past the limit: a list nested by indentation is refused once one line gets long enough", () => {
+    // Line i is i spaces and "-": one level each, MAX_NESTING_DEPTH + 1 characters on the first line too deep.
+    const nested = (levels: number) => Array.from({ length: levels }, (_, i) => `${" ".repeat(i)}-\n`).join("");
+    expect(findTooDeep(nested(MAX_NESTING_DEPTH))).toBeUndefined();
+    expect(findTooDeep(nested(MAX_NESTING_DEPTH + 1))).toEqual({ line: MAX_NESTING_DEPTH + 1, column: MAX_NESTING_DEPTH + 1 });
+    // Brackets count against the length lines may have: every line here is shorter than the limit, but a flow list
+    // opened over short lines takes the levels past it.
+    const flowOverShortLines = `${nested(MAX_NESTING_DEPTH - 5)}${" ".repeat(MAX_NESTING_DEPTH - 5)}- [\n${"[\n".repeat(10)}`;
+    expect(Math.max(...flowOverShortLines.split("\n").map((line) => line.length))).toBeLessThan(MAX_NESTING_DEPTH);
+    expect(findTooDeep(flowOverShortLines)).toEqual({ line: MAX_NESTING_DEPTH - 1, column: 1 });
+  });
 });

@@ -36,14 +36,14 @@ function setUp() {
 describe("the BGP announcer", () => {
   test("announces while serving, withdraws when every backend is at weight 0, announces again; each change audited once", () => {
     const { routes, local, audit, announcer } = setUp();
-    announcer.follow(config, kernel(1), true);
+    announcer.follow(config, () => kernel(1), true);
     expect([...routes]).toEqual(["192.0.2.10"]);
-    announcer.follow(config, kernel(1), true);
-    announcer.follow(config, kernel(0), true);
+    announcer.follow(config, () => kernel(1), true);
+    announcer.follow(config, () => kernel(0), true);
     expect([...routes]).toEqual([]);
     // Withdrawn, the VIP stays local: flows the routers still send are served.
     expect([...local]).toEqual(["192.0.2.10"]);
-    announcer.follow(config, kernel(1), true);
+    announcer.follow(config, () => kernel(1), true);
     expect(audit.map((r) => [r.event, r.fields.reason])).toEqual([
       ["bgp_announced", "serving"],
       ["bgp_withdrawn", "no backend with a weight above 0"],
@@ -54,13 +54,13 @@ describe("the BGP announcer", () => {
 
   test("SIGTERM: every route withdrawn; a restarted daemon adopts a route already there without a change", () => {
     const { routes, audit, announcer } = setUp();
-    announcer.follow(config, kernel(1), true);
+    announcer.follow(config, () => kernel(1), true);
     expect(announcer.withdrawAll("stopping (SIGTERM)")).toBe(1);
     expect([...routes]).toEqual([]);
     expect(audit.at(-1)).toMatchObject({ event: "bgp_withdrawn", fields: { vip: "192.0.2.10", reason: "stopping (SIGTERM)" } });
     const restarted = setUp();
     restarted.routes.add("192.0.2.10");
-    restarted.announcer.follow(config, kernel(1), true);
+    restarted.announcer.follow(config, () => kernel(1), true);
     expect([...restarted.routes]).toEqual(["192.0.2.10"]);
     expect(restarted.audit.map((r) => r.event)).toEqual(["bgp_announced"]);
   });
@@ -70,11 +70,16 @@ describe("the BGP announcer", () => {
     const off = configFrom({ network: { frontend: { vip: "192.0.2.10" } } }, [service({ name: "web" })]);
     let reads = 0;
     const quiet = new BgpAnnouncer({ list: () => (reads++, []), add: () => {}, remove: () => {}, listLocal: () => [], addLocal: () => {}, removeLocal: () => {} }, { emit: () => {} });
-    quiet.follow(off, kernel(1), true);
-    quiet.follow(config, kernel(1), true); // the positive sign: on, it reads
+    let tableReads = 0;
+    const table = () => (tableReads++, kernel(1));
+    quiet.follow(off, table, true);
+    // Off, the kernel table is not even read (a dump of every service after each reconcile that wrote).
+    expect(tableReads).toBe(0);
+    quiet.follow(config, table, true); // the positive sign: on, it reads
     expect(reads).toBe(1);
-    announcer.follow(config, kernel(1), true);
-    announcer.follow(off, kernel(1), true);
+    expect(tableReads).toBe(1);
+    announcer.follow(config, () => kernel(1), true);
+    announcer.follow(off, () => kernel(1), true);
     expect([...routes]).toEqual([]);
     // Off: the VIP is no longer made local either.
     expect([...local]).toEqual([]);
