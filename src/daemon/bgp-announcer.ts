@@ -18,10 +18,21 @@ export interface BgpStatus {
   error?: string;
 }
 
+/**
+ * Follows between two listings of lbctl's routes. Listing runs `ip` (a process each time, hundreds of milliseconds
+ * in a slow guest); between listings the announcer trusts the routes it added and removed itself, so a tick costs no
+ * process unless something changes. A route changed by hand is repaired at the next listing.
+ */
+export const FOLLOWS_PER_LISTING = 30;
+
 export class BgpAnnouncer {
   #last: Announcement[] = [];
   #error: string | undefined;
   #enabled = false;
+  /** lbctl's routes as last listed and changed since (main table: announced; local table: local), or unknown. */
+  #announced: Set<string> | undefined;
+  #local: Set<string> | undefined;
+  #followsSinceListing = 0;
 
   constructor(
     private readonly routes: AnnouncementRoutes,
@@ -36,16 +47,19 @@ export class BgpAnnouncer {
     const enabled = config.main.bgp.enabled;
     if (!enabled && !this.#enabled) return;
     try {
+      if (++this.#followsSinceListing >= FOLLOWS_PER_LISTING) this.#forgetRoutes();
       const vips = enabled ? announcedVips(config) : [];
       this.#keepLocal(vips);
       const wanted = enabled ? announcements(config, vips, kernel(), reconciled) : [];
-      const present = new Set(this.routes.list());
+      const present = this.#announcedRoutes();
       for (const verdict of wanted) {
         if (verdict.announce && !present.has(verdict.vip)) {
           this.routes.add(verdict.vip);
+          present.add(verdict.vip);
           this.events.emit({ type: "bgp-announcement", vip: verdict.vip, announced: true, reason: verdict.reason });
         } else if (!verdict.announce && present.has(verdict.vip)) {
           this.routes.remove(verdict.vip);
+          present.delete(verdict.vip);
           this.events.emit({ type: "bgp-announcement", vip: verdict.vip, announced: false, reason: verdict.reason });
         } else if (!this.#last.some((last) => last.vip === verdict.vip)) {
           // First verdict on this VIP (a start, a new VIP): say where it stands even when nothing changes.
@@ -53,15 +67,18 @@ export class BgpAnnouncer {
         }
       }
       const keep = new Set(wanted.map((verdict) => verdict.vip));
-      for (const vip of present) {
+      for (const vip of [...present]) {
         if (keep.has(vip)) continue;
         this.routes.remove(vip);
+        present.delete(vip);
         this.events.emit({ type: "bgp-announcement", vip, announced: false, reason: enabled ? "no longer announced by the config" : "bgp disabled" });
       }
       this.#last = wanted;
       this.#enabled = enabled;
       this.#error = undefined;
     } catch (error) {
+      // What the routes are after a failed `ip` is unknown: list them again next time.
+      this.#forgetRoutes();
       const message = `BGP announcements: ${(error as Error).message}`;
       if (message !== this.#error) this.events.emit({ type: "error", message });
       this.#error = message;
@@ -74,16 +91,35 @@ export class BgpAnnouncer {
    * local routes stay, as the IPVS rules do: the director keeps serving what still reaches it.
    */
   #keepLocal(vips: readonly string[]): void {
-    const local = new Set(this.routes.listLocal());
-    for (const vip of vips) if (!local.has(vip)) this.routes.addLocal(vip);
+    const local = (this.#local ??= new Set(this.routes.listLocal()));
+    for (const vip of vips) {
+      if (local.has(vip)) continue;
+      this.routes.addLocal(vip);
+      local.add(vip);
+    }
     const wanted = new Set(vips);
-    for (const vip of local) if (!wanted.has(vip)) this.routes.removeLocal(vip);
+    for (const vip of [...local]) {
+      if (wanted.has(vip)) continue;
+      this.routes.removeLocal(vip);
+      local.delete(vip);
+    }
+  }
+
+  #announcedRoutes(): Set<string> {
+    return (this.#announced ??= new Set(this.routes.list()));
+  }
+
+  #forgetRoutes(): void {
+    this.#announced = undefined;
+    this.#local = undefined;
+    this.#followsSinceListing = 0;
   }
 
   /** SIGTERM: withdraws every VIP now; the caller waits `bgp.drain_seconds` before stopping. */
   withdrawAll(reason: string): number {
     if (!this.#enabled) return 0;
     let withdrawn = 0;
+    this.#forgetRoutes();
     try {
       for (const vip of this.routes.list()) {
         this.routes.remove(vip);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BgpAnnouncer } from "../../src/daemon/bgp-announcer.ts";
+import { BgpAnnouncer, FOLLOWS_PER_LISTING } from "../../src/daemon/bgp-announcer.ts";
 import type { KernelServiceEntry } from "../../src/ipvs/types.ts";
 import { auditSink, type AuditRecord } from "../../src/observability/audit.ts";
 import type { DaemonEvent } from "../../src/observability/events.ts";
@@ -18,11 +18,19 @@ const kernel = (weight: number): KernelServiceEntry[] =>
 function setUp() {
   const routes = new Set<string>();
   const local = new Set<string>();
+  const listings = { main: 0, local: 0 };
+  let failNextAdd = false;
   const fake: AnnouncementRoutes = {
-    list: () => [...routes],
-    add: (vip) => void routes.add(vip),
+    list: () => (listings.main++, [...routes]),
+    add: (vip) => {
+      if (failNextAdd) {
+        failNextAdd = false;
+        throw new Error("ip route replace: RTNETLINK answers: Operation not permitted");
+      }
+      routes.add(vip);
+    },
     remove: (vip) => void routes.delete(vip),
-    listLocal: () => [...local],
+    listLocal: () => (listings.local++, [...local]),
     addLocal: (vip) => void local.add(vip),
     removeLocal: (vip) => void local.delete(vip),
   };
@@ -30,7 +38,7 @@ function setUp() {
   const audit: AuditRecord[] = [];
   const toAudit = auditSink((r) => audit.push(r));
   const announcer = new BgpAnnouncer(fake, { emit: (e) => (events.push(e), toAudit.emit(e)) });
-  return { routes, local, events, audit, announcer };
+  return { routes, local, events, audit, announcer, listings, failAdd: () => (failNextAdd = true) };
 }
 
 describe("the BGP announcer", () => {
@@ -50,6 +58,32 @@ describe("the BGP announcer", () => {
       ["bgp_announced", "serving"],
     ]);
     expect(announcer.status()).toEqual({ announced: ["192.0.2.10"], withdrawn: [] });
+  });
+
+  test("routes are listed once per FOLLOWS_PER_LISTING ticks, not every tick; a route removed by hand comes back at the next listing", () => {
+    const { routes, announcer, listings, audit } = setUp();
+    for (let i = 0; i < 10; i++) announcer.follow(config, () => kernel(1), true);
+    // The positive sign that the ticks ran: the VIP was announced by the first one.
+    expect([...routes]).toEqual(["192.0.2.10"]);
+    expect(listings).toEqual({ main: 1, local: 1 });
+    routes.delete("192.0.2.10"); // an operator's `ip route del`
+    for (let i = 10; i < FOLLOWS_PER_LISTING - 1; i++) announcer.follow(config, () => kernel(1), true);
+    expect([...routes]).toEqual([]);
+    announcer.follow(config, () => kernel(1), true);
+    expect(listings).toEqual({ main: 2, local: 2 });
+    expect([...routes]).toEqual(["192.0.2.10"]);
+    expect(audit.map((r) => r.event)).toEqual(["bgp_announced", "bgp_announced"]);
+  });
+
+  test("a failed ip command makes the next tick list the routes again and retry", () => {
+    const { routes, announcer, listings, events, failAdd } = setUp();
+    failAdd();
+    announcer.follow(config, () => kernel(1), true);
+    expect([...routes]).toEqual([]);
+    expect(events.some((e) => e.type === "error" && /Operation not permitted/.test(e.message))).toBe(true);
+    announcer.follow(config, () => kernel(1), true);
+    expect([...routes]).toEqual(["192.0.2.10"]);
+    expect(listings.main).toBe(2);
   });
 
   test("SIGTERM: every route withdrawn; a restarted daemon adopts a route already there without a change", () => {
