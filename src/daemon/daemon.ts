@@ -141,6 +141,9 @@ class RunningDaemon implements Daemon {
   #monitor: HealthMonitorLike | undefined;
   #connectionSync: ConnectionSync | undefined;
   #announcer: BgpAnnouncer | undefined;
+  #announcementsQueued = false;
+  /** Whether the last interval tick reconciled: announcements made between ticks keep its verdict. */
+  #lastTickReconciled = true;
   #control: ControlServer | undefined;
   readonly #unsubscribe: (() => void)[] = [];
   #reloadQueued = false;
@@ -199,7 +202,10 @@ class RunningDaemon implements Daemon {
       this.#addresses = deps.openAddresses();
       this.#monitor = deps.createMonitor({
         listener: {
-          transition: (transition) => this.#controller?.onHealthTransition(transition),
+          transition: (transition) => {
+            this.#controller?.onHealthTransition(transition);
+            this.#followAnnouncementsSoon();
+          },
           probe: (probe) => {
             this.#controller?.onProbe(probe.target, probe.weightChanged);
             const { target, result } = probe;
@@ -285,6 +291,7 @@ class RunningDaemon implements Daemon {
     } catch (error) {
       this.#events.emit({ type: "error", message: `Reconcile tick failed: ${(error as Error).message}` });
     }
+    this.#lastTickReconciled = reconciled;
     this.#followConnectionSync();
     this.#followAnnouncements(reconciled);
   }
@@ -293,6 +300,20 @@ class RunningDaemon implements Daemon {
   #followAnnouncements(reconciled: boolean): void {
     const controller = this.#controller;
     if (controller && this.#announcer && !this.#stopping) this.#announcer.follow(controller.config, () => controller.kernel(), reconciled);
+  }
+
+  /**
+   * A health transition may change whether this director can serve a VIP (its last healthy backend went, or the
+   * first came back): the announcements follow right after the weight change, not at the next tick, so a withdrawal
+   * reaches the routers one verdict later rather than up to a reconcile interval later. Coalesced: one follow per turn.
+   */
+  #followAnnouncementsSoon(): void {
+    if (!this.#announcer || this.#announcementsQueued || this.#stopping) return;
+    this.#announcementsQueued = true;
+    this.deps.clock.setTimer(() => {
+      this.#announcementsQueued = false;
+      this.#followAnnouncements(this.#lastTickReconciled);
+    }, 0);
   }
 
   /** The sync roles follow the VIPs this tick found held (and the config this tick ran). */

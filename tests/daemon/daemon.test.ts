@@ -241,6 +241,37 @@ describe("daemon composition", () => {
     }
   });
 
+  test("bgp: the last healthy backend's verdict withdraws the VIP at once, not at the next reconcile tick", async () => {
+    const bgp = { enabled: true, local_asn: 65001, router_id: "10.0.0.11", neighbors: [{ address: "10.0.0.254", remote_asn: 65000 }] };
+    const w = world([service({ mode: "dr", scheduler: "mh", backends: [{ address: "10.0.0.1" }], health: checked })], { bgp, daemon: { reconcile_interval_ms: 5000 } });
+    const announced = new Set<string>();
+    const routes = { list: () => [...announced], add: (vip: string) => void announced.add(vip), remove: (vip: string) => void announced.delete(vip), listLocal: () => [], addLocal: () => {}, removeLocal: () => {} };
+    try {
+      const daemon = createDaemon({ ...w.deps, announcementRoutes: routes });
+      await daemon.ready;
+      await w.clock.advance(10);
+      expect([...announced]).toEqual(["192.0.2.10"]);
+      w.checker.down.add("10.0.0.1:80");
+      // Probes at 500 and 1000 fail (fail_after 2); the next tick is at 5000.
+      await w.clock.advance(990);
+      expect(w.kernel.rules()).toContain("-a tcp:192.0.2.10:80 -r 10.0.0.1:80 -dr -w 0");
+      expect([...announced]).toEqual([]);
+      expect(w.events.ofType("bgp-announcement").map((e) => [e.announced, e.reason])).toEqual([
+        [true, "serving"],
+        [false, "no backend with a weight above 0"],
+      ]);
+      w.checker.down.clear();
+      await w.clock.advance(500);
+      expect([...announced]).toEqual(["192.0.2.10"]);
+      w.signal("SIGTERM");
+      expect([...announced]).toEqual([]); // withdrawn first, then bgp.drain_seconds on the clock
+      await w.clock.advance(60_000);
+      await daemon.exited;
+    } finally {
+      w.tree.remove();
+    }
+  });
+
   test("health verdicts reach the kernel through the monitor on the same clock, and back", async () => {
     const w = world([service({ backends: [{ address: "10.0.0.1", weight: 3 }, { address: "10.0.0.2" }], health: checked })]);
     try {
