@@ -19,6 +19,7 @@
 import type { Subprocess } from "bun";
 import { allDirectors, BgpFleet, directorAddress, DRAIN_SECONDS, FLEET_BACKENDS, HOLD_SECONDS, logTimes, RECONCILE_INTERVAL_MS } from "../tests/lab/support/bgp-fleet.ts";
 import type { FlowReport } from "../tests/lab/support/bgp-flow-client.ts";
+import { forEachLine } from "../tests/lab/support/lines.ts";
 import { median, report, row } from "./support.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -43,20 +44,11 @@ class RouteWatch {
   constructor(namespace: string) {
     const child = Bun.spawn(["ip", "-n", namespace, "-ts", "monitor", "route", "nexthop"], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
     this.#child = child;
-    void (async () => {
-      const decoder = new TextDecoder();
-      let pending = "";
-      for await (const chunk of child.stdout) {
-        pending += decoder.decode(chunk, { stream: true });
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) {
-          // [2026-12-03T13:21:30.536847] ...: local time, to the millisecond.
-          const at = Date.parse(line.slice(1, 24));
-          if (Number.isFinite(at)) this.stamps.push({ at, seen: performance.now() });
-        }
-      }
-    })();
+    void forEachLine(child.stdout, (line) => {
+      // [2026-12-03T13:21:30.536847] ...: local time, to the millisecond.
+      const at = Date.parse(line.slice(1, 24));
+      if (Number.isFinite(at)) this.stamps.push({ at, seen: performance.now() });
+    });
   }
 
   /**

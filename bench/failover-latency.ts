@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { createLabNetwork, startTcpNameServer } from "../tests/lab/support/index.ts";
 import { startDaemon, waitFor } from "../tests/lab/support/lbctl-daemon.ts";
+import { forEachJsonLine } from "../tests/lab/support/lines.ts";
 import { type Observation, pairFailovers, spread } from "./failover-events.ts";
 import { report, row } from "./support.ts";
 
@@ -33,20 +34,6 @@ const DETECTION_BOUND_MS = INTERVAL_MS * FAIL_AFTER;
 /** The observer's mean time between reads above which the run is marked as taken on a loaded machine. */
 const OBSERVER_SLOW_MS = 10;
 const WHAT = `a backend with ${PORTS} destinations fails (interval ${INTERVAL_MS} ms × fail_after ${FAIL_AFTER}), ${FAILURES} times`;
-
-/** Collects a child's stdout as JSON lines. */
-function jsonLines<T>(stream: ReadableStream<Uint8Array>, into: T[]): Promise<void> {
-  return (async () => {
-    const decoder = new TextDecoder();
-    let pending = "";
-    for await (const chunk of stream) {
-      pending += decoder.decode(chunk, { stream: true });
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) into.push(JSON.parse(line) as T);
-    }
-  })();
-}
 
 interface LogLine {
   time?: string;
@@ -100,7 +87,7 @@ try {
   const victim = network.backends[0]!;
   const observations: Array<Observation & { polls?: number; ms?: number; maxGapMs?: number }> = [];
   const observer = Bun.spawn([process.execPath, join(import.meta.dir, "ipvs-observer.ts"), victim.address, "80"], { stdout: "pipe", stderr: "inherit" });
-  const observed = jsonLines(observer.stdout, observations);
+  const observed = forEachJsonLine<(typeof observations)[number]>(observer.stdout, (observation) => void observations.push(observation));
   const latest = () => observations.at(-1);
   const stops: number[] = [];
   let server = servers[0]!;

@@ -41,6 +41,7 @@ import { HealthMonitor } from "../src/health/monitor.ts";
 import { healthTargets } from "../src/health/targets.ts";
 import { ADDRESSES, BASE_PORT, benchConfig, parseArgs, startListeners } from "./health-scheduler.ts";
 import { median, processTicks, report, row, TICKS_PER_SECOND } from "./support.ts";
+import { readLines } from "../tests/lab/support/lines.ts";
 
 const ON_TIME_MS = 50;
 const INTERVAL_MS = 1000;
@@ -260,17 +261,6 @@ async function measureLbctl(targetCount: number, seconds: number): Promise<Windo
   } finally {
     proc.kill("SIGTERM");
     await proc.exited;
-  }
-}
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    const parts = pending.split("\n");
-    pending = parts.pop() ?? "";
-    for (const line of parts) yield line;
   }
 }
 

@@ -6,53 +6,20 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
-import { Controller, type ControllerDeps, type HealthChecks } from "../../src/daemon/controller.ts";
+import { Controller, type ControllerDeps } from "../../src/daemon/controller.ts";
 import { fileOverrideStore, overridesFile } from "../../src/daemon/overrides-store.ts";
-import { fileSource } from "../../src/daemon/sources/files.ts";
-import type { TargetId } from "../../src/health/target-key.ts";
-import type { HealthState, HealthTarget } from "../../src/health/types.ts";
 import { RecordingSink } from "../../src/observability/events.ts";
 import { auditRecords } from "../../src/observability/audit.ts";
-import { configTree } from "../support/config-tree.ts";
-import { FakeKernel } from "../support/fake-ipvs.ts";
-import { BASE_MAIN, merge, service } from "../support/load-helpers.ts";
-
-class FakeHealth implements HealthChecks {
-  states = new Map<string, HealthState>();
-  sync(_targets: readonly HealthTarget[]): void {}
-  state(id: TargetId) {
-    const state = this.states.get(id);
-    return state ? { state } : undefined;
-  }
-  stateAfterSync(target: HealthTarget): HealthState {
-    return this.states.get(target.id) ?? "unknown";
-  }
-}
+import { service } from "../support/load-helpers.ts";
+import { controllerRig } from "../support/controller-rig.ts";
 
 const alice = { user: "alice", login_uid: 1000, sudo_user: "alice" };
 const WEB = service({ ports: [80, 443], health: { enabled: true }, backends: [{ address: "10.0.0.1", weight: 5 }, { address: "10.0.0.2", weight: 5 }] });
 
 function rig() {
-  const tree = configTree();
-  tree.write("config.yaml", stringify(merge(BASE_MAIN, { system: { state_dir: tree.path("state") } })));
-  tree.write("config.d/s.yaml", stringify({ services: [WEB] }));
-  const kernel = new FakeKernel();
-  const health = new FakeHealth();
-  const events = new RecordingSink();
-  const clock = { now: 0, wall: Date.UTC(2026, 11, 3, 10, 0, 0) };
-  const deps: ControllerDeps = {
-    sources: [fileSource(tree.main, { env: {} })],
-    ipvs: kernel,
-    addresses: { localAddresses: () => new Set(["192.0.2.10"]) },
-    health,
-    events,
-    vipRecord: { read: () => [], write: () => {} },
-    now: () => clock.now,
-    wallNow: () => clock.wall,
-    overrides: fileOverrideStore,
-  };
-  const weights = (backend: string) => kernel.rules().filter((r) => r.includes(`-r ${backend}:`)).map((r) => Number(/-w (\d+)/.exec(r)![1]));
-  return { tree, kernel, health, events, clock, deps, weights };
+  const r = controllerRig([WEB]);
+  const deps: ControllerDeps = { ...r.deps, wallNow: () => r.clock.wall, overrides: fileOverrideStore };
+  return { ...r, deps };
 }
 
 describe("overrides in the controller", () => {

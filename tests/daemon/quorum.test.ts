@@ -5,53 +5,17 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { stringify } from "yaml";
-import { Controller, type ControllerDeps, type HealthChecks } from "../../src/daemon/controller.ts";
+import { Controller } from "../../src/daemon/controller.ts";
 import { daemonStatus } from "../../src/daemon/status.ts";
-import { fileSource } from "../../src/daemon/sources/files.ts";
-import type { TargetId } from "../../src/health/target-key.ts";
-import type { HealthState, HealthTarget } from "../../src/health/types.ts";
-import { RecordingSink } from "../../src/observability/events.ts";
-import { configTree } from "../support/config-tree.ts";
-import { FakeKernel } from "../support/fake-ipvs.ts";
-import { BASE_MAIN, merge, service, type Patch } from "../support/load-helpers.ts";
-
-class FakeHealth implements HealthChecks {
-  states = new Map<string, HealthState>();
-  sync(_targets: readonly HealthTarget[]): void {}
-  state(id: TargetId) {
-    const state = this.states.get(id);
-    return state ? { state } : undefined;
-  }
-  stateAfterSync(target: HealthTarget): HealthState {
-    return this.states.get(target.id) ?? "unknown";
-  }
-}
+import { service, type Patch } from "../support/load-helpers.ts";
+import { controllerRig } from "../support/controller-rig.ts";
 
 const BACKENDS = ["10.0.0.1", "10.0.0.2", "10.0.0.3"].map((address) => ({ address, weight: 2 }));
 
 function rig(services: Patch[]) {
-  const tree = configTree();
-  const write = (list: Patch[]) => {
-    tree.write("config.yaml", stringify(merge(BASE_MAIN, { system: { state_dir: tree.path("state") } })));
-    tree.write("config.d/s.yaml", stringify({ services: list }));
-  };
-  write(services);
-  const kernel = new FakeKernel();
-  const health = new FakeHealth();
-  const events = new RecordingSink();
-  const clock = { now: 0 };
-  const deps: ControllerDeps = {
-    sources: [fileSource(tree.main, { env: {} })],
-    ipvs: kernel,
-    addresses: { localAddresses: () => new Set(["192.0.2.10"]) },
-    health,
-    events,
-    vipRecord: { read: () => [], write: () => {} },
-    now: () => clock.now,
-  };
-  const rules = () => kernel.rules().filter((r) => r.startsWith("-a tcp:192.0.2.10:80 "));
-  return { tree, kernel, health, events, deps, write, rules };
+  const r = controllerRig(services);
+  const rules = () => r.kernel.rules().filter((rule) => rule.startsWith("-a tcp:192.0.2.10:80 "));
+  return { ...r, rules };
 }
 
 function flip(r: ReturnType<typeof rig>, controller: Controller, address: string, to: "healthy" | "unhealthy") {

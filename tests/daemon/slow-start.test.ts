@@ -5,53 +5,17 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { stringify } from "yaml";
-import { Controller, type ControllerDeps, type HealthChecks } from "../../src/daemon/controller.ts";
+import { Controller } from "../../src/daemon/controller.ts";
 import { daemonStatus } from "../../src/daemon/status.ts";
-import { fileSource } from "../../src/daemon/sources/files.ts";
-import type { TargetId } from "../../src/health/target-key.ts";
-import type { HealthState, HealthTarget } from "../../src/health/types.ts";
-import { RecordingSink } from "../../src/observability/events.ts";
-import { configTree } from "../support/config-tree.ts";
 import { FakeKernel } from "../support/fake-ipvs.ts";
-import { BASE_MAIN, merge, service, type Patch } from "../support/load-helpers.ts";
-
-class FakeHealth implements HealthChecks {
-  states = new Map<string, HealthState>();
-  sync(_targets: readonly HealthTarget[]): void {}
-  state(id: TargetId) {
-    const state = this.states.get(id);
-    return state ? { state } : undefined;
-  }
-  stateAfterSync(target: HealthTarget): HealthState {
-    return this.states.get(target.id) ?? "unknown";
-  }
-}
+import { service, type Patch } from "../support/load-helpers.ts";
+import { controllerRig } from "../support/controller-rig.ts";
 
 const INTERVAL = 1000;
 const web = (backends: Patch[], health: Patch = { enabled: true }) => service({ ports: [80, 443], backends, health: { slow_start_seconds: 10, ...health } });
 
 function rig(services: Patch[], kernel = new FakeKernel()) {
-  const tree = configTree();
-  const write = (list: Patch[]) => {
-    tree.write("config.yaml", stringify(merge(BASE_MAIN, { system: { state_dir: tree.path("state") }, daemon: { reconcile_interval_ms: INTERVAL } })));
-    tree.write("config.d/s.yaml", stringify({ services: list }));
-  };
-  write(services);
-  const health = new FakeHealth();
-  const events = new RecordingSink();
-  const clock = { now: 0 };
-  const deps: ControllerDeps = {
-    sources: [fileSource(tree.main, { env: {} })],
-    ipvs: kernel,
-    addresses: { localAddresses: () => new Set(["192.0.2.10"]) },
-    health,
-    events,
-    vipRecord: { read: () => [], write: () => {} },
-    now: () => clock.now,
-  };
-  const weights = (address: string) => kernel.rules().filter((r) => r.includes(`-r ${address}:`)).map((r) => Number(/-w (\d+)/.exec(r)![1]));
-  return { tree, kernel, health, events, clock, deps, write, weights };
+  return controllerRig(services, { kernel, main: { daemon: { reconcile_interval_ms: INTERVAL } } });
 }
 
 /** Ticks every interval for `ms`, recording the backend's weights after each tick and the SET_DESTs of each tick. */

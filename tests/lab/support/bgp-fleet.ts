@@ -12,6 +12,7 @@ import type { Subprocess } from "bun";
 import { stringify } from "yaml";
 import { run, runQuietly } from "./exec.ts";
 import { requireLab } from "./guard.ts";
+import { forEachJsonLine } from "./lines.ts";
 import { IpvsNamespace } from "./ipvs-namespace.ts";
 import { startDaemon, waitFor, type RunningDaemon } from "./lbctl-daemon.ts";
 import type { EchoRecord } from "./bgp-line-echo.ts";
@@ -53,20 +54,6 @@ export function logTimes(log: string, needle: string): number[] {
     .filter(Number.isFinite);
 }
 
-/** Collects a child's stdout as JSON lines, calling `onRecord` for each. */
-function pumpJsonLines<T>(stream: ReadableStream<Uint8Array>, onRecord: (record: T) => void): void {
-  void (async () => {
-    const decoder = new TextDecoder();
-    let pending = "";
-    for await (const chunk of stream) {
-      pending += decoder.decode(chunk, { stream: true });
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) onRecord(JSON.parse(line) as T);
-    }
-  })();
-}
-
 /** Long-lived flows from the client (bgp-flow-client.ts), driven through its stdin. */
 export class FlowClient {
   readonly failures: FlowReport[] = [];
@@ -75,7 +62,7 @@ export class FlowClient {
   #error: string | undefined;
 
   private constructor(private readonly child: Subprocess<"pipe", "pipe", "pipe">) {
-    pumpJsonLines<ClientRecord>(child.stdout, (record) => {
+    void forEachJsonLine<ClientRecord>(child.stdout, (record) => {
       if (record.event === "ready") this.#ready = record.flows;
       else if (record.event === "failed") this.failures.push(record.flow);
       else if (record.event === "report") this.#reports.push(record);
@@ -412,7 +399,7 @@ export class BgpFleet {
       this.#backendServers.push(server);
       let ready: () => void = () => {};
       listening.push(new Promise((resolve) => (ready = resolve)));
-      pumpJsonLines<EchoRecord>(server.stdout, (record) => {
+      void forEachJsonLine<EchoRecord>(server.stdout, (record) => {
         if (record.event === "listening") ready();
         else this.#backendLog.push(record);
       });
