@@ -19,9 +19,9 @@ export interface BgpStatus {
 }
 
 /**
- * Follows between two listings of lbctl's routes. Listing runs `ip` (a process each time, hundreds of milliseconds
- * in a slow guest); between listings the announcer trusts the routes it added and removed itself, so a tick costs no
- * process unless something changes. A route changed by hand is repaired at the next listing.
+ * Follows between two listings of lbctl's routes. Between listings the announcer trusts the routes it added and
+ * removed itself, so a tick that changes nothing costs no system call; a route changed by hand is repaired at the
+ * next listing, and a failed change makes the next tick list again.
  */
 export const FOLLOWS_PER_LISTING = 30;
 
@@ -77,7 +77,7 @@ export class BgpAnnouncer {
       this.#enabled = enabled;
       this.#error = undefined;
     } catch (error) {
-      // What the routes are after a failed `ip` is unknown: list them again next time.
+      // What the routes are after a failed change is unknown: list them again next time.
       this.#forgetRoutes();
       const message = `BGP announcements: ${(error as Error).message}`;
       if (message !== this.#error) this.events.emit({ type: "error", message });

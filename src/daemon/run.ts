@@ -14,7 +14,7 @@ import { LocalAddressReader } from "../system/local-addresses.ts";
 import { readManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { readDrainState, writeDrainState } from "../system/drain-state.ts";
 import { sdNotify } from "../system/sd-notify.ts";
-import { ipAnnouncementRoutes } from "../system/announce-routes.ts";
+import { NetlinkAnnouncementRoutes } from "../system/announce-routes.ts";
 import { journalFolderAtStart } from "../controlplane/replica-files.ts";
 import type { RunningControlPlane } from "../controlplane/service.ts";
 import { recoverReplica } from "../controlplane/replica-store.ts";
@@ -73,7 +73,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     drainStore: { read: readDrainState, write: writeDrainState },
     snapshot: (config, kernel, managed) => snapshotSaver(config)(kernel, managed, "reload").id,
     overrides: fileOverrideStore,
-    announcementRoutes: ipAnnouncementRoutes,
+    announcementRoutes: new NetlinkAnnouncementRoutes(),
     // performance.now() counts from the process's start.
     execAt: 0,
     statusExtras: () => (controlPlane ? { control_plane: controlPlane.status() } : {}),

@@ -4,10 +4,8 @@
  */
 
 import { formatIPv4, formatIPv6 } from "../../ipvs/address.ts";
-import { NetlinkDecodeError } from "../../ipvs/errors.ts";
-import { AttributeCursor } from "../../ipvs/netlink/attributes.ts";
-import { HOST_LITTLE_ENDIAN, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_REQUEST } from "../../ipvs/netlink/constants.ts";
-import { MessageCursor } from "../../ipvs/netlink/messages.ts";
+import { HOST_LITTLE_ENDIAN } from "../../ipvs/netlink/constants.ts";
+import { encodeDump, walkDump } from "./dump.ts";
 
 const RTM_NEWLINK = 16;
 const RTM_GETLINK = 18;
@@ -31,18 +29,6 @@ export function encodeGetAddresses(seq: number, port: number): Uint8Array {
 /** A dump request for every link (interface). */
 export function encodeGetLinks(seq: number, port: number): Uint8Array {
   return encodeDump(RTM_GETLINK, IFINFOMSG_LEN, seq, port);
-}
-
-function encodeDump(type: number, bodyLength: number, seq: number, port: number): Uint8Array {
-  const bytes = new Uint8Array(NLMSG_HDRLEN + bodyLength);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, bytes.length, HOST_LITTLE_ENDIAN);
-  view.setUint16(4, type, HOST_LITTLE_ENDIAN);
-  view.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, HOST_LITTLE_ENDIAN);
-  view.setUint32(8, seq, HOST_LITTLE_ENDIAN);
-  view.setUint32(12, port, HOST_LITTLE_ENDIAN);
-  // ifaddrmsg / ifinfomsg: family AF_UNSPEC, the rest zero.
-  return bytes;
 }
 
 export interface LocalAddress {
@@ -75,39 +61,6 @@ export function decodeAddresses(datagram: Uint8Array, seq: number): AddressChunk
     if (chosen) addresses.push({ address: chosen, index: cursor.view.getUint32(body + 4, HOST_LITTLE_ENDIAN) });
   });
   return { addresses, done };
-}
-
-/**
- * Walks the messages of one dump datagram that answer `seq`: calls `onEntry` for each message of `entryType` (with
- * the offset of its fixed header and a cursor over the attributes after it); true once NLMSG_DONE is seen.
- */
-function walkDump(
-  datagram: Uint8Array,
-  seq: number,
-  entryType: number,
-  headerLength: number,
-  what: string,
-  onEntry: (cursor: MessageCursor, body: number, attributes: AttributeCursor) => void,
-): boolean {
-  const cursor = new MessageCursor(datagram);
-  let done = false;
-  while (cursor.next()) {
-    if (cursor.seq !== seq) continue;
-    if (cursor.type === NLMSG_DONE) {
-      done = true;
-      continue;
-    }
-    if (cursor.type === NLMSG_ERROR) {
-      const errno = cursor.errno();
-      if (errno !== 0) throw new NetlinkDecodeError(`listing ${what} entries failed with errno ${errno}`);
-      continue;
-    }
-    if (cursor.type !== entryType) continue;
-    const body = cursor.offset + NLMSG_HDRLEN;
-    if (cursor.end - body < headerLength) throw new NetlinkDecodeError(`${what} message without its fixed header`);
-    onEntry(cursor, body, new AttributeCursor(datagram, cursor.view, body + headerLength, cursor.end, what));
-  }
-  return done;
 }
 
 function formatAddress(family: number | undefined, bytes: Uint8Array, offset: number, length: number): string | undefined {
