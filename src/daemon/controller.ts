@@ -824,10 +824,17 @@ function backendsOf(desired: readonly DesiredService[]): (change: Pick<Change, "
   const byService = new Map<string, readonly DesiredDestination[]>();
   for (const service of desired) byService.set(service.id, service.destinations);
   const indexes = new Map<string, Map<string, string>>();
+  // A plan lists a service's destinations one after another: the last service found answers most questions.
+  let lastService: string | undefined;
+  let lastDestinations: readonly DesiredDestination[] | undefined;
   return (change) => {
     const id = change.destination;
     if (id === undefined) return undefined;
-    const destinations = byService.get(change.service);
+    if (change.service !== lastService) {
+      lastService = change.service;
+      lastDestinations = byService.get(change.service);
+    }
+    const destinations = lastDestinations;
     if (!destinations) return undefined;
     if (destinations.length <= 8) {
       const operation = change.operation;
