@@ -11,7 +11,7 @@ import { targetId, type TargetId, type TargetKey } from "../health/target-key.ts
 import { healthTargets } from "../health/targets.ts";
 import type { HealthState, HealthTarget, HealthTransition } from "../health/types.ts";
 import type { IpvsClient, KernelServiceEntry } from "../ipvs/types.ts";
-import { BULK_CHANGES, type WeightChangeReason, type DaemonEvent, type EventSink, type ReconcilePhase, type ReconcileTrigger, type ServiceInventory } from "../observability/events.ts";
+import { BULK_CHANGES, type WeightChangeReason, type DaemonEvent, type EventSink, type KernelChange, type ReconcilePhase, type ReconcileTrigger, type ServiceInventory } from "../observability/events.ts";
 import { backendWeight, planBackendWeight } from "../plan/backend-weight.ts";
 import { decideOverride, type BackendOverride, type OverrideRequest } from "../plan/overrides.ts";
 import type { Change, ChangeOp, Plan } from "../plan/changes.ts";
@@ -111,7 +111,6 @@ export function loadDesired(sources: readonly ServiceSource[], lastGood: Readonl
   );
 }
 
-type KernelChangeEvent = Extract<DaemonEvent, { type: "kernel-change" }>;
 /** A deletion a source's own truth decided: the service and why; undefined for any other change. */
 type RemovalOf = (change: Change) => { service: string; reason: string } | undefined;
 /** A destination removed from the config that drains at weight 0 (config `daemon.drain`), with its connections now. */
@@ -657,8 +656,8 @@ export class Controller {
   }
 
   /**
-   * Runs a config or drift plan through the executor (all or nothing), then reports it: one kernel-change per
-   * change, one weight-change per backend, one reconcile event. Nothing runs when the VIPs cannot be recorded first.
+   * Runs a config or drift plan through the executor (all or nothing), then reports it: one kernel-changes event for
+   * its changes, one weight-change per backend, one reconcile event. Nothing runs when the VIPs cannot be recorded first.
    */
   #execute(
     trigger: ReconcileTrigger,
@@ -682,8 +681,7 @@ export class Controller {
     if (changes.length > 0) phases.execute = executed - executing;
     if (execution.ok && changes.length > 0) {
       const backendOf = backendsOf(desired ?? desiredServices(config));
-      const bulk = changes.length > BULK_CHANGES;
-      for (const change of changes) this.#emitChange(change, backendOf(change), bulk);
+      this.#emitChanges(changes, backendOf);
       this.#emitWeightChanges(changes, backendOf);
       phases.events = this.deps.now() - executed;
     }
@@ -760,8 +758,7 @@ export class Controller {
     if (plan.changes.length === 0) return [];
     const execution = this.#run(plan);
     if (execution.ok) {
-      const bulk = plan.changes.length > BULK_CHANGES;
-      for (const change of plan.changes) this.#emitChange(change, key.backend, bulk);
+      this.#emitChanges(plan.changes, () => key.backend);
       this.#emitWeightChanges(plan.changes, () => key.backend);
     }
     this.deps.events.emit({
@@ -781,17 +778,23 @@ export class Controller {
     for (const change of weightChanges(changes, backendOf)) this.deps.events.emit({ type: "weight-change", ...change });
   }
 
-  #emitChange(change: Change, backend: string | undefined, bulk: boolean): void {
-    // Built field by field: this runs once per change, 25,000 times for a large table at start.
-    const event: KernelChangeEvent = { type: "kernel-change", op: change.op, service: change.service, reason: change.reason };
-    if (change.destination) event.destination = change.destination;
-    if (change.name) event.name = change.name;
-    if (backend) event.backend = backend;
-    if (change.after?.weight !== undefined) event.weight = change.after.weight;
-    if (change.before?.weight !== undefined) event.previousWeight = change.before.weight;
-    if (bulk) event.bulk = true;
-    this.deps.events.emit(event);
+  /** The kernel's accepted changes, to metrics and audit in one event (audit writes one record per change). */
+  #emitChanges(changes: readonly Change[], backendOf: (change: Change) => string | undefined): void {
+    const out: KernelChange[] = new Array(changes.length);
+    for (let i = 0; i < changes.length; i++) out[i] = kernelChange(changes[i]!, backendOf(changes[i]!));
+    this.deps.events.emit({ type: "kernel-changes", changes: out, bulk: changes.length > BULK_CHANGES });
   }
+}
+
+/** A change as the sinks read it, built field by field: a start-up reconcile makes 25,000. */
+function kernelChange(change: Change, backend: string | undefined): KernelChange {
+  const out: KernelChange = { op: change.op, service: change.service, reason: change.reason };
+  if (change.destination) out.destination = change.destination;
+  if (change.name) out.name = change.name;
+  if (backend) out.backend = backend;
+  if (change.after?.weight !== undefined) out.weight = change.after.weight;
+  if (change.before?.weight !== undefined) out.previousWeight = change.before.weight;
+  return out;
 }
 
 /** Weight updates of a plan, once per backend (however many ports it has), for metrics and audit. */
@@ -811,22 +814,35 @@ function weightChanges(changes: readonly Change[], backendOf: (change: Change) =
   return [...seen.values()];
 }
 
-/** `PROTO:VIP:PORT>ADDR:PORT` → backend key, for every configured destination (of the plan's desired services). */
 /**
- * The backend key of a change's destination, looked up by service, then among that service's few destinations: no
- * string is built per destination (a start-up reconcile names 20,000 of them). A service with many destinations gets
- * an index by id on its first question.
+ * The backend key of a change's destination, looked up by service, then among that service's few destinations by
+ * the operation's address and port: the address is the desired destination's own string, so no string is built,
+ * hashed or flattened per destination (a start-up reconcile names 20,000 of them). A service with many
+ * destinations gets an index by id on its first question.
  */
-function backendsOf(desired: readonly DesiredService[]): (change: Pick<Change, "service" | "destination">) => string | undefined {
+function backendsOf(desired: readonly DesiredService[]): (change: Pick<Change, "service" | "destination" | "operation">) => string | undefined {
   const byService = new Map<string, readonly DesiredDestination[]>();
   for (const service of desired) byService.set(service.id, service.destinations);
   const indexes = new Map<string, Map<string, string>>();
+  // A plan lists a service's destinations one after another: the last service found answers most questions.
+  let lastService: string | undefined;
+  let lastDestinations: readonly DesiredDestination[] | undefined;
   return (change) => {
     const id = change.destination;
     if (id === undefined) return undefined;
-    const destinations = byService.get(change.service);
+    if (change.service !== lastService) {
+      lastService = change.service;
+      lastDestinations = byService.get(change.service);
+    }
+    const destinations = lastDestinations;
     if (!destinations) return undefined;
     if (destinations.length <= 8) {
+      const operation = change.operation;
+      if (operation.kind === "new-destination" || operation.kind === "set-destination" || operation.kind === "del-destination") {
+        const { address, port } = operation.destination;
+        for (const d of destinations) if (d.port === port && d.address === address) return d.backend;
+        return undefined;
+      }
       for (const d of destinations) if (d.id === id) return d.backend;
       return undefined;
     }

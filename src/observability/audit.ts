@@ -4,7 +4,7 @@
  * every log destination (text: `audit=<event>`, JSON: `"audit":true`, GELF: `_event_type=audit`).
  */
 
-import { CONTROL_PLANE_AUDIT_EVENTS, type DaemonEvent, type EventSink, type OperatorEvent } from "./events.ts";
+import { CONTROL_PLANE_AUDIT_EVENTS, type DaemonEvent, type EventSink, type KernelChange, type OperatorEvent } from "./events.ts";
 import type { ChangeOp } from "../plan/changes.ts";
 import type { AuditLogEntry } from "./logger.ts";
 
@@ -140,24 +140,8 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
           fields: { service: event.service, backend: event.backend, old_weight: event.from, new_weight: event.to, reason: event.reason },
         },
       ];
-    case "kernel-change":
-      return [
-        {
-          event: KERNEL_EVENTS[event.op],
-          level: "info",
-          detail: event.bulk === true,
-          message: KERNEL_MESSAGES[event.op],
-          fields: {
-            virtual_service: event.service,
-            destination: event.destination,
-            service: event.name,
-            backend: event.backend,
-            weight: event.weight,
-            old_weight: event.previousWeight,
-            reason: event.reason,
-          },
-        },
-      ];
+    case "kernel-changes":
+      return event.changes.map((change) => kernelChangeRecord(change, event.bulk));
     case "backend-override":
       return [overrideRecord(event)];
     case "config-committed":
@@ -238,6 +222,25 @@ export function auditRecords(event: DaemonEvent): AuditRecord[] {
     case "controlplane-synced":
       return [];
   }
+}
+
+/** One record per kernel change (the contract), a detail of the reconcile's summary when it is one of many. */
+function kernelChangeRecord(change: KernelChange, bulk: boolean): AuditRecord {
+  return {
+    event: KERNEL_EVENTS[change.op],
+    level: "info",
+    detail: bulk,
+    message: KERNEL_MESSAGES[change.op],
+    fields: {
+      virtual_service: change.service,
+      destination: change.destination,
+      service: change.name,
+      backend: change.backend,
+      weight: change.weight,
+      old_weight: change.previousWeight,
+      reason: change.reason,
+    },
+  };
 }
 
 const OVERRIDE_MESSAGES = {
@@ -347,7 +350,7 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
   "bgp-announcement",
   "health-transition",
   "weight-change",
-  "kernel-change",
+  "kernel-changes",
   "change-limit-hit",
   "kubernetes-connection",
   "kubernetes-leader",
@@ -369,7 +372,12 @@ export const AUDITED_EVENT_TYPES: ReadonlySet<DaemonEvent["type"]> = new Set([
 export function auditSink(write: (record: AuditRecord) => void, wantsDetail: () => boolean = () => true): EventSink {
   return {
     emit(event) {
-      if (event.type === "kernel-change" && event.bulk && !wantsDetail()) return;
+      if (event.type === "kernel-changes") {
+        if (event.bulk && !wantsDetail()) return;
+        // Record by record: a bulk reconcile's records are not gathered in one array first.
+        for (const change of event.changes) write(kernelChangeRecord(change, event.bulk));
+        return;
+      }
       for (const record of auditRecords(event)) write(record);
     },
   };

@@ -47,18 +47,15 @@ export type DaemonEvent =
       ops?: Partial<Record<ChangeOp, number>>;
     }
   | {
-      type: "kernel-change";
-      op: ChangeOp;
-      service: string;
-      destination?: string;
-      name?: string;
-      /** Backend key of config.md, for a destination of a configured backend. */
-      backend?: string;
-      reason: ChangeReason;
-      weight?: number;
-      previousWeight?: number;
-      /** One of many changes of one reconcile (more than BULK_CHANGES): its summary stands for it on a console. */
-      bulk?: boolean;
+      /**
+       * The changes one reconcile (or one health or override plan) made to the kernel, in the order it accepted them:
+       * one event for all of them, so that a start-up reconcile of 25,000 changes reaches the sinks once, not 25,000
+       * times. Audit still writes one record per change (audit.ts).
+       */
+      type: "kernel-changes";
+      changes: readonly KernelChange[];
+      /** More than BULK_CHANGES changes: the reconcile's summary record stands for them on a console. */
+      bulk: boolean;
     }
   | { type: "vip-transition"; vip: string; direction: "acquire" | "release" }
   | { type: "vip-state"; vip: string; held: boolean }
@@ -190,6 +187,29 @@ export interface KubernetesPoolUsage {
   free: number;
 }
 
+/** One change the kernel accepted, as metrics and audit read it. */
+export interface KernelChange {
+  op: ChangeOp;
+  /** `PROTO:VIP:PORT`. */
+  service: string;
+  /** `ADDR:PORT`, for a destination change. */
+  destination?: string;
+  /** The config service's name. */
+  name?: string;
+  /** Backend key of config.md, for a destination of a configured backend. */
+  backend?: string;
+  reason: ChangeReason;
+  weight?: number;
+  previousWeight?: number;
+}
+
+/** The changes of `kernel-changes` events, in order, one event or many: what tests and sinks read. */
+export function kernelChangesOf(events: readonly DaemonEvent[]): KernelChange[] {
+  const out: KernelChange[] = [];
+  for (const event of events) if (event.type === "kernel-changes") for (const change of event.changes) out.push(change);
+  return out;
+}
+
 /** One config service as metrics name it: its backend keys, and whether health checks are on. */
 export interface ServiceInventory {
   service: string;
@@ -259,5 +279,9 @@ export class RecordingSink implements EventSink {
   }
   ofType<T extends DaemonEvent["type"]>(type: T): Extract<DaemonEvent, { type: T }>[] {
     return this.events.filter((e): e is Extract<DaemonEvent, { type: T }> => e.type === type);
+  }
+  /** Every kernel change recorded, in order (they come in `kernel-changes` events). */
+  kernelChanges(): KernelChange[] {
+    return kernelChangesOf(this.events);
   }
 }

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { stringify } from "yaml";
 import { Controller, type ControllerDeps, type HealthChecks } from "../../src/daemon/controller.ts";
-import { RecordingSink } from "../../src/observability/events.ts";
+import { kernelChangesOf, RecordingSink } from "../../src/observability/events.ts";
 import { fileSource } from "../../src/daemon/sources/files.ts";
 import type { TargetId } from "../../src/health/target-key.ts";
 import type { HealthState, HealthTarget, HealthTransition } from "../../src/health/types.ts";
@@ -95,6 +95,34 @@ describe("daemon controller", () => {
     }
   });
 
+  test("a start-up reconcile reaches the sinks as one kernel-changes event, each destination named by its backend", () => {
+    // A port range with a backend on a fixed port beside two that follow the service port: 3 × 4 destinations.
+    const backends = [{ address: "10.0.0.1", weight: 2 }, { address: "10.0.0.2", weight: 3 }, { address: "10.0.0.3", port: 8080, weight: 5 }];
+    const r = rig([service({ ports: ["7000-7003"], backends })]);
+    try {
+      Controller.start(r.deps);
+      const batches = r.events.ofType("kernel-changes");
+      expect(batches).toHaveLength(1);
+      expect(batches[0]!.bulk).toBe(true);
+      const changes = batches[0]!.changes;
+      expect(changes).toHaveLength(4 + 12);
+      expect(r.events.ofType("reconcile")[0]).toMatchObject({ changes: 16, ops: { "create-service": 4, "create-destination": 12 } });
+      expect(changes.filter((c) => c.op === "create-service").map((c) => [c.service, c.backend])).toEqual([7000, 7001, 7002, 7003].map((p) => [`tcp:192.0.2.10:${p}`, undefined]));
+      // The backend key is the backend's address with its own port, or the service's lowest port (config.md).
+      const named = changes.filter((c) => c.op === "create-destination").map((c) => `${c.service}>${c.destination} ${c.backend} w${c.weight}`);
+      expect(named).toEqual(
+        [7000, 7001, 7002, 7003].flatMap((p) => [
+          `tcp:192.0.2.10:${p}>10.0.0.1:${p} 10.0.0.1:7000 w2`,
+          `tcp:192.0.2.10:${p}>10.0.0.2:${p} 10.0.0.2:7000 w3`,
+          `tcp:192.0.2.10:${p}>10.0.0.3:8080 10.0.0.3:8080 w5`,
+        ]),
+      );
+      expect(r.kernel.rules()).toHaveLength(16);
+    } finally {
+      r.tree.remove();
+    }
+  });
+
   test("drift repair: an external flush is undone on the next tick, without change limits", () => {
     const r = rig([service({ ports: ["80-99"] })], { daemon: { change_limits: { max_services_deleted: 0 } } });
     try {
@@ -104,7 +132,7 @@ describe("daemon controller", () => {
       r.kernel.addForeign(foreignService("192.0.2.10", 8080));
       (r.clock.now += 1000), controller.tick();
       expect(r.kernel.rules()).toEqual(before);
-      expect(r.events.ofType("kernel-change").filter((e) => e.reason === "drift").length).toBeGreaterThan(20);
+      expect(r.events.kernelChanges().filter((e) => e.reason === "drift").length).toBeGreaterThan(20);
     } finally {
       r.tree.remove();
     }
@@ -275,7 +303,7 @@ describe("daemon controller", () => {
       restarted.onHealthTransition(transition("web", "10.0.0.1:80", "unknown", "healthy"));
       expect(kernel.rules()).toContain("-a tcp:192.0.2.10:80 -r 10.0.0.1:80 -nat -w 4");
       expect(second.events.ofType("weight-change")).toEqual([{ type: "weight-change", service: "web", backend: "10.0.0.1:80", from: 0, to: 4, reason: "health" }]);
-      expect(second.events.ofType("kernel-change").at(-1)).toMatchObject({ op: "update-destination", backend: "10.0.0.1:80", weight: 4, previousWeight: 0, reason: "health" });
+      expect(second.events.kernelChanges().at(-1)).toMatchObject({ op: "update-destination", backend: "10.0.0.1:80", weight: 4, previousWeight: 0, reason: "health" });
       expect(kernel.dumps).toBe(dumps); // the previous weight came from what the daemon knew, not from a read
     } finally {
       first.tree.remove();
@@ -355,7 +383,7 @@ describe("daemon controller", () => {
       const seen = r.events.events.length;
       const result = controller.reload();
       expect(result.result).toBe("success");
-      const applied = r.events.events.slice(seen).filter((e) => e.type === "kernel-change");
+      const applied = kernelChangesOf(r.events.events.slice(seen));
       expect(result.result === "success" && result.changes.map((c) => [c.destination, c.before?.weight, c.after?.weight])).toEqual([["10.0.0.1:80", 0, 4]]);
       expect(applied).toEqual([expect.objectContaining({ destination: "10.0.0.1:80", previousWeight: 0, weight: 4, reason: "config" })]);
       expect(r.kernel.dumps - dumps).toBeLessThanOrEqual(1);

@@ -93,7 +93,7 @@ describe("daemon drains", () => {
     expect(r.kernel.rules()).toEqual([`-A ${WEB} -s wlc`, `-a ${WEB} -r 10.0.0.1:80 -nat -w 1`]);
     expect(r.events.ofType("drain-ended")).toMatchObject([{ destination: "10.0.0.2:80", reason: "drained" }]);
     expect(readDrainState(r.state)).toEqual([]);
-    expect(r.events.ofType("kernel-change").at(-1)).toMatchObject({ op: "delete-destination", destination: "10.0.0.2:80", reason: "drain" });
+    expect(r.events.kernelChanges().at(-1)).toMatchObject({ op: "delete-destination", destination: "10.0.0.2:80", reason: "drain" });
   });
 
   test("a restarted daemon resumes the drain with its deadline, and the deadline deletes it", () => {

@@ -63,9 +63,9 @@ test("the reported weight becomes the kernel weight and follows the check; reloa
     expect(weightOf("10.0.0.1")).toBe("5");
     expect(events.ofType("weight-change").at(-1)).toMatchObject({ backend: "10.0.0.1:80", from: 3, to: 5, reason: "health" });
     // A probe that does not flag a change changes nothing.
-    const changes = events.ofType("kernel-change").length;
+    const changes = events.kernelChanges().length;
     controller.onProbe({ service: "web", backend: "10.0.0.1:80" }, false);
-    expect(events.ofType("kernel-change").length).toBe(changes);
+    expect(events.kernelChanges().length).toBe(changes);
 
     // A reload (here: the configured weights change, as EndpointSlice counts do) keeps the reported weight.
     write(2);

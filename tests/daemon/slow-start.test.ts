@@ -22,10 +22,10 @@ function rig(services: Patch[], kernel = new FakeKernel()) {
 function run(r: ReturnType<typeof rig>, controller: Controller, address: string, ms: number) {
   const seen: number[] = [];
   for (let t = 0; t < ms; t += INTERVAL) {
-    const before = r.events.ofType("kernel-change").length;
+    const before = r.events.kernelChanges().length;
     r.clock.now += INTERVAL;
     controller.tick();
-    const updates = r.events.ofType("kernel-change").slice(before).filter((e) => e.op === "update-destination" && e.backend === `${address}:80`);
+    const updates = r.events.kernelChanges().slice(before).filter((e) => e.op === "update-destination" && e.backend === `${address}:80`);
     // Two ports: at most one SET_DEST per destination per interval.
     expect(updates.length).toBeLessThanOrEqual(2);
     seen.push(r.weights(address)[0]!);

@@ -30,12 +30,12 @@ describe("audit records from events", () => {
       [{ type: "vip-transition", vip: "v", direction: "release" }, ["vip_released"]],
       [{ type: "health-transition", service: "s", backend: "b", from: "healthy", to: "unhealthy", reason: "refused" }, ["health_state_changed"]],
       [{ type: "weight-change", service: "s", backend: "b", from: 1, to: 0, reason: "health" }, ["backend_weight_changed"]],
-      [{ type: "kernel-change", op: "create-service", service: "tcp:v:80", reason: "config" }, ["service_created"]],
-      [{ type: "kernel-change", op: "update-service", service: "tcp:v:80", reason: "config" }, ["service_updated"]],
-      [{ type: "kernel-change", op: "delete-service", service: "tcp:v:80", reason: "drift" }, ["service_deleted"]],
-      [{ type: "kernel-change", op: "create-destination", service: "tcp:v:80", destination: "d:80", reason: "config" }, ["destination_created"]],
-      [{ type: "kernel-change", op: "update-destination", service: "tcp:v:80", destination: "d:80", reason: "health" }, ["destination_updated"]],
-      [{ type: "kernel-change", op: "delete-destination", service: "tcp:v:80", destination: "d:80", reason: "config" }, ["destination_deleted"]],
+      [{ type: "kernel-changes", changes: [{ op: "create-service", service: "tcp:v:80", reason: "config" }], bulk: false }, ["service_created"]],
+      [{ type: "kernel-changes", changes: [{ op: "update-service", service: "tcp:v:80", reason: "config" }], bulk: false }, ["service_updated"]],
+      [{ type: "kernel-changes", changes: [{ op: "delete-service", service: "tcp:v:80", reason: "drift" }], bulk: false }, ["service_deleted"]],
+      [{ type: "kernel-changes", changes: [{ op: "create-destination", service: "tcp:v:80", destination: "d:80", reason: "config" }], bulk: false }, ["destination_created"]],
+      [{ type: "kernel-changes", changes: [{ op: "update-destination", service: "tcp:v:80", destination: "d:80", reason: "health" }], bulk: false }, ["destination_updated"]],
+      [{ type: "kernel-changes", changes: [{ op: "delete-destination", service: "tcp:v:80", destination: "d:80", reason: "config" }], bulk: false }, ["destination_deleted"]],
       [{ type: "change-limit-hit", limit: "max_services_deleted", planned: 3, max: 1 }, ["change_limit_hit"]],
       [{ type: "reconcile", result: "success", trigger: "interval", durationMs: 1, changes: 0 }, []],
       [{ type: "vip-state", vip: "v", held: true }, []],
@@ -55,8 +55,31 @@ describe("audit records from events", () => {
       new_weight: 0,
       reason: "health",
     });
-    const kernel = auditRecords({ type: "kernel-change", op: "update-destination", service: "tcp:v:80", destination: "d:80", name: "web", backend: "d:80", reason: "drift", weight: 2, previousWeight: 9 });
+    const kernel = auditRecords({ type: "kernel-changes", changes: [{ op: "update-destination", service: "tcp:v:80", destination: "d:80", name: "web", backend: "d:80", reason: "drift", weight: 2, previousWeight: 9 }], bulk: false });
     expect(kernel[0]!.fields).toMatchObject({ virtual_service: "tcp:v:80", destination: "d:80", service: "web", backend: "d:80", weight: 2, old_weight: 9, reason: "drift" });
+  });
+
+  test("a batch of kernel changes is one record per change, in order; those of a bulk reconcile are its details", () => {
+    const changes = [
+      { op: "create-service" as const, service: "tcp:v:80", name: "web", reason: "config" as const },
+      { op: "create-destination" as const, service: "tcp:v:80", destination: "d1:80", name: "web", backend: "d1:80", reason: "config" as const, weight: 2 },
+      { op: "delete-destination" as const, service: "tcp:v:80", destination: "d2:80", name: "web", reason: "drain" as const, previousWeight: 0 },
+    ];
+    for (const bulk of [false, true]) {
+      const records = auditRecords({ type: "kernel-changes", changes, bulk });
+      expect(records.map((r) => [r.event, r.fields.destination, r.fields.backend, r.fields.weight, r.fields.old_weight, r.detail])).toEqual([
+        ["service_created", undefined, undefined, undefined, undefined, bulk],
+        ["destination_created", "d1:80", "d1:80", 2, undefined, bulk],
+        ["destination_deleted", "d2:80", undefined, undefined, 0, bulk],
+      ]);
+      // The sink writes the same records, when some destination wants the details of a bulk reconcile.
+      const written: AuditRecord[] = [];
+      auditSink((record) => written.push(record), () => true).emit({ type: "kernel-changes", changes, bulk });
+      expect(written).toEqual(records);
+      const none: AuditRecord[] = [];
+      auditSink((record) => none.push(record), () => false).emit({ type: "kernel-changes", changes, bulk });
+      expect(none).toHaveLength(bulk ? 0 : 3);
+    }
   });
 
   test("written whatever the level: a logger at error still writes an info audit record", () => {

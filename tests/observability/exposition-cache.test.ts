@@ -90,22 +90,22 @@ const CHANGES: Record<DaemonEvent["type"], { name: string; events: DaemonEvent[]
       visible: true,
     },
   ],
-  "kernel-change": [
+  "kernel-changes": [
     {
       name: "a destination's weight",
-      events: [{ type: "kernel-change", op: "update-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.2:80", name: "web", backend: "10.0.0.2:80", reason: "health", weight: 0, previousWeight: 1 }],
+      events: [{ type: "kernel-changes", changes: [{ op: "update-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.2:80", name: "web", backend: "10.0.0.2:80", reason: "health", weight: 0, previousWeight: 1 }], bulk: false }],
       visible: true,
     },
     {
       name: "a destination recreated, then a stats sample",
       events: [
-        { type: "kernel-change", op: "delete-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", reason: "drift" },
-        { type: "kernel-change", op: "create-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "drift", weight: 5 },
+        { type: "kernel-changes", changes: [{ op: "delete-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", reason: "drift" }], bulk: false },
+        { type: "kernel-changes", changes: [{ op: "create-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "drift", weight: 5 }], bulk: false },
         stats(10),
       ],
       visible: true,
     },
-    { name: "a service updated", events: [{ type: "kernel-change", op: "update-service", service: "tcp:192.0.2.10:80", name: "web", reason: "config" }], visible: false },
+    { name: "a service updated", events: [{ type: "kernel-changes", changes: [{ op: "update-service", service: "tcp:192.0.2.10:80", name: "web", reason: "config" }], bulk: false }], visible: false },
   ],
   "vip-transition": [{ name: "a release", events: [{ type: "vip-transition", vip: "192.0.2.10", direction: "release" }], visible: true }],
   "vip-state": [
@@ -245,7 +245,7 @@ describe("the cached exposition after each kind of model change", () => {
       if (model.generation > generation) mutating.push(type);
     }
     expect(mutating.sort()).toEqual(
-      ["backend-override", "bgp-announcement", "change-limit-hit", "config-loaded", "config-refused", "connection-sync", "controlplane-peer", "controlplane-peer-gone", "controlplane-started", "controlplane-synced", "controlplane-update", "daemon-started", "drain-ended", "drain-started", "health-transition", "ipvs-stats", "kernel-change", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "quorum", "reconcile", "slow-start", "vip-state", "vip-transition", "weight-change"].sort(),
+      ["backend-override", "bgp-announcement", "change-limit-hit", "config-loaded", "config-refused", "connection-sync", "controlplane-peer", "controlplane-peer-gone", "controlplane-started", "controlplane-synced", "controlplane-update", "daemon-started", "drain-ended", "drain-started", "health-transition", "ipvs-stats", "kernel-changes", "kubernetes-connection", "kubernetes-leader", "kubernetes-pools", "probe", "quorum", "reconcile", "slow-start", "vip-state", "vip-transition", "weight-change"].sort(),
     );
   });
 

@@ -31,8 +31,8 @@ describe("IPVS traffic counters", () => {
     const bytes = () => model.backend("web", "10.0.0.1:80")!.traffic!.totals[3];
     model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 500 })] });
     expect(bytes()).toBe(500);
-    model.emit({ type: "kernel-change", op: "delete-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", reason: "drift" });
-    model.emit({ type: "kernel-change", op: "create-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "drift", weight: 1 });
+    model.emit({ type: "kernel-changes", changes: [{ op: "delete-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", reason: "drift" }], bulk: false });
+    model.emit({ type: "kernel-changes", changes: [{ op: "create-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "drift", weight: 1 }], bulk: false });
     // The new destination already counted more than the old one had: a restart no comparison could see.
     model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { bytesIn: 700 })] });
     expect(bytes()).toBe(1200);
@@ -55,8 +55,8 @@ describe("IPVS traffic counters", () => {
     const model = new MetricsModel();
     model.emit(configLoaded([WEB]));
     model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { connections: 40 }), sample("web", "10.0.0.2:80", 80, { connections: 60 })] });
-    model.emit({ type: "kernel-change", op: "delete-service", service: "tcp:192.0.2.10:80", name: "web", reason: "config" });
-    model.emit({ type: "kernel-change", op: "create-service", service: "tcp:192.0.2.10:80", name: "web", reason: "config" });
+    model.emit({ type: "kernel-changes", changes: [{ op: "delete-service", service: "tcp:192.0.2.10:80", name: "web", reason: "config" }], bulk: false });
+    model.emit({ type: "kernel-changes", changes: [{ op: "create-service", service: "tcp:192.0.2.10:80", name: "web", reason: "config" }], bulk: false });
     model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { connections: 45 }), sample("web", "10.0.0.2:80", 80, { connections: 1 })] });
     expect(model.backend("web", "10.0.0.1:80")!.traffic!.totals[0]).toBe(85);
     expect(model.backend("web", "10.0.0.2:80")!.traffic!.totals[0]).toBe(61);
@@ -123,14 +123,35 @@ describe("series follow the config", () => {
     model.emit(configLoaded([WEB]));
     const weight = () => model.backend("web", "10.0.0.1:80")!.weight;
     expect(weight()).toBeUndefined();
-    model.emit({ type: "kernel-change", op: "create-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "config", weight: 3 });
+    model.emit({ type: "kernel-changes", changes: [{ op: "create-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "config", weight: 3 }], bulk: false });
     expect(weight()).toBe(3);
     model.emit({ type: "weight-change", service: "web", backend: "10.0.0.1:80", from: 3, to: 0, reason: "health" });
     expect(weight()).toBe(0);
     model.emit({ type: "ipvs-stats", destinations: [sample("web", "10.0.0.1:80", 80, { weight: 5 })] });
     expect(weight()).toBe(5);
-    model.emit({ type: "kernel-change", op: "update-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "health", weight: 0, previousWeight: 5 });
+    model.emit({ type: "kernel-changes", changes: [{ op: "update-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "health", weight: 0, previousWeight: 5 }], bulk: false });
     expect((await scrape(model)).get(`lbctl_health_backend_weight${labels("10.0.0.1:80")}`)).toBe(0);
+  });
+
+  test("weight: a batch of kernel changes sets each backend's weight, the last change of a backend winning", () => {
+    const model = new MetricsModel();
+    const API = { ...WEB, service: "api", backends: ["10.0.0.2:80"] };
+    model.emit(configLoaded([WEB, API]));
+    const generation = model.generation;
+    const create = (service: string, name: string, backend: string, weight: number) => ({ op: "create-destination" as const, service, destination: backend, name, backend, reason: "config" as const, weight });
+    model.emit({
+      type: "kernel-changes",
+      changes: [
+        { op: "create-service", service: "tcp:192.0.2.10:80", name: "web", reason: "config" },
+        create("tcp:192.0.2.10:80", "web", "10.0.0.1:80", 3),
+        create("tcp:192.0.2.11:80", "api", "10.0.0.2:80", 7),
+        { op: "update-destination", service: "tcp:192.0.2.10:80", destination: "10.0.0.1:80", name: "web", backend: "10.0.0.1:80", reason: "health", weight: 0, previousWeight: 3 },
+      ],
+      bulk: false,
+    });
+    expect(model.backend("web", "10.0.0.1:80")!.weight).toBe(0);
+    expect(model.backend("api", "10.0.0.2:80")!.weight).toBe(7);
+    expect(model.generation).toBe(generation + 1);
   });
 
   test("VIPs: ownership and transitions; a VIP no longer managed loses its series after the next reconcile", async () => {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { Config } from "../../src/config/model.ts";
 import { MetricsListenError } from "../../src/observability/http/metrics-server.ts";
 import { Observability } from "../../src/observability/setup.ts";
+import { BULK_CHANGES } from "../../src/observability/events.ts";
 import { loadPatched, type Patch } from "../support/load-helpers.ts";
 import { configLoaded } from "./support.ts";
 
@@ -135,11 +136,13 @@ describe("logging", () => {
 });
 
 describe("logging off the daemon's path", () => {
-  /** A bulk reconcile's events, as the controller emits them: one per change, then its reconcile. */
+  /** A bulk reconcile's events, as the controller emits them: one for its changes, then its reconcile. */
   function bulkReconcile(obs: Observability, changes: number): void {
-    for (let i = 0; i < changes; i++) {
-      obs.sink.emit({ type: "kernel-change", op: "create-destination", service: "tcp:192.0.2.10:80", destination: `10.0.0.${i}:80`, reason: "config", weight: 1, bulk: true });
-    }
+    obs.sink.emit({
+      type: "kernel-changes",
+      changes: Array.from({ length: changes }, (_, i) => ({ op: "create-destination" as const, service: "tcp:192.0.2.10:80", destination: `10.0.0.${i}:80`, reason: "config" as const, weight: 1 })),
+      bulk: changes > BULK_CHANGES,
+    });
     obs.sink.emit({
       type: "reconcile",
       result: "success",

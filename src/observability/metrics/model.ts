@@ -7,7 +7,7 @@
  * A reconcile every second touches two small families; the six big traffic families change once per stats cycle.
  */
 
-import type { DaemonEvent, DestinationSample, EventSink, ServiceInventory } from "../events.ts";
+import type { DaemonEvent, DestinationSample, EventSink, KernelChange, ServiceInventory } from "../events.ts";
 import { CHECK_LATENCY_BUCKETS, FAMILIES, RECONCILE_BUCKETS, type FamilyKey, type LabelSet } from "./families.ts";
 import { HistogramCounts } from "./histogram.ts";
 import { KUBERNETES_FAMILIES, KubernetesMetrics } from "./kubernetes.ts";
@@ -203,8 +203,8 @@ export class MetricsModel implements EventSink {
         b.weight = event.to;
         return this.#changed(["backendWeight"]);
       }
-      case "kernel-change":
-        this.#kernelChange(event);
+      case "kernel-changes":
+        for (const change of event.changes) this.#kernelChange(change);
         // A restarted destination shows only at the next stats sample (which bumps the traffic families).
         return this.#changed(["backendWeight"]);
       case "drain-started":
@@ -329,8 +329,9 @@ export class MetricsModel implements EventSink {
     if (byDestination.size === 0) this.#byVirtual.delete(d.virtualService);
   }
 
-  #kernelChange(event: Extract<DaemonEvent, { type: "kernel-change" }>): void {
-    const byDestination = this.#byVirtual.get(event.service);
+  #kernelChange(event: KernelChange): void {
+    // Before the first stats sample (a start-up reconcile) no destination has counters to restart.
+    const byDestination = this.#byVirtual.size === 0 ? undefined : this.#byVirtual.get(event.service);
     switch (event.op) {
       case "create-service":
       case "delete-service":
