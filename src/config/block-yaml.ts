@@ -22,7 +22,8 @@ const BACKSLASH = 92;
 
 /** What a scalar reader returns when the text is not for this reader. */
 const GIVE_UP: unique symbol = Symbol("give up");
-type Scalar = string | number | boolean | null | [] | Record<string, never>;
+type Scalar = string | number | boolean | null;
+type Value = Scalar | unknown[] | Record<string, unknown>;
 
 type Container = unknown[] | Record<string, unknown>;
 
@@ -43,7 +44,11 @@ interface Pending {
   fromKey: boolean;
 }
 
-export function parseBlockYaml(text: string): { data: unknown } | undefined {
+/**
+ * `final` tells that the data holds no null and no string with a `$`: the `${NAME}` expansion and the removal of
+ * null keys (document.ts) would leave it as it is.
+ */
+export function parseBlockYaml(text: string): { data: unknown; final: boolean } | undefined {
   const reader = new BlockReader(text);
   let start = 0;
   for (;;) {
@@ -53,7 +58,7 @@ export function parseBlockYaml(text: string): { data: unknown } | undefined {
     // A CR before the line feed ends the line; a CR at the end of the text is left in, and given up on.
     const cut = !last && end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
     if (!reader.line(start, cut)) return undefined;
-    if (last) return { data: reader.root ?? null };
+    if (last) return { data: reader.root ?? null, final: reader.final && reader.pendingNull === false };
     start = end + 1;
   }
 }
@@ -62,8 +67,15 @@ class BlockReader {
   readonly #text: string;
   readonly #frames: Frame[] = [];
   #pending: Pending | undefined;
+
+  /** Whether a `key:` or `-` at the end still waits for its collection (its value is then null). */
+  get pendingNull(): boolean {
+    return this.#pending !== undefined;
+  }
   #started = false;
   root: Container | undefined;
+  /** No null and no `$` so far. */
+  final = true;
 
   constructor(text: string) {
     this.#text = text;
@@ -114,6 +126,7 @@ class BlockReader {
     const value = scalar(text, next, end);
     if (value === GIVE_UP) return false;
     list.push(value);
+    this.#check(value);
     return true;
   }
 
@@ -135,6 +148,7 @@ class BlockReader {
     const value = scalar(text, next, end);
     if (value === GIVE_UP) return false;
     map[name] = value;
+    this.#check(value);
     return true;
   }
 
@@ -153,6 +167,8 @@ class BlockReader {
         this.#open(column, opened, atKeyColumn);
         return opened;
       }
+      this.final = false; // its value stays null
+
     }
     const frames = this.#frames;
     if (frames.length === 0) {
@@ -170,6 +186,11 @@ class BlockReader {
     }
     if (top.indent !== column) return undefined;
     return item ? top.list : top.map;
+  }
+
+  /** Notes a value that the expansion or the null removal would change (flow collections are not looked into). */
+  #check(value: unknown): void {
+    if (typeof value === "string" ? value.includes("$") : value === null || typeof value === "object") this.final = false;
   }
 
   #open(column: number, container: Container, atKeyColumn: boolean): void {
@@ -228,8 +249,8 @@ function restIsEmpty(text: string, close: number, end: number): boolean {
   return at === end || (at > close + 1 && text.charCodeAt(at) === HASH && isPlainComment(text, at, end));
 }
 
-/** The one-line scalar from `start` (not a space) to the end of the line or its comment. */
-function scalar(text: string, start: number, end: number): Scalar | typeof GIVE_UP {
+/** The one-line scalar or flow collection from `start` (not a space) to the end of the line or its comment. */
+function scalar(text: string, start: number, end: number): Value | typeof GIVE_UP {
   const first = text.charCodeAt(start);
   if (first === DOUBLE_QUOTE || first === SINGLE_QUOTE) {
     let doubled = false;
@@ -407,7 +428,9 @@ function plainScalar(token: string): Scalar | typeof GIVE_UP {
     // version (sexagesimal numbers have decimal digits between their colons); other number-like text is left out.
     return NUMBER_LIKE_STRING.test(token) || (IPV6_LIKE.test(token) && (token.includes("::") || HEX_LETTER.test(token))) ? token : GIVE_UP;
   }
-  if (token.length <= 8) {
+  // y n o t f i, either case: the first letters of the doubtful words.
+  const letter = first | 0x20;
+  if (token.length <= 8 && (letter === 121 || letter === 110 || letter === 111 || letter === 116 || letter === 102 || letter === 105)) {
     const lower = token.toLowerCase();
     if (DOUBTFUL_WORDS.has(lower)) {
       const core = CORE_WORDS.get(token);

@@ -32,7 +32,7 @@ export function isPlainYaml(text: string): boolean {
  * The data of a text for the fast path: read in one pass when it is plain block YAML (the common case), else by
  * Bun's YAML parser; undefined when the text is not for the fast path or does not parse.
  */
-export function parseFast(text: string): { data: unknown } | undefined {
+export function parseFast(text: string): { data: unknown; final?: boolean } | undefined {
   const block = parseBlockYaml(text);
   if (block) return block;
   if (!isPlainYaml(text)) return undefined;

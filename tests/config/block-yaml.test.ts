@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { parseBlockYaml } from "../../src/config/block-yaml.ts";
+import { plainSource } from "../../src/config/document.ts";
 import { isPlainYaml, parseFast } from "../../src/config/fast-yaml.ts";
 import { checkProperty, type Random } from "../support/seeded-random.ts";
 
@@ -89,24 +90,37 @@ function mutate(text: string, random: Random): string {
   return out;
 }
 
-/** What the reader gave must be what the old fast path and the slow path give. */
-function expectSameAsBefore(text: string, data: unknown): void {
+const env = { X: "expanded", HOME: "/home/x", USER: "u" };
+
+/**
+ * What the reader gave must be what the old fast path and the slow path give; data it calls final must come out of
+ * the `${NAME}` expansion and null removal unchanged (the loader skips that step for it).
+ */
+function expectSameAsBefore(text: string, block: { data: unknown; final: boolean }): void {
   expect(isPlainYaml(text)).toBe(true);
-  expect(data).toStrictEqual(Bun.YAML.parse(text) ?? null);
-  expect(data).toStrictEqual(parse(text) ?? null);
+  expect(block.data).toStrictEqual(Bun.YAML.parse(text) ?? null);
+  expect(block.data).toStrictEqual(parse(text) ?? null);
+  if (block.final) {
+    const converted = plainSource("f.yaml", parse(text) ?? null, env);
+    expect(converted.ok && converted.source.data).toStrictEqual(block.data);
+  }
 }
 
 describe("one-pass block YAML reader", () => {
   test("reads the corpus, the examples and the hand-written cases as both parsers do", () => {
     let read = 0;
+    let final = 0;
     for (const text of seeds) {
       const block = parseBlockYaml(text);
       if (block === undefined) continue;
       read++;
-      expectSameAsBefore(text, block.data);
+      if (block.final) final++;
+      expectSameAsBefore(text, block);
     }
     // Most config files are for this reader: a reader that refuses everything would pass the rest vacuously.
     expect(read).toBeGreaterThan(seeds.length / 2);
+    expect(final).toBeGreaterThan(0);
+    expect(final).toBeLessThan(read);
   });
 
   test("gives up on what it does not read exactly", () => {
@@ -147,7 +161,8 @@ describe("one-pass block YAML reader", () => {
     const text = stringify({ services });
     const block = parseBlockYaml(text);
     expect(block).toBeDefined();
-    expectSameAsBefore(text, block!.data);
+    expectSameAsBefore(text, block!);
+    expect(block!.final).toBe(true);
     expect(parseFast(text)?.data).toStrictEqual(block!.data);
   });
 
@@ -163,7 +178,7 @@ describe("one-pass block YAML reader", () => {
           return;
         }
         read++;
-        expectSameAsBefore(text, block.data);
+        expectSameAsBefore(text, block);
       },
     );
     // Both outcomes must be well represented for the comparison to mean something.
