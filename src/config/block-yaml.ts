@@ -363,8 +363,16 @@ function skipSpaces(text: string, start: number, end: number): number {
   return at;
 }
 
-/** Indicators that start something other than a plain string, and starts of numbers, null and special floats. */
-const SPECIAL_START = new Set([..."-?:,[]{}#&*!|>'\"%@`~.+"].map((c) => c.charCodeAt(0)));
+/** `[-?:,[\]{}#&*!|>'"%@\`~.+]`: indicators that start something other than a plain string, and starts of numbers, null and special floats. */
+function isSpecialStart(code: number): boolean {
+  switch (code) {
+    case 45: case 63: case 58: case 44: case 91: case 93: case 123: case 125: case 35: case 38: case 42: case 33:
+    case 124: case 62: case 39: case 34: case 37: case 64: case 96: case 126: case 46: case 43:
+      return true;
+    default:
+      return false;
+  }
+}
 
 /**
  * Words that one YAML version or another reads as a boolean, null or special float (`yes`, `off`, `.inf`...):
@@ -413,7 +421,7 @@ function isNumberChar(code: number): boolean {
  */
 function plainScalar(token: string): Scalar | typeof GIVE_UP {
   const first = token.charCodeAt(0);
-  if (SPECIAL_START.has(first)) return GIVE_UP;
+  if (isSpecialStart(first)) return GIVE_UP;
   if (first >= 48 && first <= 57) {
     let digits = true;
     for (let i = 1; i < token.length; i++) {
