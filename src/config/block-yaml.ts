@@ -27,23 +27,6 @@ type Value = Scalar | unknown[] | Record<string, unknown>;
 
 type Container = unknown[] | Record<string, unknown>;
 
-interface Frame {
-  /** The column of this collection's `-` indicators or keys. */
-  indent: number;
-  list: unknown[] | undefined;
-  map: Record<string, unknown> | undefined;
-  /** A sequence at the column of the key that holds it (`key:` then `- item` below, not indented). */
-  atKeyColumn: boolean;
-}
-
-/** A `key:` or `-` with nothing after it: the next deeper line opens its collection, or its value is null. */
-interface Pending {
-  container: Container;
-  key: string | number;
-  indent: number;
-  fromKey: boolean;
-}
-
 /**
  * `final` tells that the data holds no null and no string with a `$`: the `${NAME}` expansion and the removal of
  * null keys (document.ts) would leave it as it is.
@@ -65,13 +48,17 @@ export function parseBlockYaml(text: string): { data: unknown; final: boolean } 
 
 class BlockReader {
   readonly #text: string;
-  readonly #frames: Frame[] = [];
-  #pending: Pending | undefined;
-
-  /** Whether a `key:` or `-` at the end still waits for its collection (its value is then null). */
-  get pendingNull(): boolean {
-    return this.#pending !== undefined;
-  }
+  // The open collections, innermost last, in parallel arrays (no object per collection): the column of their `-`
+  // indicators or keys, the collection, and whether it is a sequence at the column of the key that holds it
+  // (`key:` then `- item` below, not indented).
+  readonly #indents: number[] = [];
+  readonly #open: Container[] = [];
+  readonly #atKeyColumn: boolean[] = [];
+  // A `key:` or `-` with nothing after it: the next deeper line opens its collection, or its value is null.
+  #pending: Container | undefined;
+  #pendingKey: string | number = 0;
+  #pendingIndent = 0;
+  #pendingFromKey = false;
   #started = false;
   root: Container | undefined;
   /** No null and no `$` so far. */
@@ -79,6 +66,11 @@ class BlockReader {
 
   constructor(text: string) {
     this.#text = text;
+  }
+
+  /** Whether a `key:` or `-` at the end still waits for its collection (its value is then null). */
+  get pendingNull(): boolean {
+    return this.#pending !== undefined;
   }
 
   /** Reads the line from `start` to `end` (its line break excluded); false means "not for this reader". */
@@ -97,8 +89,10 @@ class BlockReader {
     this.#started = true;
     const column = at - start;
     if (first === DASH && (at + 1 === end || text.charCodeAt(at + 1) === SPACE)) return this.#item(column, at, start, end);
-    const list = this.#enter(column, false);
-    return list !== undefined && this.#entry(list as Record<string, unknown>, column, at, end);
+    const colon = keyColon(text, at, end);
+    if (colon < 0) return false;
+    const map = this.#enter(column, false);
+    return map !== undefined && this.#entry(map as Record<string, unknown>, column, at, colon, end);
   }
 
   /** A sequence item: `-` alone, `- scalar`, or `- key: ...` (a mapping that starts on the item's line). */
@@ -111,17 +105,18 @@ class BlockReader {
     if (next === end || text.charCodeAt(next) === HASH) {
       if (next < end && !isPlainComment(text, next, end)) return false;
       list.push(null);
-      this.#pending = { container: list, key: list.length - 1, indent: column, fromKey: false };
+      this.#wait(list, list.length - 1, column, false);
       return true;
     }
     const code = text.charCodeAt(next);
     if (code === DASH && (next + 1 === end || text.charCodeAt(next + 1) === SPACE)) return false;
-    if (keyColon(text, next, end) >= 0) {
+    const colon = keyColon(text, next, end);
+    if (colon >= 0) {
       const map: Record<string, unknown> = {};
       list.push(map);
       const itemColumn = next - start;
-      this.#frames.push({ indent: itemColumn, list: undefined, map, atKeyColumn: false });
-      return this.#entry(map, itemColumn, next, end);
+      this.#push(itemColumn, map, false);
+      return this.#entry(map, itemColumn, next, colon, end);
     }
     const value = scalar(text, next, end);
     if (value === GIVE_UP) return false;
@@ -130,11 +125,9 @@ class BlockReader {
     return true;
   }
 
-  /** `key: value` or `key:` at `column`, in `map`. */
-  #entry(map: Record<string, unknown>, column: number, at: number, end: number): boolean {
+  /** `key: value` or `key:` at `column`, in `map`; the key's colon is at `colon`. */
+  #entry(map: Record<string, unknown>, column: number, at: number, colon: number, end: number): boolean {
     const text = this.#text;
-    const colon = keyColon(text, at, end);
-    if (colon < 0) return false;
     const name = text.slice(at, colon);
     if (plainScalar(name) !== name || name === "__proto__" || Object.hasOwn(map, name)) return false;
     let next = colon + 1;
@@ -142,7 +135,7 @@ class BlockReader {
     if (next === end || text.charCodeAt(next) === HASH) {
       if (next < end && !isPlainComment(text, next, end)) return false;
       map[name] = null;
-      this.#pending = { container: map, key: name, indent: column, fromKey: true };
+      this.#wait(map, name, column, true);
       return true;
     }
     const value = scalar(text, next, end);
@@ -150,6 +143,13 @@ class BlockReader {
     map[name] = value;
     this.#check(value);
     return true;
+  }
+
+  #wait(container: Container, key: string | number, indent: number, fromKey: boolean): void {
+    this.#pending = container;
+    this.#pendingKey = key;
+    this.#pendingIndent = indent;
+    this.#pendingFromKey = fromKey;
   }
 
   /**
@@ -160,32 +160,36 @@ class BlockReader {
     const pending = this.#pending;
     if (pending !== undefined) {
       this.#pending = undefined;
-      const atKeyColumn = item && pending.fromKey && column === pending.indent;
-      if (column > pending.indent || atKeyColumn) {
+      const atKeyColumn = item && this.#pendingFromKey && column === this.#pendingIndent;
+      if (column > this.#pendingIndent || atKeyColumn) {
         const opened = item ? [] : {};
-        (pending.container as Record<string | number, unknown>)[pending.key] = opened;
-        this.#open(column, opened, atKeyColumn);
+        (pending as Record<string | number, unknown>)[this.#pendingKey] = opened;
+        this.#push(column, opened, atKeyColumn);
         return opened;
       }
       this.final = false; // its value stays null
-
     }
-    const frames = this.#frames;
-    if (frames.length === 0) {
+    const indents = this.#indents;
+    let depth = indents.length;
+    if (depth === 0) {
       if (column !== 0 || this.root !== undefined) return undefined;
       const opened = item ? [] : {};
       this.root = opened;
-      this.#open(column, opened, false);
+      this.#push(column, opened, false);
       return opened;
     }
-    let top = frames[frames.length - 1]!;
-    while (top.indent > column || (top.indent === column && top.atKeyColumn && !item)) {
-      frames.pop();
-      if (frames.length === 0) return undefined;
-      top = frames[frames.length - 1]!;
+    while (indents[depth - 1]! > column || (indents[depth - 1] === column && this.#atKeyColumn[depth - 1] && !item)) {
+      depth--;
+      if (depth === 0) return undefined;
     }
-    if (top.indent !== column) return undefined;
-    return item ? top.list : top.map;
+    if (depth < indents.length) {
+      indents.length = depth;
+      this.#open.length = depth;
+      this.#atKeyColumn.length = depth;
+    }
+    if (indents[depth - 1] !== column) return undefined;
+    const top = this.#open[depth - 1]!;
+    return Array.isArray(top) === item ? top : undefined;
   }
 
   /** Notes a value that the expansion or the null removal would change (flow collections are not looked into). */
@@ -193,10 +197,10 @@ class BlockReader {
     if (typeof value === "string" ? value.includes("$") : value === null || typeof value === "object") this.final = false;
   }
 
-  #open(column: number, container: Container, atKeyColumn: boolean): void {
-    const list = Array.isArray(container) ? container : undefined;
-    const map = list === undefined ? (container as Record<string, unknown>) : undefined;
-    this.#frames.push({ indent: column, list, map, atKeyColumn });
+  #push(column: number, container: Container, atKeyColumn: boolean): void {
+    this.#indents.push(column);
+    this.#open.push(container);
+    this.#atKeyColumn.push(atKeyColumn);
   }
 }
 
