@@ -27,6 +27,9 @@ type Value = Scalar | unknown[] | Record<string, unknown>;
 
 type Container = unknown[] | Record<string, unknown>;
 
+/** The config's key names are a few dozen; a file of other names still reads, only without this shortcut. */
+const MAX_KNOWN_KEYS = 32;
+
 /**
  * `final` tells that the data holds no null and no string with a `$`: the `${NAME}` expansion and the removal of
  * null keys (document.ts) would leave it as it is.
@@ -60,6 +63,8 @@ class BlockReader {
   #pendingIndent = 0;
   #pendingFromKey = false;
   #started = false;
+  /** Key names seen so far (see #keyName). */
+  readonly #keys: string[] = [];
   root: Container | undefined;
   /** No null and no `$` so far. */
   final = true;
@@ -128,8 +133,8 @@ class BlockReader {
   /** `key: value` or `key:` at `column`, in `map`; the key's colon is at `colon`. */
   #entry(map: Record<string, unknown>, column: number, at: number, colon: number, end: number): boolean {
     const text = this.#text;
-    const name = text.slice(at, colon);
-    if (plainScalar(name) !== name || name === "__proto__" || Object.hasOwn(map, name)) return false;
+    const name = this.#keyName(at, colon);
+    if (name === undefined || Object.hasOwn(map, name)) return false;
     let next = colon + 1;
     while (next < end && text.charCodeAt(next) === SPACE) next++;
     if (next === end || text.charCodeAt(next) === HASH) {
@@ -143,6 +148,24 @@ class BlockReader {
     map[name] = value;
     this.#check(value);
     return true;
+  }
+
+  /**
+   * The key from `at` to `colon`, undefined when it is not a plain string. A config repeats a few key names
+   * thousands of times: each is sliced and checked once, then found among the names seen so far.
+   */
+  #keyName(at: number, colon: number): string | undefined {
+    const text = this.#text;
+    const length = colon - at;
+    const known = this.#keys;
+    for (let i = 0; i < known.length; i++) {
+      const name = known[i]!;
+      if (name.length === length && text.startsWith(name, at)) return name;
+    }
+    const name = text.slice(at, colon);
+    if (plainScalar(name) !== name || name === "__proto__") return undefined;
+    if (known.length < MAX_KNOWN_KEYS) known.push(name);
+    return name;
   }
 
   #wait(container: Container, key: string | number, indent: number, fromKey: boolean): void {

@@ -294,7 +294,8 @@ class BackendClaims {
   /** The ports as a set, made on the first question (most services never ask: their backends differ). */
   #portSet: ReadonlySet<number> | undefined;
   readonly #lowest: number;
-  readonly #byAddress = new Map<string, { everyPort?: number; fixed: Map<number, number> }>();
+  /** Per address: the backend that takes every port (port 0), and those with a port of their own (made when needed). */
+  readonly #byAddress = new Map<string, { everyPort?: number; fixed?: Map<number, number> }>();
 
   constructor(ports: readonly number[]) {
     this.#portList = ports;
@@ -309,23 +310,23 @@ class BackendClaims {
   /** Records the backend's claim; returns the earlier backend it clashes with (and the first port of the clash). */
   claim(address: string, port: number, index: number): { earlier: number; port: number } | undefined {
     let claims = this.#byAddress.get(address);
-    if (!claims) this.#byAddress.set(address, (claims = { fixed: new Map() }));
+    if (!claims) this.#byAddress.set(address, (claims = {}));
     const clash = this.#clash(claims, port);
     if (clash) return clash;
     if (port === 0) claims.everyPort = index;
-    else claims.fixed.set(port, index);
+    else (claims.fixed ??= new Map()).set(port, index);
     return undefined;
   }
 
-  #clash(claims: { everyPort?: number; fixed: Map<number, number> }, port: number): { earlier: number; port: number } | undefined {
+  #clash(claims: { everyPort?: number; fixed?: Map<number, number> }, port: number): { earlier: number; port: number } | undefined {
     if (port !== 0) {
-      const fixed = claims.fixed.get(port);
+      const fixed = claims.fixed?.get(port);
       if (fixed !== undefined) return { earlier: fixed, port };
       return claims.everyPort !== undefined && this.#ports.has(port) ? { earlier: claims.everyPort, port } : undefined;
     }
     if (claims.everyPort !== undefined) return { earlier: claims.everyPort, port: this.#lowest };
     let first: { earlier: number; port: number } | undefined;
-    for (const [fixedPort, earlier] of claims.fixed) {
+    for (const [fixedPort, earlier] of claims.fixed ?? []) {
       if (this.#ports.has(fixedPort) && (!first || fixedPort < first.port)) first = { earlier, port: fixedPort };
     }
     return first;
