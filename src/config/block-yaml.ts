@@ -451,14 +451,20 @@ function plainScalar(token: string): Scalar | typeof GIVE_UP {
   if (isSpecialStart(first)) return GIVE_UP;
   if (first >= 48 && first <= 57) {
     let digits = true;
+    // Digits in groups of one or more, separated by single dots (an IPv4 address is the common case).
+    let dots = 0;
+    let dotted = true;
     for (let i = 1; i < token.length; i++) {
       const code = token.charCodeAt(i);
       if (code < 48 || code > 57) {
         if (!isNumberChar(code)) return token;
         digits = false;
+        if (code === 46 && token.charCodeAt(i - 1) !== 46) dots++;
+        else dotted = false;
       }
     }
     if (digits) return token.length <= 15 && (first !== 48 || token.length === 1) ? Number(token) : GIVE_UP;
+    if (dotted && dots >= 2 && token.charCodeAt(token.length - 1) !== 46) return token;
     // An IPv4 address, a port range "A-B" and an IPv6 address with `::` or a hex letter are numbers in no YAML
     // version (sexagesimal numbers have decimal digits between their colons); other number-like text is left out.
     return NUMBER_LIKE_STRING.test(token) || (IPV6_LIKE.test(token) && (token.includes("::") || HEX_LETTER.test(token))) ? token : GIVE_UP;
