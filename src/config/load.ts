@@ -168,7 +168,8 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (f
     if (parsed.source.data === null) continue; // an empty service file is allowed
     const serviceFile = validate(ServiceFileSchema, quickServiceFile, parsed.source, issues);
     if (!serviceFile) continue;
-    const services: LoadedService[] = serviceFile.services.map((service, index) => ({ ...service, source: { file, index } }));
+    // The schema's output is this load's own: each service takes its source in place (no copy of 5,000 services).
+    const services: LoadedService[] = serviceFile.services.map((service, index) => Object.assign(service, { source: { file, index } }));
     serviceSources.push({ source: parsed.source, services });
   }
   if (issues.length > 0) return { ok: false, code: "invalid", issues, stage: "parsed" };
