@@ -248,8 +248,13 @@ export function plainSource(file: string, data: unknown, env: Environment): Pars
   };
   const converted = visit(data);
   if (issues.length > 0) return { ok: false, issues };
+  return finalSource(file, converted);
+}
+
+/** A fast-path source from data that needs no conversion (no null, no `$`: `plainSource` would not change it). */
+export function finalSource(file: string, data: unknown): ParseResult {
   const nowhere = (): Position => ({ line: 0, column: 0 });
-  return { ok: true, source: { file, data: converted, locate: nowhere, locateKey: nowhere } };
+  return { ok: true, source: { file, data, locate: nowhere, locateKey: nowhere } };
 }
 
 function firstLine(message: string): string {

@@ -7,6 +7,8 @@
  * load on the slow path, which reports positions; so both paths always agree on what is valid.
  */
 
+import { parseBlockYaml } from "./block-yaml.ts";
+
 /**
  * Whether `text` is plain enough for the native parser, with no duplicate keys. A config of 5,000 services is
  * 70,000 lines, scanned cold by every `lbctl` command: the scan reads character codes at offsets into the text,
@@ -26,8 +28,13 @@ export function isPlainYaml(text: string): boolean {
   }
 }
 
-/** Bun's YAML parser, or undefined when the text is not for the fast path or does not parse. */
-export function parseFast(text: string): { data: unknown } | undefined {
+/**
+ * The data of a text for the fast path: read in one pass when it is plain block YAML (the common case), else by
+ * Bun's YAML parser; undefined when the text is not for the fast path or does not parse.
+ */
+export function parseFast(text: string): { data: unknown; final?: boolean } | undefined {
+  const block = parseBlockYaml(text);
+  if (block) return block;
   if (!isPlainYaml(text)) return undefined;
   try {
     return { data: Bun.YAML.parse(text) ?? null };

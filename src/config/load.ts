@@ -2,7 +2,7 @@
 
 import { existsSync } from "node:fs";
 import * as v from "valibot";
-import { EnvValue, parseYamlSource, plainSource, type ParseResult, type YamlSource } from "./document.ts";
+import { EnvValue, finalSource, parseYamlSource, plainSource, type ParseResult, type YamlSource } from "./document.ts";
 import { decodeConfigText } from "./encoding.ts";
 import { parseFast } from "./fast-yaml.ts";
 import type { Environment } from "./env.ts";
@@ -13,7 +13,12 @@ import { findTooDeep, MAX_NESTING_DEPTH } from "./nesting.ts";
 import type { Config, LoadedService } from "./model.ts";
 import { checkRules, type ServiceSource } from "./rules.ts";
 import { MainFileSchema, type MainFile } from "./schema/main.ts";
+import { INVALID, quickRun, type QuickRun } from "./schema/quick-run.ts";
 import { ServiceFileSchema } from "./schema/service.ts";
+
+// Built once from the schemas' shape: valid files skip valibot's generic walk (see quick-run.ts).
+const quickMainFile = quickRun(MainFileSchema);
+const quickServiceFile = quickRun(ServiceFileSchema);
 
 export interface LoadOptions {
   env?: Environment;
@@ -41,7 +46,8 @@ type Parse = (file: string, text: string, env: Environment) => ParseResult;
 
 const parseQuickly: Parse = (file, text, env) => {
   const fast = parseFast(text);
-  return fast ? plainSource(file, fast.data, env) : parseYamlSource(file, text, env);
+  if (!fast) return parseYamlSource(file, text, env);
+  return fast.final ? finalSource(file, fast.data) : plainSource(file, fast.data, env);
 };
 
 /** A file's text, or the issues that keep it from being parsed (unreadable, not UTF-8, nested too deep). */
@@ -118,7 +124,7 @@ function loadMain(
     });
     delete mainObject.include;
   }
-  const main = validate(MainFileSchema, mainSource, issues);
+  const main = validate(MainFileSchema, quickMainFile, mainSource, issues);
   if (!main) return { ok: false, code: "invalid", issues, stage: "parsed" };
   // Issues about `services` and `include` in the main file are reported with those of the service files.
   return { ok: true, mainSource, main, issues };
@@ -160,9 +166,10 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (f
       continue;
     }
     if (parsed.source.data === null) continue; // an empty service file is allowed
-    const serviceFile = validate(ServiceFileSchema, parsed.source, issues);
+    const serviceFile = validate(ServiceFileSchema, quickServiceFile, parsed.source, issues);
     if (!serviceFile) continue;
-    const services: LoadedService[] = serviceFile.services.map((service, index) => ({ ...service, source: { file, index } }));
+    // The schema's output is this load's own: each service takes its source in place (no copy of 5,000 services).
+    const services: LoadedService[] = serviceFile.services.map((service, index) => Object.assign(service, { source: { file, index } }));
     serviceSources.push({ source: parsed.source, services });
   }
   if (issues.length > 0) return { ok: false, code: "invalid", issues, stage: "parsed" };
@@ -196,7 +203,14 @@ function includedFiles(mainFile: string, pattern: string, overlay: LoadOptions["
   return { ok: true, files: [...files].sort() };
 }
 
-function validate<S extends v.GenericSchema>(schema: S, source: YamlSource, issues: ConfigIssue[]): v.InferOutput<S> | undefined {
+function validate<S extends v.GenericSchema>(
+  schema: S,
+  quick: QuickRun<v.InferOutput<S>>,
+  source: YamlSource,
+  issues: ConfigIssue[],
+): v.InferOutput<S> | undefined {
+  const output = quick(source.data);
+  if (output !== INVALID) return output;
   const result = v.safeParse(schema, source.data, { abortEarly: false });
   if (result.success) return result.output;
   for (const issue of result.issues) issues.push(locateIssue(source, issue));

@@ -37,6 +37,13 @@ export type ForwardMode = MainFile["mode"];
  * merged before they are expanded: the cost is the number of ports, however the ranges overlap.
  */
 export function servicePorts(service: Pick<ServiceFile, "ports" | "port_ranges">): number[] {
+  const only = service.port_ranges.length === 0 && service.ports.length === 1 ? service.ports[0] : undefined;
+  if (only !== undefined) {
+    // One entry (the usual service): its ports, with no merged copy of the lists to sort.
+    const ports: number[] = [];
+    for (let port = only.start; port <= only.end; port++) ports.push(port);
+    return ports;
+  }
   const ranges = [...service.ports, ...service.port_ranges].sort((a, b) => a.start - b.start);
   const ports: number[] = [];
   let next = 0; // the lowest port not yet emitted

@@ -208,7 +208,7 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
   const family = addressFamily(vip);
   const mode = forwardMode(main, service);
   if (service.mode && service.mode !== "nat") report.notice(source, `${at}.mode`, forwardNotice(service.mode));
-  const claims = new BackendClaims(ports);
+  const claims = new BackendClaims(ports, service.backends.length);
   const backends = service.backends;
   for (let j = 0; j < backends.length; j++) {
     const backend = backends[j]!;
@@ -290,15 +290,23 @@ function vipHint(vip: string, family: number): string {
  * sharing an address, not the service's ports (60,000-port RTP ranges are ordinary).
  */
 class BackendClaims {
+  /** Up to this many backends, the claims are a list searched in place (no map nor object per address). */
+  static readonly #SHORT = 16;
   readonly #portList: readonly number[];
   /** The ports as a set, made on the first question (most services never ask: their backends differ). */
   #portSet: ReadonlySet<number> | undefined;
   readonly #lowest: number;
-  readonly #byAddress = new Map<string, { everyPort?: number; fixed: Map<number, number> }>();
+  /** Per address: the backend that takes every port (port 0), and those with a port of their own (made when needed). */
+  readonly #byAddress: Map<string, { everyPort?: number; fixed?: Map<number, number> }> | undefined;
+  // The recorded claims of a service with few backends, in parallel lists: address, port (0 = every port), backend.
+  readonly #addresses: string[] = [];
+  readonly #claimPorts: number[] = [];
+  readonly #indexes: number[] = [];
 
-  constructor(ports: readonly number[]) {
+  constructor(ports: readonly number[], backends: number) {
     this.#portList = ports;
     this.#lowest = ports[0] ?? 0;
+    if (backends > BackendClaims.#SHORT) this.#byAddress = new Map();
   }
 
   get #ports(): ReadonlySet<number> {
@@ -308,24 +316,54 @@ class BackendClaims {
 
   /** Records the backend's claim; returns the earlier backend it clashes with (and the first port of the clash). */
   claim(address: string, port: number, index: number): { earlier: number; port: number } | undefined {
-    let claims = this.#byAddress.get(address);
-    if (!claims) this.#byAddress.set(address, (claims = { fixed: new Map() }));
+    const byAddress = this.#byAddress;
+    if (byAddress === undefined) {
+      const clash = this.#clashInList(address, port);
+      if (clash) return clash;
+      this.#addresses.push(address);
+      this.#claimPorts.push(port);
+      this.#indexes.push(index);
+      return undefined;
+    }
+    let claims = byAddress.get(address);
+    if (!claims) byAddress.set(address, (claims = {}));
     const clash = this.#clash(claims, port);
     if (clash) return clash;
     if (port === 0) claims.everyPort = index;
-    else claims.fixed.set(port, index);
+    else (claims.fixed ??= new Map()).set(port, index);
     return undefined;
   }
 
-  #clash(claims: { everyPort?: number; fixed: Map<number, number> }, port: number): { earlier: number; port: number } | undefined {
+  /** `#clash` over the list: an address holds at most one port-0 claim and one claim per port (later ones clash). */
+  #clashInList(address: string, port: number): { earlier: number; port: number } | undefined {
+    const addresses = this.#addresses;
+    const claimPorts = this.#claimPorts;
+    let everyPort = -1;
+    for (let i = 0; i < addresses.length; i++) {
+      if (addresses[i] !== address) continue;
+      const claimed = claimPorts[i]!;
+      if (claimed === 0) everyPort = this.#indexes[i]!;
+      else if (port !== 0 && claimed === port) return { earlier: this.#indexes[i]!, port };
+    }
+    if (port !== 0) return everyPort >= 0 && this.#ports.has(port) ? { earlier: everyPort, port } : undefined;
+    if (everyPort >= 0) return { earlier: everyPort, port: this.#lowest };
+    let first: { earlier: number; port: number } | undefined;
+    for (let i = 0; i < addresses.length; i++) {
+      const claimed = claimPorts[i]!;
+      if (addresses[i] === address && this.#ports.has(claimed) && (!first || claimed < first.port)) first = { earlier: this.#indexes[i]!, port: claimed };
+    }
+    return first;
+  }
+
+  #clash(claims: { everyPort?: number; fixed?: Map<number, number> }, port: number): { earlier: number; port: number } | undefined {
     if (port !== 0) {
-      const fixed = claims.fixed.get(port);
+      const fixed = claims.fixed?.get(port);
       if (fixed !== undefined) return { earlier: fixed, port };
       return claims.everyPort !== undefined && this.#ports.has(port) ? { earlier: claims.everyPort, port } : undefined;
     }
     if (claims.everyPort !== undefined) return { earlier: claims.everyPort, port: this.#lowest };
     let first: { earlier: number; port: number } | undefined;
-    for (const [fixedPort, earlier] of claims.fixed) {
+    for (const [fixedPort, earlier] of claims.fixed ?? []) {
       if (this.#ports.has(fixedPort) && (!first || fixedPort < first.port)) first = { earlier, port: fixedPort };
     }
     return first;

@@ -8,6 +8,7 @@ import { EnvValue } from "../document.ts";
 import { parseIp } from "../ip.ts";
 import { quoted } from "../printable.ts";
 import { caseInsensitivePattern, ENV_REFERENCE, registerJsonSchema } from "./json.ts";
+import { registerConversion } from "./quick-run.ts";
 import type { JsonSchema } from "@valibot/to-json-schema";
 
 export type Conversion<T> = { value: T } | { error: string };
@@ -40,6 +41,7 @@ export function leaf<T>(convert: (input: unknown) => Conversion<T>, json: JsonSc
     }
     return dataset;
   };
+  registerConversion(schema, convert);
   return schema;
 }
 

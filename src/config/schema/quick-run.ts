@@ -1,0 +1,152 @@
+/**
+ * A schema's run for input that has no problem: the same output as valibot's `safeParse`, or INVALID as soon as
+ * anything would be an issue (the caller then runs valibot, which words and places every issue). A config of 5,000
+ * services is 25,000 mappings: valibot's generic walk (a dataset object per value, issue bookkeeping, the schema's
+ * shape looked up again for each mapping) was a third of its load. This runner is built once per schema from its
+ * shape, and knows the parts the config schemas are made of (strict mappings, lists, optional keys with literal
+ * defaults, the conversion leaves, pipes of one schema and metadata); any other part is run by valibot itself, so
+ * its output is valibot's by construction. tests/config/quick-run.test.ts compares both on mutated configs.
+ */
+
+import type * as v from "valibot";
+
+/** What the quick run returns when valibot would report an issue (or might: the runner does not tell which). */
+export const INVALID: unique symbol = Symbol("invalid");
+
+export type QuickRun<T> = (input: unknown) => T | typeof INVALID;
+
+type Conversion = (input: unknown) => { value: unknown } | { error: string };
+type Run = (input: unknown) => unknown;
+type Dataset = { value: unknown; typed?: boolean; issues?: unknown };
+
+/** The schema objects of the leaves built by `leaf` (primitives.ts), with their conversion. */
+const conversions = new WeakMap<object, Conversion>();
+
+export function registerConversion(schema: object, convert: Conversion): void {
+  conversions.set(schema, convert);
+}
+
+export function quickRun<S extends v.GenericSchema>(schema: S): QuickRun<v.InferOutput<S>> {
+  return build(schema as unknown as SchemaShape) as QuickRun<v.InferOutput<S>>;
+}
+
+/** The parts of a valibot schema object this runner reads. */
+interface SchemaShape {
+  kind: string;
+  type: string;
+  "~run": (dataset: Dataset, config: v.Config<v.BaseIssue<unknown>>) => Dataset;
+  pipe?: SchemaShape[];
+  entries?: Record<string, SchemaShape>;
+  item?: SchemaShape;
+  wrapped?: SchemaShape;
+  default?: unknown;
+  fallback?: unknown;
+}
+
+const OPTIONAL_TYPES = new Set(["optional", "exact_optional", "nullish"]);
+
+function build(schema: SchemaShape): Run {
+  const convert = conversions.get(schema);
+  if (convert) {
+    return (input) => {
+      const result = convert(input);
+      return "error" in result ? INVALID : result.value;
+    };
+  }
+  if (schema.pipe) {
+    const [first, ...actions] = schema.pipe;
+    return first !== undefined && actions.every((action) => action.kind === "metadata") ? build(first) : valibotRun(schema);
+  }
+  if (schema.type === "strict_object" && schema.entries) return strictObject(schema, schema.entries);
+  if (schema.type === "array" && schema.item) return array(build(schema.item));
+  if (schema.type === "optional" && schema.wrapped && typeof schema.default !== "function") {
+    return optional(build(schema.wrapped), schema.default);
+  }
+  return valibotRun(schema);
+}
+
+/** valibot's own run of a part this runner does not model: its output when it reports nothing. */
+function valibotRun(schema: SchemaShape): Run {
+  const config = { abortEarly: false } as v.Config<v.BaseIssue<unknown>>;
+  return (input) => {
+    const dataset = schema["~run"]({ value: input }, config);
+    return dataset.issues || !dataset.typed ? INVALID : dataset.value;
+  };
+}
+
+function optional(wrapped: Run, fallback: unknown): Run {
+  return (input) => {
+    const value = input === undefined ? fallback : input;
+    return value === undefined ? undefined : wrapped(value);
+  };
+}
+
+function array(item: Run): Run {
+  return (input) => {
+    if (!Array.isArray(input)) return INVALID;
+    const output: unknown[] = [];
+    for (let i = 0; i < input.length; i++) {
+      const value = item(input[i]);
+      if (value === INVALID) return INVALID;
+      output.push(value);
+    }
+    return output;
+  };
+}
+
+interface Entry {
+  key: string;
+  run: Run;
+  /** valibot runs an absent key's schema with this default (undefined: the key stays absent, or is required). */
+  whenAbsent: unknown;
+  required: boolean;
+}
+
+/**
+ * valibot's strict object: every key of the schema in its order (an absent optional key with a default gets the
+ * default's output, one without stays absent, a missing required key is an issue), then no key outside the schema.
+ */
+function strictObject(schema: SchemaShape, entries: Record<string, SchemaShape>): Run {
+  const list: Entry[] = [];
+  for (const key in entries) {
+    const entry = entries[key]!;
+    // valibot reads an absent key's default without a dataset; a default computed from one is left to valibot.
+    if (entry.fallback !== undefined || typeof entry.default === "function") return valibotRun(schema);
+    const optional = OPTIONAL_TYPES.has(entry.type);
+    list.push({ key, run: build(entry), whenAbsent: optional ? entry.default : undefined, required: !optional });
+  }
+  let ofEmpty: Record<string, unknown> | undefined;
+  const run = (input: unknown): unknown => {
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return INVALID;
+    const object = input as Record<string, unknown>;
+    let keys = 0;
+    for (const key in object) {
+      if (!Object.hasOwn(entries, key)) return INVALID;
+      keys++;
+    }
+    if (keys === 0 && ofEmpty !== undefined) return { ...ofEmpty };
+    const output: Record<string, unknown> = {};
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i]!;
+      const present = entry.key in object;
+      if (!present && entry.whenAbsent === undefined) {
+        if (entry.required) return INVALID;
+        continue;
+      }
+      const value = entry.run(present ? object[entry.key] : entry.whenAbsent);
+      if (value === INVALID) return INVALID;
+      output[entry.key] = value;
+    }
+    return output;
+  };
+  // An absent mapping with a default (`health: {}` for every service without one) always gives the same defaults:
+  // worked out once here, copied per use when they are all scalars (a fresh object each time, as valibot gives).
+  const empty = run({});
+  ofEmpty = isFlatObject(empty) ? (empty as Record<string, unknown>) : undefined;
+  return run;
+}
+
+function isFlatObject(value: unknown): boolean {
+  if (value === INVALID || value === null || typeof value !== "object") return false;
+  return Object.values(value).every((item) => item === null || typeof item !== "object");
+}
