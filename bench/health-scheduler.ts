@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       `  probes: ${schedule.scheduled} scheduled in the window, ${started} finished (${schedule.finishedPct.toFixed(2)} %, ${(started / (wall / 1000)).toFixed(0)}/s), ${skipped} skipped, ${schedule.missing} missing; ${ok} ok, ${started - ok} failed ${failures.size ? JSON.stringify(Object.fromEntries(failures)) : ""}`,
     );
     console.log(
-      `  scheduler: skipped busy ${statsAfter.skippedBusy - statsBefore.skippedBusy}, skipped late ${statsAfter.skippedLate - statsBefore.skippedLate}, timed out ${statsAfter.timedOut - statsBefore.timedOut}`,
+      `  scheduler: skipped busy ${statsAfter.skippedBusy - statsBefore.skippedBusy}, skipped late ${statsAfter.skippedLate - statsBefore.skippedLate}, timed out ${statsAfter.timedOut - statsBefore.timedOut}, ${((statsAfter.wakeUps - statsBefore.wakeUps) / (wall / 1000)).toFixed(0)} timer wake-ups a second`,
     );
     console.log(`  lateness (start - schedule): p50 ${pctile(0.5).toFixed(2)} ms, p99 ${pctile(0.99).toFixed(2)} ms, p99.9 ${pctile(0.999).toFixed(2)} ms, max ${pctile(1).toFixed(2)} ms`);
     console.log(row("scheduled probes started ≤ 50 ms late", `${onTimeShare.toFixed(2)} %`, "≥ 99 %", onTimeShare >= 99));

@@ -87,6 +87,8 @@ export interface SchedulerStats {
   skippedBusy: number;
   /** Ticks that passed unseen because the process was stalled for more than an interval. */
   skippedLate: number;
+  /** Times the scheduler's timer fired: what its probes cost the event loop beside their own work. */
+  wakeUps: number;
 }
 
 const IDLE = 0;
@@ -156,11 +158,12 @@ export class ProbeScheduler<T extends ScheduledTarget> {
   readonly #wakeQuantum: number;
   readonly #slots: PhaseSlots | undefined;
   #lastWake = Number.NEGATIVE_INFINITY;
-  readonly #stats = { started: 0, completed: 0, timedOut: 0, skippedBusy: 0, skippedLate: 0 };
+  readonly #stats = { started: 0, completed: 0, timedOut: 0, skippedBusy: 0, skippedLate: 0, wakeUps: 0 };
   readonly #onTimer = () => {
     const armedFor = this.#timerAt;
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#stats.wakeUps++;
     this.#wake(armedFor);
   };
 

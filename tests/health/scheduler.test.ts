@@ -126,6 +126,7 @@ describe("phase slots", () => {
     const seen = results.length;
     await clock.advance(3000);
     expect(wakeUps() - before).toBe(9);
+    expect(scheduler.stats().wakeUps).toBe(wakeUps());
     const probes = results.slice(seen);
     expect(probes.length).toBe(120);
     const byInstant = new Map<number, number>();
