@@ -273,7 +273,9 @@ export class ProbeScheduler<T extends ScheduledTarget> {
   #wake(armedFor: number): void {
     if (this.#stopped) return;
     const now = this.#clock.now();
-    this.#lastWake = now;
+    // The quantum counts from the instant the timer was armed for, not from a late firing: measured from the firing,
+    // each late wake-up would push the next slot's wake-up back, until one wake-up served two slots, late.
+    this.#lastWake = Math.min(now, armedFor);
     // Bun keeps timer time in whole milliseconds and fires up to one before the instant asked for: the probes the
     // timer was armed for start now (a fraction of a millisecond early, as reported) rather than at another wake-up
     // a quantum later. Deadlines are never taken early: a probe gets its whole timeout.

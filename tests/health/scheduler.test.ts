@@ -302,6 +302,29 @@ describe("timer wake-ups", () => {
     await scheduler.stop();
   });
 
+  test("timers that fire late do not push the next slots back: one wake-up a slot, each as late as its timer", async () => {
+    const clock = new FakeClock();
+    let wakeUps = 0;
+    const late = { now: () => clock.now(), setTimer: (callback: () => void, delay: number) => clock.setTimer(() => (wakeUps++, callback()), delay + 1.5) };
+    const results: Array<CompletedProbe<Target>> = [];
+    // One target a slot: 200 slots 5 ms apart.
+    const scheduler = new ProbeScheduler<Target>({
+      clock: late,
+      maxInFlight: 1000,
+      slotFill: 1,
+      probe: () => Promise.resolve({ ok: true, reason: "ok", latencyMs: 0 }),
+      onResult: (done) => results.push(done),
+    });
+    scheduler.sync(Array.from({ length: 200 }, (_, i) => target(`t${i}`)));
+    await clock.advance(2000);
+    const second = results.filter((r) => r.scheduledAt >= 1000 && r.scheduledAt < 2000);
+    expect(second.length).toBe(200);
+    expect(new Set(second.map((r) => r.startedAt)).size).toBe(200);
+    expect(second.every((r) => r.startedAt - r.scheduledAt === 1.5)).toBe(true);
+    expect(wakeUps).toBeWithin(399, 402);
+    await scheduler.stop();
+  });
+
   test("with a quantum of 0 every probe starts at its own time", async () => {
     const clock = new FakeClock();
     const results: Array<CompletedProbe<Target>> = [];
