@@ -45,11 +45,11 @@ export interface SchedulerOptions<T> {
   onResult: (probe: CompletedProbe<T>) => void;
   /** Probes running at once across all targets (at least 1). */
   maxInFlight: number;
-  /** Uniform in [0, 1): places first probes within the first interval when there are no slots (quantum 0). Default Math.random. */
+  /** Uniform in [0, 1): first probes in the first interval when there are no slots (quantum 0). Default Math.random. */
   random?: () => number;
   /** Where an exception thrown by `onResult` goes; by default it is rethrown outside the scheduler's bookkeeping. */
   onError?: (error: unknown) => void;
-  /** Least time between two timer wake-ups and width of a phase slot; a probe or timeout waits at most this long past its time. */
+  /** Least time between two timer wake-ups, and the width of a phase slot; a probe or timeout waits at most this long. */
   wakeQuantumMs?: number;
   /** Targets a phase slot takes before the next slot of the interval opens (_phases.ts). */
   slotFill?: number;
@@ -62,7 +62,7 @@ const EARLY_WAKE_MS = 1;
 export const DEFAULT_WAKE_QUANTUM_MS = 5;
 
 export interface SyncOptions {
-  /** Ids of targets to probe at once instead of at their slot's next instant (the daemon adopting a kernel table at start). */
+  /** Ids of targets to probe at once, not at their slot's next instant (the daemon adopting a kernel table at start). */
   probeFirst?: Iterable<string>;
 }
 
