@@ -189,6 +189,26 @@ describe("phase slots", () => {
     await scheduler.stop();
   });
 
+  test("a slot's batch beyond the in-flight cap waits; each probe reports its slot's instant and its own late start", async () => {
+    const clock = new FakeClock();
+    const results: Array<CompletedProbe<Target>> = [];
+    const scheduler = new ProbeScheduler<Target>({
+      clock,
+      maxInFlight: 10,
+      slotFill: 25,
+      probe: () => new Promise((resolve) => clock.setTimer(() => resolve({ ok: true, reason: "ok", latencyMs: 20 }), 20)),
+      onResult: (done) => results.push(done),
+    });
+    scheduler.sync(Array.from({ length: 25 }, (_, i) => target(`t${i}`)));
+    await clock.advance(100);
+    expect(results.length).toBe(25);
+    expect(new Set(results.map((r) => r.scheduledAt))).toEqual(new Set([0]));
+    // 10 start at the slot's instant, 10 when those answer, 5 after that: late by 0, 20 and 40 ms.
+    const lateness = results.map((r) => r.startedAt - r.scheduledAt).sort((a, b) => a - b);
+    expect(lateness).toEqual([...Array(10).fill(0), ...Array(10).fill(20), ...Array(5).fill(40)]);
+    await scheduler.stop();
+  });
+
   test("a removed target's place goes to the next new one", async () => {
     const { clock, scheduler, results } = counted();
     const ids = Array.from({ length: 17 }, (_, i) => `t${i}`);
