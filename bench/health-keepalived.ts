@@ -7,11 +7,9 @@
  * their ratio is the result.
  *
  *   bun bench/health-keepalived.ts [--targets 50] [--seconds 20] [--rounds 4] [--listeners accept|defer]
- *                                  [--engine native|bun] [--phase-slots N]
+ *                                  [--engine native|bun]
  *
- * `--engine bun` runs lbctl's TCP check on its Bun.connect fall-back instead of the native prober; `--phase-slots N`
- * is an experiment: lbctl's first probes only on N phases of the interval, so each timer wake-up starts several
- * probes (not what lbctl does; its figures are not P4's).
+ * `--engine bun` runs lbctl's TCP check on its Bun.connect fall-back instead of the native prober.
  *
  * N is 50 by default, not P4's 10,000: on the loaded development host (2 cores, ~7 agents) the emulated guest
  * carried only about 100 loopback connections a second, whichever tool made them (2026-12-03, same guest runs: with
@@ -53,7 +51,7 @@ const VIP = "10.255.0.1";
 const LBCTL_WARMUP_MS = 45_000;
 
 const args = parseArgs(process.argv.slice(2));
-if (args.role === "lbctl") await runLbctl(Number(args.targets), args.engine === "bun" ? "bun" : undefined, Number(args["phase-slots"] ?? 0));
+if (args.role === "lbctl") await runLbctl(Number(args.targets), args.engine === "bun" ? "bun" : undefined);
 else await main();
 
 interface Window {
@@ -64,6 +62,8 @@ interface Window {
   onTimePct?: number;
   /** lbctl only: the TCP check's prober (tcp.ts). */
   engine?: TcpEngine;
+  /** lbctl only: the scheduler's timer wake-ups a second. */
+  wakeUpsPerSecond?: number;
 }
 
 async function main(): Promise<void> {
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
 
   console.log(`health checks against keepalived: ${targetCount} TCP targets every ${INTERVAL_MS} ms, ${rounds} rounds of ${seconds} s each, alternated (kernel lab guest, emulated)`);
   const engines = [...new Set(lbctl.map((w) => w.engine))].join(", ");
-  console.log(`  lbctl (${engines} prober): CPU ${fmt(lbctl)} of one core; connects/s ${rate(lbctl)}; on time ≥ ${lbctlOnTime.toFixed(2)} %, ok ≥ ${lbctlOk.toFixed(2)} %`);
+  console.log(`  lbctl (${engines} prober): CPU ${fmt(lbctl)} of one core; connects/s ${rate(lbctl)}; on time ≥ ${lbctlOnTime.toFixed(2)} %, ok ≥ ${lbctlOk.toFixed(2)} %; scheduler wake-ups/s ${lbctl.map((w) => (w.wakeUpsPerSecond ?? 0).toFixed(1)).join(", ")}`);
   console.log(`  lbctl's process with no targets: ${idle?.cpuPct.toFixed(1)} % of one core; the guest's clock source: ${clockSource()}`);
   console.log(`  bare Bun.connect at the same rate, nothing else: ${floor?.cpuPct.toFixed(1)} % of one core, ${floor?.connectsPerSecond.toFixed(0)} connects/s`);
   console.log(`  keepalived (checker + parent): CPU ${fmt(keepalived)} of one core; connects/s ${rate(keepalived)}`);
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const listenerNote = listenerMode === "accept" ? "accepting" : "never-accepting";
   const common = { id: "P4", what: `${targetCount.toLocaleString("en")} TCP targets at ${INTERVAL_MS} ms on loopback, ${listenerNote} listeners, against keepalived's TCP_CHECK, alternated`, where: "guest" as const, bench: "health-keepalived" };
   report({ ...common, name: "lbctl's CPU / keepalived's CPU for the same probes (per connection made), same guest run", target: "≤ 1.0", measured: `${ratio.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; CPU shares at their own rates: ${shareRatios.map((r) => r.toFixed(2)).join(", ")}; guest clock source ${clockSource()})${verdict}`, value: ratio, unit: "ratio", ok });
-  report({ ...common, name: "lbctl: CPU, per probe, probes started ≤ 50 ms late", measured: `${engines} prober: ${fmt(lbctl)} of one core, ${median(lbctl.map(perProbe)).toFixed(0)} µs a connect, ≥ ${lbctlOnTime.toFixed(1)} % on time`, value: median(lbctl.map((w) => w.cpuPct)), unit: "%", ok: true });
+  report({ ...common, name: "lbctl: CPU, per probe, probes started ≤ 50 ms late", measured: `${engines} prober: ${fmt(lbctl)} of one core, ${median(lbctl.map(perProbe)).toFixed(0)} µs a connect, ≥ ${lbctlOnTime.toFixed(1)} % on time, ${median(lbctl.map((w) => w.wakeUpsPerSecond ?? 0)).toFixed(1)} scheduler wake-ups a second`, value: median(lbctl.map((w) => w.cpuPct)), unit: "%", ok: true });
   report({ ...common, name: "lbctl's process with no targets (the runtime alone)", measured: `${idle!.cpuPct.toFixed(1)} % of one core`, value: idle!.cpuPct, unit: "%", ok: true });
   report({ ...common, name: "floor: bare Bun.connect at the same rate in a process of its own", measured: `${floor!.cpuPct.toFixed(1)} % of one core, ${perProbe(floor!).toFixed(0)} µs a connect`, value: floor!.cpuPct, unit: "%", ok: true });
   report({ ...common, name: "peer: keepalived 2.2.7 --check (TCP_CHECK, delay_loop 1)", measured: `${fmt(keepalived)} of one core, ${median(keepalived.map(perProbe)).toFixed(0)} µs a connect`, value: median(keepalived.map((w) => w.cpuPct)), unit: "%", ok: true });
@@ -241,7 +241,7 @@ function destinations(): number {
 }
 
 async function measureLbctl(targetCount: number, seconds: number): Promise<Window> {
-  const engine = [...(args.engine === "bun" ? ["--engine", "bun"] : []), ...(args["phase-slots"] ? ["--phase-slots", args["phase-slots"]] : [])];
+  const engine = args.engine === "bun" ? ["--engine", "bun"] : [];
   const proc = Bun.spawn([process.execPath, import.meta.path, "--role", "lbctl", "--targets", `${targetCount}`, ...engine], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const lines = readLines(proc.stdout);
   try {
@@ -255,9 +255,9 @@ async function measureLbctl(targetCount: number, seconds: number): Promise<Windo
     proc.stdin.write("end\n");
     proc.stdin.flush();
     const counts = await lines.next();
-    const { scheduled, onTime, ok } = JSON.parse(counts.value ?? "{}") as { scheduled: number; onTime: number; ok: number };
+    const { scheduled, onTime, ok, wakeUpsPerSecond } = JSON.parse(counts.value ?? "{}") as { scheduled: number; onTime: number; ok: number; wakeUpsPerSecond: number };
     if (targetCount > 0 && !scheduled) throw new Error("the lbctl prober counted no probes");
-    return { ...measured, engine: engineUsed, onTimePct: scheduled ? (onTime / scheduled) * 100 : 0, okPct: scheduled ? (ok / scheduled) * 100 : 0 };
+    return { ...measured, engine: engineUsed, wakeUpsPerSecond, onTimePct: scheduled ? (onTime / scheduled) * 100 : 0, okPct: scheduled ? (ok / scheduled) * 100 : 0 };
   } finally {
     proc.kill("SIGTERM");
     await proc.exited;
@@ -265,26 +265,27 @@ async function measureLbctl(targetCount: number, seconds: number): Promise<Windo
 }
 
 /**
- * The lbctl side, in its own process: the monitor probes every target from `ready` on. The probes scheduled between
- * the end of the warm-up and the first line on stdin are counted (whenever they finish); the counts then go out on
- * stdout. Probes scheduled in that span = targets × span / interval.
+ * The lbctl side, in its own process: the monitor probes every target from `ready` on. The probes scheduled in the
+ * whole intervals between the end of the warm-up and the first line on stdin are counted (whenever they finish); the
+ * counts then go out on stdout. Each target is due once an interval, so targets × intervals were scheduled, whatever
+ * their phases (probes start in batches, one per phase slot: a span cut mid-interval would count a batch in or out).
  */
-async function runLbctl(targetCount: number, engine: TcpEngine | undefined, phaseSlots: number): Promise<void> {
+async function runLbctl(targetCount: number, engine: TcpEngine | undefined): Promise<void> {
   let windowStart = Number.POSITIVE_INFINITY;
-  let windowEnd = Number.POSITIVE_INFINITY;
-  let onTime = 0;
-  let ok = 0;
+  // Probes on time and ok, by the interval of the window they were due in (counters: nothing allocated per probe).
+  const MAX_INTERVALS = 3600;
+  const onTimeIn = new Uint32Array(MAX_INTERVALS);
+  const okIn = new Uint32Array(MAX_INTERVALS);
   const tcp = createTcpChecker({ engine });
   const monitor = new HealthMonitor({
     checkers: (type) => (type === "tcp" ? tcp : undefined),
-    // An experiment, not lbctl's behaviour: first probes on `phaseSlots` phases of the interval instead of anywhere
-    // in it, so one timer wake-up starts several probes (what batching wake-ups in the scheduler would save).
-    random: phaseSlots > 0 ? () => Math.floor(Math.random() * phaseSlots) / phaseSlots : undefined,
     listener: {
       probe(event) {
-        if (event.scheduledAt < windowStart || event.scheduledAt >= windowEnd) return;
-        if (event.startedAt - event.scheduledAt <= ON_TIME_MS) onTime++;
-        if (event.result.ok) ok++;
+        if (event.scheduledAt < windowStart) return;
+        const index = Math.floor((event.scheduledAt - windowStart) / INTERVAL_MS);
+        if (index >= MAX_INTERVALS) return;
+        if (event.startedAt - event.scheduledAt <= ON_TIME_MS) onTimeIn[index]!++;
+        if (event.result.ok) okIn[index]!++;
       },
     },
   });
@@ -294,13 +295,18 @@ async function runLbctl(targetCount: number, engine: TcpEngine | undefined, phas
   // the share is over the probes due in the counted span, so a skew of a few ms changes nothing measurable).
   await Bun.sleep(LBCTL_WARMUP_MS);
   windowStart = performance.now();
+  const wakeUpsBefore = monitor.stats().wakeUps;
   for await (const _ of Bun.stdin.stream()) break;
-  windowEnd = performance.now();
-  const span = windowEnd - windowStart;
+  const span = performance.now() - windowStart;
+  const wakeUpsPerSecond = (monitor.stats().wakeUps - wakeUpsBefore) / (span / 1000);
+  const intervals = Math.min(MAX_INTERVALS, Math.floor(span / INTERVAL_MS));
   // Probes scheduled before the end may still be running: they count once they finish.
   await Bun.sleep(1500);
-  const scheduled = Math.floor((targetCount * span) / INTERVAL_MS);
-  await Bun.write(Bun.stdout, `${JSON.stringify({ scheduled, onTime, ok })}\n`);
+  const scheduled = targetCount * intervals;
+  const sum = (counts: Uint32Array) => counts.subarray(0, intervals).reduce((a, b) => a + b, 0);
+  const onTime = sum(onTimeIn);
+  const ok = sum(okIn);
+  await Bun.write(Bun.stdout, `${JSON.stringify({ scheduled, onTime, ok, wakeUpsPerSecond })}\n`);
   await monitor.stop();
   process.exit(0);
 }

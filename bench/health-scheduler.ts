@@ -95,7 +95,12 @@ async function main(): Promise<void> {
     const listenersBefore = processTicks(listenerPids);
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
+    // The probes counted are those scheduled in a whole number of intervals from here: each target is due exactly
+    // once an interval, so that many are due in it whatever the targets' phases (probes start in batches, one per
+    // phase slot, and a window cut mid-interval would count a whole batch in or out).
+    const countMs = Math.max(1, Math.floor((seconds * 1000) / intervalMs)) * intervalMs;
     windowStart = wallBefore;
+    windowEnd = wallBefore + countMs;
     let rssMax = 0;
     for (let s = 1; s <= seconds; s++) {
       await Bun.sleep(1000);
@@ -103,14 +108,13 @@ async function main(): Promise<void> {
       if (s % 10 === 0) process.stderr.write(`  ... ${s} s, ${started} probes\n`);
     }
     const cpu = process.cpuUsage(cpuBefore);
-    windowEnd = performance.now();
-    const wall = windowEnd - wallBefore;
+    const wall = performance.now() - wallBefore;
     const statsAfter = monitor.stats();
     const asPct = (ticks: number) => (ticks / TICKS_PER_SECOND / (wall / 1000)) * 100;
     const listenersPct = asPct(processTicks(listenerPids) - listenersBefore);
     const othersPct = asPct(hostBusyTicks() - hostBefore) - listenersPct - asPct(processTicks([process.pid]) - proberBefore);
     // Probes scheduled before the window's end may still be running: they count once they finish.
-    await Bun.sleep(Math.min(1000, intervalMs) + 500);
+    await Bun.sleep(Math.max(0, windowEnd - performance.now()) + Math.min(1000, intervalMs) + 500);
     await monitor.stop();
 
     const floorCpu = await measureFloor(targetCount, intervalMs);
@@ -121,20 +125,20 @@ async function main(): Promise<void> {
     const sorted = lateness.subarray(0, Math.min(started, lateness.length)).sort();
     const pctile = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
     const skipped = statsAfter.skippedBusy - statsBefore.skippedBusy + (statsAfter.skippedLate - statsBefore.skippedLate);
-    const schedule = scheduleShare({ targets: targets.length, windowMs: wall, intervalMs, finished: started, onTime, skipped });
+    const schedule = scheduleShare({ targets: targets.length, windowMs: countMs, intervalMs, finished: started, onTime, skipped });
     const onTimeShare = schedule.onTimePct;
     const rssMb = rssMax / 1024 / 1024;
     // CPU a connection, lbctl's (everything: scheduler, monitor, check) beside bare Bun.connect's at the same rate.
-    const perProbeUs = started === 0 ? 0 : (((userPct + sysPct) / 100) * 1e6) / (started / (wall / 1000));
+    const perProbeUs = started === 0 ? 0 : (((userPct + sysPct) / 100) * 1e6) / (started / (countMs / 1000));
     const floorUs = ((floorCpu.total / 100) * 1e6) / ((targetCount * 1000) / intervalMs);
 
     console.log(`health scheduler: ${targets.length} TCP targets (${tcp.engine} prober), interval ${intervalMs} ms, ${seconds} s measured after ${warmupMs / 1000} s warm-up`);
     console.log(`  listeners: ${LISTENER_PROCESSES} processes, ${targetCount} sockets on 127.0.1.1-127.0.1.${ADDRESSES}, ${listenerMode === "defer" ? "TCP_DEFER_ACCEPT, never accepted" : "Bun.listen, accepting"}`);
     console.log(
-      `  probes: ${schedule.scheduled} scheduled in the window, ${started} finished (${schedule.finishedPct.toFixed(2)} %, ${(started / (wall / 1000)).toFixed(0)}/s), ${skipped} skipped, ${schedule.missing} missing; ${ok} ok, ${started - ok} failed ${failures.size ? JSON.stringify(Object.fromEntries(failures)) : ""}`,
+      `  probes: ${schedule.scheduled} scheduled in the window, ${started} finished (${schedule.finishedPct.toFixed(2)} %, ${(started / (countMs / 1000)).toFixed(0)}/s), ${skipped} skipped, ${schedule.missing} missing; ${ok} ok, ${started - ok} failed ${failures.size ? JSON.stringify(Object.fromEntries(failures)) : ""}`,
     );
     console.log(
-      `  scheduler: skipped busy ${statsAfter.skippedBusy - statsBefore.skippedBusy}, skipped late ${statsAfter.skippedLate - statsBefore.skippedLate}, timed out ${statsAfter.timedOut - statsBefore.timedOut}`,
+      `  scheduler: skipped busy ${statsAfter.skippedBusy - statsBefore.skippedBusy}, skipped late ${statsAfter.skippedLate - statsBefore.skippedLate}, timed out ${statsAfter.timedOut - statsBefore.timedOut}, ${((statsAfter.wakeUps - statsBefore.wakeUps) / (wall / 1000)).toFixed(0)} timer wake-ups a second`,
     );
     console.log(`  lateness (start - schedule): p50 ${pctile(0.5).toFixed(2)} ms, p99 ${pctile(0.99).toFixed(2)} ms, p99.9 ${pctile(0.999).toFixed(2)} ms, max ${pctile(1).toFixed(2)} ms`);
     console.log(row("scheduled probes started ≤ 50 ms late", `${onTimeShare.toFixed(2)} %`, "≥ 99 %", onTimeShare >= 99));

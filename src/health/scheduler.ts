@@ -1,17 +1,24 @@
 /**
  * When probes run. Each target is probed at `base + k·interval` (never "last completion + interval", which drifts
- * under load), its first probe at a random offset within the first interval, or at once when the caller asks for it.
- * A global cap bounds the probes in flight; beyond it probes wait in due order. A target never has two probes at
- * once: a tick that finds the previous probe still running or waiting is skipped and counted.
+ * under load). A global cap bounds the probes in flight; beyond it probes wait in due order. A target never has two
+ * probes at once: a tick that finds the previous probe still running or waiting is skipped and counted.
  *
- * Time comes from an injected clock and the scheduler arms one timer for the earliest event (a due probe or a
- * probe's deadline) instead of one runtime timer per target. Wake-ups are at least `wakeQuantumMs` apart: 10,000
- * targets at 1 s are due every 0.1 ms, and one wake-up per probe cost more than the probes' own bookkeeping; a
- * wake-up starts every probe due by then, at most the quantum late. It knows nothing of checks or health states:
- * the monitor plugs those in through `probe` and `onResult`.
+ * Targets are placed on phase slots of their interval (_phases.ts): every target of a slot is due at the same
+ * instants, so one timer wake-up starts them all, and a few dozen targets share a handful of wake-ups a second
+ * instead of one each (a wake-up of the event loop costs milliseconds of CPU in an emulated guest, far more than a
+ * probe's sockets). A new target's first probe comes at its slot's next instant, within the first interval; a
+ * target probed at once (the daemon adopting a kernel table, a target whose settings changed) joins its slot after
+ * that probe, between half an interval and one and a half later, so that thousands of them do not stay in one herd.
+ *
+ * Time comes from an injected clock and the scheduler arms one timer for the earliest event (a due slot or a
+ * probe's deadline) instead of one runtime timer per target. Wake-ups are at least `wakeQuantumMs` apart, the
+ * width of a slot; a wake-up starts every probe due by then, at most the quantum late. With a quantum of 0 there
+ * are no slots: each target's first probe comes at a random offset of the interval. It knows nothing of checks or
+ * health states: the monitor plugs those in through `probe` and `onResult`.
  */
 
 import { IndexedHeap } from "./_heap.ts";
+import { DEFAULT_SLOT_FILL, nextDue, PhaseSlots, type SlotPlace } from "./_phases.ts";
 import type { Clock, Timer } from "./clock.ts";
 import type { ProbeResult } from "./types.ts";
 
@@ -38,19 +45,24 @@ export interface SchedulerOptions<T> {
   onResult: (probe: CompletedProbe<T>) => void;
   /** Probes running at once across all targets (at least 1). */
   maxInFlight: number;
-  /** Uniform in [0, 1): places first probes within the first interval. Default Math.random. */
+  /** Uniform in [0, 1): first probes in the first interval when there are no slots (quantum 0). Default Math.random. */
   random?: () => number;
   /** Where an exception thrown by `onResult` goes; by default it is rethrown outside the scheduler's bookkeeping. */
   onError?: (error: unknown) => void;
-  /** Least time between two timer wake-ups; a probe or timeout waits at most this long past its time. */
+  /** Least time between two timer wake-ups, and the width of a phase slot; a probe or timeout waits at most this long. */
   wakeQuantumMs?: number;
+  /** Targets a phase slot takes before the next slot of the interval opens (_phases.ts). */
+  slotFill?: number;
 }
+
+/** How early a runtime timer may fire (see #wake). */
+const EARLY_WAKE_MS = 1;
 
 /** Small beside the 50 ms lateness the scheduler is held to (P4), large beside 0.1 ms between due probes. */
 export const DEFAULT_WAKE_QUANTUM_MS = 5;
 
 export interface SyncOptions {
-  /** Ids of targets to probe at once instead of at a random offset (the daemon adopting a kernel table at start). */
+  /** Ids of targets to probe at once, not at their slot's next instant (the daemon adopting a kernel table at start). */
   probeFirst?: Iterable<string>;
 }
 
@@ -75,6 +87,8 @@ export interface SchedulerStats {
   skippedBusy: number;
   /** Ticks that passed unseen because the process was stalled for more than an interval. */
   skippedLate: number;
+  /** Times the scheduler's timer fired: what its probes cost the event loop beside their own work. */
+  wakeUps: number;
 }
 
 const IDLE = 0;
@@ -82,9 +96,10 @@ const WAITING = 1;
 const RUNNING = 2;
 
 class Entry<T> {
-  /** due = base + tick·interval. */
+  /** The next probe: base + tick·interval, or the one probe at once before that schedule (`atOnce`). */
   due: number;
   tick = 0;
+  atOnce = false;
   phase = IDLE;
   active = true;
   scheduledAt = 0;
@@ -102,6 +117,8 @@ class Entry<T> {
     readonly base: number,
     readonly interval: number,
     readonly timeout: number,
+    /** Its phase slot; undefined without slots. */
+    readonly place: SlotPlace | undefined,
   ) {
     this.due = base;
   }
@@ -139,12 +156,15 @@ export class ProbeScheduler<T extends ScheduledTarget> {
   #timer: Timer | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   readonly #wakeQuantum: number;
+  readonly #slots: PhaseSlots | undefined;
   #lastWake = Number.NEGATIVE_INFINITY;
-  readonly #stats = { started: 0, completed: 0, timedOut: 0, skippedBusy: 0, skippedLate: 0 };
+  readonly #stats = { started: 0, completed: 0, timedOut: 0, skippedBusy: 0, skippedLate: 0, wakeUps: 0 };
   readonly #onTimer = () => {
+    const armedFor = this.#timerAt;
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    this.#wake();
+    this.#stats.wakeUps++;
+    this.#wake(armedFor);
   };
 
   constructor(options: SchedulerOptions<T>) {
@@ -160,6 +180,7 @@ export class ProbeScheduler<T extends ScheduledTarget> {
     const quantum = options.wakeQuantumMs ?? DEFAULT_WAKE_QUANTUM_MS;
     if (!(Number.isFinite(quantum) && quantum >= 0)) throw new RangeError(`wakeQuantumMs must be a number of at least 0, got ${quantum}`);
     this.#wakeQuantum = quantum;
+    this.#slots = quantum > 0 ? new PhaseSlots(quantum, options.slotFill ?? DEFAULT_SLOT_FILL) : undefined;
   }
 
   /** Makes the running set equal `targets`: starts and stops only what changed (by id and fingerprint). */
@@ -190,8 +211,7 @@ export class ProbeScheduler<T extends ScheduledTarget> {
       }
       // A replaced target starts over as UNKNOWN (configured weight): probe it now rather than serve a backend that
       // was down for up to an interval.
-      const first = probeFirst.has(id) || replaced.has(id);
-      this.#add(target, first ? now : now + this.#random() * target.health.interval_ms);
+      this.#add(target, now, probeFirst.has(id) || replaced.has(id));
       if (!replaced.has(id)) changes.added.push(id);
     }
     this.#drainWaiting(now);
@@ -217,8 +237,17 @@ export class ProbeScheduler<T extends ScheduledTarget> {
     return this.#stopped;
   }
 
-  #add(target: T, firstDue: number): void {
-    const entry = new Entry(target, this.#added++, firstDue, target.health.interval_ms, target.health.timeout_ms);
+  #add(target: T, now: number, atOnce: boolean): void {
+    const interval = target.health.interval_ms;
+    const place = this.#slots?.take(interval);
+    let base: number;
+    if (place === undefined) base = atOnce ? now : now + this.#random() * interval;
+    else base = nextDue(place, atOnce ? now + interval / 2 : now);
+    const entry = new Entry(target, this.#added++, base, interval, target.health.timeout_ms, place);
+    if (atOnce && place !== undefined) {
+      entry.due = now;
+      entry.atOnce = true;
+    }
     this.#entries.set(target.id, entry);
     this.#due.push(entry);
   }
@@ -226,6 +255,7 @@ export class ProbeScheduler<T extends ScheduledTarget> {
   #remove(entry: Entry<T>, why: string): void {
     entry.active = false;
     this.#entries.delete(entry.target.id);
+    if (entry.place !== undefined) this.#slots?.release(entry.place);
     this.#due.remove(entry);
     if (entry.phase === RUNNING) {
       this.#deadlines.remove(entry);
@@ -239,17 +269,31 @@ export class ProbeScheduler<T extends ScheduledTarget> {
     entry.phase = IDLE;
   }
 
-  #wake(): void {
+  /** `armedFor`: the instant the timer that woke us was armed for. */
+  #wake(armedFor: number): void {
     if (this.#stopped) return;
     const now = this.#clock.now();
-    this.#lastWake = now;
+    // The quantum counts from the instant the timer was armed for, not from a late firing: measured from the firing,
+    // each late wake-up would push the next slot's wake-up back, until one wake-up served two slots, late.
+    this.#lastWake = Math.min(now, armedFor);
+    // Bun keeps timer time in whole milliseconds and fires up to one before the instant asked for: the probes the
+    // timer was armed for start now (a fraction of a millisecond early, as reported) rather than at another wake-up
+    // a quantum later. Deadlines are never taken early: a probe gets its whole timeout.
+    const dueBy = armedFor > now && armedFor - now < EARLY_WAKE_MS ? armedFor : now;
     let timedOut: Array<CompletedProbe<T>> | undefined;
     for (let entry = this.#deadlines.peek(); entry !== undefined && entry.deadline <= now; entry = this.#deadlines.peek()) {
       this.#deadlines.pop();
       (timedOut ??= []).push(this.#timeOut(entry, now));
     }
     this.#drainWaiting(now);
-    for (let entry = this.#due.peek(); entry !== undefined && entry.due <= now; entry = this.#due.peek()) {
+    for (let entry = this.#due.peek(); entry !== undefined && entry.due <= dueBy; entry = this.#due.peek()) {
+      if (entry.atOnce) {
+        entry.atOnce = false;
+        this.#fire(entry, entry.due, now);
+        entry.due = entry.base;
+        this.#due.update(entry);
+        continue;
+      }
       // After a stall longer than an interval, fire once for the newest tick rather than a burst for every missed one.
       const behind = Math.floor((now - entry.due) / entry.interval);
       if (behind > 0) {
@@ -376,8 +420,9 @@ export class ProbeScheduler<T extends ScheduledTarget> {
       this.#timerAt = at;
       return;
     }
-    // An earlier timer already armed wakes us in time; #wake re-arms for whatever is next.
-    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    // Re-armed when the next event moved either way: a timer left armed for the deadline of a probe that has since
+    // answered would be a wake-up for nothing (one per probe where few targets share a slot).
+    if (this.#timer !== undefined && this.#timerAt === at) return;
     this.#timer?.cancel();
     this.#timerAt = at;
     this.#timer = this.#clock.setTimer(this.#onTimer, Math.max(0, at - this.#clock.now()));

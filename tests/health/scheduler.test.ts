@@ -1,4 +1,4 @@
-/** The probe scheduler on a fake clock: jitter, cadence without drift, the in-flight cap, overlap, timeouts, sync, stop. */
+/** The probe scheduler on a fake clock: phase slots, cadence without drift, the in-flight cap, overlap, timeouts, sync, stop. */
 
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_WAKE_QUANTUM_MS, ProbeScheduler, type CompletedProbe, type ScheduledTarget } from "../../src/health/scheduler.ts";
@@ -19,8 +19,8 @@ interface Start {
  * A scheduler whose probes answer `ok` after `duration(id)` ms of fake time (never, for Infinity), and honour the
  * abort signal as a checker must.
  */
-function harness(options: { maxInFlight?: number; duration?: (id: string) => number; seed?: number } = {}) {
-  const clock = new FakeClock();
+function harness(options: { maxInFlight?: number; duration?: (id: string) => number; seed?: number; start?: number } = {}) {
+  const clock = new FakeClock(options.start);
   const starts: Start[] = [];
   const results: Array<CompletedProbe<Target>> = [];
   let running = 0;
@@ -60,7 +60,7 @@ function harness(options: { maxInFlight?: number; duration?: (id: string) => num
 }
 
 describe("first probes", () => {
-  test("spread over the first interval, not all at once", async () => {
+  test("on phase slots spread over the first interval, a slot's targets sharing one instant", async () => {
     const { clock, scheduler, starts, results } = harness({ maxInFlight: 10_000 });
     scheduler.sync(Array.from({ length: 1000 }, (_, i) => target(`t${i}`)));
     await clock.advance(1020);
@@ -69,23 +69,158 @@ describe("first probes", () => {
     expect(first.size).toBe(1000);
     const buckets = new Array<number>(10).fill(0);
     for (const at of first.values()) buckets[Math.min(9, Math.floor(at / 100))]!++;
-    // Uniform offsets put about 100 in each 100 ms slice; a herd would put them all in the first.
+    // Slots open spread over the interval, so each 100 ms slice gets about a tenth; a herd would put all in one.
     for (const count of buckets) expect(count).toBeWithin(60, 141);
-    // Each has its own schedule; starts are batched by the wake quantum, never later than it.
+    // 1000 targets, 16 a slot: 63 instants a second, each on the 5 ms grid, every probe started at its instant.
     const firstResults = results.filter((r) => r.scheduledAt < 1000);
-    expect(new Set(firstResults.map((r) => r.scheduledAt)).size).toBeGreaterThan(900);
-    for (const r of firstResults) expect(r.startedAt - r.scheduledAt).toBeWithin(0, DEFAULT_WAKE_QUANTUM_MS + 1e-9);
+    const instants = new Set(firstResults.map((r) => r.scheduledAt));
+    expect(instants.size).toBe(63);
+    for (const at of instants) expect(at % DEFAULT_WAKE_QUANTUM_MS).toBe(0);
+    for (const r of firstResults) expect(r.startedAt).toBe(r.scheduledAt);
   });
 
-  test("probe-first targets start at once, the others later", async () => {
-    const { clock, scheduler, startsOf } = harness();
+  test("probe-first targets start at once, the others at their slot's next instant", async () => {
+    const { clock, scheduler, startsOf } = harness({ start: 1 });
     scheduler.sync([target("a"), target("b"), target("c")], { probeFirst: ["b"] });
     await clock.advance(0);
-    expect(startsOf("b")).toEqual([0]);
+    expect(startsOf("b")).toEqual([1]);
     expect(startsOf("a")).toEqual([]);
     await clock.advance(1000);
-    expect(startsOf("a").length).toBe(1);
-    expect(startsOf("a")[0]).toBeGreaterThan(0);
+    // All three share slot 0 (due at whole seconds); b joins it after its probe at once.
+    expect(startsOf("a")).toEqual([1000]);
+    expect(startsOf("c")).toEqual([1000]);
+    expect(startsOf("b")).toEqual([1, 1000]);
+  });
+});
+
+describe("phase slots", () => {
+  /** A scheduler on a clock that counts its timer wake-ups; probes answer after `answerMs` (never, for Infinity). */
+  function counted(options: { answerMs?: number | ((id: string) => number); maxInFlight?: number; start?: number } = {}) {
+    const clock = new FakeClock(options.start);
+    let wakeUps = 0;
+    const counting = {
+      now: () => clock.now(),
+      setTimer: (callback: () => void, delay: number) => clock.setTimer(() => (wakeUps++, callback()), delay),
+    };
+    const results: Array<CompletedProbe<Target>> = [];
+    const answer = options.answerMs ?? 1;
+    const scheduler = new ProbeScheduler<Target>({
+      clock: counting,
+      maxInFlight: options.maxInFlight ?? 10_000,
+      probe: (t, signal) =>
+        new Promise((resolve) => {
+          const ms = typeof answer === "number" ? answer : answer(t.id);
+          if (Number.isFinite(ms)) clock.setTimer(() => resolve({ ok: true, reason: "ok", latencyMs: ms }), ms);
+          signal.addEventListener("abort", () => resolve({ ok: false, reason: "aborted", latencyMs: 0 }), { once: true });
+        }),
+      onResult: (done) => results.push(done),
+    });
+    return { clock, scheduler, results, wakeUps: () => wakeUps };
+  }
+
+  test("40 targets at 1 s: three wake-ups a second, each starting its slot's probes at their instant", async () => {
+    const { clock, scheduler, results, wakeUps } = counted();
+    scheduler.sync(Array.from({ length: 40 }, (_, i) => target(`t${i}`)));
+    await clock.advance(999);
+    const before = wakeUps();
+    const seen = results.length;
+    await clock.advance(3000);
+    expect(wakeUps() - before).toBe(9);
+    expect(scheduler.stats().wakeUps).toBe(wakeUps());
+    const probes = results.slice(seen);
+    expect(probes.length).toBe(120);
+    const byInstant = new Map<number, number>();
+    for (const r of probes) byInstant.set(r.scheduledAt, (byInstant.get(r.scheduledAt) ?? 0) + 1);
+    expect([...byInstant.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [1000, 16],
+      [1250, 8],
+      [1500, 16],
+      [2000, 16],
+      [2250, 8],
+      [2500, 16],
+      [3000, 16],
+      [3250, 8],
+      [3500, 16],
+    ]);
+    expect(probes.every((r) => r.startedAt === r.scheduledAt)).toBe(true);
+    await scheduler.stop();
+  });
+
+  test("a probe that answers leaves no wake-up at its deadline: one wake-up a probe for a lone target", async () => {
+    const { clock, scheduler, results, wakeUps } = counted({ answerMs: 10 });
+    scheduler.sync([target("a", 2000, 1000)]);
+    await clock.advance(10_000);
+    expect(results.map((r) => r.scheduledAt)).toEqual([0, 2000, 4000, 6000, 8000, 10_000].filter((at) => at + 10 <= 10_000));
+    expect(wakeUps()).toBe(6);
+    await scheduler.stop();
+  });
+
+  test("the probes of one slot time out together, in one wake-up, and are reported at their deadline", async () => {
+    const { clock, scheduler, results, wakeUps } = counted({ answerMs: Number.POSITIVE_INFINITY });
+    scheduler.sync(Array.from({ length: 16 }, (_, i) => target(`dead${i}`, 1000, 300)));
+    await clock.advance(999);
+    expect(results.length).toBe(16);
+    expect(results.every((r) => r.result.reason === "timed out after 300 ms" && r.finishedAt === 300 && r.startedAt === 0)).toBe(true);
+    // One wake-up starts the slot, one times it out.
+    expect(wakeUps()).toBe(2);
+    await scheduler.stop();
+  });
+
+  test("a herd probed at once (the daemon adopting its table) spreads over the slots afterwards", async () => {
+    const { clock, scheduler, results } = counted({ start: 7, answerMs: 0 });
+    const ids = Array.from({ length: 1000 }, (_, i) => `t${i}`);
+    scheduler.sync(ids.map((id) => target(id)), { probeFirst: ids });
+    await clock.advance(0);
+    expect(results.length).toBe(1000);
+    expect(results.every((r) => r.startedAt === 7)).toBe(true);
+    await clock.advance(2000);
+    const later = results.slice(1000);
+    const instants = new Map<number, number>();
+    for (const r of later) instants.set(r.scheduledAt, (instants.get(r.scheduledAt) ?? 0) + 1);
+    // 63 slots of at most 16 targets, not one instant for all.
+    expect(Math.max(...instants.values())).toBe(16);
+    // Each target's second probe comes between half an interval and one and a half after its first.
+    const second = new Map<string, number>();
+    for (const r of later) if (!second.has(r.target.id)) second.set(r.target.id, r.scheduledAt);
+    expect(second.size).toBe(1000);
+    for (const at of second.values()) expect(at - 7).toBeWithin(500, 1500);
+    // Then every interval_ms.
+    for (const r of later) if (r.scheduledAt !== second.get(r.target.id)) expect(r.scheduledAt - second.get(r.target.id)!).toBe(1000);
+    await scheduler.stop();
+  });
+
+  test("a slot's batch beyond the in-flight cap waits; each probe reports its slot's instant and its own late start", async () => {
+    const clock = new FakeClock();
+    const results: Array<CompletedProbe<Target>> = [];
+    const scheduler = new ProbeScheduler<Target>({
+      clock,
+      maxInFlight: 10,
+      slotFill: 25,
+      probe: () => new Promise((resolve) => clock.setTimer(() => resolve({ ok: true, reason: "ok", latencyMs: 20 }), 20)),
+      onResult: (done) => results.push(done),
+    });
+    scheduler.sync(Array.from({ length: 25 }, (_, i) => target(`t${i}`)));
+    await clock.advance(100);
+    expect(results.length).toBe(25);
+    expect(new Set(results.map((r) => r.scheduledAt))).toEqual(new Set([0]));
+    // 10 start at the slot's instant, 10 when those answer, 5 after that: late by 0, 20 and 40 ms.
+    const lateness = results.map((r) => r.startedAt - r.scheduledAt).sort((a, b) => a - b);
+    expect(lateness).toEqual([...Array(10).fill(0), ...Array(10).fill(20), ...Array(5).fill(40)]);
+    await scheduler.stop();
+  });
+
+  test("a removed target's place goes to the next new one", async () => {
+    const { clock, scheduler, results } = counted();
+    const ids = Array.from({ length: 17 }, (_, i) => `t${i}`);
+    scheduler.sync(ids.map((id) => target(id)));
+    // 16 in the slot at 0, the 17th at 500.
+    scheduler.sync([...ids.slice(1).map((id) => target(id)), target("new")]);
+    await clock.advance(999);
+    const at = new Map(results.map((r) => [r.target.id, r.scheduledAt]));
+    expect(at.get("new")).toBe(0);
+    expect(at.get("t16")).toBe(500);
+    expect(at.has("t0")).toBe(false);
+    await scheduler.stop();
   });
 });
 
@@ -130,24 +265,83 @@ describe("timer wake-ups", () => {
     let timers = 0;
     const counting = { now: () => clock.now(), setTimer: (callback: () => void, delay: number) => (timers++, clock.setTimer(callback, delay)) };
     const results: Array<CompletedProbe<Target>> = [];
-    // 100 targets due 0.1 ms apart (10,000 targets at 1 s), answering at once.
-    let next = 0;
+    // 100 targets of 100 intervals (1000-1099 ms): slots of their own, all due at 0, then 1 ms apart.
     const scheduler = new ProbeScheduler<Target>({
       clock: counting,
       maxInFlight: 1000,
       wakeQuantumMs: 5,
-      random: () => (next++ * 0.1) / 1000,
       probe: () => Promise.resolve({ ok: true, reason: "ok", latencyMs: 0 }),
       onResult: (done) => results.push(done),
     });
-    scheduler.sync(Array.from({ length: 100 }, (_, i) => target(`t${i}`)));
+    scheduler.sync(Array.from({ length: 100 }, (_, i) => target(`t${i}`, 1000 + i)));
     await clock.advance(999);
     expect(results.length).toBe(100);
-    expect(new Set(results.map((r) => r.scheduledAt)).size).toBe(100);
-    expect(Math.max(...results.map((r) => r.startedAt - r.scheduledAt))).toBeLessThanOrEqual(5);
-    // 10 ms of due probes in wake-ups 5 ms apart: a handful of timers, not one per probe.
-    expect(new Set(results.map((r) => r.startedAt)).size).toBeLessThanOrEqual(4);
-    expect(timers).toBeLessThanOrEqual(6);
+    timers = 0;
+    await clock.advance(150);
+    const second = results.slice(100);
+    expect(second.length).toBe(100);
+    expect(new Set(second.map((r) => r.scheduledAt)).size).toBe(100);
+    expect(Math.max(...second.map((r) => r.startedAt - r.scheduledAt))).toBeLessThanOrEqual(5);
+    // 100 ms of due probes in wake-ups 5 ms apart: about 20, not one per probe.
+    expect(new Set(second.map((r) => r.startedAt)).size).toBeLessThanOrEqual(21);
+    expect(timers).toBeLessThanOrEqual(22);
+    await scheduler.stop();
+  });
+
+  test("a timer that fires a fraction of a millisecond early starts the probes it was armed for, but times out nothing early", async () => {
+    const clock = new FakeClock();
+    let wakeUps = 0;
+    // Bun's timers: whole milliseconds, sometimes up to one early.
+    const early = { now: () => clock.now(), setTimer: (callback: () => void, delay: number) => clock.setTimer(() => (wakeUps++, callback()), Math.max(0, delay - 0.5)) };
+    const results: Array<CompletedProbe<Target>> = [];
+    const starts: number[] = [];
+    const scheduler = new ProbeScheduler<Target>({
+      clock: early,
+      maxInFlight: 10,
+      probe: (t, signal) => {
+        starts.push(clock.now());
+        return new Promise((resolve) => {
+          if (t.id === "ok") resolve({ ok: true, reason: "ok", latencyMs: 0 });
+          signal.addEventListener("abort", () => resolve({ ok: false, reason: "aborted", latencyMs: 0 }), { once: true });
+        });
+      },
+      onResult: (done) => results.push(done),
+    });
+    scheduler.sync([target("ok", 1000, 300), target("dead", 1000, 300)]);
+    await clock.advance(1999);
+    // Slot instants 0 and 1000, each started by one wake-up half a millisecond early; the dead probe's deadline
+    // timer also fired early, and a second wake-up at the deadline itself timed it out.
+    expect(starts).toEqual([0, 0, 999.5, 999.5]);
+    const dead = results.filter((r) => r.target.id === "dead");
+    expect(dead.map((r) => [r.scheduledAt, r.startedAt])).toEqual([
+      [0, 0],
+      [1000, 999.5],
+    ]);
+    expect(dead.every((r) => r.finishedAt - r.startedAt >= 300)).toBe(true);
+    expect(wakeUps).toBeLessThanOrEqual(6);
+    await scheduler.stop();
+  });
+
+  test("timers that fire late do not push the next slots back: one wake-up a slot, each as late as its timer", async () => {
+    const clock = new FakeClock();
+    let wakeUps = 0;
+    const late = { now: () => clock.now(), setTimer: (callback: () => void, delay: number) => clock.setTimer(() => (wakeUps++, callback()), delay + 1.5) };
+    const results: Array<CompletedProbe<Target>> = [];
+    // One target a slot: 200 slots 5 ms apart.
+    const scheduler = new ProbeScheduler<Target>({
+      clock: late,
+      maxInFlight: 1000,
+      slotFill: 1,
+      probe: () => Promise.resolve({ ok: true, reason: "ok", latencyMs: 0 }),
+      onResult: (done) => results.push(done),
+    });
+    scheduler.sync(Array.from({ length: 200 }, (_, i) => target(`t${i}`)));
+    await clock.advance(2000);
+    const second = results.filter((r) => r.scheduledAt >= 1000 && r.scheduledAt < 2000);
+    expect(second.length).toBe(200);
+    expect(new Set(second.map((r) => r.startedAt)).size).toBe(200);
+    expect(second.every((r) => r.startedAt - r.scheduledAt === 1.5)).toBe(true);
+    expect(wakeUps).toBeWithin(399, 402);
     await scheduler.stop();
   });
 
@@ -222,6 +416,8 @@ describe("in-flight cap", () => {
     const scheduler = new ProbeScheduler<Target>({
       clock,
       maxInFlight: 1,
+      // No slots: first probes at the offsets above.
+      wakeQuantumMs: 0,
       random: () => offsets[next]!,
       probe: (t) => {
         starts.push([t.id, clock.now()]);
@@ -321,7 +517,8 @@ describe("sync", () => {
     await clock.advance(4000);
     // Same phase as before the sync.
     expect(startsOf("keep")).toEqual([0, 1, 2, 3, 4, 5, 6].map((k) => phase + k * 1000).filter((at) => at <= 6500));
-    expect(startsOf("edit").slice(editBefore)).toEqual([2500, 4500, 6500]);
+    // After its probe at once, edit joins its slot (due at even seconds) no sooner than half an interval later.
+    expect(startsOf("edit").slice(editBefore)).toEqual([2500, 4000, 6000]);
     expect(startsOf("drop").length).toBe(dropBefore);
     expect(startsOf("new").length).toBe(4);
   });
