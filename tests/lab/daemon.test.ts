@@ -280,7 +280,9 @@ describe("lbctl daemon", () => {
       running = false;
       await loop;
     }
-    expect(requests).toBeGreaterThan(10);
+    // A request is a process in the emulated guest (hundreds of ms, more on a busy host): eight show the load ran
+    // through the reloads and the restart (three of them after it, waited for above).
+    expect(requests).toBeGreaterThanOrEqual(8);
     expect(failures).toBe(0);
   }, T);
 });
