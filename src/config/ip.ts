@@ -3,7 +3,7 @@
  * view, so an address from a file and the same address read back from IPVS compare equal.
  */
 
-import { formatIPv6, parseIPv6Into } from "../ipvs/address.ts";
+import { formatIPv6, isDottedQuad, parseIPv6Into } from "../ipvs/address.ts";
 import type { Family } from "../ipvs/types.ts";
 
 export interface ParsedIp {
@@ -19,33 +19,6 @@ export function parseIp(input: string): ParsedIp | undefined {
   const bytes = new Uint8Array(16);
   if (parseIPv6Into(input, bytes, 0)) return { family: 6, text: formatIPv6(bytes) };
   return undefined;
-}
-
-/** Whether `parseIPv4Into` (ipvs/address.ts) takes `text`, without the bytes it writes: four parts of 0-255, no leading zeros. */
-export function isDottedQuad(text: string): boolean {
-  const length = text.length;
-  let parts = 0;
-  let value = 0;
-  let digits = 0;
-  let leadingZero = false;
-  for (let i = 0; i <= length; i++) {
-    const code = i < length ? text.charCodeAt(i) : 46; // a virtual "." ends the last part
-    if (code >= 48 && code <= 57) {
-      if (digits === 0) leadingZero = code === 48;
-      else if (leadingZero) return false;
-      value = value * 10 + (code - 48);
-      digits++;
-      if (value > 255) return false;
-    } else if (code === 46) {
-      if (digits === 0 || parts > 3) return false;
-      parts++;
-      value = 0;
-      digits = 0;
-    } else {
-      return false;
-    }
-  }
-  return parts === 4;
 }
 
 /**

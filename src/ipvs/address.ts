@@ -7,6 +7,15 @@ import type { Family } from "./types.ts";
 
 /** Parses dotted-quad IPv4 into `target` at `offset`; false when `text` is not one (leading zeros are refused). */
 export function parseIPv4Into(text: string, target: Uint8Array, offset: number): boolean {
+  return scanIPv4(text, target, offset);
+}
+
+/** Whether `text` is a dotted quad `parseIPv4Into` takes, without writing its bytes (a config has thousands). */
+export function isDottedQuad(text: string): boolean {
+  return scanIPv4(text, undefined, 0);
+}
+
+function scanIPv4(text: string, target: Uint8Array | undefined, offset: number): boolean {
   const length = text.length;
   let part = 0;
   let value = 0;
@@ -22,7 +31,7 @@ export function parseIPv4Into(text: string, target: Uint8Array, offset: number):
       if (value > 255) return false;
     } else if (code === 46) {
       if (digits === 0 || part > 3) return false;
-      target[offset + part] = value;
+      if (target) target[offset + part] = value;
       part++;
       value = 0;
       digits = 0;

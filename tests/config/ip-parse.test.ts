@@ -5,8 +5,8 @@
  */
 
 import { expect, test } from "bun:test";
-import { formatIPv6, parseIPv4Into, parseIPv6Into } from "../../src/ipvs/address.ts";
-import { isDottedQuad, parseIp } from "../../src/config/ip.ts";
+import { formatIPv6, isDottedQuad, parseIPv4Into, parseIPv6Into } from "../../src/ipvs/address.ts";
+import { parseIp } from "../../src/config/ip.ts";
 import { checkProperty, type Random } from "../support/seeded-random.ts";
 
 /** The parse before the dotted-quad check: bytes first, IPv4 then IPv6 into the same buffer. */

@@ -2,19 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { decodeRoutes, encodeGetRoutes, encodeRouteChange } from "../../src/system/rtnetlink/routes.ts";
 import { decodeAcknowledgement } from "../../src/system/rtnetlink/dump.ts";
+import { message, u32 } from "./support/netlink-message.ts";
 
-const u32 = (n: number) => [n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >>> 24) & 255];
-
-/** One netlink message: nlmsghdr + body + attributes (type, payload). */
-function message(type: number, seq: number, body: number[], attributes: [number, number[]][] = []): number[] {
-  const attrs = attributes.flatMap(([t, payload]) => {
-    const length = 4 + payload.length;
-    const padded = [...payload, ...new Array((4 - (length % 4)) % 4).fill(0)];
-    return [length & 255, length >> 8, t & 255, t >> 8, ...padded];
-  });
-  const length = 16 + body.length + attrs.length;
-  return [...u32(length), type & 255, type >> 8, 2, 0, ...u32(seq), ...u32(0), ...body, ...attrs];
-}
 
 /** struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags. */
 const rtmsg = (family: number, prefix: number, table: number, protocol: number, type: number) => [family, prefix, 0, 0, table, protocol, 0, type, 0, 0, 0, 0];

@@ -1,18 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { decodeAddresses, decodeLinks, encodeGetAddresses, encodeGetLinks } from "../../src/system/rtnetlink/addresses.ts";
 import { LocalAddressReader } from "../../src/system/local-addresses.ts";
+import { message } from "./support/netlink-message.ts";
 
-/** One netlink message: nlmsghdr + body + attributes (type, payload). */
-function message(type: number, seq: number, body: number[], attributes: [number, number[]][] = []): number[] {
-  const attrs = attributes.flatMap(([t, payload]) => {
-    const length = 4 + payload.length;
-    const padded = [...payload, ...new Array((4 - (length % 4)) % 4).fill(0)];
-    return [length & 255, length >> 8, t & 255, t >> 8, ...padded];
-  });
-  const length = 16 + body.length + attrs.length;
-  const u32 = (n: number) => [n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >>> 24) & 255];
-  return [...u32(length), type & 255, type >> 8, 2, 0, ...u32(seq), ...u32(0), ...body, ...attrs];
-}
 
 const ifaddrmsg = (family: number, index: number) => [family, 32, 0, 0, index & 255, 0, 0, 0];
 const ifinfomsg = (index: number, flags: number) => [0, 0, 1, 0, index, 0, 0, 0, flags & 255, (flags >> 8) & 255, (flags >> 16) & 255, 0, 0, 0, 0, 0];
