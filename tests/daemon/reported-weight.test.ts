@@ -5,60 +5,31 @@
  */
 
 import { expect, test } from "bun:test";
-import { stringify } from "yaml";
-import { Controller, type HealthChecks } from "../../src/daemon/controller.ts";
-import { fileSource } from "../../src/daemon/sources/files.ts";
-import type { TargetId } from "../../src/health/target-key.ts";
-import type { HealthState, HealthTarget } from "../../src/health/types.ts";
-import { RecordingSink } from "../../src/observability/events.ts";
-import { configTree } from "../support/config-tree.ts";
-import { FakeKernel } from "../support/fake-ipvs.ts";
-import { BASE_MAIN, service } from "../support/load-helpers.ts";
+import { Controller } from "../../src/daemon/controller.ts";
+import { controllerRig } from "../support/controller-rig.ts";
+import { service } from "../support/load-helpers.ts";
 
 const HEADER = "X-Load-Balancing-Endpoint-Weight";
 const ID = "web/10.0.0.1:80";
 
-class FakeHealth implements HealthChecks {
-  readonly states = new Map<string, { state: HealthState; reportedWeight?: number }>();
-  sync(_targets: readonly HealthTarget[]): void {}
-  state(id: TargetId) {
-    return this.states.get(id);
-  }
-  stateAfterSync(target: HealthTarget): HealthState {
-    return this.states.get(target.id)?.state ?? "unknown";
-  }
-}
-
 test("the reported weight becomes the kernel weight and follows the check; reloads keep it; unhealthy is 0", () => {
-  const tree = configTree();
-  const write = (configuredWeight: number) => {
-    tree.write("config.yaml", stringify({ ...BASE_MAIN, system: { state_dir: tree.path("state") } }));
+  const services = (configuredWeight: number) => {
     const health = { enabled: true, type: "http", port: 10256, http_weight_header: HEADER };
-    tree.write("config.d/s.yaml", stringify({ services: [service({ backends: [{ address: "10.0.0.1", weight: configuredWeight }, { address: "10.0.0.2", weight: configuredWeight }], health })] }));
+    return [service({ backends: [{ address: "10.0.0.1", weight: configuredWeight }, { address: "10.0.0.2", weight: configuredWeight }], health })];
   };
-  write(1);
-  const kernel = new FakeKernel();
-  const health = new FakeHealth();
-  const events = new RecordingSink();
+  const { tree, kernel, health, events, deps, write } = controllerRig(services(1));
   try {
-    const controller = Controller.start({
-      sources: [fileSource(tree.main, { env: {} })],
-      ipvs: kernel,
-      addresses: { localAddresses: () => new Set(["192.0.2.10"]) },
-      health,
-      events,
-      vipRecord: { read: () => [], write: () => {} },
-      now: () => 0,
-    });
+    const controller = Controller.start(deps);
     const weightOf = (address: string) => kernel.rules().find((l) => l.includes(`-r ${address}:80 `))?.replace(/.*-w /, "");
     expect(weightOf("10.0.0.1")).toBe("1");
 
-    health.states.set(ID, { state: "healthy", reportedWeight: 3 });
+    health.states.set(ID, "healthy");
+    health.reportedWeights.set(ID, 3);
     controller.onHealthTransition({ service: "web", backend: "10.0.0.1:80", from: "unknown", to: "healthy", result: { ok: true, reason: "HTTP 200 OK", latencyMs: 1, weight: 3 } });
     expect(weightOf("10.0.0.1")).toBe("3");
 
     // A later probe of the still-healthy backend reports 5: set at once, from the probe, as the monitor flags it.
-    health.states.set(ID, { state: "healthy", reportedWeight: 5 });
+    health.reportedWeights.set(ID, 5);
     controller.onProbe({ service: "web", backend: "10.0.0.1:80" }, true);
     expect(weightOf("10.0.0.1")).toBe("5");
     expect(events.ofType("weight-change").at(-1)).toMatchObject({ backend: "10.0.0.1:80", from: 3, to: 5, reason: "health" });
@@ -68,12 +39,12 @@ test("the reported weight becomes the kernel weight and follows the check; reloa
     expect(events.kernelChanges().length).toBe(changes);
 
     // A reload (here: the configured weights change, as EndpointSlice counts do) keeps the reported weight.
-    write(2);
+    write(services(2));
     expect(controller.reload()).toMatchObject({ result: "success" });
     expect(weightOf("10.0.0.1")).toBe("5");
     expect(weightOf("10.0.0.2")).toBe("2");
 
-    health.states.set(ID, { state: "unhealthy", reportedWeight: 5 });
+    health.states.set(ID, "unhealthy");
     controller.onHealthTransition({ service: "web", backend: "10.0.0.1:80", from: "healthy", to: "unhealthy", result: { ok: false, reason: "HTTP 503", latencyMs: 1 } });
     expect(weightOf("10.0.0.1")).toBe("0");
   } finally {

@@ -14,13 +14,19 @@ import { configTree } from "./config-tree.ts";
 import { FakeKernel } from "./fake-ipvs.ts";
 import { BASE_MAIN, merge, type Patch } from "./load-helpers.ts";
 
-/** Health as the test sets it: `states.set(id, "healthy")`; a target never set is unknown. */
+/**
+ * Health as the test sets it: `states.set(id, "healthy")`; a target never set is unknown. A weight the check
+ * reports (http_weight_header) is set apart: `reportedWeights.set(id, 3)`.
+ */
 export class FakeHealth implements HealthChecks {
   readonly states = new Map<string, HealthState>();
+  readonly reportedWeights = new Map<string, number>();
   sync(_targets: readonly HealthTarget[]): void {}
   state(id: TargetId) {
     const state = this.states.get(id);
-    return state ? { state } : undefined;
+    if (!state) return undefined;
+    const reportedWeight = this.reportedWeights.get(id);
+    return reportedWeight === undefined ? { state } : { state, reportedWeight };
   }
   stateAfterSync(target: HealthTarget): HealthState {
     return this.states.get(target.id) ?? "unknown";
