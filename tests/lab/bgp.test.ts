@@ -38,7 +38,11 @@ test("three directors announce the VIP: the router has three equal-cost next hop
     expect(client.opened.filter((flow) => carried.get(flow.client)?.length !== 1)).toEqual([]);
     const used = new Set(client.opened.map((flow) => carried.get(flow.client)![0]!.director));
     expect(used.size).toBeGreaterThanOrEqual(2);
-    expect(DIRECTORS.filter((n, i) => fleet.connectionsPer(n) > before[i]!).length).toBe(used.size);
+    // The kernel folds its per-CPU counters into the totals `ipvsadm --stats` shows on its estimator tick (every 2 s),
+    // so a director's connection count may lag the entries just read: wait for the totals to catch up.
+    const counted = () => DIRECTORS.filter((n, i) => fleet.connectionsPer(n) > before[i]!).length;
+    await fleet.waitOrShow(() => counted() >= used.size, 15_000, `connection totals of ${used.size} directors rising`);
+    expect(counted()).toBe(used.size);
     await client.stop();
   } finally {
     client.kill();
