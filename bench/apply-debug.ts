@@ -1,13 +1,14 @@
 /**
  * Where one `lbctl apply --debug` spent its time, read from its debug lines ("Start-up took 812.3 ms", "Config loaded
- * in 40.1 ms", "Phase read took 901.0 ms", ...); "other" is what the process's wall time leaves (exit, output).
+ * in 40.1 ms", "Phase read took 901.0 ms", ...); "finish" is the managed-VIP and drain records and the report after
+ * the kernel work; "other" is what the process's wall time leaves (the runtime's start before any code, exit).
  * When the table was read on a second thread beside the config load, "read" is the time apply still waited for it
  * and "read beside" the read's own time, shown apart (it overlaps the config load, so it is not in the sum).
  */
 
 import { median } from "./support.ts";
 
-export const PHASES = ["start-up", "config", "open", "read", "desired", "plan", "execute"] as const;
+export const PHASES = ["start-up", "config", "open", "read", "desired", "plan", "execute", "finish"] as const;
 export type Phase = (typeof PHASES)[number];
 export type ApplyBreakdown = Partial<Record<Phase | "read beside", number>>;
 
@@ -19,6 +20,7 @@ const PATTERNS: Array<[Phase, RegExp]> = [
   ["desired", /Phase desired took ([\d.]+) ms/],
   ["plan", /Phase plan took ([\d.]+) ms/],
   ["execute", /Phase execute took ([\d.]+) ms/],
+  ["finish", /Phase finish took ([\d.]+) ms/],
 ];
 
 /** The phases one run printed; throws when start-up, config or read is missing (not a debug run of apply). */

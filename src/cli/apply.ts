@@ -136,9 +136,12 @@ async function applyOnce({ config, dryRun, force, json, out, drain, prefetch }: 
     } catch (error) {
       throw asCliError(error);
     }
+    const finishing = performance.now();
     if (outcome.kind === "applied") recordVips(stateDir, configManagedVips(config));
     const draining = outcome.kind === "applied" || outcome.kind === "planned" ? drains.commit(outcome.kind === "applied") : [];
-    return report(outcome, { json, dryRun, out, draining, snapshot });
+    const code = report(outcome, { json, dryRun, out, draining, snapshot });
+    out.log.debug(`Phase finish took ${(performance.now() - finishing).toFixed(1)} ms`);
+    return code;
   } finally {
     client.close();
   }
