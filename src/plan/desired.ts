@@ -71,8 +71,10 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
     const backends = service.backends.map((backend) => {
       const key = backendKey(backend, lowest);
       const weight = weightOf(service, key, backend.weight);
-      // The destination's id is this prefix and the port: the address is formatted once per backend, not per port.
-      const idPrefix = formatEndpoint(backend.address, 0).slice(0, -1);
+      // The destination's id is the backend key itself where the ports agree (a backend with its own port, or the
+      // service's lowest port), else this prefix and the port: an address is formatted once per backend, not per
+      // port, and a single-port service formats none beyond its key.
+      const idPrefix = backend.port === 0 && ports.length > 1 ? formatEndpoint(backend.address, 0).slice(0, -1) : "";
       return { backend, key, idPrefix, weight: weight === "kernel" ? backend.weight : weight, keepKernelWeight: weight === "kernel" };
     });
     const sorry = service.sorry_server && options.sorryServer?.(service) ? service.sorry_server : undefined;
@@ -93,7 +95,7 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
           weight,
           upperThreshold: 0,
           lowerThreshold: 0,
-          id: idPrefix + destinationPortNumber,
+          id: backend.port !== 0 || port === lowest ? key : idPrefix + destinationPortNumber,
           backend: key,
           configuredWeight: backend.weight,
         };

@@ -41,9 +41,11 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
   const deleteDestinations: Change[] = [];
   const deleteServices: Change[] = [];
 
+  // Only needed to find the kernel's services the config dropped: none to find on an empty table (a first start).
   const wanted = new Set<string>();
+  const findDropped = owned.size > 0;
   for (const service of desired) {
-    wanted.add(service.id);
+    if (findDropped) wanted.add(service.id);
     const current = owned.get(service.id);
     // One key object for every operation on this service's destinations (operations are read, never changed).
     const key = keyOf(service);
