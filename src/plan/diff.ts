@@ -41,12 +41,13 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
   const deleteDestinations: Change[] = [];
   const deleteServices: Change[] = [];
 
-  // Only needed to find the kernel's services the config dropped: none to find on an empty table (a first start).
+  // An empty table (a first start) has nothing to look up and no dropped service to find: no wanted set either.
   const wanted = new Set<string>();
-  const findDropped = owned.size > 0;
+  const anyOwned = owned.size > 0;
   for (const service of desired) {
-    if (findDropped) wanted.add(service.id);
-    const current = owned.get(service.id);
+    if (anyOwned) wanted.add(service.id);
+    // Not looked up on an empty table: hashing 5,000 freshly built ids is a cost of its own.
+    const current = anyOwned ? owned.get(service.id) : undefined;
     // One key object for every operation on this service's destinations (operations are read, never changed).
     const key = keyOf(service);
     if (!current) {
