@@ -658,6 +658,9 @@ export class Controller {
   /**
    * Runs a config or drift plan through the executor (all or nothing), then reports it: one kernel-changes event for
    * its changes, one weight-change per backend, one reconcile event. Nothing runs when the VIPs cannot be recorded first.
+   * The reconcile's duration ends when the kernel has acknowledged its last batch (or the rollback's): the table is
+   * programmed then. Reporting its changes (metrics, audit records, 25,000 of them at a start on a large table) comes
+   * after and is timed apart, as the `events` phase.
    */
   #execute(
     trigger: ReconcileTrigger,
@@ -678,6 +681,7 @@ export class Controller {
     const execution = this.#run(plan);
     const changes = plan.changes;
     const executed = this.deps.now();
+    const durationMs = executed - started;
     if (changes.length > 0) phases.execute = executed - executing;
     if (execution.ok && changes.length > 0) {
       const backendOf = backendsOf(desired ?? desiredServices(config));
@@ -691,7 +695,7 @@ export class Controller {
       type: "reconcile",
       result: execution.ok ? "success" : "failure",
       trigger,
-      durationMs: this.deps.now() - started,
+      durationMs,
       changes: execution.ok ? changes.length : 0,
       ...(execution.ok ? {} : { error: execution.error.message }),
       ...(changes.length > 0 ? { phases, ...(execution.ok ? { ops: countOps(changes) } : {}) } : {}),

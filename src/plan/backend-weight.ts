@@ -7,7 +7,7 @@
 
 import type { Config, LoadedService } from "../config/model.ts";
 import type { KernelDestination } from "../ipvs/types.ts";
-import { destinationSettings, type Change, type Plan } from "./changes.ts";
+import { type Change, type Plan } from "./changes.ts";
 import { desiredServices, type DesiredOptions, type WeightOf } from "./desired.ts";
 import { overriddenWeight, type BackendOverride } from "./overrides.ts";
 
@@ -93,7 +93,7 @@ export function planBackendWeight(request: BackendWeightRequest): BackendWeightP
       after: { weight: wanted.weight, forward: wanted.forward },
       reason: request.reason ?? "health",
       operation: { kind: "set-destination", service: key, destination: settings },
-      undo: [{ kind: "set-destination", service: key, destination: destinationSettings(current) }],
+      previousDestination: current,
     });
   }
   return { changes, missing };

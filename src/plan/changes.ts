@@ -1,4 +1,7 @@
-/** One planned change to the kernel table, with the operation that makes it and those that undo it. */
+/**
+ * One planned change to the kernel table: the operation that makes it, and what it replaces, from which the
+ * operations that undo it are derived when the kernel refuses a run (undo.ts).
+ */
 
 import type { DestinationSpec, IpvsOperation, KernelDestination, ServiceSpec } from "../ipvs/types.ts";
 
@@ -30,8 +33,16 @@ export interface Change {
   before?: Partial<ServiceSpec & DestinationSpec>;
   reason: ChangeReason;
   operation: IpvsOperation;
-  /** Operations that restore the state before this change, in order. */
-  undo: IpvsOperation[];
+  /**
+   * The destination's settings before an update or a deletion of a destination: what its undo restores. Kept as
+   * the planner found them (the kernel dump's own object, not a copy): undo operations are needed only when the
+   * kernel refuses a run, so a plan of a large table builds none (undo.ts derives them then).
+   */
+  previousDestination?: DestinationSpec | KernelDestination;
+  /** The service's settings before an update or a deletion of a service (its managed flags only). */
+  previousService?: ServiceSpec;
+  /** The destinations a deleted service had, recreated by its undo after the service. */
+  previousDestinations?: readonly (DestinationSpec | KernelDestination)[];
 }
 
 export interface Plan {

@@ -61,6 +61,10 @@ export function fullNetmask(family: Family): number {
 export function desiredServices(config: Pick<Config, "main" | "services">, options: DesiredOptions = {}): DesiredService[] {
   const weightOf: WeightOf = options.weightOf ?? ((_service, _backend, weight) => weight);
   const out: DesiredService[] = [];
+  const keys: string[] = [];
+  const weights: number[] = [];
+  const keepKernelWeights: boolean[] = [];
+  const idPrefixes: string[] = [];
   for (const service of config.services) {
     const vip = serviceVip(config.main, service);
     if (options.includeVip && !options.includeVip(vip)) continue;
@@ -68,36 +72,48 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
     const forward = forwardMode(config.main, service);
     const ports = servicePorts(service);
     const lowest = ports[0] ?? 0;
-    const backends = service.backends.map((backend) => {
+    // Per backend, in arrays shared by every service of this call (overwritten service by service): a config of
+    // thousands of single-port services would otherwise build an object per backend per service on every reconcile.
+    const count = service.backends.length;
+    for (let b = 0; b < count; b++) {
+      const backend = service.backends[b]!;
       const key = backendKey(backend, lowest);
       const weight = weightOf(service, key, backend.weight);
-      // The destination's id is this prefix and the port: the address is formatted once per backend, not per port.
-      const idPrefix = formatEndpoint(backend.address, 0).slice(0, -1);
-      return { backend, key, idPrefix, weight: weight === "kernel" ? backend.weight : weight, keepKernelWeight: weight === "kernel" };
-    });
+      keys[b] = key;
+      weights[b] = weight === "kernel" ? backend.weight : weight;
+      keepKernelWeights[b] = weight === "kernel";
+      // The destination's id is the backend key itself where the ports agree (a backend with its own port, or the
+      // service's lowest port), else this prefix and the port: an address is formatted once per backend, not per
+      // port, and a single-port service formats none beyond its key.
+      idPrefixes[b] = backend.port === 0 && ports.length > 1 ? formatEndpoint(backend.address, 0).slice(0, -1) : "";
+    }
     const sorry = service.sorry_server && options.sorryServer?.(service) ? service.sorry_server : undefined;
     const flags = service.persistence ? ServiceFlag.persistent : 0;
     const timeout = service.persistence?.timeout_seconds ?? 0;
     const netmask = fullNetmask(family);
+    // The service's id is this prefix and the port (`PROTO:VIP:`, formatted once per service).
+    const servicePrefix = formatServiceKey({ family, protocol: service.protocol, address: vip, port: 0 }).slice(0, -1);
     // One literal per virtual service and per destination, no spreads: a port range of thousands is built on every
     // reconcile.
     for (const port of ports) {
       const destinations: DesiredDestination[] = [];
-      for (const { backend, key, idPrefix, weight, keepKernelWeight } of backends) {
+      for (let b = 0; b < count; b++) {
+        const backend = service.backends[b]!;
         const destinationPortNumber = destinationPort(backend, port);
+        const key = keys[b]!;
         const destination: DesiredDestination = {
           address: backend.address,
           port: destinationPortNumber,
           family,
           forward,
-          weight,
+          weight: weights[b]!,
           upperThreshold: 0,
           lowerThreshold: 0,
-          id: idPrefix + destinationPortNumber,
+          id: backend.port !== 0 || port === lowest ? key : idPrefixes[b]! + destinationPortNumber,
           backend: key,
           configuredWeight: backend.weight,
         };
-        if (keepKernelWeight) destination.keepKernelWeight = true;
+        if (keepKernelWeights[b]) destination.keepKernelWeight = true;
         destinations.push(destination);
       }
       out.push({
@@ -110,7 +126,7 @@ export function desiredServices(config: Pick<Config, "main" | "services">, optio
         timeout,
         netmask,
         persistenceEngine: "",
-        id: formatServiceKey({ family, protocol: service.protocol, address: vip, port }),
+        id: servicePrefix + port,
         name: service.name,
         destinations,
       });

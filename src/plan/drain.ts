@@ -233,7 +233,7 @@ function weightZero(service: string, kernelService: ServiceKey, d: KernelDestina
     before: { weight: d.weight, forward: d.forward },
     reason: "drain",
     operation: { kind: "set-destination", service: key, destination: { ...destinationSettings(d), weight: 0 } },
-    undo: [{ kind: "set-destination", service: key, destination: destinationSettings(d) }],
+    previousDestination: d,
   };
 }
 
@@ -246,7 +246,7 @@ function deleteDestination(service: string, kernelService: ServiceKey, d: Kernel
     before: { weight: d.weight, forward: d.forward },
     reason,
     operation: { kind: "del-destination", service: key, destination: { address: d.address, port: d.port, family: d.family } },
-    undo: [{ kind: "new-destination", service: key, destination: destinationSettings(d) }],
+    previousDestination: d,
   };
 }
 

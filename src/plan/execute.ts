@@ -1,11 +1,13 @@
 /**
  * Carries out a plan through an IPVS client, all or nothing: if the kernel refuses an operation, the operations of
- * this run that it accepted are undone in reverse order, so a failed apply leaves the table as it was.
+ * this run that it accepted are undone in reverse order, so a failed apply leaves the table as it was. The undo
+ * operations are derived from the accepted changes only then (undo.ts): a run the kernel accepts never builds them.
  */
 
 import { describeOperation } from "../ipvs/operations.ts";
 import type { IpvsClient, IpvsOperation } from "../ipvs/types.ts";
 import type { Change, Plan } from "./changes.ts";
+import { undoOperations } from "./undo.ts";
 
 export type ExecutionResult =
   | { ok: true; applied: Change[] }
@@ -26,7 +28,12 @@ export function executePlan(client: IpvsClient, plan: Plan): ExecutionResult {
 
   const failed = plan.changes[result.failedIndex]!;
   const undo: IpvsOperation[] = [];
-  for (const index of [...result.succeeded].sort((a, b) => b - a)) undo.push(...plan.changes[index]!.undo);
+  try {
+    for (const index of [...result.succeeded].sort((a, b) => b - a)) for (const operation of undoOperations(plan.changes[index]!)) undo.push(operation);
+  } catch (error) {
+    // Nothing was undone: the accepted operations stay in the table, which the result must say.
+    return { ok: false, failed, error: result.error, rolledBack: false, rollbackError: error as Error };
+  }
   if (undo.length === 0) return { ok: false, failed, error: result.error, rolledBack: true };
   const rollback = client.execute(undo);
   if (rollback.ok) return { ok: false, failed, error: result.error, rolledBack: true };
