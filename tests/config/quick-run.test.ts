@@ -38,6 +38,9 @@ const VALUES: unknown[] = [
   0, 1, 2, -1, 80, 65535, 65536, 1.5, 2000, "", "x", "80", "8000-8010", "90-80", "10.0.0.1", "2001:db8::1", "tcp", "udp",
   "wlc", "http", "nat", "DR", "yes", "off", true, false, null, undefined, [], {}, [80], ["80"], { start: 1, end: 2 },
   { address: "10.0.0.2" }, { enabled: true }, new EnvValue("5", "N"), new EnvValue("true", "B"), new EnvValue("x", "S"),
+  // Near the common forms that leaves convert directly (a port's digits, a dotted quad, a listed word, a name).
+  "0", "00080", "080", " 80", "65536", "123456", "+80", "8e1", -0, 0.5, 1e21, "10.0.0.01", " 10.0.0.1", "10.0.0.1 ", "1.2.3",
+  "256.0.0.1", "::ffff:10.0.0.1", "WLC", " wlc", "Tcp", "svc-1", "svc 1", "-", "true", 3600001, 100, 99,
 ];
 const KEYS = ["name", "ports", "port_ranges", "backends", "health", "address", "weight", "port", "enabled", "type", "interval_ms", "vip", "bogus", "scheduler", "mode", "node", "network", "services"];
 

@@ -16,14 +16,23 @@ export const INVALID: unique symbol = Symbol("invalid");
 export type QuickRun<T> = (input: unknown) => T | typeof INVALID;
 
 type Conversion = (input: unknown) => { value: unknown } | { error: string };
+/** A leaf's conversion of its common forms, returning the value itself; UNCOMMON sends the input to `Conversion`. */
+type Direct = (input: unknown) => unknown;
+
+/** What a leaf's direct conversion returns for an input it leaves to the full conversion. */
+export const UNCOMMON: unique symbol = Symbol("uncommon");
 type Run = (input: unknown) => unknown;
 type Dataset = { value: unknown; typed?: boolean; issues?: unknown };
 
 /** The schema objects of the leaves built by `leaf` (primitives.ts), with their conversion. */
-const conversions = new WeakMap<object, Conversion>();
+const conversions = new WeakMap<object, { convert: Conversion; direct: Direct | undefined }>();
 
-export function registerConversion(schema: object, convert: Conversion): void {
-  conversions.set(schema, convert);
+/**
+ * `direct`, when given, must return what `convert` gives as its value, or UNCOMMON: thousands of services run
+ * hundreds of thousands of leaves, and the common forms (a port number, a dotted quad) then need no result object.
+ */
+export function registerConversion(schema: object, convert: Conversion, direct?: Direct): void {
+  conversions.set(schema, { convert, direct });
 }
 
 export function quickRun<S extends v.GenericSchema>(schema: S): QuickRun<v.InferOutput<S>> {
@@ -46,11 +55,17 @@ interface SchemaShape {
 const OPTIONAL_TYPES = new Set(["optional", "exact_optional", "nullish"]);
 
 function build(schema: SchemaShape): Run {
-  const convert = conversions.get(schema);
-  if (convert) {
-    return (input) => {
+  const conversion = conversions.get(schema);
+  if (conversion) {
+    const { convert, direct } = conversion;
+    const full: Run = (input) => {
       const result = convert(input);
       return "error" in result ? INVALID : result.value;
+    };
+    if (direct === undefined) return full;
+    return (input) => {
+      const value = direct(input);
+      return value === UNCOMMON ? full(input) : value;
     };
   }
   if (schema.pipe) {
@@ -75,6 +90,12 @@ function valibotRun(schema: SchemaShape): Run {
 }
 
 function optional(wrapped: Run, fallback: unknown): Run {
+  const ofDefault = isScalar(fallback) ? wrapped(fallback) : undefined;
+  if (ofDefault !== undefined && isScalar(ofDefault)) {
+    // A scalar default (`port: 0`, `weight: 1`) that converts to a scalar gives the same output every time (leaves
+    // are pure): worked out once here. One that converts to an object is converted per use (a fresh object each).
+    return (input) => (input === undefined ? ofDefault : wrapped(input));
+  }
   return (input) => {
     const value = input === undefined ? fallback : input;
     return value === undefined ? undefined : wrapped(value);
@@ -144,6 +165,10 @@ function strictObject(schema: SchemaShape, entries: Record<string, SchemaShape>)
   const empty = run({});
   ofEmpty = isFlatObject(empty) ? (empty as Record<string, unknown>) : undefined;
   return run;
+}
+
+function isScalar(value: unknown): boolean {
+  return value !== null && value !== undefined && typeof value !== "object" && typeof value !== "function";
 }
 
 function isFlatObject(value: unknown): boolean {
