@@ -40,6 +40,16 @@ const cases: Case[] = [
     error: ["services[1].port_ranges", "defined twice"],
   },
   { name: "same port on tcp and udp", services: [service({ name: "a" }), udp({ name: "b" })] },
+  {
+    name: "same tcp:vip:port after a service on another VIP",
+    services: [service({ name: "a" }), service({ name: "b", vip: "192.0.2.11" }), service({ name: "c" })],
+    error: ["services[2].ports", 'tcp:192.0.2.10:80 is defined twice: by service "a"'],
+  },
+  {
+    name: "same udp:vip:port after a tcp service on that port",
+    services: [udp({ name: "a" }), service({ name: "b" }), udp({ name: "c" })],
+    error: ["services[2].ports", 'udp:192.0.2.10:80 is defined twice: by service "a"'],
+  },
   { name: "same port on two VIPs", services: [service({ name: "a" }), service({ name: "b", vip: "192.0.2.11" })] },
   { name: "same port on an explicit VIP equal to the default VIP", services: [service({ name: "a" }), service({ name: "b", vip: "192.0.2.10" })], error: ["services[1].ports", "defined twice"] },
   { name: "duplicate name", services: [service({ name: "a", ports: [1] }), service({ name: "a", ports: [2] })], error: ["services[1].name", 'service name "a" is already used'] },
