@@ -63,8 +63,21 @@ class BlockReader {
   #pendingIndent = 0;
   #pendingFromKey = false;
   #started = false;
-  /** Key names seen so far (see #keyName). */
-  readonly #keys: string[] = [];
+  /** Key names seen so far, by length (see #keyName). */
+  readonly #keysByLength: Array<string[] | undefined> = [];
+  #knownKeys = 0;
+  // Native searches for the common forms of a line, so that most characters are not read one call at a time (a
+  // cold start runs this in the interpreter, where each charCodeAt is a call). Each only shortcuts the reading by
+  // character that follows it, and stops at the line's end (a CR counts only before a line feed, as in `line`).
+  // Per reader: a global or sticky expression keeps its position in `lastIndex`.
+  /** The first character that is not a space. */
+  readonly #notSpace = /[^ ]/g;
+  /** A plain key as `keyColon` takes it, its colon, and the spaces after it. */
+  readonly #plainKey = /[A-Za-z0-9_][A-Za-z0-9_.\/-]*:(?: +|(?=\r\n|\n|$))/y;
+  /** A plain scalar of these characters alone up to the line's end, which `scalar` reads whole. */
+  readonly #plainWord = /[A-Za-z0-9_][A-Za-z0-9_.\/-]*(?=\r\n|\n|$)/y;
+  /** A quoted scalar of visible ASCII characters and spaces (no escape, no inner quote) closing at the line's end. */
+  readonly #quoted = /(?:"[ !#-[\]-~]*"|'[ -&(-~]*')(?=\r\n|\n|$)/y;
   root: Container | undefined;
   /** No null and no `$` so far. */
   final = true;
@@ -81,8 +94,9 @@ class BlockReader {
   /** Reads the line from `start` to `end` (its line break excluded); false means "not for this reader". */
   line(start: number, end: number): boolean {
     const text = this.#text;
-    let at = start;
-    while (at < end && text.charCodeAt(at) === SPACE) at++;
+    const notSpace = this.#notSpace;
+    notSpace.lastIndex = start;
+    const at = notSpace.test(text) ? Math.min(notSpace.lastIndex - 1, end) : end;
     if (at === end) return true;
     const first = text.charCodeAt(at);
     if (first === HASH) return isPlainComment(text, at, end);
@@ -94,10 +108,37 @@ class BlockReader {
     this.#started = true;
     const column = at - start;
     if (first === DASH && (at + 1 === end || text.charCodeAt(at + 1) === SPACE)) return this.#item(column, at, start, end);
-    const colon = keyColon(text, at, end);
+    const colon = this.#keyColon(at, end);
     if (colon < 0) return false;
     const map = this.#enter(column, false);
     return map !== undefined && this.#entry(map as Record<string, unknown>, column, at, colon, end);
+  }
+
+  /** `keyColon`, with the native search first; `#valueAt` is then where the spaces after the colon end. */
+  #keyColon(at: number, end: number): number {
+    const plainKey = this.#plainKey;
+    plainKey.lastIndex = at;
+    if (!plainKey.test(this.#text)) {
+      this.#valueAt = -1;
+      return keyColon(this.#text, at, end);
+    }
+    this.#valueAt = Math.min(plainKey.lastIndex, end);
+    return this.#text.indexOf(":", at);
+  }
+
+  /** Where the value after the last key found by `#keyColon` starts, when its search found it (-1 otherwise). */
+  #valueAt = -1;
+
+  /** `scalar`, with native searches first for a whole-line plain word or a simple quoted scalar. */
+  #scalar(start: number, end: number): Value | typeof GIVE_UP {
+    const text = this.#text;
+    const plainWord = this.#plainWord;
+    plainWord.lastIndex = start;
+    if (plainWord.test(text) && plainWord.lastIndex === end) return plainScalar(text.slice(start, end));
+    const quoted = this.#quoted;
+    quoted.lastIndex = start;
+    if (quoted.test(text) && quoted.lastIndex === end) return text.slice(start + 1, end - 1);
+    return scalar(text, start, end);
   }
 
   /** A sequence item: `-` alone, `- scalar`, or `- key: ...` (a mapping that starts on the item's line). */
@@ -115,7 +156,7 @@ class BlockReader {
     }
     const code = text.charCodeAt(next);
     if (code === DASH && (next + 1 === end || text.charCodeAt(next + 1) === SPACE)) return false;
-    const colon = keyColon(text, next, end);
+    const colon = this.#keyColon(next, end);
     if (colon >= 0) {
       const map: Record<string, unknown> = {};
       list.push(map);
@@ -123,7 +164,7 @@ class BlockReader {
       this.#push(itemColumn, map, false);
       return this.#entry(map, itemColumn, next, colon, end);
     }
-    const value = scalar(text, next, end);
+    const value = this.#scalar(next, end);
     if (value === GIVE_UP) return false;
     list.push(value);
     this.#check(value);
@@ -133,17 +174,21 @@ class BlockReader {
   /** `key: value` or `key:` at `column`, in `map`; the key's colon is at `colon`. */
   #entry(map: Record<string, unknown>, column: number, at: number, colon: number, end: number): boolean {
     const text = this.#text;
+    const valueAt = this.#valueAt;
     const name = this.#keyName(at, colon);
     if (name === undefined || Object.hasOwn(map, name)) return false;
-    let next = colon + 1;
-    while (next < end && text.charCodeAt(next) === SPACE) next++;
+    let next = valueAt;
+    if (next < 0) {
+      next = colon + 1;
+      while (next < end && text.charCodeAt(next) === SPACE) next++;
+    }
     if (next === end || text.charCodeAt(next) === HASH) {
       if (next < end && !isPlainComment(text, next, end)) return false;
       map[name] = null;
       this.#wait(map, name, column, true);
       return true;
     }
-    const value = scalar(text, next, end);
+    const value = this.#scalar(next, end);
     if (value === GIVE_UP) return false;
     map[name] = value;
     this.#check(value);
@@ -157,14 +202,20 @@ class BlockReader {
   #keyName(at: number, colon: number): string | undefined {
     const text = this.#text;
     const length = colon - at;
-    const known = this.#keys;
-    for (let i = 0; i < known.length; i++) {
-      const name = known[i]!;
-      if (name.length === length && text.startsWith(name, at)) return name;
+    const known = this.#keysByLength[length];
+    if (known !== undefined) {
+      for (let i = 0; i < known.length; i++) {
+        const name = known[i]!;
+        if (text.startsWith(name, at)) return name;
+      }
     }
     const name = text.slice(at, colon);
     if (plainScalar(name) !== name || name === "__proto__") return undefined;
-    if (known.length < MAX_KNOWN_KEYS) known.push(name);
+    if (this.#knownKeys < MAX_KNOWN_KEYS) {
+      this.#knownKeys++;
+      if (known === undefined) this.#keysByLength[length] = [name];
+      else known.push(name);
+    }
     return name;
   }
 
@@ -418,6 +469,9 @@ const CORE_WORDS = new Map<string, boolean | null>([
   ["NULL", null],
 ]);
 
+/** Decimal groups joined by single dots, three or more (an IPv4 address), and decimal digits alone. */
+const DOTTED_DECIMALS = /^[0-9]+(?:\.[0-9]+){2,}$/;
+const DECIMAL = /^[0-9]+$/;
 const NUMBER_LIKE_STRING = /^(?:[0-9]+(?:\.[0-9]+){2,}|[0-9]+-[0-9]+)$/;
 const IPV6_LIKE = /^[0-9a-fA-F]*:[0-9a-fA-F:.]*$/;
 const HEX_LETTER = /[a-fA-F]/;
@@ -450,6 +504,9 @@ function plainScalar(token: string): Scalar | typeof GIVE_UP {
   const first = token.charCodeAt(0);
   if (isSpecialStart(first)) return GIVE_UP;
   if (first >= 48 && first <= 57) {
+    // The common forms, found by native searches first: what the reading below gives them.
+    if (DOTTED_DECIMALS.test(token)) return token;
+    if (DECIMAL.test(token)) return token.length <= 15 && (first !== 48 || token.length === 1) ? Number(token) : GIVE_UP;
     let digits = true;
     // Digits in groups of one or more, separated by single dots (an IPv4 address is the common case).
     let dots = 0;

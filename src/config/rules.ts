@@ -392,7 +392,10 @@ const CHECK_SPECIFIC_ENTRIES = Object.entries(CHECK_SPECIFIC_KEYS);
 function checkHealth(report: Reporter, source: YamlSource, service: LoadedService): void {
   const health = service.health;
   for (let i = 0; i < CHECK_SPECIFIC_ENTRIES.length; i++) {
-    const [key, types] = CHECK_SPECIFIC_ENTRIES[i]!;
+    // Indexed, not destructured: a cold start runs this for every service in the interpreter.
+    const entry = CHECK_SPECIFIC_ENTRIES[i]!;
+    const key = entry[0];
+    const types = entry[1];
     if ((health as Record<string, unknown>)[key] !== undefined && !types.includes(health.type)) {
       report.error(source, `${servicePath(service)}.health.${key}`, `applies only to health type ${types.join(" or ")}, not ${health.type}`);
     }

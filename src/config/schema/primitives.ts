@@ -8,7 +8,6 @@ import { EnvValue } from "../document.ts";
 import { parseIp } from "../ip.ts";
 import { quoted } from "../printable.ts";
 import { caseInsensitivePattern, ENV_REFERENCE, registerJsonSchema } from "./json.ts";
-import { isDottedQuad } from "../../ipvs/address.ts";
 import { registerConversion, UNCOMMON } from "./quick-run.ts";
 import type { JsonSchema } from "@valibot/to-json-schema";
 
@@ -195,6 +194,9 @@ export function choiceOrUnset<const T extends string>(values: readonly T[], fall
   );
 }
 
+/** A dotted quad as `isDottedQuad` takes it (0-255 each, no leading zero), for the common case of `ipAddress`. */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+
 /** An IPv4 or IPv6 address, returned in canonical text form so the same address always compares equal. */
 export function ipAddress(description?: string) {
   return leaf<string>(
@@ -204,8 +206,8 @@ export function ipAddress(description?: string) {
       return parsed ? { value: parsed.text } : { error: `must be an IPv4 or IPv6 address, got ${describe(input)}` };
     },
     { anyOf: [{ type: "string", format: "ipv4" }, { type: "string", format: "ipv6" }, ENV_REFERENCE], ...(description ? { description } : {}) },
-    // A dotted quad is its own canonical text (parseIp), with nothing to trim.
-    (input) => (typeof input === "string" && isDottedQuad(input) ? input : UNCOMMON),
+    // A dotted quad is its own canonical text (parseIp), with nothing to trim; found by a native search first.
+    (input) => (typeof input === "string" && CANONICAL_IPV4.test(input) ? input : UNCOMMON),
   );
 }
 
