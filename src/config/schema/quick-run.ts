@@ -136,13 +136,16 @@ function strictObject(schema: SchemaShape, entries: Record<string, SchemaShape>)
     const optional = OPTIONAL_TYPES.has(entry.type);
     list.push({ key, run: build(entry), whenAbsent: optional ? entry.default : undefined, required: !optional });
   }
+  // The schema's keys in an object without a prototype: a lookup, not a call per key (Object.hasOwn).
+  const known: Record<string, true> = Object.create(null);
+  for (const key in entries) if (Object.hasOwn(entries, key)) known[key] = true;
   let ofEmpty: Record<string, unknown> | undefined;
   const run = (input: unknown): unknown => {
     if (input === null || typeof input !== "object" || Array.isArray(input)) return INVALID;
     const object = input as Record<string, unknown>;
     let keys = 0;
     for (const key in object) {
-      if (!Object.hasOwn(entries, key)) return INVALID;
+      if (known[key] !== true) return INVALID;
       keys++;
     }
     if (keys === 0 && ofEmpty !== undefined) return { ...ofEmpty };

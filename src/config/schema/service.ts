@@ -46,22 +46,15 @@ function portEntry() {
     (input) => {
       let port: number;
       if (typeof input === "number") port = input;
-      else if (typeof input === "string" && isDigits(input)) port = Number(input);
+      else if (typeof input === "string" && DIGITS.test(input)) port = Number(input);
       else return UNCOMMON;
       return Number.isInteger(port) && port >= 1 && port <= 65535 ? { start: port, end: port } : UNCOMMON;
     },
   );
 }
 
-/** 1 to 5 ASCII digits. */
-function isDigits(text: string): boolean {
-  if (text.length === 0 || text.length > 5) return false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 48 || code > 57) return false;
-  }
-  return true;
-}
+/** 1 to 5 ASCII digits (a native search: a cold start would otherwise read each character by a call). */
+const DIGITS = /^[0-9]{1,5}$/;
 
 const portRange = v.pipe(
   section({ start: integer(1, 65535), end: integer(1, 65535) }),
