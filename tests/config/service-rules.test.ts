@@ -1,6 +1,8 @@
 /** Every rule of service files (spec/config.md), each with a failing and a passing case. */
 
 import { describe, expect, test } from "bun:test";
+import { hasCheckSpecificKey } from "../../src/config/rules.ts";
+import { CHECK_SPECIFIC_KEYS, HealthSchema } from "../../src/config/schema/health.ts";
 import { SCHEDULERS } from "../../src/config/schema/service.ts";
 import { loadPatched, service, type Patch } from "../support/load-helpers.ts";
 
@@ -184,5 +186,18 @@ describe("service defaults", () => {
   test("persistence timeout defaults to 300", () => {
     const { result } = loadPatched({}, [service({ persistence: {} })]);
     expect(result.ok && result.config.services[0]!.persistence).toEqual({ timeout_seconds: 300 });
+  });
+});
+
+describe("check-specific keys", () => {
+  test("the quick presence test knows every key of CHECK_SPECIFIC_KEYS, and no other", () => {
+    const base = { enabled: true, type: "tcp", port: 0, interval_ms: 2000, timeout_ms: 1000, fail_after: 3, recover_after: 2, slow_start_seconds: 5 };
+    expect(hasCheckSpecificKey(base as never)).toBe(false);
+    for (const key of Object.keys(CHECK_SPECIFIC_KEYS)) {
+      expect({ key, found: hasCheckSpecificKey({ ...base, [key]: "x" } as never) }).toEqual({ key, found: true });
+    }
+    for (const key of Object.keys(HealthSchema.entries).filter((k) => !(k in CHECK_SPECIFIC_KEYS))) {
+      expect({ key, found: hasCheckSpecificKey({ ...base, [key]: 1 } as never) }).toEqual({ key, found: false });
+    }
   });
 });
