@@ -169,7 +169,8 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (f
     const serviceFile = validate(ServiceFileSchema, quickServiceFile, parsed.source, issues);
     if (!serviceFile) continue;
     // The schema's output is this load's own: each service takes its source in place (no copy of 5,000 services).
-    const services: LoadedService[] = serviceFile.services.map((service, index) => Object.assign(service, { source: { file, index } }));
+    const services = serviceFile.services as LoadedService[];
+    for (let index = 0; index < services.length; index++) services[index]!.source = { file, index };
     serviceSources.push({ source: parsed.source, services });
   }
   if (issues.length > 0) return { ok: false, code: "invalid", issues, stage: "parsed" };
