@@ -11,7 +11,7 @@ import { includeMatches, readConfigFile, resolveInclude, type IncludeResult } fr
 import { keyPermissionIssues } from "./key-permissions.ts";
 import { findTooDeep, MAX_NESTING_DEPTH } from "./nesting.ts";
 import type { Config, LoadedService } from "./model.ts";
-import { checkRules, type ServiceSource } from "./rules.ts";
+import { allServices, checkRules, type ServiceSource } from "./rules.ts";
 import { MainFileSchema, type MainFile } from "./schema/main.ts";
 import { INVALID, quickRun, type QuickRun } from "./schema/quick-run.ts";
 import { ServiceFileSchema } from "./schema/service.ts";
@@ -180,7 +180,7 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (f
   if (findings.errors.length > 0) return { ok: false, code: "invalid", issues: findings.errors, stage: "parsed" };
   return {
     ok: true,
-    config: { mainFile, files, main, services: serviceSources.flatMap((s) => s.services) },
+    config: { mainFile, files, main, services: allServices(serviceSources) },
     notices: findings.notices,
   };
 }

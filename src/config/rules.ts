@@ -48,10 +48,18 @@ export function checkRules(mainSource: YamlSource, main: MainFile, serviceSource
     }
   }
   checkBgp(report, mainSource, main, serviceSources);
-  for (const issue of checkKubernetes(main, serviceSources.flatMap(({ services }) => services))) {
+  for (const issue of checkKubernetes(main, allServices(serviceSources))) {
     report.error(mainSource, issue.path, issue.message);
   }
   return { errors: report.errors, notices: report.notices };
+}
+
+/** The services of every file, in load order (a single file's list as it is: 5,000 services need no copy). */
+export function allServices(serviceSources: readonly ServiceSource[]): LoadedService[] {
+  if (serviceSources.length === 1) return serviceSources[0]!.services;
+  const services: LoadedService[] = [];
+  for (const source of serviceSources) for (const service of source.services) services.push(service);
+  return services;
 }
 
 function checkMain(report: Reporter, source: YamlSource, main: MainFile): void {
