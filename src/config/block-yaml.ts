@@ -56,6 +56,7 @@ class BlockReader {
   // (`key:` then `- item` below, not indented).
   readonly #indents: number[] = [];
   readonly #open: Container[] = [];
+  readonly #isList: boolean[] = [];
   readonly #atKeyColumn: boolean[] = [];
   // A `key:` or `-` with nothing after it: the next deeper line opens its collection, or its value is null.
   #pending: Container | undefined;
@@ -79,11 +80,14 @@ class BlockReader {
   /** A quoted scalar of visible ASCII characters and spaces (no escape, no inner quote) closing at the line's end. */
   readonly #quoted = /(?:"[ !#-[\]-~]*"|'[ -&(-~]*')(?=\r\n|\n|$)/y;
   root: Container | undefined;
+  /** Whether the text has a `$` at all (without one, no string value needs to be searched for it). */
+  readonly #dollars: boolean;
   /** No null and no `$` so far. */
   final = true;
 
   constructor(text: string) {
     this.#text = text;
+    this.#dollars = text.includes("$");
   }
 
   /** Whether a `key:` or `-` at the end still waits for its collection (its value is then null). */
@@ -96,7 +100,8 @@ class BlockReader {
     const text = this.#text;
     const notSpace = this.#notSpace;
     notSpace.lastIndex = start;
-    const at = notSpace.test(text) ? Math.min(notSpace.lastIndex - 1, end) : end;
+    const found = notSpace.test(text) ? notSpace.lastIndex - 1 : end;
+    const at = found < end ? found : end;
     if (at === end) return true;
     const first = text.charCodeAt(at);
     if (first === HASH) return isPlainComment(text, at, end);
@@ -122,7 +127,8 @@ class BlockReader {
       this.#valueAt = -1;
       return keyColon(this.#text, at, end);
     }
-    this.#valueAt = Math.min(plainKey.lastIndex, end);
+    const valueAt = plainKey.lastIndex;
+    this.#valueAt = valueAt < end ? valueAt : end;
     return this.#text.indexOf(":", at);
   }
 
@@ -150,7 +156,7 @@ class BlockReader {
     while (next < end && text.charCodeAt(next) === SPACE) next++;
     if (next === end || text.charCodeAt(next) === HASH) {
       if (next < end && !isPlainComment(text, next, end)) return false;
-      list.push(null);
+      list[list.length] = null;
       this.#wait(list, list.length - 1, column, false);
       return true;
     }
@@ -159,14 +165,14 @@ class BlockReader {
     const colon = this.#keyColon(next, end);
     if (colon >= 0) {
       const map: Record<string, unknown> = {};
-      list.push(map);
+      list[list.length] = map;
       const itemColumn = next - start;
-      this.#push(itemColumn, map, false);
+      this.#push(itemColumn, map, false, false);
       return this.#entry(map, itemColumn, next, colon, end);
     }
     const value = this.#scalar(next, end);
     if (value === GIVE_UP) return false;
-    list.push(value);
+    list[list.length] = value;
     this.#check(value);
     return true;
   }
@@ -176,7 +182,8 @@ class BlockReader {
     const text = this.#text;
     const valueAt = this.#valueAt;
     const name = this.#keyName(at, colon);
-    if (name === undefined || Object.hasOwn(map, name)) return false;
+    // A key read before is an own property; a name found on Object.prototype is asked about (few files have one).
+    if (name === undefined || (map[name] !== undefined && Object.hasOwn(map, name))) return false;
     let next = valueAt;
     if (next < 0) {
       next = colon + 1;
@@ -238,7 +245,7 @@ class BlockReader {
       if (column > this.#pendingIndent || atKeyColumn) {
         const opened = item ? [] : {};
         (pending as Record<string | number, unknown>)[this.#pendingKey] = opened;
-        this.#push(column, opened, atKeyColumn);
+        this.#push(column, opened, item, atKeyColumn);
         return opened;
       }
       this.final = false; // its value stays null
@@ -249,7 +256,7 @@ class BlockReader {
       if (column !== 0 || this.root !== undefined) return undefined;
       const opened = item ? [] : {};
       this.root = opened;
-      this.#push(column, opened, false);
+      this.#push(column, opened, item, false);
       return opened;
     }
     while (indents[depth - 1]! > column || (indents[depth - 1] === column && this.#atKeyColumn[depth - 1] && !item)) {
@@ -259,22 +266,25 @@ class BlockReader {
     if (depth < indents.length) {
       indents.length = depth;
       this.#open.length = depth;
+      this.#isList.length = depth;
       this.#atKeyColumn.length = depth;
     }
     if (indents[depth - 1] !== column) return undefined;
-    const top = this.#open[depth - 1]!;
-    return Array.isArray(top) === item ? top : undefined;
+    return this.#isList[depth - 1] === item ? this.#open[depth - 1] : undefined;
   }
 
   /** Notes a value that the expansion or the null removal would change (flow collections are not looked into). */
   #check(value: unknown): void {
-    if (typeof value === "string" ? value.includes("$") : value === null || typeof value === "object") this.final = false;
+    if (typeof value === "string" ? this.#dollars && value.includes("$") : value === null || typeof value === "object") this.final = false;
   }
 
-  #push(column: number, container: Container, atKeyColumn: boolean): void {
-    this.#indents.push(column);
-    this.#open.push(container);
-    this.#atKeyColumn.push(atKeyColumn);
+  #push(column: number, container: Container, isList: boolean, atKeyColumn: boolean): void {
+    // Appended by index: the same as push, without a call per array where the code is not compiled yet.
+    const depth = this.#indents.length;
+    this.#indents[depth] = column;
+    this.#open[depth] = container;
+    this.#isList[depth] = isList;
+    this.#atKeyColumn[depth] = atKeyColumn;
   }
 }
 
@@ -504,9 +514,11 @@ function plainScalar(token: string): Scalar | typeof GIVE_UP {
   const first = token.charCodeAt(0);
   if (isSpecialStart(first)) return GIVE_UP;
   if (first >= 48 && first <= 57) {
-    // The common forms, found by native searches first: what the reading below gives them.
-    if (DOTTED_DECIMALS.test(token)) return token;
-    if (DECIMAL.test(token)) return token.length <= 15 && (first !== 48 || token.length === 1) ? Number(token) : GIVE_UP;
+    // The longer common forms, found by native searches first: what the reading below gives them.
+    if (token.length > 3) {
+      if (DOTTED_DECIMALS.test(token)) return token;
+      if (DECIMAL.test(token)) return token.length <= 15 && (first !== 48 || token.length === 1) ? Number(token) : GIVE_UP;
+    }
     let digits = true;
     // Digits in groups of one or more, separated by single dots (an IPv4 address is the common case).
     let dots = 0;
