@@ -134,4 +134,24 @@ describe("quick schema run", () => {
     expect(services[0]!.health).not.toBe(services[1]!.health);
     expect(output).toStrictEqual(v.parse(ServiceFileSchema, { services: [{ name: "a", ports: [80] }, { name: "b", ports: [81] }] }));
   });
+
+  test("a mapping with inherited keys (a `__proto__:` key read by the native parser) runs as valibot runs it", () => {
+    const quick = quickRun(ServiceFileSchema);
+    const inherited = [
+      Object.setPrototypeOf({ ports: [80] }, { name: "a" }),
+      Object.setPrototypeOf({ name: "a", ports: [80] }, { bogus: 1 }),
+      Object.setPrototypeOf({ name: "a" }, { ports: ["81"], scheduler: "rr" }),
+    ];
+    for (const service of inherited) {
+      const data = { services: [service] };
+      const output = quick(data);
+      const reference = v.safeParse(ServiceFileSchema, data, { abortEarly: false });
+      if (output === INVALID) {
+        expect(reference.success).toBe(false);
+        continue;
+      }
+      expect(reference.issues).toBeUndefined();
+      expect(JSON.stringify(output)).toBe(JSON.stringify(reference.output));
+    }
+  });
 });

@@ -52,6 +52,9 @@ interface SchemaShape {
   fallback?: unknown;
 }
 
+/** Sets of keys remembered per strict mapping: real files have a handful per kind of mapping. */
+const MAX_PLANS = 256;
+
 const OPTIONAL_TYPES = new Set(["optional", "exact_optional", "nullish"]);
 
 function build(schema: SchemaShape): Run {
@@ -140,9 +143,7 @@ function strictObject(schema: SchemaShape, entries: Record<string, SchemaShape>)
   const known: Record<string, true> = Object.create(null);
   for (const key in entries) if (Object.hasOwn(entries, key)) known[key] = true;
   let ofEmpty: Record<string, unknown> | undefined;
-  const run = (input: unknown): unknown => {
-    if (input === null || typeof input !== "object" || Array.isArray(input)) return INVALID;
-    const object = input as Record<string, unknown>;
+  const viaIn = (object: Record<string, unknown>): unknown => {
     let keys = 0;
     for (const key in object) {
       if (known[key] !== true) return INVALID;
@@ -158,6 +159,57 @@ function strictObject(schema: SchemaShape, entries: Record<string, SchemaShape>)
         continue;
       }
       const value = entry.run(present ? object[entry.key] : entry.whenAbsent);
+      if (value === INVALID) return INVALID;
+      output[entry.key] = value;
+    }
+    return output;
+  };
+  // Thousands of mappings of one shape (services, backends) have the same keys: the keys present are noted as bits
+  // of a number, and the entries to run for that set of keys (in the schema's order) are worked out once, instead
+  // of asking for every key of the schema whether the mapping has it. The keys a pass over a mapping lists are
+  // those `in` finds in parsed data (plain objects), as long as no key of the schema is also one of
+  // Object.prototype's (`in` finds those, a pass over keys does not); other schemas take `viaIn`.
+  const bitOf: Record<string, number> = Object.create(null);
+  for (let i = 0; i < list.length; i++) bitOf[list[i]!.key] = 1 << i;
+  const byKeySet = list.length <= 30 && list.every((entry) => !(entry.key in Object.prototype));
+  /**
+   * Per set of keys present: the entries to run, or null when a required one is absent. A memo of a pure function
+   * of the set (the runner lives as long as the process: a daemon reloads many configs), bounded in size.
+   */
+  const plans = new Map<number, Entry[] | null>();
+  const planFor = (present: number): Entry[] | null => {
+    const steps: Entry[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i]!;
+      if ((present & (1 << i)) === 0 && entry.whenAbsent === undefined) {
+        if (entry.required) return null;
+        continue;
+      }
+      steps.push(entry);
+    }
+    return steps;
+  };
+  const run = (input: unknown): unknown => {
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return INVALID;
+    const object = input as Record<string, unknown>;
+    if (!byKeySet) return viaIn(object);
+    let present = 0;
+    for (const key in object) {
+      const bit = bitOf[key];
+      if (bit === undefined) return INVALID;
+      present |= bit;
+    }
+    if (present === 0 && ofEmpty !== undefined) return { ...ofEmpty };
+    let plan = plans.get(present);
+    if (plan === undefined) {
+      plan = planFor(present);
+      if (plans.size < MAX_PLANS) plans.set(present, plan);
+    }
+    if (plan === null) return INVALID;
+    const output: Record<string, unknown> = {};
+    for (let i = 0; i < plan.length; i++) {
+      const entry = plan[i]!;
+      const value = entry.run((present & bitOf[entry.key]!) !== 0 ? object[entry.key] : entry.whenAbsent);
       if (value === INVALID) return INVALID;
       output[entry.key] = value;
     }
