@@ -58,6 +58,8 @@ class BlockReader {
   readonly #open: Container[] = [];
   readonly #isList: boolean[] = [];
   readonly #atKeyColumn: boolean[] = [];
+  /** How many of them are open: the arrays are not shortened when collections close (only overwritten). */
+  #depth = 0;
   // A `key:` or `-` with nothing after it: the next deeper line opens its collection, or its value is null.
   #pending: Container | undefined;
   #pendingKey: string | number = 0;
@@ -251,7 +253,7 @@ class BlockReader {
       this.final = false; // its value stays null
     }
     const indents = this.#indents;
-    let depth = indents.length;
+    let depth = this.#depth;
     if (depth === 0) {
       if (column !== 0 || this.root !== undefined) return undefined;
       const opened = item ? [] : {};
@@ -263,12 +265,7 @@ class BlockReader {
       depth--;
       if (depth === 0) return undefined;
     }
-    if (depth < indents.length) {
-      indents.length = depth;
-      this.#open.length = depth;
-      this.#isList.length = depth;
-      this.#atKeyColumn.length = depth;
-    }
+    this.#depth = depth;
     if (indents[depth - 1] !== column) return undefined;
     return this.#isList[depth - 1] === item ? this.#open[depth - 1] : undefined;
   }
@@ -280,7 +277,8 @@ class BlockReader {
 
   #push(column: number, container: Container, isList: boolean, atKeyColumn: boolean): void {
     // Appended by index: the same as push, without a call per array where the code is not compiled yet.
-    const depth = this.#indents.length;
+    const depth = this.#depth;
+    this.#depth = depth + 1;
     this.#indents[depth] = column;
     this.#open[depth] = container;
     this.#isList[depth] = isList;
