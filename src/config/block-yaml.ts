@@ -56,21 +56,40 @@ class BlockReader {
   // (`key:` then `- item` below, not indented).
   readonly #indents: number[] = [];
   readonly #open: Container[] = [];
+  readonly #isList: boolean[] = [];
   readonly #atKeyColumn: boolean[] = [];
+  /** How many of them are open: the arrays are not shortened when collections close (only overwritten). */
+  #depth = 0;
   // A `key:` or `-` with nothing after it: the next deeper line opens its collection, or its value is null.
   #pending: Container | undefined;
   #pendingKey: string | number = 0;
   #pendingIndent = 0;
   #pendingFromKey = false;
   #started = false;
-  /** Key names seen so far (see #keyName). */
-  readonly #keys: string[] = [];
+  /** Key names seen so far, by length (see #keyName). */
+  readonly #keysByLength: Array<string[] | undefined> = [];
+  #knownKeys = 0;
+  // Native searches for the common forms of a line, so that most characters are not read one call at a time (a
+  // cold start runs this in the interpreter, where each charCodeAt is a call). Each only shortcuts the reading by
+  // character that follows it, and stops at the line's end (a CR counts only before a line feed, as in `line`).
+  // Per reader: a global or sticky expression keeps its position in `lastIndex`.
+  /** The first character that is not a space. */
+  readonly #notSpace = /[^ ]/g;
+  /** A plain key as `keyColon` takes it, its colon, and the spaces after it. */
+  readonly #plainKey = /[A-Za-z0-9_][A-Za-z0-9_.\/-]*:(?: +|(?=\r\n|\n|$))/y;
+  /** A plain scalar of these characters alone up to the line's end, which `scalar` reads whole. */
+  readonly #plainWord = /[A-Za-z0-9_][A-Za-z0-9_.\/-]*(?=\r\n|\n|$)/y;
+  /** A quoted scalar of visible ASCII characters and spaces (no escape, no inner quote) closing at the line's end. */
+  readonly #quoted = /(?:"[ !#-[\]-~]*"|'[ -&(-~]*')(?=\r\n|\n|$)/y;
   root: Container | undefined;
+  /** Whether the text has a `$` at all (without one, no string value needs to be searched for it). */
+  readonly #dollars: boolean;
   /** No null and no `$` so far. */
   final = true;
 
   constructor(text: string) {
     this.#text = text;
+    this.#dollars = text.includes("$");
   }
 
   /** Whether a `key:` or `-` at the end still waits for its collection (its value is then null). */
@@ -81,8 +100,10 @@ class BlockReader {
   /** Reads the line from `start` to `end` (its line break excluded); false means "not for this reader". */
   line(start: number, end: number): boolean {
     const text = this.#text;
-    let at = start;
-    while (at < end && text.charCodeAt(at) === SPACE) at++;
+    const notSpace = this.#notSpace;
+    notSpace.lastIndex = start;
+    const found = notSpace.test(text) ? notSpace.lastIndex - 1 : end;
+    const at = found < end ? found : end;
     if (at === end) return true;
     const first = text.charCodeAt(at);
     if (first === HASH) return isPlainComment(text, at, end);
@@ -94,10 +115,38 @@ class BlockReader {
     this.#started = true;
     const column = at - start;
     if (first === DASH && (at + 1 === end || text.charCodeAt(at + 1) === SPACE)) return this.#item(column, at, start, end);
-    const colon = keyColon(text, at, end);
+    const colon = this.#keyColon(at, end);
     if (colon < 0) return false;
     const map = this.#enter(column, false);
     return map !== undefined && this.#entry(map as Record<string, unknown>, column, at, colon, end);
+  }
+
+  /** `keyColon`, with the native search first; `#valueAt` is then where the spaces after the colon end. */
+  #keyColon(at: number, end: number): number {
+    const plainKey = this.#plainKey;
+    plainKey.lastIndex = at;
+    if (!plainKey.test(this.#text)) {
+      this.#valueAt = -1;
+      return keyColon(this.#text, at, end);
+    }
+    const valueAt = plainKey.lastIndex;
+    this.#valueAt = valueAt < end ? valueAt : end;
+    return this.#text.indexOf(":", at);
+  }
+
+  /** Where the value after the last key found by `#keyColon` starts, when its search found it (-1 otherwise). */
+  #valueAt = -1;
+
+  /** `scalar`, with native searches first for a whole-line plain word or a simple quoted scalar. */
+  #scalar(start: number, end: number): Value | typeof GIVE_UP {
+    const text = this.#text;
+    const plainWord = this.#plainWord;
+    plainWord.lastIndex = start;
+    if (plainWord.test(text) && plainWord.lastIndex === end) return plainScalar(text.slice(start, end));
+    const quoted = this.#quoted;
+    quoted.lastIndex = start;
+    if (quoted.test(text) && quoted.lastIndex === end) return text.slice(start + 1, end - 1);
+    return scalar(text, start, end);
   }
 
   /** A sequence item: `-` alone, `- scalar`, or `- key: ...` (a mapping that starts on the item's line). */
@@ -109,23 +158,23 @@ class BlockReader {
     while (next < end && text.charCodeAt(next) === SPACE) next++;
     if (next === end || text.charCodeAt(next) === HASH) {
       if (next < end && !isPlainComment(text, next, end)) return false;
-      list.push(null);
+      list[list.length] = null;
       this.#wait(list, list.length - 1, column, false);
       return true;
     }
     const code = text.charCodeAt(next);
     if (code === DASH && (next + 1 === end || text.charCodeAt(next + 1) === SPACE)) return false;
-    const colon = keyColon(text, next, end);
+    const colon = this.#keyColon(next, end);
     if (colon >= 0) {
       const map: Record<string, unknown> = {};
-      list.push(map);
+      list[list.length] = map;
       const itemColumn = next - start;
-      this.#push(itemColumn, map, false);
+      this.#push(itemColumn, map, false, false);
       return this.#entry(map, itemColumn, next, colon, end);
     }
-    const value = scalar(text, next, end);
+    const value = this.#scalar(next, end);
     if (value === GIVE_UP) return false;
-    list.push(value);
+    list[list.length] = value;
     this.#check(value);
     return true;
   }
@@ -133,17 +182,22 @@ class BlockReader {
   /** `key: value` or `key:` at `column`, in `map`; the key's colon is at `colon`. */
   #entry(map: Record<string, unknown>, column: number, at: number, colon: number, end: number): boolean {
     const text = this.#text;
+    const valueAt = this.#valueAt;
     const name = this.#keyName(at, colon);
-    if (name === undefined || Object.hasOwn(map, name)) return false;
-    let next = colon + 1;
-    while (next < end && text.charCodeAt(next) === SPACE) next++;
+    // A key read before is an own property; a name found on Object.prototype is asked about (few files have one).
+    if (name === undefined || (map[name] !== undefined && Object.hasOwn(map, name))) return false;
+    let next = valueAt;
+    if (next < 0) {
+      next = colon + 1;
+      while (next < end && text.charCodeAt(next) === SPACE) next++;
+    }
     if (next === end || text.charCodeAt(next) === HASH) {
       if (next < end && !isPlainComment(text, next, end)) return false;
       map[name] = null;
       this.#wait(map, name, column, true);
       return true;
     }
-    const value = scalar(text, next, end);
+    const value = this.#scalar(next, end);
     if (value === GIVE_UP) return false;
     map[name] = value;
     this.#check(value);
@@ -157,14 +211,20 @@ class BlockReader {
   #keyName(at: number, colon: number): string | undefined {
     const text = this.#text;
     const length = colon - at;
-    const known = this.#keys;
-    for (let i = 0; i < known.length; i++) {
-      const name = known[i]!;
-      if (name.length === length && text.startsWith(name, at)) return name;
+    const known = this.#keysByLength[length];
+    if (known !== undefined) {
+      for (let i = 0; i < known.length; i++) {
+        const name = known[i]!;
+        if (text.startsWith(name, at)) return name;
+      }
     }
     const name = text.slice(at, colon);
     if (plainScalar(name) !== name || name === "__proto__") return undefined;
-    if (known.length < MAX_KNOWN_KEYS) known.push(name);
+    if (this.#knownKeys < MAX_KNOWN_KEYS) {
+      this.#knownKeys++;
+      if (known === undefined) this.#keysByLength[length] = [name];
+      else known.push(name);
+    }
     return name;
   }
 
@@ -187,43 +247,42 @@ class BlockReader {
       if (column > this.#pendingIndent || atKeyColumn) {
         const opened = item ? [] : {};
         (pending as Record<string | number, unknown>)[this.#pendingKey] = opened;
-        this.#push(column, opened, atKeyColumn);
+        this.#push(column, opened, item, atKeyColumn);
         return opened;
       }
       this.final = false; // its value stays null
     }
     const indents = this.#indents;
-    let depth = indents.length;
+    let depth = this.#depth;
     if (depth === 0) {
       if (column !== 0 || this.root !== undefined) return undefined;
       const opened = item ? [] : {};
       this.root = opened;
-      this.#push(column, opened, false);
+      this.#push(column, opened, item, false);
       return opened;
     }
     while (indents[depth - 1]! > column || (indents[depth - 1] === column && this.#atKeyColumn[depth - 1] && !item)) {
       depth--;
       if (depth === 0) return undefined;
     }
-    if (depth < indents.length) {
-      indents.length = depth;
-      this.#open.length = depth;
-      this.#atKeyColumn.length = depth;
-    }
+    this.#depth = depth;
     if (indents[depth - 1] !== column) return undefined;
-    const top = this.#open[depth - 1]!;
-    return Array.isArray(top) === item ? top : undefined;
+    return this.#isList[depth - 1] === item ? this.#open[depth - 1] : undefined;
   }
 
   /** Notes a value that the expansion or the null removal would change (flow collections are not looked into). */
   #check(value: unknown): void {
-    if (typeof value === "string" ? value.includes("$") : value === null || typeof value === "object") this.final = false;
+    if (typeof value === "string" ? this.#dollars && value.includes("$") : value === null || typeof value === "object") this.final = false;
   }
 
-  #push(column: number, container: Container, atKeyColumn: boolean): void {
-    this.#indents.push(column);
-    this.#open.push(container);
-    this.#atKeyColumn.push(atKeyColumn);
+  #push(column: number, container: Container, isList: boolean, atKeyColumn: boolean): void {
+    // Appended by index: the same as push, without a call per array where the code is not compiled yet.
+    const depth = this.#depth;
+    this.#depth = depth + 1;
+    this.#indents[depth] = column;
+    this.#open[depth] = container;
+    this.#isList[depth] = isList;
+    this.#atKeyColumn[depth] = atKeyColumn;
   }
 }
 
@@ -418,6 +477,9 @@ const CORE_WORDS = new Map<string, boolean | null>([
   ["NULL", null],
 ]);
 
+/** Decimal groups joined by single dots, three or more (an IPv4 address), and decimal digits alone. */
+const DOTTED_DECIMALS = /^[0-9]+(?:\.[0-9]+){2,}$/;
+const DECIMAL = /^[0-9]+$/;
 const NUMBER_LIKE_STRING = /^(?:[0-9]+(?:\.[0-9]+){2,}|[0-9]+-[0-9]+)$/;
 const IPV6_LIKE = /^[0-9a-fA-F]*:[0-9a-fA-F:.]*$/;
 const HEX_LETTER = /[a-fA-F]/;
@@ -450,6 +512,11 @@ function plainScalar(token: string): Scalar | typeof GIVE_UP {
   const first = token.charCodeAt(0);
   if (isSpecialStart(first)) return GIVE_UP;
   if (first >= 48 && first <= 57) {
+    // The longer common forms, found by native searches first: what the reading below gives them.
+    if (token.length > 3) {
+      if (DOTTED_DECIMALS.test(token)) return token;
+      if (DECIMAL.test(token)) return token.length <= 15 && (first !== 48 || token.length === 1) ? Number(token) : GIVE_UP;
+    }
     let digits = true;
     // Digits in groups of one or more, separated by single dots (an IPv4 address is the common case).
     let dots = 0;

@@ -11,7 +11,7 @@ import { includeMatches, readConfigFile, resolveInclude, type IncludeResult } fr
 import { keyPermissionIssues } from "./key-permissions.ts";
 import { findTooDeep, MAX_NESTING_DEPTH } from "./nesting.ts";
 import type { Config, LoadedService } from "./model.ts";
-import { checkRules, type ServiceSource } from "./rules.ts";
+import { allServices, checkRules, type ServiceSource } from "./rules.ts";
 import { MainFileSchema, type MainFile } from "./schema/main.ts";
 import { INVALID, quickRun, type QuickRun } from "./schema/quick-run.ts";
 import { ServiceFileSchema } from "./schema/service.ts";
@@ -169,7 +169,8 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (f
     const serviceFile = validate(ServiceFileSchema, quickServiceFile, parsed.source, issues);
     if (!serviceFile) continue;
     // The schema's output is this load's own: each service takes its source in place (no copy of 5,000 services).
-    const services: LoadedService[] = serviceFile.services.map((service, index) => Object.assign(service, { source: { file, index } }));
+    const services = serviceFile.services as LoadedService[];
+    for (let index = 0; index < services.length; index++) services[index]!.source = { file, index };
     serviceSources.push({ source: parsed.source, services });
   }
   if (issues.length > 0) return { ok: false, code: "invalid", issues, stage: "parsed" };
@@ -179,7 +180,7 @@ function loadWith(parse: Parse, mainFile: string, options: LoadOptions, read: (f
   if (findings.errors.length > 0) return { ok: false, code: "invalid", issues: findings.errors, stage: "parsed" };
   return {
     ok: true,
-    config: { mainFile, files, main, services: serviceSources.flatMap((s) => s.services) },
+    config: { mainFile, files, main, services: allServices(serviceSources) },
     notices: findings.notices,
   };
 }

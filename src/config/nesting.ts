@@ -33,13 +33,8 @@ function tooShortToNest(text: string, limit: number): boolean {
   }
   const longest = limit - brackets; // the longest line allowed: its levels plus every bracket stay within the limit
   if (longest <= 0) return false;
-  for (let start = 0; start <= text.length; ) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    if (end - start > longest) return false;
-    start = end + 1;
-  }
-  return true;
+  // A line longer than that, found by one native search (a line break or the start, then that many characters).
+  return !new RegExp(`(?:^|\\n)[^\\n]{${longest + 1}}`).test(text);
 }
 
 class NestingScan {

@@ -39,20 +39,27 @@ export function checkRules(mainSource: YamlSource, main: MainFile, serviceSource
   const report = new Reporter();
   checkMain(report, mainSource, main);
   const mainVip = written(mainSource, "network.frontend.vip", main.network.frontend.vip);
-  const seenNames = new Map<string, LoadedService>();
-  const seenVirtualServices = new Map<string, Map<number, LoadedService>>();
+  const seen = new SeenServices();
   for (const { source, services } of serviceSources) {
     for (const service of services) {
       const ports = servicePorts(service);
       checkService(report, source, main, service, ports, mainVip);
-      checkUniqueness(report, source, main, service, ports, mainVip, seenNames, seenVirtualServices);
+      checkUniqueness(report, source, main, service, ports, mainVip, seen);
     }
   }
   checkBgp(report, mainSource, main, serviceSources);
-  for (const issue of checkKubernetes(main, serviceSources.flatMap(({ services }) => services))) {
+  for (const issue of checkKubernetes(main, allServices(serviceSources))) {
     report.error(mainSource, issue.path, issue.message);
   }
   return { errors: report.errors, notices: report.notices };
+}
+
+/** The services of every file, in load order (a single file's list as it is: 5,000 services need no copy). */
+export function allServices(serviceSources: readonly ServiceSource[]): LoadedService[] {
+  if (serviceSources.length === 1) return serviceSources[0]!.services;
+  const services: LoadedService[] = [];
+  for (const source of serviceSources) for (const service of source.services) services.push(service);
+  return services;
 }
 
 function checkMain(report: Reporter, source: YamlSource, main: MainFile): void {
@@ -200,19 +207,20 @@ function forwardNotice(mode: string): string {
  * every service of every load (thousands): key paths are spelled out only for a finding.
  */
 function checkService(report: Reporter, source: YamlSource, main: MainFile, service: LoadedService, ports: readonly number[], mainVip: string): void {
-  const at = `services[${service.source.index}]`;
   if (ports.length === 0) {
-    report.error(source, `${at}.ports`, `service "${service.name}" has no ports: set ports (e.g. [80, "8000-8010"]) or port_ranges`);
+    report.error(source, `${servicePath(service)}.ports`, `service "${service.name}" has no ports: set ports (e.g. [80, "8000-8010"]) or port_ranges`);
   }
   const vip = serviceVip(main, service);
   const family = addressFamily(vip);
   const mode = forwardMode(main, service);
-  if (service.mode && service.mode !== "nat") report.notice(source, `${at}.mode`, forwardNotice(service.mode));
-  const claims = new BackendClaims(ports, service.backends.length);
+  if (service.mode && service.mode !== "nat") report.notice(source, `${servicePath(service)}.mode`, forwardNotice(service.mode));
   const backends = service.backends;
+  // Only backends that share an address can repeat a destination: most services have none, and need no claims.
+  const claims = repeatsAnAddress(backends) ? new BackendClaims(ports, backends.length) : undefined;
   for (let j = 0; j < backends.length; j++) {
     const backend = backends[j]!;
     if (addressFamily(backend.address) !== family) {
+      const at = servicePath(service);
       const address = written(source, `${backendPath(at, j)}.address`, backend.address);
       const mapped = mappedIpv4(backend.address);
       const hint = mapped && family === 4 ? ` (${address} is an IPv4-mapped IPv6 address: write ${mapped} for an IPv4 backend)` : "";
@@ -222,25 +230,42 @@ function checkService(report: Reporter, source: YamlSource, main: MainFile, serv
         `${address} is IPv${addressFamily(backend.address)} but the service's VIP ${(service.vip !== undefined ? written(source, `${at}.vip`, service.vip) : mainVip)} is IPv${family}: a backend must have the VIP's address family${hint}${vipHint(vip, family)}`,
       );
     }
-    const clash = claims.claim(backend.address, backend.port, j);
+    const clash = claims?.claim(backend.address, backend.port, j);
     if (clash) {
+      const at = servicePath(service);
       const address = written(source, `${backendPath(at, j)}.address`, backend.address);
       report.error(source, backendPath(at, j), `repeats backend ${hostPort(address, clash.port)} of ${at}.backends[${clash.earlier}]: each address and port may appear once per service`);
     }
     if ((mode === "dr" || mode === "tun") && backend.port !== 0 && ports.some((port) => port !== backend.port)) {
       report.error(
         source,
-        `${backendPath(at, j)}.port`,
+        `${backendPath(servicePath(service), j)}.port`,
         `must be 0 or equal to every service port with mode ${mode} (the kernel cannot change ports when forwarding by ${mode === "dr" ? "direct routing" : "tunnel"}), got ${backend.port}`,
       );
     }
   }
-  checkHealth(report, source, service, at);
-  checkQuorum(report, source, service, at, { family, mode, ports });
+  checkHealth(report, source, service);
+  if (service.sorry_server !== undefined || service.quorum_hysteresis !== undefined) checkQuorum(report, source, service, family, mode, ports);
+}
+
+/** `services[N]`, the key path of a service in its file (spelled out only for a finding). */
+function servicePath(service: LoadedService): string {
+  return `services[${service.source.index}]`;
+}
+
+/** Whether two backends have the same address (few per service: compared in place, nothing allocated). */
+function repeatsAnAddress(backends: LoadedService["backends"]): boolean {
+  for (let j = 1; j < backends.length; j++) {
+    const address = backends[j]!.address;
+    for (let k = 0; k < j; k++) if (backends[k]!.address === address) return true;
+  }
+  return false;
 }
 
 /** quorum, quorum_hysteresis and sorry_server (keepalived's): the sorry server is a destination like a backend. */
-function checkQuorum(report: Reporter, source: YamlSource, service: LoadedService, at: string, vs: { family: number; mode: string; ports: readonly number[] }): void {
+function checkQuorum(report: Reporter, source: YamlSource, service: LoadedService, family: number, mode: string, ports: readonly number[]): void {
+  const at = servicePath(service);
+  const vs = { family, mode, ports };
   const sorry = service.sorry_server;
   const quorum = service.quorum ?? 1;
   const hysteresis = service.quorum_hysteresis ?? 0;
@@ -372,17 +397,53 @@ class BackendClaims {
 
 const CHECK_SPECIFIC_ENTRIES = Object.entries(CHECK_SPECIFIC_KEYS);
 
-function checkHealth(report: Reporter, source: YamlSource, service: LoadedService, at: string): void {
+/**
+ * Whether the block sets any key of CHECK_SPECIFIC_KEYS (tests/config/service-rules.test.ts checks the list). Spelled
+ * out: a cold start runs this for every service in the interpreter, where a named read of a key that a block
+ * does not have is cached, and one by a variable name is not.
+ */
+export function hasCheckSpecificKey(health: LoadedService["health"]): boolean {
+  return (
+    health.payload !== undefined ||
+    health.expect !== undefined ||
+    health.payload_hex !== undefined ||
+    health.expect_hex !== undefined ||
+    health.nonce !== undefined ||
+    health.dns_query !== undefined ||
+    health.dns_type !== undefined ||
+    health.expect_rcode !== undefined ||
+    health.sip_uri !== undefined ||
+    health.sip_expect_status !== undefined ||
+    health.ntp_max_stratum !== undefined ||
+    health.http_path !== undefined ||
+    health.http_host !== undefined ||
+    health.http_status !== undefined ||
+    health.http_weight_header !== undefined
+  );
+}
+
+/** Keys set for a check type other than the block's. */
+function checkSpecificKeys(report: Reporter, source: YamlSource, service: LoadedService): void {
   const health = service.health;
-  const path = `${at}.health`;
-  for (const [key, types] of CHECK_SPECIFIC_ENTRIES) {
+  for (let i = 0; i < CHECK_SPECIFIC_ENTRIES.length; i++) {
+    const entry = CHECK_SPECIFIC_ENTRIES[i]!;
+    const key = entry[0];
+    const types = entry[1];
     if ((health as Record<string, unknown>)[key] !== undefined && !types.includes(health.type)) {
-      report.error(source, `${path}.${key}`, `applies only to health type ${types.join(" or ")}, not ${health.type}`);
+      report.error(source, `${servicePath(service)}.health.${key}`, `applies only to health type ${types.join(" or ")}, not ${health.type}`);
     }
   }
-  checkHealthText(report, source, health, path);
+}
+
+function checkHealth(report: Reporter, source: YamlSource, service: LoadedService): void {
+  const health = service.health;
+  if (hasCheckSpecificKey(health)) checkSpecificKeys(report, source, service);
+  if (health.dns_query !== undefined || health.http_host !== undefined || health.http_path !== undefined || health.sip_uri !== undefined) {
+    checkHealthText(report, source, health, `${servicePath(service)}.health`);
+  }
   // A block without `enabled: true` is off; like the Go LibraFlux, its other settings are not held against it.
   if (!health.enabled) return;
+  const path = `${servicePath(service)}.health`;
   const isUdpCheck = health.type.startsWith("udp_");
   if (isUdpCheck && service.protocol !== "udp") {
     report.error(source, `${path}.type`, `${health.type} checks only apply to protocol: udp services; use tcp or http for a TCP service`);
@@ -443,24 +504,19 @@ function checkUniqueness(
   service: LoadedService,
   ports: readonly number[],
   mainVip: string,
-  seenNames: Map<string, LoadedService>,
-  seenVirtualServices: Map<string, Map<number, LoadedService>>,
+  seen: SeenServices,
 ): void {
-  const at = `services[${service.source.index}]`;
-  const earlierName = seenNames.get(service.name);
+  const earlierName = seen.names.get(service.name);
   if (earlierName) {
-    report.error(source, `${at}.name`, `service name "${service.name}" is already used by ${place(earlierName)}: names must be unique across all files`);
+    report.error(source, `${servicePath(service)}.name`, `service name "${service.name}" is already used by ${place(earlierName)}: names must be unique across all files`);
   } else {
-    seenNames.set(service.name, service);
+    seen.names.set(service.name, service);
   }
-  const vip = serviceVip(main, service);
-  // Keyed by protocol and VIP, then by port number: no string is built per port.
-  const identityPrefix = `${service.protocol}:${vip}`;
-  let byPort = seenVirtualServices.get(identityPrefix);
-  if (!byPort) seenVirtualServices.set(identityPrefix, (byPort = new Map()));
+  const byPort = seen.portsOf(service.protocol, serviceVip(main, service));
   for (const port of ports) {
     const earlier = byPort.get(port);
     if (earlier) {
+      const at = servicePath(service);
       // The VIP as this service's file wrote it (`::ffff:10.0.0.1`, not the canonical `::ffff:a00:1`).
       const shownVip = service.vip !== undefined ? written(source, `${at}.vip`, service.vip) : mainVip;
       const identity = `${service.protocol}:${hostPort(shownVip, port)}`;
@@ -473,6 +529,29 @@ function checkUniqueness(
       return;
     }
     byPort.set(port, service);
+  }
+}
+
+/** The services seen so far: by name, and by protocol, VIP and port (the virtual services they define). */
+class SeenServices {
+  readonly names = new Map<string, LoadedService>();
+  // Keyed by protocol and VIP, then by port number: no string is built per port.
+  readonly #virtualServices = new Map<string, Map<number, LoadedService>>();
+  // The last protocol and VIP asked for: most services share both (no key built nor looked up for them).
+  #lastProtocol = "";
+  #lastVip = "";
+  #lastPorts: Map<number, LoadedService> | undefined;
+
+  /** The services by port of one protocol and VIP. */
+  portsOf(protocol: string, vip: string): Map<number, LoadedService> {
+    if (this.#lastPorts !== undefined && protocol === this.#lastProtocol && vip === this.#lastVip) return this.#lastPorts;
+    const identity = `${protocol}:${vip}`;
+    let byPort = this.#virtualServices.get(identity);
+    if (!byPort) this.#virtualServices.set(identity, (byPort = new Map()));
+    this.#lastProtocol = protocol;
+    this.#lastVip = vip;
+    this.#lastPorts = byPort;
+    return byPort;
   }
 }
 

@@ -31,6 +31,12 @@ const handWritten = [
   "a:\n  b:\n    c:\n      d: deep\n  e: f\ng: h\n",
   "v6: 2001:db8::1\nfull: 2001:db8:0:0:0:0:0:1\nsexagesimal: 1:30\nlist: [80, \"8000-8010\", ' 9000 - 9001 ', a b]\nmap: { port: 0, host: x }\n",
   "x: \"unicode ü ✓\"\ny: 日本\nz: 'emoji 🙂'\n",
+  // Near the forms the reader finds by native searches: whole-line words and quoted scalars, keys, dotted decimals.
+  "a: \"x y\"\r\nb: 'it s'\nc: \"a\\\\b\"\nd: 'a\\\\b'\ne: \"q\"  \nf: 'q' # c\ng: \"#\"\nh: '\"'\ni: \"'\"\nj: ''\n",
+  "ip: 1.2.3.4.5\nz: 01.2.3\nw: 1..2.3\nv: 1.2.\nu: 0000000000000001\nt: 123456789012345\ns: 0\nr: 10.0.0.1 \nq: a/b.c-d_e\n",
+  "k:   \r\n  x: 1\r\nl: v\r",
+  "a:\r",
+  "- \"10000\"\n- '10001'\n-   \"x\"   \n- 10.30.0.1\n",
 ];
 
 function corpus(): string[] {
@@ -50,7 +56,8 @@ const ALPHABET = [
   " ", "  ", "-", "- ", ":", ": ", "#", " #", "\"", "'", "''", "\n", "\n  ", "\n- ", "a", "1", "0", ".", "[", "]", "{", "}",
   "[]", "{}", "\t", "~", "!", "&", "*", "|", ">", "?", "%", "@", "`", ",", "\\", "$", "${X}", "\r", "\r\n", "\u00a0",
   "\u2028", "\u0085", "\ufeff", "yes", "no", "null", "true", "1e3", "0x", "0o7", ".inf", ".5", "+1", "-1", "1:30",
-  "2001-12-14", "---", "...", "<<: ", "__proto__: ", "k: ", "10.0.0.1", "80-90", "ü",
+  "2001-12-14", "---", "...", "<<: ", "__proto__: ", "k: ", "10.0.0.1", "80-90", "ü", "\"x y\"", "'a b'", "1.2.3.4",
+  "\"10000\"", "a/b",
 ];
 
 function mutate(text: string, random: Random): string {

@@ -38,6 +38,9 @@ const VALUES: unknown[] = [
   0, 1, 2, -1, 80, 65535, 65536, 1.5, 2000, "", "x", "80", "8000-8010", "90-80", "10.0.0.1", "2001:db8::1", "tcp", "udp",
   "wlc", "http", "nat", "DR", "yes", "off", true, false, null, undefined, [], {}, [80], ["80"], { start: 1, end: 2 },
   { address: "10.0.0.2" }, { enabled: true }, new EnvValue("5", "N"), new EnvValue("true", "B"), new EnvValue("x", "S"),
+  // Near the common forms that leaves convert directly (a port's digits, a dotted quad, a listed word, a name).
+  "0", "00080", "080", " 80", "65536", "123456", "+80", "8e1", -0, 0.5, 1e21, "10.0.0.01", " 10.0.0.1", "10.0.0.1 ", "1.2.3",
+  "256.0.0.1", "::ffff:10.0.0.1", "WLC", " wlc", "Tcp", "svc-1", "svc 1", "-", "true", 3600001, 100, 99,
 ];
 const KEYS = ["name", "ports", "port_ranges", "backends", "health", "address", "weight", "port", "enabled", "type", "interval_ms", "vip", "bogus", "scheduler", "mode", "node", "network", "services"];
 
@@ -130,5 +133,25 @@ describe("quick schema run", () => {
     expect(services[0]!.health).toEqual({ enabled: false, type: "tcp", port: 0, interval_ms: 2000, timeout_ms: 1000, fail_after: 3, recover_after: 2 });
     expect(services[0]!.health).not.toBe(services[1]!.health);
     expect(output).toStrictEqual(v.parse(ServiceFileSchema, { services: [{ name: "a", ports: [80] }, { name: "b", ports: [81] }] }));
+  });
+
+  test("a mapping with inherited keys (a `__proto__:` key read by the native parser) runs as valibot runs it", () => {
+    const quick = quickRun(ServiceFileSchema);
+    const inherited = [
+      Object.setPrototypeOf({ ports: [80] }, { name: "a" }),
+      Object.setPrototypeOf({ name: "a", ports: [80] }, { bogus: 1 }),
+      Object.setPrototypeOf({ name: "a" }, { ports: ["81"], scheduler: "rr" }),
+    ];
+    for (const service of inherited) {
+      const data = { services: [service] };
+      const output = quick(data);
+      const reference = v.safeParse(ServiceFileSchema, data, { abortEarly: false });
+      if (output === INVALID) {
+        expect(reference.success).toBe(false);
+        continue;
+      }
+      expect(reference.issues).toBeUndefined();
+      expect(JSON.stringify(output)).toBe(JSON.stringify(reference.output));
+    }
   });
 });

@@ -1,6 +1,8 @@
 /** Every rule of service files (spec/config.md), each with a failing and a passing case. */
 
 import { describe, expect, test } from "bun:test";
+import { hasCheckSpecificKey } from "../../src/config/rules.ts";
+import { CHECK_SPECIFIC_KEYS, HealthSchema } from "../../src/config/schema/health.ts";
 import { SCHEDULERS } from "../../src/config/schema/service.ts";
 import { loadPatched, service, type Patch } from "../support/load-helpers.ts";
 
@@ -40,6 +42,16 @@ const cases: Case[] = [
     error: ["services[1].port_ranges", "defined twice"],
   },
   { name: "same port on tcp and udp", services: [service({ name: "a" }), udp({ name: "b" })] },
+  {
+    name: "same tcp:vip:port after a service on another VIP",
+    services: [service({ name: "a" }), service({ name: "b", vip: "192.0.2.11" }), service({ name: "c" })],
+    error: ["services[2].ports", 'tcp:192.0.2.10:80 is defined twice: by service "a"'],
+  },
+  {
+    name: "same udp:vip:port after a tcp service on that port",
+    services: [udp({ name: "a" }), service({ name: "b" }), udp({ name: "c" })],
+    error: ["services[2].ports", 'udp:192.0.2.10:80 is defined twice: by service "a"'],
+  },
   { name: "same port on two VIPs", services: [service({ name: "a" }), service({ name: "b", vip: "192.0.2.11" })] },
   { name: "same port on an explicit VIP equal to the default VIP", services: [service({ name: "a" }), service({ name: "b", vip: "192.0.2.10" })], error: ["services[1].ports", "defined twice"] },
   { name: "duplicate name", services: [service({ name: "a", ports: [1] }), service({ name: "a", ports: [2] })], error: ["services[1].name", 'service name "a" is already used'] },
@@ -174,5 +186,18 @@ describe("service defaults", () => {
   test("persistence timeout defaults to 300", () => {
     const { result } = loadPatched({}, [service({ persistence: {} })]);
     expect(result.ok && result.config.services[0]!.persistence).toEqual({ timeout_seconds: 300 });
+  });
+});
+
+describe("check-specific keys", () => {
+  test("the quick presence test knows every key of CHECK_SPECIFIC_KEYS, and no other", () => {
+    const base = { enabled: true, type: "tcp", port: 0, interval_ms: 2000, timeout_ms: 1000, fail_after: 3, recover_after: 2, slow_start_seconds: 5 };
+    expect(hasCheckSpecificKey(base as never)).toBe(false);
+    for (const key of Object.keys(CHECK_SPECIFIC_KEYS)) {
+      expect({ key, found: hasCheckSpecificKey({ ...base, [key]: "x" } as never) }).toEqual({ key, found: true });
+    }
+    for (const key of Object.keys(HealthSchema.entries).filter((k) => !(k in CHECK_SPECIFIC_KEYS))) {
+      expect({ key, found: hasCheckSpecificKey({ ...base, [key]: 1 } as never) }).toEqual({ key, found: false });
+    }
   });
 });

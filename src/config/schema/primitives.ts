@@ -8,12 +8,16 @@ import { EnvValue } from "../document.ts";
 import { parseIp } from "../ip.ts";
 import { quoted } from "../printable.ts";
 import { caseInsensitivePattern, ENV_REFERENCE, registerJsonSchema } from "./json.ts";
-import { registerConversion } from "./quick-run.ts";
+import { registerConversion, UNCOMMON } from "./quick-run.ts";
 import type { JsonSchema } from "@valibot/to-json-schema";
 
 export type Conversion<T> = { value: T } | { error: string };
 
-export function leaf<T>(convert: (input: unknown) => Conversion<T>, json: JsonSchema) {
+/**
+ * `direct` (optional) converts the common forms alone, returning the value itself, or UNCOMMON for anything else:
+ * it must give exactly `convert`'s value wherever it gives one (tests/config/quick-run.test.ts compares them).
+ */
+export function leaf<T>(convert: (input: unknown) => Conversion<T>, json: JsonSchema, direct?: (input: unknown) => T | typeof UNCOMMON) {
   // The converter hands pipelines' first schema to overrideSchema, so the JSON form is registered on that one.
   const input = registerJsonSchema(v.unknown(), json);
   const transform = v.rawTransform<unknown, T>(({ dataset, addIssue, NEVER }) => {
@@ -41,7 +45,7 @@ export function leaf<T>(convert: (input: unknown) => Conversion<T>, json: JsonSc
     }
     return dataset;
   };
-  registerConversion(schema, convert);
+  registerConversion(schema, convert, direct);
   return schema;
 }
 
@@ -88,7 +92,7 @@ export function integer(min: number, max: number, options: IntegerOptions = {}) 
       return { error: `must be ${expected}, got ${describe(input)}${hint ? `: ${hint}` : ""}` };
     }
     return { value };
-  }, json);
+  }, json, multipleOf === undefined ? (input) => (typeof input === "number" && Number.isInteger(input) && input >= min && input <= max && (input !== 0 || zeroMeans === undefined) ? input : UNCOMMON) : undefined);
 }
 
 const TRUE_WORDS = ["true", "yes", "on"] as const;
@@ -111,6 +115,7 @@ export function boolean(description?: string) {
       anyOf: [{ type: "boolean" }, { type: "string", pattern: caseInsensitivePattern([...TRUE_WORDS, ...FALSE_WORDS], false) }, ENV_REFERENCE],
       ...(description ? { description } : {}),
     },
+    (input) => (typeof input === "boolean" ? input : UNCOMMON),
   );
 }
 
@@ -159,6 +164,7 @@ export function text(options: TextOptions = {}) {
       return problem ? { error: problem } : { value };
     },
     description ? { ...json, description } : json,
+    check === undefined ? (input) => (typeof input === "string" && input !== "" && (pattern === undefined || pattern.test(input)) ? input : UNCOMMON) : undefined,
   );
 }
 
@@ -181,8 +187,15 @@ export function choiceOrUnset<const T extends string>(values: readonly T[], fall
       anyOf: [{ type: "string", pattern: caseInsensitivePattern(values, true) }, ENV_REFERENCE],
       ...(description ? { description } : {}),
     },
+    // A value written exactly as listed (the usual case) is its own trimmed, lower-case form.
+    values.every((value) => value !== "" && value === value.trim().toLowerCase())
+      ? (input) => (typeof input === "string" && (values as readonly string[]).includes(input) ? (input as T) : UNCOMMON)
+      : undefined,
   );
 }
+
+/** A dotted quad as `isDottedQuad` takes it (0-255 each, no leading zero), for the common case of `ipAddress`. */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
 
 /** An IPv4 or IPv6 address, returned in canonical text form so the same address always compares equal. */
 export function ipAddress(description?: string) {
@@ -193,6 +206,8 @@ export function ipAddress(description?: string) {
       return parsed ? { value: parsed.text } : { error: `must be an IPv4 or IPv6 address, got ${describe(input)}` };
     },
     { anyOf: [{ type: "string", format: "ipv4" }, { type: "string", format: "ipv6" }, ENV_REFERENCE], ...(description ? { description } : {}) },
+    // A dotted quad is its own canonical text (parseIp), with nothing to trim; found by a native search first.
+    (input) => (typeof input === "string" && CANONICAL_IPV4.test(input) ? input : UNCOMMON),
   );
 }
 

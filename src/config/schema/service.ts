@@ -5,6 +5,7 @@ import { HealthSchema } from "./health.ts";
 import { FORWARD_MODES } from "./main.ts";
 import { asText, choice, choiceOrUnset, describe, endpoint, integer, ipAddress, leaf, objectName } from "./primitives.ts";
 import { ENV_REFERENCE, PORT_PATTERN } from "./json.ts";
+import { UNCOMMON } from "./quick-run.ts";
 import { list, section } from "./structure.ts";
 
 export const SCHEDULERS = ["rr", "wrr", "lc", "wlc", "sh", "mh", "dh", "sed", "nq", "lblc", "lblcr", "fo", "ovf", "twos"] as const;
@@ -41,8 +42,19 @@ function portEntry() {
         ENV_REFERENCE,
       ],
     },
+    // One port as a number or as 1-5 digits (what the pattern above takes without spaces or a range).
+    (input) => {
+      let port: number;
+      if (typeof input === "number") port = input;
+      else if (typeof input === "string" && DIGITS.test(input)) port = Number(input);
+      else return UNCOMMON;
+      return Number.isInteger(port) && port >= 1 && port <= 65535 ? { start: port, end: port } : UNCOMMON;
+    },
   );
 }
+
+/** 1 to 5 ASCII digits (a native search: a cold start would otherwise read each character by a call). */
+const DIGITS = /^[0-9]{1,5}$/;
 
 const portRange = v.pipe(
   section({ start: integer(1, 65535), end: integer(1, 65535) }),
