@@ -5,10 +5,6 @@
  *
  * It also writes the man page lbctl(8) from docs/cli.md to dist/lbctl.8 (embedded in the binary) and build/lbctl.8.
  *
- * The table-reader worker (src/ipvs/table-reader-worker.ts) is a second entry point: a worker thread's code must be
- * one of the binary's entry points, and with src/ as their common folder it is embedded as ipvs/table-reader-worker.ts
- * (src/cli/_table-prefetch.ts names it so).
- *
  * Release artefacts (docs/install.md): build/lbctl-linux-x64 (the same binary), build/lbctl.8 and build/SHA256SUMS always;
  * `npm run build -- --release` also cross-compiles lbctl-linux-x64-baseline (x86-64 without AVX2) and
  * lbctl-linux-arm64. Bun fetches those targets' runtimes from the npm registry (@oven/bun-linux-*) once and caches
@@ -43,7 +39,7 @@ function writeManPage(): string {
 async function compile(target: string, outfile: string): Promise<void> {
   const started = performance.now();
   const proc = Bun.spawn(
-    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting", "--sourcemap=none", `--target=${target}`, join(root, "src/cli/main.ts"), join(root, "src/ipvs/table-reader-worker.ts"), "--outfile", outfile],
+    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting", "--sourcemap=none", `--target=${target}`, join(root, "src/cli/main.ts"), "--outfile", outfile],
     { cwd: root, stdout: "inherit", stderr: "inherit" },
   );
   if ((await proc.exited) !== 0) throw new Error(`bun build --compile failed for ${target}`);

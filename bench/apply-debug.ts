@@ -2,15 +2,13 @@
  * Where one `lbctl apply --debug` spent its time, read from its debug lines ("Start-up took 812.3 ms", "Config loaded
  * in 40.1 ms", "Phase read took 901.0 ms", ...); "finish" is the managed-VIP and drain records and the report after
  * the kernel work; "other" is what the process's wall time leaves (the runtime's start before any code, exit).
- * When the table was read on a second thread beside the config load, "read" is the time apply still waited for it
- * and "read beside" the read's own time, shown apart (it overlaps the config load, so it is not in the sum).
  */
 
 import { median } from "./support.ts";
 
 export const PHASES = ["start-up", "config", "open", "read", "desired", "plan", "execute", "finish"] as const;
 export type Phase = (typeof PHASES)[number];
-export type ApplyBreakdown = Partial<Record<Phase | "read beside", number>>;
+export type ApplyBreakdown = Partial<Record<Phase, number>>;
 
 const PATTERNS: Array<[Phase, RegExp]> = [
   ["start-up", /Start-up took ([\d.]+) ms/],
@@ -30,8 +28,6 @@ export function parseApplyDebug(output: string): ApplyBreakdown {
     const match = pattern.exec(output);
     if (match) breakdown[phase] = Number(match[1]);
   }
-  const beside = /read beside the config load in ([\d.]+) ms/.exec(output);
-  if (beside) breakdown["read beside"] = Number(beside[1]);
   for (const phase of ["start-up", "config", "read"] as const) {
     if (breakdown[phase] === undefined) throw new Error(`lbctl apply --debug printed no ${phase} time:\n${output.slice(0, 2000)}`);
   }
@@ -41,7 +37,7 @@ export function parseApplyDebug(output: string): ApplyBreakdown {
 /** The median of each phase over runs (absent phases left out), and "other": the median wall time minus their sum. */
 export function medianBreakdown(runs: readonly ApplyBreakdown[], wallMs: number): ApplyBreakdown & { other: number } {
   const result: ApplyBreakdown = {};
-  for (const phase of [...PHASES, "read beside"] as const) {
+  for (const phase of PHASES) {
     const values = runs.map((run) => run[phase]).filter((v): v is number => v !== undefined);
     if (values.length > 0) result[phase] = median(values);
   }
@@ -54,7 +50,6 @@ export function formatBreakdown(breakdown: ApplyBreakdown & { other?: number }):
   for (const phase of [...PHASES, "other"] as const) {
     const ms = breakdown[phase as Phase] ?? (phase === "other" ? breakdown.other : undefined);
     if (ms !== undefined) parts.push(`${phase} ${ms.toFixed(0)}`);
-    if (phase === "read" && breakdown["read beside"] !== undefined) parts.push(`(read beside the config load ${breakdown["read beside"].toFixed(0)})`);
   }
   return `${parts.join(", ")} ms`;
 }

@@ -16,7 +16,6 @@ import type { KernelServiceEntry } from "../ipvs/types.ts";
 import { readDrainState, writeDrainState } from "../system/drain-state.ts";
 import { configManagedVips, writeManagedVips } from "../system/managed-vips.ts";
 import { asCliError, managedVips, openIpvs } from "./_kernel.ts";
-import { prefetchTable, type TablePrefetch } from "./_table-prefetch.ts";
 import { changeToJson, changeToLine, summary } from "../plan/render.ts";
 import { configPath, lbctlCommand } from "./common.ts";
 import { CliError, jsonFailure, UsageError } from "./errors.ts";
@@ -51,8 +50,6 @@ export default lbctlCommand({
     const dryRun = Boolean(args["dry-run"]);
     const json = Boolean(args.json);
     const force = Boolean(args.force);
-    // The kernel table is read on a second thread while this one loads the config; nothing waits for it until then.
-    const prefetch = prefetchTable();
     try {
       const path = configPath(args);
       const started = performance.now();
@@ -62,15 +59,13 @@ export default lbctlCommand({
       const options = { path, config: loaded.config, dryRun, force, json, out, drain: Boolean(args.drain) };
       const viaDaemon = await applyThroughDaemon(options);
       if (viaDaemon !== undefined) return viaDaemon;
-      return await applyOnce({ ...options, prefetch });
+      return applyOnce(options);
     } catch (error) {
       const cause = error instanceof ConfigError ? error : asCliError(error);
       if (!args.json) throw cause;
       const failure = jsonFailure(cause, "connect");
       out.json({ changes: [], applied: false, error: failure.error });
       return failure.exitCode;
-    } finally {
-      prefetch?.cancel();
     }
   },
 });
@@ -88,24 +83,7 @@ interface ApplyOptions {
   drain: boolean;
 }
 
-/**
- * The table the worker read beside the config load, with the time this thread waited for it as the read phase
- * (what the read still costs a user); undefined when it has none, and reconcile reads the table here instead.
- */
-async function prefetchedTable(prefetch: TablePrefetch | undefined, out: Output): Promise<KernelServiceEntry[] | undefined> {
-  if (!prefetch) return undefined;
-  const waited = performance.now();
-  const result = await prefetch.table();
-  if ("error" in result) {
-    out.log.debug(`The table was not read beside the config load (${result.error}): reading it now`);
-    return undefined;
-  }
-  out.log.debug(`Phase read took ${(performance.now() - waited).toFixed(1)} ms (read beside the config load in ${result.readMs.toFixed(1)} ms: ${result.entries.length} services)`);
-  return result.entries;
-}
-
-async function applyOnce({ config, dryRun, force, json, out, drain, prefetch }: ApplyOptions & { prefetch: TablePrefetch | undefined }): Promise<number> {
-  const kernel = await prefetchedTable(prefetch, out);
+function applyOnce({ config, dryRun, force, json, out, drain }: ApplyOptions): number {
   const opened = performance.now();
   const client = openIpvs();
   try {
@@ -122,7 +100,6 @@ async function applyOnce({ config, dryRun, force, json, out, drain, prefetch }: 
         {
           config,
           client,
-          ...(kernel ? { kernel } : {}),
           managedVips: managed,
           dryRun,
           adjust: drains.adjust,

@@ -25,13 +25,4 @@ describe("the breakdown of lbctl apply --debug", () => {
     expect(parts.other).toBeCloseTo(35000 - (342.5 + 1764 + 66.2 + 18149.1 + 3676 + 8678.9), 6);
     expect(formatBreakdown(parts)).toBe("start-up 343, config 1764, open 66, read 18149, desired 3676, plan 8679, other 2323 ms");
   });
-
-  test("a read beside the config load: the wait is the phase, the read's own time is shown apart and not summed", () => {
-    const beside = noop.replace("Phase read took 18149.1 ms", "Phase read took 12.0 ms (read beside the config load in 2650.5 ms: 5000 services)");
-    const run = parseApplyDebug(beside);
-    expect(run).toMatchObject({ read: 12, "read beside": 2650.5 });
-    const parts = medianBreakdown([run], 20000);
-    expect(parts.other).toBeCloseTo(20000 - (342.5 + 1764 + 66.2 + 12 + 3676 + 8678.9), 6);
-    expect(formatBreakdown(parts)).toBe("start-up 343, config 1764, open 66, read 12, (read beside the config load 2651), desired 3676, plan 8679, other 5460 ms");
-  });
 });

@@ -7,7 +7,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { stringify } from "yaml";
 import { configTree, type ConfigTree } from "../support/config-tree.ts";
-import { lbctlCommandLine } from "../support/run-lbctl.ts";
 import { createLabNetwork, ipvsNamespacePerTest, type LabNetwork, startTcpNameServer, tcpRequest } from "./support/index.ts";
 
 const VIP_A = "10.201.0.1";
@@ -154,35 +153,6 @@ describe("lbctl apply against the kernel", () => {
     expect(rules).toContain(`-a -u ${VIP_A}:53 -r 10.1.3.2:53 -m -w 1`);
     expect(rules.filter((r) => r.includes(":110"))).toEqual([]);
     expect(rules.filter((r) => r.includes(`${VIP_B}:8000 -r`))).toEqual([]);
-  });
-
-  test("the table is read on a second thread while the config loads; on one CPU after it, with the same plan", async () => {
-    writeConfig(FULL);
-    expect((await apply()).exitCode).toBe(0);
-    const edited = structuredClone(FULL);
-    (edited[0]!.backends as Service[])[1]!.weight = 5;
-    edited.splice(5, 1);
-    writeConfig(edited);
-    const planned = await apply("--dry-run");
-    expect(ops(planned.body)).toEqual([
-      `update-destination tcp:${VIP_A}:80 10.1.2.2:80`,
-      `update-destination tcp:${VIP_A}:443 10.1.2.2:443`,
-      `delete-service tcp:${VIP_B}:110`,
-    ]);
-    // --debug says where the table was read (its lines go to stdout with the plan's, which both runs must print alike).
-    const args = ["apply", "--dry-run", "--debug", "--config", tree!.main];
-    const beside = await runLbctl(args);
-    expect(beside.exitCode).toBe(0);
-    expect(beside.stdout).toMatch(/Phase read took [\d.]+ ms \(read beside the config load in [\d.]+ ms: 10 services\)/);
-    // One CPU: no second thread; the table is read after the config load, as reconcile always could.
-    const proc = Bun.spawn(perTest.current().command(["taskset", "-c", "0", ...lbctlCommandLine(), ...args]), { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
-    const [stdout, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-    expect(exitCode).toBe(0);
-    expect(stdout).toMatch(/Phase read took [\d.]+ ms\n/);
-    expect(stdout).not.toContain("beside the config load");
-    const planLines = (text: string) => text.split("\n").filter((line) => line !== "" && !line.startsWith("[debug]"));
-    expect(planLines(beside.stdout).length).toBeGreaterThanOrEqual(4);
-    expect(planLines(stdout)).toEqual(planLines(beside.stdout));
   });
 
   test("a scheduler change happens in place: the service's counters survive (a recreated service starts at 0)", async () => {
