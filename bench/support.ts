@@ -1,6 +1,7 @@
 /** Shared helpers for benchmarks: timing of whole processes, medians, CPU accounting, result lines. */
 
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { type BenchResult, formatResultLine } from "./results.ts";
 
 export function median(values: readonly number[]): number {
@@ -40,6 +41,23 @@ export function hostBusyTicks(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
   return total - (fields[3] ?? 0) - (fields[4] ?? 0);
+}
+
+/**
+ * Waits until the machine is idle (under 10 % of its CPUs busy over 300 ms), at most `maxMs`; returns how long it
+ * waited. A network namespace closed with 20,000 IPVS destinations is torn down by the kernel in the background, on
+ * another CPU: two measurements compared with each other start only once that work is done, so neither pays for it.
+ */
+export async function settleCpus(maxMs = 15_000): Promise<number> {
+  const cpus = Math.max(1, availableParallelism());
+  const started = performance.now();
+  while (performance.now() - started < maxMs) {
+    const before = hostBusyTicks();
+    await Bun.sleep(300);
+    const busyShare = (hostBusyTicks() - before) / (0.3 * TICKS_PER_SECOND * cpus);
+    if (busyShare < 0.1) break;
+  }
+  return performance.now() - started;
 }
 
 /** utime + stime of these processes, in ticks (USER_HZ, 100 a second on Linux). */
