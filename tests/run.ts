@@ -116,12 +116,16 @@ steps.push(await step("kernel-lab tests (guest)", labTests));
 const total = { passed: 0, failed: 0, skipped: 0 };
 const problems: string[] = [];
 const skippedTests: string[] = [];
+const failedTests: string[] = [];
+const reasons: string[] = [];
 for (const { result } of steps) {
   total.passed += result.passed;
   total.failed += result.failed;
   total.skipped += result.skipped;
   problems.push(...result.problems);
   skippedTests.push(...result.skippedTests);
+  failedTests.push(...(result.failedTests ?? []));
+  reasons.push(...(result.failureReasons ?? []));
 }
 if (inCi && total.skipped > 0) {
   total.failed += 1;
@@ -131,6 +135,8 @@ if (inCi && total.skipped > 0) {
 const durations = steps.map((s) => `${s.name.replace(/ \(.*\)$/, "")} ${s.seconds.toFixed(1)} s`).join(", ");
 process.stdout.write(
   `\n${skippedTests.map((name) => `skipped: ${name}\n`).join("")}` +
+    `${reasons.map((reason) => `why: ${reason.slice(0, 400)}\n`).join("")}` +
+    `${failedTests.map((name) => `failed: ${name}\n`).join("")}` +
     `${problems.map((p) => `problem: ${p}\n`).join("")}` +
     `durations: ${durations}; total ${((performance.now() - started) / 1000).toFixed(1)} s\n` +
     `${summaryLine(total)}\n`,

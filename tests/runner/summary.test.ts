@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { skippedTestNames, SUMMARY_PATTERN, summaryLine, tallyBunTest } from "./summary.ts";
+import { failedTestNames, failureReasons, skippedTestNames, SUMMARY_PATTERN, summaryLine, tallyBunTest } from "./summary.ts";
 
 const output = `bun test v1.4.5 (a7733435c)
 
@@ -25,6 +25,8 @@ describe("npm test's tally of a bun test run", () => {
       failed: 1,
       skipped: 2,
       skippedTests: ["tests/a.test.ts > needs promtool", "tests/b/c.test.ts > grp > inner"],
+      failedTests: ["tests/b/c.test.ts > broken"],
+      failureReasons: [],
       problems: ["unit tests: 1 failed"],
     });
   });
@@ -40,6 +42,15 @@ describe("npm test's tally of a bun test run", () => {
 
   test("a skipped test whose name ends in brackets keeps them; only bun's timing is cut", () => {
     expect(skippedTestNames("(skip) handles [v6] [2.00ms]\n(skip) handles [v4]\n")).toEqual(["handles [v6]", "handles [v4]"]);
+  });
+
+  test("a failed test bun names twice (in its file and in the recap) is listed once", () => {
+    expect(failedTestNames("t.test.ts:\n(fail) a > b [1.00ms]\n\n1 tests failed:\n(fail) a > b [1.00ms]\n")).toEqual(["t.test.ts > a > b"]);
+  });
+
+  test("the start of each failure's error is kept for the end of the log", () => {
+    const log = "(pass) a\nerror: expect(received).toBe(expected)\n\nExpected: 1\nReceived: 2\n      at x (t.ts:1)\n(fail) g > b [5.00ms]\n";
+    expect(failureReasons(log)).toEqual(["(fail) g > b: error: expect(received).toBe(expected) | Expected: 1 | Received: 2"]);
   });
 
   test("the summary line, which .ci/run greps for", () => {
