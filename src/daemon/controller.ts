@@ -14,7 +14,7 @@ import type { IpvsClient, KernelServiceEntry } from "../ipvs/types.ts";
 import { BULK_CHANGES, type WeightChangeReason, type DaemonEvent, type EventSink, type KernelChange, type ReconcilePhase, type ReconcileTrigger, type ServiceInventory } from "../observability/events.ts";
 import { backendWeight, planBackendWeight } from "../plan/backend-weight.ts";
 import { decideOverride, type BackendOverride, type OverrideRequest } from "../plan/overrides.ts";
-import type { Change, ChangeOp, Plan } from "../plan/changes.ts";
+import { planOperations, type Change, type ChangeOp, type Plan } from "../plan/changes.ts";
 import { desiredServices, type DesiredDestination, type DesiredService, type WeightOf } from "../plan/desired.ts";
 import { executePlan, type ExecutionResult } from "../plan/execute.ts";
 import { reconcile, type ReconcileOutcome } from "../plan/reconcile.ts";
@@ -679,8 +679,9 @@ export class Controller {
     }
     const executing = this.deps.now();
     const execution = this.#run(plan);
-    const changes = plan.changes;
     const executed = this.deps.now();
+    // Read after the clock: a fresh table's plan builds its change records now (plan/fresh-table.ts).
+    const changes = plan.changes;
     const durationMs = executed - started;
     if (changes.length > 0) phases.execute = executed - executing;
     if (execution.ok && changes.length > 0) {
@@ -706,7 +707,7 @@ export class Controller {
   /** The executor with rollback, keeping the state cache's view of the kernel in step with what was accepted. */
   #run(plan: Plan): ExecutionResult {
     const execution = executePlan(this.deps.ipvs, plan);
-    if (execution.ok) this.#cache.wrote(plan.changes.map((change) => change.operation));
+    if (execution.ok) this.#cache.wrote(planOperations(plan));
     else if (execution.rolledBack) this.#cache.invalidate();
     else this.#cache.forget();
     return execution;

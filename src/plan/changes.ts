@@ -3,7 +3,7 @@
  * operations that undo it are derived when the kernel refuses a run (undo.ts).
  */
 
-import type { DestinationSpec, IpvsOperation, KernelDestination, ServiceSpec } from "../ipvs/types.ts";
+import { ServiceFlag, type DestinationSpec, type IpvsOperation, type KernelDestination, type ServiceKey, type ServiceSpec } from "../ipvs/types.ts";
 
 export type ChangeOp =
   | "create-service"
@@ -46,7 +46,15 @@ export interface Change {
 }
 
 export interface Plan {
-  changes: Change[];
+  /** May be built on first read (fresh-table.ts): code that needs only the operations reads `operations`. */
+  readonly changes: Change[];
+  /**
+   * The changes' operations, in order, when the planner made them before the changes: a plan for an empty table
+   * runs from these, and its change records are built after the kernel work (fresh-table.ts).
+   */
+  readonly operations?: readonly IpvsOperation[];
+  /** Every change creates (nothing is updated or removed): said without building the changes. */
+  readonly onlyCreations?: boolean;
   /**
    * What the plan removes, for change limits, when that is not simply its deletions: a drain (plan/drain.ts) counts
    * a removal once, when it starts, not again when the deletion ends it.
@@ -56,6 +64,7 @@ export interface Plan {
 
 export function countDeletions(plan: Plan): { services: number; destinations: number } {
   if (plan.removals) return plan.removals;
+  if (plan.onlyCreations) return { services: 0, destinations: 0 };
   let services = 0;
   let destinations = 0;
   for (const change of plan.changes) {
@@ -63,6 +72,25 @@ export function countDeletions(plan: Plan): { services: number; destinations: nu
     else if (change.op === "delete-destination") destinations++;
   }
   return { services, destinations };
+}
+
+/** The changes' operations, in order, without building the changes when the plan has them already. */
+export function planOperations(plan: Plan): readonly IpvsOperation[] {
+  return plan.operations ?? plan.changes.map((change) => change.operation);
+}
+
+/** Flag bits lbctl sets; `hashed` is the kernel's own. */
+export const MANAGED_FLAGS = ServiceFlag.persistent | ServiceFlag.onePacket | ServiceFlag.sched1 | ServiceFlag.sched2 | ServiceFlag.sched3;
+
+/** A service's key alone (an operation on its destinations carries only this). */
+export function serviceKeyOf(service: ServiceKey): ServiceKey {
+  return { family: service.family, protocol: service.protocol, address: service.address, port: service.port };
+}
+
+/** The settings lbctl manages of a service, as its creation or update sends them. */
+export function serviceSettings(service: ServiceSpec): ServiceSpec {
+  const { family, protocol, address, port, scheduler, flags, timeout, netmask, persistenceEngine } = service;
+  return { family, protocol, address, port, scheduler, flags: flags & MANAGED_FLAGS, timeout, netmask, persistenceEngine };
 }
 
 /**

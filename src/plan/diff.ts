@@ -7,11 +7,9 @@
 
 import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
 import { ServiceFlag, type KernelDestination, type KernelService, type KernelServiceEntry, type ServiceKey, type ServiceSpec } from "../ipvs/types.ts";
-import { destinationSettings, type Change, type ChangeReason, type Plan } from "./changes.ts";
+import { destinationSettings, MANAGED_FLAGS, serviceKeyOf as keyOf, serviceSettings, type Change, type ChangeReason, type Plan } from "./changes.ts";
 import type { DesiredDestination, DesiredService } from "./desired.ts";
-
-/** Flag bits lbctl sets; `hashed` is the kernel's own. */
-const MANAGED_FLAGS = ServiceFlag.persistent | ServiceFlag.onePacket | ServiceFlag.sched1 | ServiceFlag.sched2 | ServiceFlag.sched3;
+import { freshTablePlan } from "./fresh-table.ts";
 
 /** What to do with a destination that left the config: delete it now, or drain it (weight 0) first. */
 export type RemovalPolicy = (service: KernelService, destination: KernelDestination) => "delete" | "drain";
@@ -35,19 +33,20 @@ export function planChanges(desired: readonly DesiredService[], kernel: readonly
     owned.set(formatServiceKey(entry.service), entry);
   }
 
+  // A table holding none of the managed services (a first start): every change creates, in a plan whose change
+  // records are built only when read, after the kernel work (fresh-table.ts).
+  if (owned.size === 0) return freshTablePlan(desired, reason);
+
   const createServices: Change[] = [];
   const updateServices: Change[] = [];
   const upsertDestinations: Change[] = [];
   const deleteDestinations: Change[] = [];
   const deleteServices: Change[] = [];
 
-  // An empty table (a first start) has nothing to look up and no dropped service to find: no wanted set either.
   const wanted = new Set<string>();
-  const anyOwned = owned.size > 0;
   for (const service of desired) {
-    if (anyOwned) wanted.add(service.id);
-    // Not looked up on an empty table: hashing 5,000 freshly built ids is a cost of its own.
-    const current = anyOwned ? owned.get(service.id) : undefined;
+    wanted.add(service.id);
+    const current = owned.get(service.id);
     // One key object for every operation on this service's destinations (operations are read, never changed).
     const key = keyOf(service);
     if (!current) {
@@ -260,15 +259,6 @@ export function destinationDiffers(desired: DesiredDestination | KernelDestinati
     (desired.tunnel?.type ?? "ipip") !== (kernel.tunnel?.type ?? "ipip") ||
     (desired.tunnel?.port ?? 0) !== (kernel.tunnel?.port ?? 0)
   );
-}
-
-function keyOf(service: ServiceKey): ServiceKey {
-  return { family: service.family, protocol: service.protocol, address: service.address, port: service.port };
-}
-
-function serviceSettings(service: ServiceSpec): ServiceSpec {
-  const { family, protocol, address, port, scheduler, flags, timeout, netmask, persistenceEngine } = service;
-  return { family, protocol, address, port, scheduler, flags: flags & MANAGED_FLAGS, timeout, netmask, persistenceEngine };
 }
 
 function destinationAfter(destination: DesiredDestination | KernelDestination): Change["after"] {

@@ -82,7 +82,7 @@ export function connectionsOf(service: string, destination: Pick<KernelDestinati
 export function applyDrain(input: DrainInput): DrainOutput {
   const { now, timeoutMs } = input;
   // The daemon runs this every reconcile: a plan that deletes nothing, with nothing draining, costs nothing more.
-  if (input.draining.size === 0 && !input.plan.changes.some((c) => c.op === "delete-destination" || c.op === "delete-service")) {
+  if (input.draining.size === 0 && (input.plan.onlyCreations || !input.plan.changes.some((c) => c.op === "delete-destination" || c.op === "delete-service"))) {
     return { plan: input.plan, draining: new Map(), started: [], ended: [] };
   }
   const drainable = input.drainable ?? (() => true);

@@ -6,11 +6,11 @@
 
 import { describeOperation } from "../ipvs/operations.ts";
 import type { IpvsClient, IpvsOperation } from "../ipvs/types.ts";
-import type { Change, Plan } from "./changes.ts";
+import { planOperations, type Change, type Plan } from "./changes.ts";
 import { undoOperations } from "./undo.ts";
 
 export type ExecutionResult =
-  | { ok: true; applied: Change[] }
+  | { ok: true }
   | {
       ok: false;
       failed: Change;
@@ -21,10 +21,11 @@ export type ExecutionResult =
     };
 
 export function executePlan(client: IpvsClient, plan: Plan): ExecutionResult {
-  const operations = plan.changes.map((change) => change.operation);
-  if (operations.length === 0) return { ok: true, applied: [] };
+  // A fresh table's plan has its operations ready and builds its change records only if they are read (fresh-table.ts).
+  const operations = planOperations(plan);
+  if (operations.length === 0) return { ok: true };
   const result = client.execute(operations);
-  if (result.ok) return { ok: true, applied: plan.changes };
+  if (result.ok) return { ok: true };
 
   const failed = plan.changes[result.failedIndex]!;
   const undo: IpvsOperation[] = [];
