@@ -8,6 +8,7 @@
 
 import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
 import type { BatchResult, IpvsClient, IpvsOperation, IpvsTimeouts, KernelServiceEntry } from "../ipvs/types.ts";
+import { destinationSettings, serviceSettings } from "../plan/changes.ts";
 
 export const MEMORY_KERNEL_ENV = "LBCTL_TEST_MEMORY_KERNEL";
 
@@ -29,11 +30,11 @@ export function memoryKernel(env: Record<string, string | undefined> = process.e
     switch (operation.kind) {
       case "new-service":
         if (entry) return `${id} exists`;
-        services.set(id, { service: { ...operation.service, flags: operation.service.flags | 2, fwmark: 0 }, destinations: [] });
+        services.set(id, { service: { ...serviceSettings(operation.service), flags: operation.service.flags | 2, fwmark: 0 }, destinations: [] });
         return undefined;
       case "set-service":
         if (!entry) return `${id}: no such service`;
-        entry.service = { ...entry.service, ...operation.service, flags: operation.service.flags | 2 };
+        entry.service = { ...entry.service, ...serviceSettings(operation.service), flags: operation.service.flags | 2 };
         return undefined;
       case "del-service":
         if (!entry) return `${id}: no such service`;
@@ -45,10 +46,10 @@ export function memoryKernel(env: Record<string, string | undefined> = process.e
         const index = entry.destinations.findIndex((d) => formatDestinationKey(d) === key);
         if (operation.kind === "new-destination") {
           if (index >= 0) return `${key} exists`;
-          entry.destinations.push({ ...operation.destination, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 });
+          entry.destinations.push({ ...destinationSettings(operation.destination), activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 });
         } else if (operation.kind === "set-destination") {
           if (index < 0) return `${key}: no such destination`;
-          entry.destinations[index] = { ...entry.destinations[index]!, ...operation.destination };
+          entry.destinations[index] = { ...entry.destinations[index]!, ...destinationSettings(operation.destination) };
         } else {
           if (index < 0) return `${key}: no such destination`;
           entry.destinations.splice(index, 1);

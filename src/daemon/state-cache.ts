@@ -8,6 +8,7 @@
  */
 
 import { formatServiceKey } from "../ipvs/identity.ts";
+import { destinationSettings } from "../plan/changes.ts";
 import type { IpvsClient, IpvsOperation, KernelDestination, KernelServiceEntry } from "../ipvs/types.ts";
 
 export interface StateCacheSettings {
@@ -123,8 +124,9 @@ function applyWrite(table: Map<string, KnownService>, operation: IpvsOperation):
   if (operation.kind === "del-destination") {
     if (index >= 0) destinations.splice(index, 1);
   } else if (operation.kind === "new-destination") {
-    destinations.push({ ...operation.destination, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 });
+    // Only the settings: a fresh table's operation carries the desired object itself (plan/fresh-table.ts).
+    destinations.push({ ...destinationSettings(operation.destination), activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 });
   } else if (index >= 0) {
-    destinations[index] = { ...destinations[index]!, ...operation.destination };
+    destinations[index] = { ...destinations[index]!, ...destinationSettings(operation.destination) };
   }
 }

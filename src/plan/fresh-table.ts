@@ -15,13 +15,13 @@ export function freshTablePlan(desired: readonly DesiredService[], reason: Chang
   for (const service of desired) count += service.destinations.length;
   const operations: IpvsOperation[] = new Array(count);
   let at = 0;
-  for (const service of desired) operations[at++] = { kind: "new-service", service: serviceSettings(service) };
+  // The operations carry the desired objects themselves, no copies of their settings: the encoder reads only the
+  // settings' fields, and the objects are read, never changed. The records' `after` copies are built with them.
+  for (const service of desired) operations[at++] = { kind: "new-service", service };
   for (const service of desired) {
-    // One key object for every operation on this service's destinations (operations are read, never changed).
+    // One key object for every operation on this service's destinations.
     const key = serviceKeyOf(service);
-    for (const destination of service.destinations) {
-      operations[at++] = { kind: "new-destination", service: key, destination: destinationSettings(destination) };
-    }
+    for (const destination of service.destinations) operations[at++] = { kind: "new-destination", service: key, destination };
   }
   let changes: Change[] | undefined;
   return {
@@ -34,13 +34,13 @@ export function freshTablePlan(desired: readonly DesiredService[], reason: Chang
   };
 }
 
-/** The records of the operations: each shares its operation's settings as the state after (read, never changed). */
+/** The records of the operations, each with the settings it creates as its state after. */
 function changeRecords(desired: readonly DesiredService[], operations: readonly IpvsOperation[], reason: ChangeReason): Change[] {
   const changes: Change[] = new Array(operations.length);
   let at = 0;
   for (const service of desired) {
     const operation = operations[at]!;
-    changes[at++] = { op: "create-service", service: service.id, name: service.name, after: operation.service, reason, operation };
+    changes[at++] = { op: "create-service", service: service.id, name: service.name, after: serviceSettings(service), reason, operation };
   }
   for (const service of desired) {
     for (const destination of service.destinations) {
@@ -50,7 +50,7 @@ function changeRecords(desired: readonly DesiredService[], operations: readonly 
         service: service.id,
         destination: destination.id,
         name: service.name,
-        after: operation.destination,
+        after: destinationSettings(destination),
         reason,
         operation,
       };

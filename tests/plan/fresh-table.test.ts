@@ -5,8 +5,8 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import type { KernelServiceEntry } from "../../src/ipvs/types.ts";
-import { countDeletions, planOperations } from "../../src/plan/changes.ts";
+import type { IpvsOperation, KernelServiceEntry } from "../../src/ipvs/types.ts";
+import { countDeletions, destinationSettings, planOperations, serviceKeyOf, serviceSettings, type Change } from "../../src/plan/changes.ts";
 import { desiredServices } from "../../src/plan/desired.ts";
 import { planChanges } from "../../src/plan/diff.ts";
 import { executePlan } from "../../src/plan/execute.ts";
@@ -32,9 +32,11 @@ describe("the plan for a table without the managed services", () => {
     expect(plan.operations!.map((o) => o.kind)).toEqual(["new-service", "new-service", "new-destination", "new-destination", "new-destination", "new-destination"]);
     const first = plan.changes;
     expect(plan.changes).toBe(first);
-    expect(first.map((c) => c.operation)).toEqual([...plan.operations!]);
-    // The record and its operation share one settings object, as the general planner's do.
-    expect(first[2]!.after).toBe((plan.operations![2] as { destination: object }).destination);
+    first.forEach((change, index) => expect(change.operation).toBe(plan.operations![index]!));
+    // The operations carry the desired objects, uncopied; the records' `after` holds the settings alone.
+    expect((plan.operations![2] as { destination: object }).destination).toBe(desired[0]!.destinations[0]!);
+    expect(first[2]!.after).toEqual({ address: "10.0.0.1", port: 80, family: 4, forward: "nat", weight: 1, upperThreshold: 0, lowerThreshold: 0 });
+    expect(first[0]!.after).toEqual({ family: 4, protocol: "tcp", address: VIP, port: 80, scheduler: "wlc", flags: 0, timeout: 0, netmask: 0xffffffff, persistenceEngine: "" });
     expect(first.map((c) => [c.op, c.service, c.destination, c.reason])).toEqual([
       ["create-service", "tcp:192.0.2.10:80", undefined, "drift"],
       ["create-service", "tcp:192.0.2.10:81", undefined, "drift"],
@@ -114,8 +116,18 @@ describe("the plan for a table without the managed services", () => {
         const fresh = planChanges(desired, [], { isManagedVip: managed, reason });
         const general = planChanges(desired, [dropped], { isManagedVip: managed, reason });
         expect(general.changes.at(-1)!.op).toBe("delete-service");
-        expect(fresh.changes).toEqual(general.changes.slice(0, -1));
-        expect([...planOperations(fresh)]).toEqual(general.changes.slice(0, -1).map((c) => c.operation));
+        // The operations compared by what the kernel is sent: the settings (the fresh plan's carry the desired objects).
+        const sent = (operation: IpvsOperation) =>
+          operation.kind === "new-service"
+            ? { kind: operation.kind, service: serviceSettings(operation.service) }
+            : operation.kind === "new-destination"
+              ? { kind: operation.kind, service: serviceKeyOf(operation.service), destination: destinationSettings(operation.destination) }
+              : operation;
+        const records = (changes: readonly Change[]) => changes.map((change) => ({ ...change, operation: sent(change.operation) }));
+        const expected = general.changes.slice(0, -1);
+        expect(records(fresh.changes)).toEqual(records(expected));
+        expect(fresh.changes.map((c) => c.after)).toEqual(expected.map((c) => c.after));
+        expect(planOperations(fresh).map(sent)).toEqual(expected.map((c) => c.operation).map(sent));
       },
     );
   });

@@ -164,6 +164,12 @@ export class FakeApiServer {
     this.#delete(resource, `${namespace ?? ""}/${name}`);
   }
 
+  /** Deletes every object of a kind, finalizers or not (a test's clean slate; no API server does this). */
+  purge(plural: string): void {
+    const resource = RESOURCES.find((r) => r.plural === plural) as Resource;
+    for (const object of this.objects(plural)) this.#delete(resource, `${object.metadata.namespace ?? ""}/${object.metadata.name}`, object);
+  }
+
   /** Ends every open watch, as a load balancer in front of the API server or a restart would. */
   cutWatches(): void {
     for (const watcher of [...this.#watchers]) watcher.close();
