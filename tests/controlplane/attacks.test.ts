@@ -61,7 +61,9 @@ describe("rogue secondaries against a primary", () => {
     } else {
       expect(error).toBeDefined();
     }
-    await eventually("the primary's audit of the refusal", () => reason.test(primary.output.slice(before)));
+    await eventually("the primary's audit of the refusal", () => reason.test(primary.output.slice(before))).catch((timeout: Error) => {
+      throw new Error(`${timeout.message}; the primary printed meanwhile: ${JSON.stringify(primary.output.slice(before).slice(-1500))}; the rogue's connection: ${wire ? "handshake done" : `refused (${error})`}`);
+    });
     expect(primary.output.slice(before)).toContain("audit=controlplane_handshake_refused");
   }
 

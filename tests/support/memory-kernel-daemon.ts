@@ -4,6 +4,7 @@
  * source, the shell). Everything it prints goes to `onOutput`, stdout and stderr alike.
  */
 
+import { closeSync, openSync } from "node:fs";
 import { lbctlCommandLine } from "./run-lbctl.ts";
 
 export function spawnMemoryKernelDaemon(configFile: string, onOutput: (text: string) => void): ReturnType<typeof Bun.spawn> {
@@ -19,4 +20,22 @@ export function spawnMemoryKernelDaemon(configFile: string, onOutput: (text: str
     })();
   }
   return proc;
+}
+
+/**
+ * The same, with everything it prints appended to `logFile` (one descriptor for stdout and stderr, so lines stay in
+ * order): a test that reads the file sees what the daemon wrote, with no pipe reader of its own in between.
+ */
+export function spawnMemoryKernelDaemonToFile(configFile: string, logFile: string): ReturnType<typeof Bun.spawn> {
+  const fd = openSync(logFile, "a");
+  try {
+    return Bun.spawn([...lbctlCommandLine(), "apply", "--daemon", "--config", configFile], {
+      env: { ...process.env, LBCTL_TEST_MEMORY_KERNEL: "1", NO_COLOR: "1" },
+      stdin: "ignore",
+      stdout: fd,
+      stderr: fd,
+    });
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLbctl } from "../../support/run-lbctl.ts";
-import { spawnMemoryKernelDaemon } from "../../support/memory-kernel-daemon.ts";
+import { spawnMemoryKernelDaemonToFile } from "../../support/memory-kernel-daemon.ts";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -43,10 +43,15 @@ export interface NodeOptions {
 export class Node {
   readonly dir: string;
   proc: ReturnType<typeof Bun.spawn> | undefined;
-  output = "";
+  /** Where the daemon's output goes (a file, not a pipe the test process must keep reading). */
+  readonly #log: string;
+  /** How much of the log to skip: what was there when `output` was last cleared. */
+  #from = 0;
 
   constructor(readonly options: NodeOptions) {
     this.dir = mkdtempSync(join(tmpdir(), `lbctl-cp-${options.name}-`));
+    // Beside the node's folder, not in it: the primary watches its config folder, and its own log would stir it.
+    this.#log = `${this.dir}.log`;
     mkdirSync(join(this.dir, "config.d"));
     mkdirSync(join(this.dir, "state"));
     const { role, port, certs } = options;
@@ -70,6 +75,19 @@ ${options.extra ?? ""}`,
     );
   }
 
+  /** Everything the daemon printed since it started (or since `output` was set to ""). */
+  get output(): string {
+    try {
+      return readFileSync(this.#log, "utf8").slice(this.#from);
+    } catch {
+      return "";
+    }
+  }
+
+  set output(_cleared: "") {
+    this.#from += this.output.length;
+  }
+
   get main(): string {
     return join(this.dir, "config.yaml");
   }
@@ -89,7 +107,7 @@ ${options.extra ?? ""}`,
 
   start(): void {
     this.output = "";
-    this.proc = spawnMemoryKernelDaemon(this.main, (text) => (this.output += text));
+    this.proc = spawnMemoryKernelDaemonToFile(this.main, this.#log);
   }
 
   async stop(): Promise<void> {
@@ -128,6 +146,7 @@ ${options.extra ?? ""}`,
 
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.#log, { force: true });
   }
 }
 
