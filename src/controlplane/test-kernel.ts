@@ -30,11 +30,11 @@ export function memoryKernel(env: Record<string, string | undefined> = process.e
     switch (operation.kind) {
       case "new-service":
         if (entry) return `${id} exists`;
-        services.set(id, { service: { ...serviceSettings(operation.service), flags: operation.service.flags | 2, fwmark: 0 }, destinations: [] });
+        services.set(id, { service: { ...serviceSettings(operation.service), flags: serviceSettings(operation.service).flags | 2, fwmark: 0 }, destinations: [] });
         return undefined;
       case "set-service":
         if (!entry) return `${id}: no such service`;
-        entry.service = { ...entry.service, ...serviceSettings(operation.service), flags: operation.service.flags | 2 };
+        entry.service = { ...entry.service, ...serviceSettings(operation.service), flags: serviceSettings(operation.service).flags | 2 };
         return undefined;
       case "del-service":
         if (!entry) return `${id}: no such service`;

@@ -212,9 +212,11 @@ export class Controller {
     // Health states move between ticks without a transition only at a reload; this keeps the view exact regardless.
     this.#quorum.commit(this.#quorum.evaluate(this.#config.services, this.#liveWeightOf(this.#currentState)), this.#config);
     this.#setVips(this.#vipsFor(this.#config));
+    const planned = this.deps.now();
     const outcome = this.#converge(trigger);
-    // After the converge that set their last step.
-    this.#slow.finish(this.#config, this.deps.now());
+    // After the converge that set their last step: only ramps already done when it planned (so it set their full
+    // weight) end now; one that ran out during the converge ends at the next, which sets its full weight.
+    this.#slow.finish(this.#config, planned);
     if (this.#cycles % this.#config.main.daemon.stats_collection_interval_cycles === 0) this.#sampleStats();
     return outcome;
   }

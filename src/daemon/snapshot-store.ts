@@ -27,6 +27,8 @@ export function snapshotSaver(config: Pick<Config, "main">, now: () => Date = ()
 
 /** Whether a plan deletes anything (a removal that starts a drain counts): then a snapshot is taken first. */
 export function deletesAnything(plan: Plan): boolean {
+  // Said without building a fresh table's change records, which come after the kernel work (plan/fresh-table.ts).
+  if (plan.onlyCreations) return false;
   const removed = countDeletions(plan);
   return removed.services + removed.destinations > 0 || plan.changes.some((c) => c.op === "delete-service" || c.op === "delete-destination");
 }

@@ -7,7 +7,7 @@
  */
 
 import type { IpvsOperation } from "../ipvs/types.ts";
-import { destinationSettings, serviceKeyOf, serviceSettings, type Change, type ChangeReason, type Plan } from "./changes.ts";
+import { destinationSettings, MANAGED_FLAGS, serviceKeyOf, serviceSettings, type Change, type ChangeReason, type Plan } from "./changes.ts";
 import type { DesiredService } from "./desired.ts";
 
 export function freshTablePlan(desired: readonly DesiredService[], reason: ChangeReason): Plan {
@@ -17,7 +17,9 @@ export function freshTablePlan(desired: readonly DesiredService[], reason: Chang
   let at = 0;
   // The operations carry the desired objects themselves, no copies of their settings: the encoder reads only the
   // settings' fields, and the objects are read, never changed. The records' `after` copies are built with them.
-  for (const service of desired) operations[at++] = { kind: "new-service", service };
+  // A service with flag bits lbctl does not manage (a hand-edited snapshot) is sent its settings, masked, as the
+  // general planner sends them.
+  for (const service of desired) operations[at++] = { kind: "new-service", service: (service.flags & ~MANAGED_FLAGS) === 0 ? service : serviceSettings(service) };
   for (const service of desired) {
     // One key object for every operation on this service's destinations.
     const key = serviceKeyOf(service);

@@ -48,6 +48,15 @@ describe("the plan for a table without the managed services", () => {
     expect(countDeletions(plan)).toEqual({ services: 0, destinations: 0 });
   });
 
+  test("a service with flag bits lbctl does not manage (a hand-edited snapshot) is sent them masked", () => {
+    const [plain] = desiredServices(configOf([service({ ports: [80], persistence: { timeout_seconds: 60 } })]));
+    const odd = { ...plain!, flags: plain!.flags | 0x40 };
+    const [operation] = planChanges([odd], [], { isManagedVip }).operations!;
+    expect(operation).toMatchObject({ kind: "new-service", service: { flags: 1 } });
+    // The usual service is sent as it is, uncopied.
+    expect((planChanges([plain!], [], { isManagedVip }).operations![0] as { service: object }).service).toBe(plain!);
+  });
+
   test("a table with only foreign services (another address, a fwmark) gets it too", () => {
     const desired = desiredServices(configOf([service({ ports: [80] })]));
     const foreign: KernelServiceEntry[] = [{ service: foreignService("198.51.100.1", 80), destinations: [] }];

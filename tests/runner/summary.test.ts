@@ -45,7 +45,7 @@ describe("npm test's tally of a bun test run", () => {
   });
 
   test("a failed test bun names twice (in its file and in the recap) is listed once", () => {
-    expect(failedTestNames("t.test.ts:\n(fail) a > b [1.00ms]\n\n1 tests failed:\n(fail) a > b [1.00ms]\n")).toEqual(["t.test.ts > a > b"]);
+    expect(failedTestNames("t.test.ts:\n(fail) a > b [1.00ms]\n\nu.test.ts:\n(pass) c\n\n1 tests failed:\n(fail) a > b [1.00ms]\n")).toEqual(["t.test.ts > a > b"]);
   });
 
   test("the start of each failure's error is kept for the end of the log", () => {

@@ -23,13 +23,18 @@ const count = (output: string, word: string) => [...output.matchAll(new RegExp(`
 /** Tests named by `bun test`'s "(skip) ..." or "(fail) ..." lines, each prefixed with the file it is in, once each. */
 function markedTestNames(output: string, mark: "skip" | "fail"): string[] {
   const names = new Set<string>();
+  const seen = new Set<string>();
   const pattern = new RegExp(`^\\(${mark}\\) (.+?)(?: \\[[\\d.]+m?s\\])?$`);
   let file = "";
   for (const line of output.split("\n")) {
     const header = /^(\S+\.test\.[cm]?[jt]sx?):$/.exec(line);
     if (header) file = header[1]!;
     const marked = pattern.exec(line);
-    if (marked) names.add(file ? `${file} > ${marked[1]}` : marked[1]!);
+    // bun names a failure again in a recap after the last file's header: a test is listed once, with its own file.
+    if (marked && !seen.has(marked[1]!)) {
+      seen.add(marked[1]!);
+      names.add(file ? `${file} > ${marked[1]}` : marked[1]!);
+    }
   }
   return [...names];
 }
