@@ -28,14 +28,18 @@ export function memoryKernel(env: Record<string, string | undefined> = process.e
     const id = formatServiceKey(operation.service);
     const entry = services.get(id);
     switch (operation.kind) {
-      case "new-service":
+      case "new-service": {
         if (entry) return `${id} exists`;
-        services.set(id, { service: { ...serviceSettings(operation.service), flags: serviceSettings(operation.service).flags | 2, fwmark: 0 }, destinations: [] });
+        const settings = serviceSettings(operation.service);
+        services.set(id, { service: { ...settings, flags: settings.flags | 2, fwmark: 0 }, destinations: [] });
         return undefined;
-      case "set-service":
+      }
+      case "set-service": {
         if (!entry) return `${id}: no such service`;
-        entry.service = { ...entry.service, ...serviceSettings(operation.service), flags: serviceSettings(operation.service).flags | 2 };
+        const settings = serviceSettings(operation.service);
+        entry.service = { ...entry.service, ...settings, flags: settings.flags | 2 };
         return undefined;
+      }
       case "del-service":
         if (!entry) return `${id}: no such service`;
         services.delete(id);

@@ -14,7 +14,7 @@
 
 import { formatDestinationKey, formatServiceKey } from "../ipvs/identity.ts";
 import type { KernelDestination, KernelServiceEntry, ServiceKey } from "../ipvs/types.ts";
-import { destinationSettings, type Change, type Plan } from "./changes.ts";
+import { destinationSettings, serviceKeyOf, type Change, type Plan } from "./changes.ts";
 
 export interface DrainRecord {
   /** `PROTO:VIP:PORT` */
@@ -217,13 +217,9 @@ function ordered(changes: Change[]): Change[] {
   return changes.map((c, i) => [c, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([c]) => c);
 }
 
-function keyOf(service: ServiceKey): ServiceKey {
-  return { family: service.family, protocol: service.protocol, address: service.address, port: service.port };
-}
-
 function weightZero(service: string, kernelService: ServiceKey, d: KernelDestination, name: string | undefined): Change | undefined {
   if (d.weight === 0) return undefined;
-  const key = keyOf(kernelService);
+  const key = serviceKeyOf(kernelService);
   return {
     op: "update-destination",
     service,
@@ -238,7 +234,7 @@ function weightZero(service: string, kernelService: ServiceKey, d: KernelDestina
 }
 
 function deleteDestination(service: string, kernelService: ServiceKey, d: KernelDestination, reason: Change["reason"]): Change {
-  const key = keyOf(kernelService);
+  const key = serviceKeyOf(kernelService);
   return {
     op: "delete-destination",
     service,

@@ -5,7 +5,7 @@
  */
 
 import type { IpvsOperation, ServiceKey } from "../ipvs/types.ts";
-import { destinationSettings, type Change } from "./changes.ts";
+import { destinationSettings, serviceKeyOf, type Change } from "./changes.ts";
 
 /** A change the executor cannot undo: the planner did not record what it replaced (a planner bug, not the kernel's). */
 export class UndoUnknownError extends Error {
@@ -22,7 +22,7 @@ export function undoOperations(change: Change): IpvsOperation[] {
   switch (change.op) {
     case "create-service":
       if (operation.kind !== "new-service") break;
-      return [{ kind: "del-service", service: keyOf(operation.service) }];
+      return [{ kind: "del-service", service: serviceKeyOf(operation.service) }];
     case "create-destination":
       if (operation.kind !== "new-destination") break;
       return [{ kind: "del-destination", service: operation.service, destination: { address: operation.destination.address, port: operation.destination.port, family: operation.destination.family } }];
@@ -46,6 +46,3 @@ export function undoOperations(change: Change): IpvsOperation[] {
   throw new UndoUnknownError(change);
 }
 
-function keyOf(service: ServiceKey): ServiceKey {
-  return { family: service.family, protocol: service.protocol, address: service.address, port: service.port };
-}

@@ -7,9 +7,12 @@
 import { closeSync, openSync } from "node:fs";
 import { lbctlCommandLine } from "./run-lbctl.ts";
 
+const daemonCommand = (configFile: string): string[] => [...lbctlCommandLine(), "apply", "--daemon", "--config", configFile];
+const daemonEnv = (): Record<string, string | undefined> => ({ ...process.env, LBCTL_TEST_MEMORY_KERNEL: "1", NO_COLOR: "1" });
+
 export function spawnMemoryKernelDaemon(configFile: string, onOutput: (text: string) => void): ReturnType<typeof Bun.spawn> {
-  const proc = Bun.spawn([...lbctlCommandLine(), "apply", "--daemon", "--config", configFile], {
-    env: { ...process.env, LBCTL_TEST_MEMORY_KERNEL: "1", NO_COLOR: "1" },
+  const proc = Bun.spawn(daemonCommand(configFile), {
+    env: daemonEnv(),
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -29,8 +32,8 @@ export function spawnMemoryKernelDaemon(configFile: string, onOutput: (text: str
 export function spawnMemoryKernelDaemonToFile(configFile: string, logFile: string): ReturnType<typeof Bun.spawn> {
   const fd = openSync(logFile, "a");
   try {
-    return Bun.spawn([...lbctlCommandLine(), "apply", "--daemon", "--config", configFile], {
-      env: { ...process.env, LBCTL_TEST_MEMORY_KERNEL: "1", NO_COLOR: "1" },
+    return Bun.spawn(daemonCommand(configFile), {
+      env: daemonEnv(),
       stdin: "ignore",
       stdout: fd,
       stderr: fd,
